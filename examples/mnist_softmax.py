@@ -1,0 +1,45 @@
+"""Softmax regression on the 8×8 digits: one layer, and its learned weights drawn per class.
+
+python -m examples.mnist_softmax --logdir runs/softmax --steps 500
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import engine as eg
+
+from ._classifier import train_classifier
+
+
+def softmax_model(x: eg.Tensor) -> eg.Tensor:
+    with eg.name_scope("softmax"):
+        weights = eg.Variable(eg.zeros([64, 10]), name="weights")
+        biases = eg.Variable(eg.zeros([10]), name="biases")
+        eg.summary.histogram("weights", weights)
+        eg.summary.histogram("biases", biases)
+        # One 8×8 picture per class: what each digit's score responds to.
+        per_class = eg.reshape(eg.transpose(weights), [10, 8, 8, 1])
+        low = eg.reduce_min(per_class)
+        scaled = (per_class - low) / (eg.reduce_max(per_class) - low + 1e-6)
+        eg.summary.image("weights_per_class", scaled, max_outputs=10)
+        return eg.matmul(x, weights) + biases
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--logdir", default="runs/mnist_softmax")
+    parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--learning-rate", type=float, default=0.5)
+    args = parser.parse_args(argv)
+    result = train_classifier(
+        softmax_model, args.logdir, args.steps, learning_rate=args.learning_rate
+    )
+    print(
+        f"train accuracy {result.train_accuracy:.3f}, validation accuracy "
+        f"{result.val_accuracy:.3f}, validation cross-entropy {result.val_loss:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
