@@ -1,0 +1,301 @@
+"""TensorBoard's read endpoints under `/data/...`, with TensorBoard's response shapes, at full
+resolution (TensorBoard samples; we serve every point), so scripts written against TensorBoard
+keep working. Floats that are not finite are spelled "NaN", "Infinity", "-Infinity" as
+TensorBoard does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+from google.protobuf import text_format
+
+from board.api_util import INT64_MAX, TensorBoardJSON, not_found, store_of, tb_float, tb_floats
+from board.ingest_decode import histogram_buckets
+from board.store_histograms import BASIS_POINTS, compress_histogram
+
+router = APIRouter(prefix="/data", tags=["tensorboard"], default_response_class=TensorBoardJSON)
+
+Run = Annotated[str, Query(description="Run name, as listed by /data/runs.")]
+Tag = Annotated[str, Query(description="Tag name.")]
+
+_PLUGINS = {
+    "scalars": ("tf-scalar-dashboard", "scalars"),
+    "histograms": ("tf-histogram-dashboard", "histograms"),
+    "distributions": ("tf-distribution-dashboard", "histograms"),
+    "images": ("tf-image-dashboard", "images"),
+    "text": ("tf-text-dashboard", "text"),
+    "graphs": ("tf-graph-dashboard", None),
+}
+
+
+@router.get("/runs")
+def runs(request: Request):
+    """Run names, ordered by their first event's wall time."""
+    return store_of(request).runs()
+
+
+@router.get("/plugins_listing")
+def plugins_listing(request: Request):
+    """The dashboards this server answers, each enabled when some run has its data."""
+    store = store_of(request)
+    names = store.runs()
+    out = {}
+    for plugin, (element, kind) in _PLUGINS.items():
+        if kind is None:
+            active = any(store.graph_def(r) or store.run_metadata_tags(r) for r in names)
+        else:
+            active = any(store.tags(r, kind) for r in names)
+        out[plugin] = {
+            "disable_reload": False,
+            "enabled": bool(active),
+            "remove_dom": False,
+            "tab_name": plugin,
+            "loading_mechanism": {"type": "CUSTOM_ELEMENT", "element_name": element},
+        }
+    return out
+
+
+def _tag_index(request: Request, kind: str) -> dict:
+    store = store_of(request)
+    return TensorBoardJSON(
+        {
+            r: {t: {"displayName": t, "description": ""} for t in store.tags(r, kind)}
+            for r in store.runs()
+        }
+    )
+
+
+@router.get("/plugin/scalars/tags")
+def scalar_tags(request: Request):
+    """`{run: {tag: {"displayName", "description"}}}` for every scalar tag."""
+    return _tag_index(request, "scalars")
+
+
+@router.get(
+    "/plugin/scalars/scalars",
+    responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+)
+def scalars(request: Request, run: Run, tag: Tag, format: str | None = None):
+    """`[[wall_time, step, value], ...]`, every point; `format=csv` gives CSV with the header
+    `Wall time,Step,Value`."""
+    cols = store_of(request).scalars(run, tag)
+    if cols is None:
+        raise not_found("scalar data", run, tag)
+    rows = zip(cols.wall_time.tolist(), cols.step.tolist(), tb_floats(cols.value), strict=False)
+    if format == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["Wall time", "Step", "Value"])
+        writer.writerows(
+            zip(cols.wall_time.tolist(), cols.step.tolist(), cols.value.tolist(), strict=False)
+        )
+        return Response(buf.getvalue(), media_type="text/csv")
+    return TensorBoardJSON([list(r) for r in rows])
+
+
+@router.get("/plugin/histograms/tags")
+def histogram_tags(request: Request):
+    """`{run: {tag: {"displayName", "description"}}}` for every histogram tag."""
+    return _tag_index(request, "histograms")
+
+
+@router.get("/plugin/histograms/histograms")
+def histograms(request: Request, run: Run, tag: Tag):
+    """`[[wall_time, step, [[left, right, count], ...]], ...]`, every step."""
+    points = store_of(request).histograms(run, tag)
+    if points is None:
+        raise not_found("histogram data", run, tag)
+    return TensorBoardJSON(
+        [
+            [p.wall_time, p.step, [[tb_float(x) for x in row] for row in histogram_buckets(p)]]
+            for p in points
+        ]
+    )
+
+
+@router.get("/plugin/distributions/tags")
+def distribution_tags(request: Request):
+    """`{run: {tag: {"displayName", "description"}}}` for every histogram tag."""
+    return _tag_index(request, "histograms")
+
+
+@router.get("/plugin/distributions/distributions")
+def distributions(request: Request, run: Run, tag: Tag):
+    """`[[wall_time, step, [[basis_point, value] x 9]], ...]`, every step."""
+    points = store_of(request).histograms(run, tag)
+    if points is None:
+        raise not_found("histogram data", run, tag)
+    out = []
+    for p in points:
+        values = compress_histogram(histogram_buckets(p))
+        out.append(
+            [
+                p.wall_time,
+                p.step,
+                [[bp, tb_float(v)] for bp, v in zip(BASIS_POINTS, values, strict=True)],
+            ]
+        )
+    return out
+
+
+@router.get("/plugin/images/tags")
+def image_tags(request: Request):
+    """`{run: {tag: {"displayName", "description", "samples"}}}`; `samples` is the most
+    images any one step of the tag holds."""
+    store = store_of(request)
+    out = {}
+    for r in store.runs():
+        tags = {}
+        for t in store.tags(r, "images"):
+            refs = store.images(r, t) or []
+            samples = max((ref.index + 1 for ref in refs), default=0)
+            tags[t] = {"displayName": t, "description": "", "samples": samples}
+        out[r] = tags
+    return out
+
+
+@router.get("/plugin/images/images")
+def images(
+    request: Request,
+    run: Run,
+    tag: Tag,
+    sample: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+):
+    """`[{"wall_time", "step", "query"}, ...]` for the `sample`-th image of each step;
+    `individualImage?<query>` serves its bytes."""
+    refs = store_of(request).images(run, tag)
+    if refs is None:
+        raise not_found("image data", run, tag)
+    return TensorBoardJSON(
+        [
+            {
+                "wall_time": r.wall_time,
+                "step": r.step,
+                "query": urlencode({"run": run, "tag": tag, "step": r.step, "sample": r.index}),
+            }
+            for r in refs
+            if r.index == sample
+        ]
+    )
+
+
+@router.get(
+    "/plugin/images/individualImage",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/gif": {}}}},
+)
+def individual_image(
+    request: Request,
+    run: Run,
+    tag: Tag,
+    step: Annotated[int, Query(ge=-INT64_MAX, le=INT64_MAX)],
+    sample: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+):
+    """The bytes of one image (the `query` from `images`)."""
+    from board.api import image_mime
+
+    store = store_of(request)
+    refs = store.images(run, tag)
+    if refs is None:
+        raise not_found("image data", run, tag)
+    matches = [r for r in refs if r.step == step and r.index == sample]
+    if not matches:
+        raise HTTPException(404, f"no image at step {step}, sample {sample}")
+    data = store.image_bytes(matches[-1])
+    if data is None:
+        raise HTTPException(410, "the image's event file changed on disk")
+    return Response(data, media_type=image_mime(data))
+
+
+@router.get("/plugin/text/tags")
+def text_tags(request: Request):
+    """`{run: [tag, ...]}` for every text tag."""
+    store = store_of(request)
+    return TensorBoardJSON({r: store.tags(r, "text") for r in store.runs()})
+
+
+@router.get("/plugin/text/text")
+def text(request: Request, run: Run, tag: Tag):
+    """`[{"wall_time", "step", "text": <safe HTML rendered from Markdown>, "warnings": []}]`."""
+    from board.api_markdown import markdown_to_safe_html
+
+    points = store_of(request).text(run, tag)
+    if points is None:
+        raise not_found("text data", run, tag)
+    return TensorBoardJSON(
+        [
+            {
+                "wall_time": p.wall_time,
+                "step": p.step,
+                "text": markdown_to_safe_html(p.text),
+                "warnings": [],
+            }
+            for p in points
+        ]
+    )
+
+
+@router.get("/plugin/graphs/info")
+def graphs_info(request: Request):
+    """`{run: {"run", "run_graph", "tags": {tag: {"tag", "conceptual_graph", "op_graph",
+    "profile"}}}}` for runs with a graph or run metadata."""
+    store = store_of(request)
+    out = {}
+    for r in store.runs():
+        has_graph = store.graph_def(r) is not None
+        tags = {
+            t: {"tag": t, "conceptual_graph": False, "op_graph": False, "profile": True}
+            for t in store.run_metadata_tags(r)
+        }
+        if has_graph or tags:
+            out[r] = {"run": r, "run_graph": has_graph, "tags": tags}
+    return out
+
+
+@router.get(
+    "/plugin/graphs/graph",
+    response_class=Response,
+    responses={200: {"content": {"text/x-protobuf": {}}}},
+)
+def graph(request: Request, run: Run, tag: str | None = None):
+    """The run's GraphDef as protobuf text format (pbtxt). With `tag`, the graph inside that
+    tag's RunMetadata (its partition graphs)."""
+    from summaries.proto import config_pb2, graph_pb2
+
+    store = store_of(request)
+    if tag is None:
+        raw = store.graph_def(run)
+        if raw is None:
+            raise HTTPException(404, f"no graph for run {run!r}")
+        message = graph_pb2.GraphDef.FromString(raw)
+    else:
+        raw = store.run_metadata(run, tag)
+        if raw is None:
+            raise not_found("run metadata", run, tag)
+        meta = config_pb2.RunMetadata.FromString(raw)
+        message = graph_pb2.GraphDef()
+        for partition in meta.partition_graphs:
+            message.node.extend(partition.node)
+    return Response(text_format.MessageToString(message), media_type="text/x-protobuf")
+
+
+@router.get(
+    "/plugin/graphs/run_metadata",
+    response_class=Response,
+    responses={200: {"content": {"text/x-protobuf": {}}}},
+)
+def run_metadata(request: Request, run: Run, tag: Tag):
+    """The RunMetadata of (run, tag) as protobuf text format."""
+    from summaries.proto import config_pb2
+
+    raw = store_of(request).run_metadata(run, tag)
+    if raw is None:
+        raise not_found("run metadata", run, tag)
+    meta = config_pb2.RunMetadata.FromString(raw)
+    return Response(text_format.MessageToString(meta), media_type="text/x-protobuf")

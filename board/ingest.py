@@ -1,0 +1,288 @@
+"""Live ingest: discover runs under the logdirs, read every event file incrementally into the
+store, and keep doing so while training writes.
+
+- `parse_logdir_spec("a:/x,b:/y")` names several roots; a plain path is one unnamed root.
+- A run is a directory (at any depth, symlinks not followed) holding files whose names contain
+  `tfevents`; the root itself is the run `.` (or the root's name when named). Every event file
+  of a run is read in name order, each with its own resumable byte offset.
+- `Ingestor.start()` loads everything once (with a console progress bar), then tails: watchdog
+  filesystem events wake the loader at once, and a full sweep every `reload_interval` seconds
+  catches what events miss. Growing files, new files and new runs are read; a file that
+  shrank or vanished makes its run reload from its remaining files; a vanished run is removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+from board.ingest_decode import RunDecoder, parse_event
+from board.ingest_reader import read_new
+
+log = logging.getLogger("board.ingest")
+
+
+@dataclass(frozen=True)
+class Root:
+    name: str | None  # None for a plain `--logdir PATH`
+    path: str  # absolute, symlinks resolved
+
+
+def parse_logdir_spec(spec: str) -> list[Root]:
+    """Roots from `PATH` or `name:PATH,name2:PATH2` (a spec naming an existing directory is
+    always taken as one plain path)."""
+    spec = spec.strip()
+    if not spec:
+        raise ValueError("--logdir is empty")
+    if os.path.isdir(spec) or ":" not in spec:
+        return [Root(None, os.path.realpath(os.path.expanduser(spec)))]
+    roots = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, path = part.partition(":")
+        if not sep or not name or not path:
+            raise ValueError(f"--logdir entry {part!r} is not NAME:PATH")
+        roots.append(Root(name, os.path.realpath(os.path.expanduser(path))))
+    names = [r.name for r in roots]
+    if len(set(names)) != len(names):
+        raise ValueError(f"--logdir names repeat: {names}")
+    return roots
+
+
+def is_event_file(name: str) -> bool:
+    return "tfevents" in name
+
+
+def run_name(root: Root, directory: str) -> str:
+    rel = os.path.relpath(directory, root.path).replace(os.sep, "/")
+    if root.name is None:
+        return rel
+    return root.name if rel == "." else f"{root.name}/{rel}"
+
+
+def discover(roots: list[Root]) -> dict[str, tuple[str, list[str]]]:
+    """{run name: (directory, sorted event file paths)} for every run under `roots`. Event
+    files that are symlinks resolving outside their root are ignored."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    for root in roots:
+        if not os.path.isdir(root.path):
+            continue
+        for directory, subdirs, files in os.walk(root.path, followlinks=False):
+            subdirs.sort()
+            events = sorted(f for f in files if is_event_file(f))
+            paths = []
+            for f in events:
+                path = os.path.join(directory, f)
+                if os.path.islink(path):
+                    target = os.path.realpath(path)
+                    if os.path.commonpath([target, root.path]) != root.path:
+                        log.warning("ignoring %s: its link leaves the logdir", path)
+                        continue
+                if os.path.isfile(path):
+                    paths.append(path)
+            if paths:
+                found[run_name(root, directory)] = (directory, paths)
+    return found
+
+
+@dataclass
+class _RunState:
+    directory: str
+    decoder: RunDecoder
+    offsets: dict[str, int] = field(default_factory=dict)  # event file -> resume offset
+
+
+class Ingestor:
+    """Owns the loader thread. `store` is a `board.store.Store`."""
+
+    def __init__(
+        self, store, roots: list[Root], reload_interval: float = 5.0, progress: bool = True
+    ):
+        self.store = store
+        self.roots = roots
+        self.reload_interval = reload_interval
+        self.progress = progress
+        self.runs: dict[str, _RunState] = {}
+        self.events_loaded = 0
+        self.crc_errors = 0
+        self.loaded = threading.Event()  # set after the first full load
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._observer = None
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._main, name="board-ingest", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._observer is not None:
+            self._observer.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _main(self) -> None:
+        try:
+            self._initial_load()
+        except Exception:  # noqa: BLE001 - keep serving what loaded; the sweep retries
+            log.exception("initial load failed")
+        self.loaded.set()
+        self._start_watching()
+        while not self._stop.is_set():
+            self._wake.wait(self.reload_interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 - a bad sweep must not end live updates
+                log.exception("reload sweep failed")
+
+    def _start_watching(self) -> None:
+        try:
+            from watchdog.events import FileSystemEventHandler
+            from watchdog.observers import Observer
+        except ImportError:  # pragma: no cover - watchdog is a dependency
+            return
+        ingestor = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event):  # noqa: D401 - watchdog's callback name
+                if event.event_type not in ("opened", "closed_no_write"):
+                    ingestor.wake()
+
+        observer = Observer()
+        handler = Handler()
+        for root in self.roots:
+            if os.path.isdir(root.path):
+                try:
+                    observer.schedule(handler, root.path, recursive=True)
+                except OSError as err:
+                    log.warning("cannot watch %s (%s); polling only", root.path, err)
+        observer.daemon = True
+        try:
+            observer.start()
+        except OSError as err:
+            log.warning("filesystem events unavailable (%s); polling only", err)
+            return
+        self._observer = observer
+
+    # ---- loading --------------------------------------------------------------------------
+
+    def _initial_load(self) -> None:
+        found = discover(self.roots)
+        total = sum(os.path.getsize(p) for _, paths in found.values() for p in paths)
+        bar = None
+        if self.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                desc=f"loading {len(found)} runs",
+                file=sys.stderr,
+                leave=True,
+            )
+        started = time.perf_counter()
+        for name in sorted(found):
+            directory, paths = found[name]
+            state = self._state(name, directory)
+            for path in paths:
+                before = state.offsets.get(path, 0)
+                self._read_file(name, state, path)
+                if bar is not None:
+                    bar.update(state.offsets.get(path, 0) - before)
+                    bar.set_postfix(events=self.events_loaded, refresh=False)
+        if bar is not None:
+            bar.close()
+        elapsed = time.perf_counter() - started
+        rate = self.events_loaded / elapsed if elapsed > 0 else 0.0
+        log.info(
+            "loaded %d runs, %d events in %.2fs (%.0f events/s)",
+            len(found),
+            self.events_loaded,
+            elapsed,
+            rate,
+        )
+
+    def _state(self, name: str, directory: str) -> _RunState:
+        state = self.runs.get(name)
+        if state is None:
+            state = self.runs[name] = _RunState(directory, RunDecoder(self.store, name))
+            self.store.ensure_run(name)
+        return state
+
+    def sweep(self) -> None:
+        """One pass over every root: new runs, new and grown files, vanished files and runs."""
+        found = discover(self.roots)
+        for name in list(self.runs):
+            if name not in found:
+                del self.runs[name]
+                self.store.remove_run(name)
+        for name in sorted(found):
+            directory, paths = found[name]
+            state = self._state(name, directory)
+            if self._needs_reload(state, paths):
+                log.info("run %s lost or rewrote an event file; reloading it", name)
+                self.store.remove_run(name)
+                del self.runs[name]
+                state = self._state(name, directory)
+            for path in paths:
+                self._read_file(name, state, path)
+
+    @staticmethod
+    def _needs_reload(state: _RunState, paths: list[str]) -> bool:
+        present = set(paths)
+        for path, offset in state.offsets.items():
+            if path not in present:
+                return True
+            try:
+                if os.path.getsize(path) < offset:
+                    return True
+            except OSError:
+                return True
+        return False
+
+    def _read_file(self, run: str, state: _RunState, path: str) -> None:
+        offset = state.offsets.get(path, 0)
+        try:
+            if os.path.getsize(path) <= offset:
+                return
+        except OSError:
+            return
+        decoder = state.decoder
+        while True:
+            try:
+                chunk = read_new(path, offset)
+            except OSError as err:
+                log.warning("cannot read %s: %s", path, err)
+                return
+            self.crc_errors += chunk.crc_errors
+            for rec_offset, length, data in chunk.records:
+                try:
+                    event = parse_event(data)
+                except Exception as err:  # noqa: BLE001 - protobuf raises DecodeError variants
+                    decoder.skipped += 1
+                    log.warning("undecodable event in %s at offset %d: %s", path, rec_offset, err)
+                    continue
+                decoder.event(event, path, rec_offset, length)
+            decoder.flush()
+            self.events_loaded += len(chunk.records)
+            offset = chunk.offset
+            state.offsets[path] = offset
+            if not chunk.more:
+                return

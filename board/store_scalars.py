@@ -1,0 +1,127 @@
+"""`ScalarSeries`: every point of one (run, tag) in growable numpy columns, and its downsampling.
+
+Writes come from the single ingest thread; reads come from any thread without a lock: the
+writer fills buffer slots past the published length and then publishes a new
+`(step, wall_time, value, length)` tuple in one assignment, and a truncation (a restarted job
+rewriting steps) always copies into fresh buffers, so a reader's snapshot never changes under it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from board.types import ScalarColumns
+
+_EMPTY_I = np.zeros(0, np.int64)
+_EMPTY_F = np.zeros(0, np.float64)
+
+
+class ScalarSeries:
+    """All points of one scalar tag, kept in step order (non-decreasing)."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self) -> None:
+        self._state = (_EMPTY_I, _EMPTY_F, _EMPTY_F, 0)
+
+    def __len__(self) -> int:
+        return self._state[3]
+
+    def snapshot(self) -> ScalarColumns:
+        step, wall, value, n = self._state
+        return ScalarColumns(step[:n], wall[:n], value[:n])
+
+    @property
+    def last_step(self) -> int | None:
+        step, _, _, n = self._state
+        return int(step[n - 1]) if n else None
+
+    def extend(self, step: np.ndarray, wall_time: np.ndarray, value: np.ndarray) -> int:
+        """Append points in file order. Wherever the step goes back (a restarted job, or a
+        `purge_step`), the points already held at or after that step are dropped first, as
+        TensorBoard does, so a restart replaces points instead of duplicating them. Returns the
+        number of points appended."""
+        step = np.asarray(step, np.int64)
+        if not len(step):
+            return 0
+        wall_time = np.asarray(wall_time, np.float64)
+        value = np.asarray(value, np.float64)
+        # Segment starts: the first point, and every point whose step is below its predecessor.
+        drops = np.flatnonzero(step[1:] < step[:-1]) + 1
+        bounds = [0, *drops.tolist(), len(step)]
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
+            self.truncate_from(int(step[lo]), strict_lower=True)
+            self._append(step[lo:hi], wall_time[lo:hi], value[lo:hi])
+        return len(step)
+
+    def truncate_from(self, first_step: int, strict_lower: bool = False) -> None:
+        """Drop every point with step >= `first_step`. With `strict_lower`, only do so when
+        the series already holds a step above `first_step` (i.e. the steps go back)."""
+        step, wall, value, n = self._state
+        if not n:
+            return
+        if strict_lower and step[n - 1] <= first_step:
+            return
+        keep = int(np.searchsorted(step[:n], first_step, side="left"))
+        if keep == n:
+            return
+        cap = max(keep, 16)
+        new = (np.empty(cap, np.int64), np.empty(cap, np.float64), np.empty(cap, np.float64))
+        new[0][:keep] = step[:keep]
+        new[1][:keep] = wall[:keep]
+        new[2][:keep] = value[:keep]
+        self._state = (*new, keep)
+
+    def _append(self, s: np.ndarray, w: np.ndarray, v: np.ndarray) -> None:
+        step, wall, value, n = self._state
+        m = n + len(s)
+        if m > len(step):
+            cap = m if n == 0 else max(m, 2 * len(step))
+            grown = (np.empty(cap, np.int64), np.empty(cap, np.float64), np.empty(cap, np.float64))
+            grown[0][:n] = step[:n]
+            grown[1][:n] = wall[:n]
+            grown[2][:n] = value[:n]
+            step, wall, value = grown
+        step[n:m] = s
+        wall[n:m] = w
+        value[n:m] = v
+        self._state = (step, wall, value, m)
+
+
+def window(cols: ScalarColumns, min_step: int | None, max_step: int | None) -> ScalarColumns:
+    """The points with min_step <= step <= max_step (either bound optional)."""
+    lo = 0 if min_step is None else int(np.searchsorted(cols.step, min_step, side="left"))
+    hi = len(cols) if max_step is None else int(np.searchsorted(cols.step, max_step, "right"))
+    return ScalarColumns(cols.step[lo:hi], cols.wall_time[lo:hi], cols.value[lo:hi])
+
+
+def downsample_indices(step: np.ndarray, value: np.ndarray, max_points: int) -> np.ndarray:
+    """Indices of the points to draw when at most about `max_points` fit.
+
+    The step range is split into equal-width buckets, (max_points - 1) // 4 of them; each
+    non-empty bucket keeps its first, last, minimum and maximum point (NaNs never win min or
+    max), and the final point is always kept. Steps must be sorted. Returns sorted unique
+    indices; all of them when the series already fits."""
+    n = len(step)
+    if max_points <= 0 or n <= max_points:
+        return np.arange(n)
+    n_buckets = max(1, (max_points - 1) // 4)
+    first, last = float(step[0]), float(step[-1])
+    edges = first + (last - first) * (np.arange(n_buckets, dtype=np.float64) / n_buckets)
+    starts = np.unique(np.searchsorted(step, edges, side="left"))
+    starts = starts[starts < n]
+    ends = np.append(starts[1:], n)
+    counts = ends - starts
+    bucket_of = np.repeat(np.arange(len(starts)), counts)
+    picks = [starts, ends - 1, [n - 1]]
+    with np.errstate(invalid="ignore"):
+        for reduce in (np.fmin, np.fmax):
+            extreme = reduce.reduceat(value, starts)
+            hits = np.flatnonzero(value == extreme[bucket_of])
+            pos = np.searchsorted(bucket_of[hits], np.arange(len(starts)), side="left")
+            pos = np.minimum(pos, max(len(hits) - 1, 0))
+            if len(hits):
+                found = hits[pos]
+                ok = bucket_of[found] == np.arange(len(starts))
+                picks.append(found[ok])
+    return np.unique(np.concatenate([np.asarray(p, np.int64) for p in picks]))
