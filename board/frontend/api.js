@@ -1,0 +1,87 @@
+// Every HTTP endpoint the UI uses, in one place. See docs/http-api.md for the contract.
+
+const BASE = new URL('.', window.location.href);
+
+export class ApiError extends Error {
+  constructor(url, status, detail) {
+    super(`${status} from ${url}: ${detail}`);
+    this.status = status;
+  }
+}
+
+export function apiUrl(path, params = {}) {
+  const url = new URL(path, BASE);
+  for (const [key, value] of Object.entries(params)) {
+    if (value == null) continue;
+    if (Array.isArray(value)) for (const item of value) url.searchParams.append(key, item);
+    else url.searchParams.set(key, value);
+  }
+  return url.toString();
+}
+
+async function getJson(path, params, init) {
+  const url = apiUrl(path, params);
+  const response = await fetch(url, init);
+  if (!response.ok) {
+    let detail = response.statusText;
+    try {
+      detail = (await response.json()).detail ?? detail;
+    } catch {
+      // the body was not JSON; keep the status text
+    }
+    throw new ApiError(url, response.status, typeof detail === 'string' ? detail : JSON.stringify(detail));
+  }
+  return response.json();
+}
+
+// Long run lists are split so no URL grows past what servers accept.
+const RUNS_PER_REQUEST = 40;
+
+function chunks(items, size) {
+  const out = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** GET /api/runs → {runs: [...], hparams_config}. */
+export const fetchRuns = () => getJson('api/runs');
+
+/**
+ * GET /api/scalars for one tag and many runs; merges batched requests into one series list.
+ * Options: maxPoints (0 = full resolution), sinceStep, minStep, maxStep, signal.
+ */
+export async function fetchScalars(tag, runs, options = {}) {
+  const { maxPoints, sinceStep, minStep, maxStep, signal } = options;
+  const batches = await Promise.all(
+    chunks(runs, RUNS_PER_REQUEST).map((batch) =>
+      getJson(
+        'api/scalars',
+        {
+          tag,
+          run: batch,
+          max_points: maxPoints,
+          since_step: sinceStep,
+          min_step: minStep,
+          max_step: maxStep,
+        },
+        { signal },
+      ),
+    ),
+  );
+  return batches.flatMap((body) => body.series);
+}
+
+export const scalarsExportUrl = (run, tag, format) =>
+  apiUrl('api/scalars/export', { run, tag, format });
+
+export const fetchHistograms = (run, tag) => getJson('api/histograms', { run, tag });
+export const fetchDistributions = (run, tag) => getJson('api/distributions', { run, tag });
+export const fetchImages = (run, tag) => getJson('api/images', { run, tag });
+export const fetchText = (run, tag) => getJson('api/text', { run, tag });
+export const fetchHparams = () => getJson('api/hparams');
+
+/** Resolve an image `url` from /api/images relative to the board. */
+export const resourceUrl = (url) => new URL(url, BASE).toString();
+
+/** Server-Sent Events stream of ingest notifications. */
+export const openEvents = () => new EventSource(apiUrl('api/events'));

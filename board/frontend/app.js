@@ -1,0 +1,140 @@
+// Entry point: builds the frame (tabs, sidebar, tag filter), owns the run index and the live
+// event stream, and hands both to the views. Views are created the first time they are shown.
+import { fetchRuns, openEvents } from './api.js';
+import { debounce, el, safeRegex } from './dom.js';
+import { RunIndex, groupRuns } from './runs.js';
+import { Store, parseUrl } from './state.js';
+import { createSidebar } from './widgets/sidebar.js';
+
+const TABS = [
+  ['scalars', 'Scalars', () => import('./views/scalars.js').then((m) => m.createScalarsView)],
+  ['histograms', 'Histograms', () => import('./views/histograms.js').then((m) => m.createHistogramsView)],
+  ['distributions', 'Distributions', () => import('./views/distributions.js').then((m) => m.createDistributionsView)],
+  ['images', 'Images', () => import('./views/images.js').then((m) => m.createImagesView)],
+  ['text', 'Text', () => import('./views/text.js').then((m) => m.createTextView)],
+  ['runs', 'Runs', () => import('./views/runsTable.js').then((m) => m.createRunsView)],
+  ['graph', 'Graph', () => import('./views/graphTab.js').then((m) => m.createGraphTab)],
+];
+
+const store = new Store(parseUrl(window.location.search));
+const index = new RunIndex();
+const views = new Map();
+const main = el('main', { class: 'content' });
+const status = el('div', { class: 'status', role: 'status' });
+
+const ctx = {
+  store,
+  index,
+  visibleRuns: () => index.visible(store.get()),
+  runHasTag: (run, kind, tag) => index.hasTag(run, kind, tag),
+  tagsOf: (kind) => index.tags(kind, ctx.visibleRuns(), store.get().tagFilter),
+  groups: (runs) => groupRuns(store.get().groupBy, runs, index),
+  setStatus: (text) => (status.textContent = text),
+};
+window.flowboard = ctx;
+
+const tabButtons = TABS.map(([id, label]) =>
+  el('button', {
+    class: 'tab', role: 'tab', dataset: { tab: id }, text: label,
+    onclick: () => store.set({ tab: id }, { push: true }),
+  }),
+);
+
+function tagFilterBox() {
+  const error = el('span', { class: 'filter-error' });
+  const input = el('input', {
+    type: 'search', class: 'tag-filter', placeholder: 'Filter tags (regex)', value: store.get().tagFilter,
+    'aria-label': 'tag filter',
+  });
+  const set = debounce(() => store.set({ tagFilter: input.value }), 150);
+  input.addEventListener('input', () => {
+    safeRegex(input.value, (msg) => (error.textContent = msg ?? ''));
+    set();
+  });
+  return el('span', { class: 'tag-filter-box' }, input, error);
+}
+
+const sidebar = createSidebar(ctx);
+const showSidebar = el('button', { class: 'icon show-sidebar', title: 'Show the run sidebar', text: '⟩', onclick: () => store.set({ sidebarHidden: false }) });
+const frame = el(
+  'div',
+  { class: 'frame' },
+  el('header', { class: 'topbar' }, showSidebar, el('span', { class: 'brand', text: 'Flowboard' }),
+    el('nav', { class: 'tabs', role: 'tablist' }, tabButtons), tagFilterBox(), status),
+  el('div', { class: 'body' }, sidebar.root, main),
+);
+document.body.append(frame);
+
+let activeTab = null;
+
+async function showTab(id) {
+  const entry = TABS.find(([tab]) => tab === id) ?? TABS[0];
+  const tab = entry[0];
+  for (const button of tabButtons) button.setAttribute('aria-selected', String(button.dataset.tab === tab));
+  if (!views.has(tab)) {
+    const factory = await entry[2]();
+    views.set(tab, factory(ctx));
+  }
+  if (activeTab && activeTab !== tab) views.get(activeTab)?.deactivate?.();
+  activeTab = tab;
+  const view = views.get(tab);
+  main.replaceChildren(view.root);
+  document.body.dataset.tab = tab;
+  view.activate?.();
+}
+
+function applyFrameState(state) {
+  frame.classList.toggle('no-sidebar', state.sidebarHidden);
+  showSidebar.hidden = !state.sidebarHidden;
+}
+
+store.subscribe((changed, state) => {
+  applyFrameState(state);
+  sidebar.onState(changed);
+  if (changed.has('tab')) showTab(state.tab);
+  for (const [tab, view] of views) {
+    if (tab === activeTab || !view.lazyState) view.onState?.(changed);
+    else view.stale = true;
+  }
+});
+window.addEventListener('popstate', () => store.reload());
+
+async function refreshRuns() {
+  try {
+    index.update(await fetchRuns());
+    ctx.setStatus('');
+  } catch (err) {
+    ctx.setStatus(`Could not load runs: ${err.message}`);
+    return;
+  }
+  sidebar.onRuns();
+  for (const view of views.values()) view.onRuns?.();
+}
+
+const refreshRunsSoon = debounce(refreshRuns, 300);
+
+function connectLive() {
+  const source = openEvents();
+  for (const kind of ['scalars', 'histograms', 'images', 'text']) {
+    source.addEventListener(kind, (message) => {
+      let data;
+      try {
+        data = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      const known = index.byName.has(data.run) && index.hasTag(data.run, kind, data.tag);
+      if (!known) refreshRunsSoon();
+      for (const view of views.values()) view.onEvent?.(kind, data);
+    });
+  }
+  source.addEventListener('runs', refreshRunsSoon);
+  source.addEventListener('open', () => document.body.setAttribute('data-live', 'open'));
+  source.addEventListener('error', () => document.body.setAttribute('data-live', 'reconnecting'));
+}
+
+applyFrameState(store.get());
+await refreshRuns();
+await showTab(store.get().tab);
+connectLive();
+document.body.dataset.ready = '1';

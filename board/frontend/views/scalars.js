@@ -1,0 +1,302 @@
+// Scalars dashboard: one plotly chart per tag, one trace per selected run (or per group).
+import { scalarsExportUrl } from '../api.js';
+import { runColor } from '../colors.js';
+import { debounce, el, formatDuration, formatNumber, formatTime } from '../dom.js';
+import { toggled } from '../state.js';
+import { createCard, layoutSections } from '../widgets/card.js';
+import { Plotly, baseLayout, plotConfig } from '../widgets/plots.js';
+import { hideTooltip, showTooltip } from '../widgets/tooltip.js';
+import { ScalarCache } from './scalarData.js';
+import { buildTraces, rangeBound, relativeUnit, yRange } from './scalarTraces.js';
+
+const REDRAW_KEYS = ['smoothing', 'xAxis', 'logY', 'logX', 'ignoreOutliers', 'off', 'runFilter', 'groupBy', 'band'];
+const LAYOUT_KEYS = ['tagFilter', 'pinned', 'collapsed'];
+const LIVE_FLUSH_MS = 250;
+
+export function createScalarsView(ctx) {
+  const cache = new ScalarCache();
+  const cards = new Map();
+  const container = el('div', { class: 'sections' });
+  const root = el('div', { class: 'view scalars-view' }, toolbar(ctx), container);
+  const pendingLive = new Set();
+
+  function settings() {
+    return ctx.store.get();
+  }
+
+  function tags() {
+    return ctx.tagsOf('scalars');
+  }
+
+  function layout() {
+    const st = settings();
+    layoutSections(container, tags(), cards, {
+      pinned: st.pinned,
+      collapsed: st.collapsed,
+      onToggle: (name) => ctx.store.set({ collapsed: toggled(st.collapsed, name) }),
+      make: makeCard,
+    });
+  }
+
+  function makeCard(tag) {
+    const card = createCard({
+      key: tag,
+      title: tag,
+      kind: 'scalar-card',
+      pinned: settings().pinned.includes(tag),
+      onPin: (key) => ctx.store.set({ pinned: toggled(settings().pinned, key) }),
+      draw: drawCard,
+    });
+    card.tag = tag;
+    card.plot = el('div', { class: 'plot', dataset: { tag } });
+    card.body.append(card.plot);
+    card.actions.append(downloadControl(ctx, tag));
+    card.onResize = () => card.plotted && Plotly.Plots.resize(card.plot);
+    card.onDispose = () => card.plotted && Plotly.purge(card.plot);
+    return card;
+  }
+
+  async function drawCard(card) {
+    const runs = ctx.visibleRuns().filter((run) => ctx.runHasTag(run, 'scalars', card.tag));
+    await cache.ensure(card.tag, runs);
+    render(card, runs);
+    const missingFull = cache.needsFull(card.tag, runs);
+    if (missingFull.length) {
+      await cache.loadFull(card.tag, missingFull);
+      card.redraw();
+    } else if (card.xRange) {
+      await refineZoom(card, runs);
+    }
+  }
+
+  function render(card, runs) {
+    const st = settings();
+    const entries = runs.map((run) => ({ run, series: card.zoomData?.get(run) ?? cache.series(card.tag, run) })).filter((e) => e.series);
+    const unit = relativeUnit(entries.map((e) => e.series));
+    const groups = ctx.groups(runs);
+    const xAxisMode = groups ? 'step' : st.xAxis;
+    const drawSettings = { ...st, xAxis: xAxisMode };
+    const built = buildTraces(entries, groups, drawSettings, unit, card.xRange);
+    card.display = built.display;
+    card.unit = unit;
+    card.xAxisMode = xAxisMode;
+    const range = yRange(built.yArrays, st);
+    const xTitle = { step: 'step', relative: `relative (${unit.name})`, wall: 'wall time' }[xAxisMode];
+    const plotLayout = baseLayout({
+      hovermode: 'x',
+      uirevision: `${card.tag}|${xAxisMode}|${st.logX}|${st.logY}|${st.ignoreOutliers}`,
+      xaxis: {
+        ...baseLayout().xaxis,
+        title: { text: xTitle, standoff: 4 },
+        type: xAxisMode === 'wall' ? 'date' : st.logX ? 'log' : 'linear',
+      },
+      yaxis: {
+        ...baseLayout().yaxis,
+        type: st.logY ? 'log' : 'linear',
+        ...(range ? { range, autorange: false } : { autorange: true }),
+      },
+    });
+    Plotly.react(card.plot, built.traces, plotLayout, plotConfig);
+    card.root.dataset.traceType = built.type;
+    if (!card.plotted) {
+      card.plotted = true;
+      card.plot.on('plotly_hover', (event) => hover(card, event));
+      card.plot.on('plotly_unhover', hideTooltip);
+      card.plot.on('plotly_relayout', (change) => onZoom(card, change));
+    }
+  }
+
+  function onZoom(card, change) {
+    let next = card.xRange;
+    if (change['xaxis.autorange'] || change.autosize) next = null;
+    else if ('xaxis.range[0]' in change) {
+      next = [rangeBound(change['xaxis.range[0]'], card.xAxisMode), rangeBound(change['xaxis.range[1]'], card.xAxisMode)];
+    } else if (Array.isArray(change['xaxis.range'])) {
+      next = change['xaxis.range'].map((v) => rangeBound(v, card.xAxisMode));
+    } else return;
+    if (JSON.stringify(next) === JSON.stringify(card.xRange)) return;
+    card.xRange = next;
+    card.zoomData = null;
+    card.redraw();
+  }
+
+  // Series held only as an overview get finer points for the visible range from the server.
+  async function refineZoom(card, runs) {
+    const coarse = runs.filter((run) => !cache.series(card.tag, run)?.full);
+    if (!coarse.length || card.xAxisMode !== 'step') return;
+    const [lo, hi] = card.xRange;
+    const requested = JSON.stringify(card.xRange);
+    const fine = await cache.fetchRange(card.tag, coarse, lo, hi);
+    if (JSON.stringify(card.xRange) !== requested) return;
+    card.zoomData = fine;
+    render(card, runs);
+  }
+
+  function hover(card, event) {
+    const st = settings();
+    const gd = card.plot;
+    const yaxis = gd._fullLayout.yaxis;
+    const box = gd.getBoundingClientRect();
+    const cursorY = event.event.clientY - box.top - gd._fullLayout._size.t;
+    const rows = [];
+    const seen = new Set();
+    for (const point of event.points) {
+      const meta = point.data.meta ?? {};
+      if (meta.kind === 'lower' || meta.kind === 'upper') continue;
+      const name = meta.run ?? meta.group;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const d = card.display.get(name);
+      const i = point.pointIndex;
+      if (meta.group) {
+        rows.push({
+          name,
+          group: true,
+          value: d.mean[i],
+          color: runColor(name),
+          cells: [name, formatNumber(d.mean[i]), `± ${formatNumber(d.std[i])}`, String(d.x[i]), `n=${d.count[i]}`],
+        });
+      } else {
+        rows.push({
+          name,
+          value: d.smooth[i],
+          color: runColor(name),
+          cells: [name, formatNumber(d.smooth[i]), formatNumber(d.raw[i]), String(d.step[i]), formatTime(d.wall[i]), formatDuration(d.wall[i] - (cache.series(card.tag, name)?.wall[0] ?? d.wall[i]))],
+        });
+      }
+    }
+    const pixel = (v) => yaxis.l2p(yaxis.d2l(v));
+    const order = {
+      nearest: (a, b) => Math.abs(pixel(a.value) - cursorY) - Math.abs(pixel(b.value) - cursorY),
+      value: (a, b) => b.value - a.value,
+      name: (a, b) => a.name.localeCompare(b.name),
+    }[st.tooltipSort] ?? (() => 0);
+    rows.sort(order);
+    const columns = rows.some((row) => row.group)
+      ? ['group', 'mean', 'std', 'step', 'runs']
+      : ['run', 'smoothed', 'value', 'step', 'time', 'relative'];
+    showTooltip(event.event.clientX, event.event.clientY, columns, rows.slice(0, 30));
+  }
+
+  function redrawAll() {
+    for (const card of cards.values()) card.redraw();
+  }
+
+  const flushLive = debounce(async () => {
+    const work = [...pendingLive];
+    pendingLive.clear();
+    const touched = new Set();
+    await Promise.all(
+      work.map(async (key) => {
+        const [tag, run] = key.split('\u0000');
+        const card = cards.get(tag);
+        if (!card) return;
+        if (cache.series(tag, run)) {
+          if (await cache.extend(tag, run)) touched.add(card);
+        } else if (ctx.visibleRuns().includes(run)) touched.add(card);
+      }),
+    );
+    for (const card of touched) {
+      card.zoomData = null;
+      card.redraw();
+    }
+  }, LIVE_FLUSH_MS);
+
+  return {
+    root,
+    activate() {
+      layout();
+    },
+    onState(changed) {
+      if (LAYOUT_KEYS.some((k) => changed.has(k))) layout();
+      if (REDRAW_KEYS.some((k) => changed.has(k))) redrawAll();
+    },
+    onRuns() {
+      layout();
+      redrawAll();
+    },
+    onEvent(kind, data) {
+      if (kind !== 'scalars') return;
+      pendingLive.add(`${data.tag}\u0000${data.run}`);
+      flushLive();
+    },
+    cards,
+    cache,
+  };
+}
+
+function toolbar(ctx) {
+  const st = ctx.store.get();
+  const setLater = debounce((patch) => ctx.store.set(patch), 120);
+  const smoothingValue = el('input', {
+    type: 'number', min: 0, max: 0.999, step: 0.001, value: st.smoothing, class: 'smoothing-number',
+    'aria-label': 'smoothing value',
+  });
+  const slider = el('input', {
+    type: 'range', min: 0, max: 0.999, step: 0.001, value: st.smoothing, class: 'smoothing',
+    'aria-label': 'smoothing',
+  });
+  const setSmoothing = (value) => {
+    const v = Math.min(0.999, Math.max(0, Number(value) || 0));
+    slider.value = v;
+    smoothingValue.value = v;
+    setLater({ smoothing: v });
+  };
+  slider.addEventListener('input', () => setSmoothing(slider.value));
+  smoothingValue.addEventListener('change', () => setSmoothing(smoothingValue.value));
+  const select = (name, options, label) =>
+    el(
+      'label',
+      {},
+      `${label} `,
+      el(
+        'select',
+        { name, onchange: (e) => ctx.store.set({ [name]: e.target.value }) },
+        options.map(([value, text]) => el('option', { value, text, selected: st[name] === value })),
+      ),
+    );
+  const check = (name, label) =>
+    el('label', {}, el('input', { type: 'checkbox', name, checked: st[name], onchange: (e) => ctx.store.set({ [name]: e.target.checked }) }), ` ${label}`);
+  const bar = el(
+    'div',
+    { class: 'toolbar' },
+    el('label', {}, 'Smoothing ', slider, smoothingValue),
+    select('xAxis', [['step', 'step'], ['relative', 'relative'], ['wall', 'wall time']], 'X axis'),
+    check('logY', 'log y'),
+    check('logX', 'log x'),
+    check('ignoreOutliers', 'ignore outliers'),
+    select('tooltipSort', [['nearest', 'nearest'], ['value', 'value'], ['name', 'name']], 'Tooltip order'),
+  );
+  ctx.store.subscribe((changed, state) => {
+    if (changed.has('smoothing') && Number(slider.value) !== state.smoothing) {
+      slider.value = state.smoothing;
+      smoothingValue.value = state.smoothing;
+    }
+  });
+  return bar;
+}
+
+function downloadControl(ctx, tag) {
+  const runSelect = el('select', { class: 'download-run', 'aria-label': 'run to download' });
+  const links = ['csv', 'json'].map((format) =>
+    el('a', { class: `download ${format}`, text: format.toUpperCase(), download: '', title: `Download ${format.toUpperCase()} at full resolution` }),
+  );
+  const update = () => {
+    for (const [i, format] of ['csv', 'json'].entries()) {
+      if (runSelect.value) links[i].href = scalarsExportUrl(runSelect.value, tag, format);
+      else links[i].removeAttribute('href');
+    }
+  };
+  const fill = () => {
+    const runs = ctx.visibleRuns().filter((run) => ctx.runHasTag(run, 'scalars', tag));
+    const current = runSelect.value;
+    runSelect.replaceChildren(...runs.map((run) => el('option', { value: run, text: run })));
+    if (runs.includes(current)) runSelect.value = current;
+    update();
+  };
+  runSelect.addEventListener('change', update);
+  runSelect.addEventListener('focus', fill);
+  const wrap = el('span', { class: 'download-control' }, '⤓ ', runSelect, ...links);
+  queueMicrotask(fill);
+  return wrap;
+}
