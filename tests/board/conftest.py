@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -39,6 +41,82 @@ def two_runs(logdir):
     write_scalars(logdir / "lr_0.1", tags=("loss", "acc"), fn=lambda t, s: 0.1 * s)
     write_scalars(logdir / "lr_0.01", tags=("loss", "acc"), fn=lambda t, s: 0.01 * s)
     return logdir
+
+
+class InProcessBoard:
+    """The board app on a `Store` we fill directly, served by uvicorn in a thread."""
+
+    def __init__(self, store, ingestor=None):
+        import threading
+
+        import httpx
+        import uvicorn
+
+        from board.api import create_app
+
+        self.store = store
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(store, ingestor),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="error",
+            timeout_graceful_shutdown=1,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        self.client = httpx.Client(base_url=self.url, timeout=10.0)
+        for _ in range(400):
+            if self.server.started:
+                break
+            time.sleep(0.01)
+        else:
+            raise TimeoutError("in-process board did not start")
+
+    def get(self, path, **params):
+        return self.client.get(path, params=params or None)
+
+    def stop(self):
+        self.client.close()
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve_store():
+    """`serve_store(store[, ingestor]) -> InProcessBoard`; stopped after the test."""
+    started = []
+
+    def start(store, ingestor=None):
+        b = InProcessBoard(store, ingestor)
+        started.append(b)
+        return b
+
+    yield start
+    for b in started:
+        b.stop()
+
+
+@pytest.fixture
+def load_logdir(serve_store):
+    """`load_logdir(path_or_spec) -> InProcessBoard`: ingest once (no tailing) and serve."""
+    from board.ingest import Ingestor, parse_logdir_spec
+    from board.store import Store
+
+    def load(spec):
+        store = Store()
+        ingestor = Ingestor(store, parse_logdir_spec(str(spec)), progress=False)
+        ingestor.sweep()
+        ingestor.loaded.set()
+        board = serve_store(store, ingestor)
+        board.ingestor = ingestor
+        return board
+
+    return load
 
 
 @pytest.fixture

@@ -1,0 +1,130 @@
+"""ScalarSeries (growable columns, restarts) and the display downsampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from board.store_scalars import ScalarSeries, downsample_indices, window
+
+
+def _extend(series, steps, values=None):
+    steps = np.asarray(steps, np.int64)
+    values = steps.astype(float) if values is None else np.asarray(values, float)
+    series.extend(steps, steps.astype(float) + 0.5, values)
+
+
+def test_extend_keeps_every_point_across_growth():
+    s = ScalarSeries()
+    for lo in range(0, 10_000, 37):
+        _extend(s, range(lo, min(lo + 37, 10_000)))
+    snap = s.snapshot()
+    assert len(snap) == 10_000
+    np.testing.assert_array_equal(snap.step, np.arange(10_000))
+    np.testing.assert_array_equal(snap.wall_time, np.arange(10_000) + 0.5)
+
+
+def test_snapshot_is_not_changed_by_later_writes():
+    s = ScalarSeries()
+    _extend(s, range(10))
+    before = s.snapshot()
+    _extend(s, range(5, 8), [-1, -1, -1])  # restart at 5
+    _extend(s, range(8, 100))
+    np.testing.assert_array_equal(before.step, np.arange(10))
+    np.testing.assert_array_equal(before.value, np.arange(10.0))
+
+
+def test_restart_replaces_points_at_and_after_the_restart_step():
+    s = ScalarSeries()
+    _extend(s, range(10))
+    _extend(s, [4, 5, 6], [40, 50, 60])
+    snap = s.snapshot()
+    assert snap.step.tolist() == [0, 1, 2, 3, 4, 5, 6]
+    assert snap.value.tolist() == [0, 1, 2, 3, 40, 50, 60]
+
+
+def test_restart_inside_one_batch():
+    s = ScalarSeries()
+    _extend(s, [0, 1, 2, 3, 1, 2, 0, 1], [0, 1, 2, 3, 10, 20, 100, 101])
+    snap = s.snapshot()
+    assert snap.step.tolist() == [0, 1]
+    assert snap.value.tolist() == [100, 101]
+
+
+def test_repeated_step_is_kept():
+    s = ScalarSeries()
+    _extend(s, [0, 1, 1, 2])
+    assert s.snapshot().step.tolist() == [0, 1, 1, 2]
+
+
+def test_truncate_from():
+    s = ScalarSeries()
+    _extend(s, range(10))
+    s.truncate_from(7)
+    assert s.last_step == 6
+    s.truncate_from(0)
+    assert len(s) == 0 and s.last_step is None
+
+
+def test_window():
+    s = ScalarSeries()
+    _extend(s, range(0, 100, 10))
+    w = window(s.snapshot(), 15, 55)
+    assert w.step.tolist() == [20, 30, 40, 50]
+    assert window(s.snapshot(), None, None).step.tolist() == list(range(0, 100, 10))
+
+
+def test_downsample_keeps_extremes_and_last_point():
+    n = 100_000
+    step = np.arange(n, dtype=np.int64)
+    value = np.sin(step / 1000.0)
+    value[12_345] = 50.0  # a spike must survive
+    value[67_890] = -50.0
+    idx = downsample_indices(step, value, 2000)
+    assert len(idx) <= 2000
+    assert 12_345 in idx and 67_890 in idx
+    assert idx[0] == 0 and idx[-1] == n - 1
+    assert np.all(np.diff(idx) > 0)
+
+
+def test_downsample_returns_everything_when_it_fits_or_zero():
+    step = np.arange(10)
+    assert downsample_indices(step, step * 1.0, 10).tolist() == list(range(10))
+    assert downsample_indices(step, step * 1.0, 0).tolist() == list(range(10))
+
+
+def test_downsample_handles_nan_and_inf():
+    step = np.arange(1000)
+    value = np.full(1000, np.nan)
+    value[500] = np.inf
+    value[10] = 3.0
+    idx = downsample_indices(step, value, 40)
+    assert 500 in idx and 10 in idx and 999 in idx
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    steps=st.lists(st.integers(-(10**6), 10**6), min_size=1, max_size=400),
+    max_points=st.integers(5, 120),
+    seed=st.integers(0, 1000),
+)
+def test_downsample_properties(steps, max_points, seed):
+    step = np.sort(np.asarray(steps, np.int64))
+    value = np.random.default_rng(seed).normal(size=len(step))
+    idx = downsample_indices(step, value, max_points)
+    assert np.all(np.diff(idx) > 0)
+    assert idx[-1] == len(step) - 1 and idx[0] == 0
+    if len(step) > max_points:
+        assert len(idx) <= max_points
+    # The global extremes are always among the kept points.
+    assert value[idx].max() == value.max()
+    assert value[idx].min() == value.min()
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_downsample_tiny_budget(n):
+    step = np.arange(50)
+    idx = downsample_indices(step, step * 1.0, n)
+    assert idx[-1] == 49
