@@ -1,0 +1,186 @@
+"""What each node costs: parameters, a FLOPs estimate from shapes, and traced time / memory.
+
+Parameters are the element counts of variables (`VariableV2`, `VarHandleOp`, ... from their
+`shape` attr; a Keras/TF2 resource placeholder from the shape its `ReadVariableOp` reads),
+leaving out optimizer slots (`.../Adam`, `.../Momentum`, ...) and the step counter.
+
+FLOPs follow the usual multiply-add = 2 convention: matmul `2·M·K·N`, convolution
+`2·out_elements·kh·kw·in_channels` (and the same for its two backprop ops), elementwise ops one
+per output element, `AddN` `n-1` per element, reductions one per input element. An unknown
+dimension (the batch, usually) counts as 1, so the numbers are per example when the batch is
+unknown; ops whose shapes are missing are counted in `flops_unknown`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from board.graph.parse import NodeStats, attr_shape
+from board.graph.types import Cost, Node, OpNode
+
+VARIABLE_OPS = frozenset({"Variable", "VariableV2", "VarHandleOp", "VariableOp"})
+_SLOT = re.compile(
+    r"^(Adam|Momentum|Adagrad|AdagradDA|RMSProp|Ftrl|Adadelta|Nadam|Adamax)(_\d+)?$"
+    r"|^(beta1_power|beta2_power|global_step)(_\d+)?$"
+)
+MATMUL_OPS = frozenset(
+    {"MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "aten::matmul", "aten::mm",
+     "aten::bmm", "aten::addmm", "aten::linear"}
+)  # fmt: skip
+CONV_OPS = frozenset({"Conv2D", "Conv3D", "DepthwiseConv2dNative"})
+ELEMENTWISE_OPS = frozenset(
+    {"Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "DivNoNan", "FloorDiv", "Maximum",
+     "Minimum", "Pow", "SquaredDifference", "BiasAdd", "BiasAddGrad", "Relu", "Relu6", "Elu",
+     "Selu", "LeakyRelu", "Sigmoid", "Tanh", "Softplus", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt",
+     "Square", "Neg", "Abs", "Reciprocal", "ReluGrad", "Relu6Grad", "SigmoidGrad", "TanhGrad",
+     "RsqrtGrad", "SqrtGrad", "Softmax", "LogSoftmax", "ApplyGradientDescent",
+     "ResourceApplyGradientDescent", "aten::relu", "aten::relu_", "aten::add", "aten::add_",
+     "aten::sub", "aten::mul", "aten::div", "aten::sigmoid", "aten::tanh", "aten::softmax",
+     "aten::log_softmax", "aten::gelu", "aten::dropout", "aten::batch_norm"}
+)  # fmt: skip
+REDUCTION_OPS = frozenset(
+    {"Sum", "Mean", "Max", "Min", "Prod", "L2Loss", "aten::mean", "aten::sum"}
+)
+BACKPROP_CONV_OPS = frozenset({"Conv2DBackpropInput", "Conv2DBackpropFilter"})
+FLOP_OPS = MATMUL_OPS | CONV_OPS | BACKPROP_CONV_OPS | ELEMENTWISE_OPS | REDUCTION_OPS | {"AddN"}
+
+
+def _elements(shape: tuple[int, ...] | None) -> int | None:
+    if shape is None:
+        return None
+    return math.prod(d if d >= 0 else 1 for d in shape)
+
+
+def input_shape(op: OpNode, index: int, leaves: dict[str, Node]) -> tuple[int, ...] | None:
+    """The shape of `op`'s `index`-th data input, from its producer's `_output_shapes`."""
+    data = [ref for ref in op.inputs if not ref.control]
+    if index >= len(data):
+        return None
+    producer = leaves.get(data[index].name)
+    if producer is None:
+        return None
+    shapes = producer.op.output_shapes
+    slot = data[index].slot
+    return shapes[slot] if slot < len(shapes) else None
+
+
+def _bool_attr(op: OpNode, key: str) -> bool:
+    attr = op.node_def.attr.get(key)
+    return bool(attr is not None and attr.b)
+
+
+def estimate_flops(op: OpNode, leaves: dict[str, Node]) -> int | None:
+    """FLOPs of one op (see the module doc), None when it should count but shapes are missing;
+    0 for ops that do no arithmetic worth counting."""
+    kind = op.op
+    out = op.output_shapes[0] if op.output_shapes else None
+    if kind in MATMUL_OPS:
+        a = input_shape(op, 0, leaves)
+        if out is None or not a:
+            return None
+        transposed = _bool_attr(op, "transpose_a") or _bool_attr(op, "adj_x")
+        inner = a[-2] if transposed and len(a) >= 2 else a[-1]
+        return 2 * _elements(out) * max(inner, 1)
+    if kind in CONV_OPS or kind in BACKPROP_CONV_OPS:
+        if kind == "Conv2DBackpropFilter":
+            kernel, grad = out, input_shape(op, 2, leaves)
+        else:
+            kernel = input_shape(op, 1, leaves)
+            grad = input_shape(op, 2, leaves) if kind == "Conv2DBackpropInput" else out
+        if kernel is None or grad is None or len(kernel) < 3:
+            return None
+        per_output = _elements(kernel[:-1]) if kind != "DepthwiseConv2dNative" else None
+        if per_output is None:
+            per_output = _elements(kernel[:-2])
+        return 2 * _elements(grad) * per_output
+    if kind in ELEMENTWISE_OPS:
+        return None if out is None else _elements(out)
+    if kind == "AddN":
+        return None if out is None else _elements(out) * max(len(op.inputs) - 1, 0)
+    if kind in REDUCTION_OPS:
+        source = input_shape(op, 0, leaves)
+        return None if source is None else _elements(source)
+    return 0
+
+
+def _variable_params(leaf: Node, consumers: dict[str, list[OpNode]]) -> int:
+    op = leaf.op
+    if _SLOT.match(op.name.rsplit("/", 1)[-1]):
+        return 0
+    shape = None
+    if op.op in VARIABLE_OPS:
+        shape = attr_shape(op)
+    elif op.op == "Placeholder" and _dtype_attr(op) == 20:  # a captured resource variable
+        for reader in consumers.get(op.name, ()):
+            if reader.op == "ReadVariableOp" and reader.output_shapes:
+                shape = reader.output_shapes[0]
+                break
+    if shape is None or any(d < 0 for d in shape):
+        return 0
+    return math.prod(shape)
+
+
+def _dtype_attr(op: OpNode) -> int:
+    attr = op.node_def.attr.get("dtype")
+    return attr.type if attr is not None else 0
+
+
+def compute_static_costs(by_name: dict[str, Node], leaves: dict[str, Node], order: list[Node]):
+    """Fill `cost.params / flops / flops_unknown` on every node: per leaf, then summed over
+    each node's depth-first leaf range with prefix sums."""
+    consumers: dict[str, list[OpNode]] = {}
+    for leaf in order:
+        if leaf.op.op == "ReadVariableOp":
+            for ref in leaf.op.inputs:
+                consumers.setdefault(ref.name, []).append(leaf.op)
+    n = len(order)
+    params = np.zeros(n + 1, np.int64)
+    flops = np.zeros(n + 1, np.int64)
+    unknown = np.zeros(n + 1, np.int64)
+    for i, leaf in enumerate(order):
+        kind = leaf.op.op
+        if kind in VARIABLE_OPS or kind == "Placeholder":
+            params[i + 1] = _variable_params(leaf, consumers)
+        if kind in FLOP_OPS:
+            estimate = estimate_flops(leaf.op, leaves)
+            if estimate is None:
+                unknown[i + 1] = 1
+            else:
+                flops[i + 1] = estimate
+    params, flops, unknown = np.cumsum(params), np.cumsum(flops), np.cumsum(unknown)
+    for node in by_name.values():
+        lo, hi = node.lo, node.hi
+        node.cost = Cost(
+            params=int(params[hi] - params[lo]),
+            flops=int(flops[hi] - flops[lo]),
+            flops_unknown=int(unknown[hi] - unknown[lo]),
+        )
+
+
+def traced_costs(order: list[Node], leaves: dict[str, Node], stats: dict[str, NodeStats]):
+    """Prefix sums over the leaf order of one RunMetadata's per-op (compute µs, output bytes,
+    traced op count); a node's totals are `sums[:, hi] - sums[:, lo]` (see `TracedCosts`)."""
+    sums = np.zeros((3, len(order) + 1), np.float64)
+    for op_name, entry in stats.items():
+        leaf = leaves.get(op_name)
+        if leaf is None:
+            continue
+        sums[0, leaf.lo + 1] += entry.compute_micros
+        sums[1, leaf.lo + 1] += entry.memory_bytes
+        sums[2, leaf.lo + 1] += 1
+    return TracedCosts(np.cumsum(sums, axis=1))
+
+
+class TracedCosts:
+    """Compute time and memory of any node from one RunMetadata."""
+
+    def __init__(self, prefix: np.ndarray):
+        self.prefix = prefix
+
+    def of(self, node: Node) -> tuple[float, int, int]:
+        """(compute µs, output bytes, traced ops) of everything under `node`."""
+        totals = self.prefix[:, node.hi] - self.prefix[:, node.lo]
+        return float(totals[0]), int(totals[1]), int(totals[2])
