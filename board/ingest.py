@@ -20,8 +20,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from board.ingest_decode import RunDecoder, parse_event
-from board.ingest_reader import read_new
+from board.ingest_decode import RunDecoder
+from summaries.reader import read_scalars
 
 log = logging.getLogger("board.ingest")
 
@@ -96,6 +96,7 @@ class _RunState:
     directory: str
     decoder: RunDecoder
     offsets: dict[str, int] = field(default_factory=dict)  # event file -> resume offset
+    plugins: dict[str, str] = field(default_factory=dict)  # tag -> plugin name seen so far
 
 
 class Ingestor:
@@ -258,31 +259,33 @@ class Ingestor:
         return False
 
     def _read_file(self, run: str, state: _RunState, path: str) -> None:
+        """Read what `path` gained since its offset: scalars through the native fast path
+        straight into columns, every other record decoded with protobuf."""
         offset = state.offsets.get(path, 0)
         try:
             if os.path.getsize(path) <= offset:
                 return
-        except OSError:
+            batch = read_scalars(path, offset, plugins=state.plugins)
+        except OSError as err:
+            log.warning("cannot read %s: %s", path, err)
             return
+        state.plugins = batch.plugins
         decoder = state.decoder
-        while True:
-            try:
-                chunk = read_new(path, offset)
-            except OSError as err:
-                log.warning("cannot read %s: %s", path, err)
-                return
-            self.crc_errors += chunk.crc_errors
-            for rec_offset, length, data in chunk.records:
-                try:
-                    event = parse_event(data)
-                except Exception as err:  # noqa: BLE001 - protobuf raises DecodeError variants
-                    decoder.skipped += 1
-                    log.warning("undecodable event in %s at offset %d: %s", path, rec_offset, err)
-                    continue
-                decoder.event(event, path, rec_offset, length)
-            decoder.flush()
-            self.events_loaded += len(chunk.records)
-            offset = chunk.offset
-            state.offsets[path] = offset
-            if not chunk.more:
-                return
+        for restart in batch.restarts:
+            # Points of earlier reads at or after the restart step are replaced.
+            self.store.purge_from(run, restart.step)
+        for tag, cols in batch.scalars.items():
+            decoder.add_scalar_columns(tag, cols.step, cols.wall_time, cols.value)
+        for rec_offset, event in batch.other_events():
+            decoder.event(event, path, rec_offset)
+        decoder.flush()
+        if batch.crc_errors or batch.decode_errors:
+            log.warning(
+                "%s: skipped %d records with bad CRCs and %d undecodable events",
+                path,
+                batch.crc_errors,
+                batch.decode_errors,
+            )
+        self.crc_errors += batch.crc_errors
+        self.events_loaded += batch.records
+        state.offsets[path] = batch.offset

@@ -204,12 +204,12 @@ class RunDecoder:
         self.flush()
         self.store.add_scalars(self.run, tag, step, wall_time, value)
 
-    def event(self, event, path: str, offset: int, length: int) -> None:
+    def event(self, event, path: str, offset: int) -> None:
         step, wall = int(event.step), float(event.wall_time)
         which = event.WhichOneof("what")
         if which == "summary":
             for value in event.summary.value:
-                self._value(value, step, wall, path, offset, length)
+                self._value(value, step, wall, path, offset)
         elif which == "graph_def":
             self.store.set_graph_def(self.run, bytes(event.graph_def), wall)
         elif which == "tagged_run_metadata":
@@ -242,7 +242,7 @@ class RunDecoder:
             return known
         return OTHER
 
-    def _value(self, value, step, wall, path, offset, length) -> None:
+    def _value(self, value, step, wall, path, offset) -> None:
         kind = self._kind(value)
         tag = value.tag
         which = value.WhichOneof("value")
@@ -268,7 +268,7 @@ class RunDecoder:
                     point = histogram_from_buckets(step, wall, tensor_to_numpy(value.tensor))
                 self.store.add_histogram(self.run, tag, point)
             elif kind == IMAGE:
-                self._image(value, tag, step, wall, path, offset, length)
+                self._image(value, tag, step, wall, path, offset)
             elif kind == TEXT:
                 strings = tensor_to_numpy(value.tensor).reshape(-1)
                 text = "\n\n".join(
@@ -284,13 +284,13 @@ class RunDecoder:
             self.skipped += 1
             log.warning("skipping value %r at step %d of %s: %s", tag, step, path, err)
 
-    def _image(self, value, tag, step, wall, path, offset, length) -> None:
+    def _image(self, value, tag, step, wall, path, offset) -> None:
         if value.WhichOneof("value") == "image":
             img = value.image
             w, h = img.width, img.height
             if not (w and h):
                 w, h = _image_size(img.encoded_image_string)
-            ref = ImageRef(step, wall, tag, 0, w, h, path, offset, length)
+            ref = ImageRef(step, wall, tag, 0, w, h, path, offset)
             self.store.add_image(self.run, tag, ref)
             return
         strings = list(value.tensor.string_val)
@@ -300,7 +300,7 @@ class RunDecoder:
             w = h = 0
         for i, blob in enumerate(strings[2:]):
             iw, ih = (w, h) if w and h else _image_size(blob)
-            ref = ImageRef(step, wall, tag, i, iw, ih, path, offset, length)
+            ref = ImageRef(step, wall, tag, i, iw, ih, path, offset)
             self.store.add_image(self.run, tag, ref)
 
     def _hparams(self, value, wall: float) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from board.ingest_records import read_framed_record
+from board.ingest_records import read_record_at
 from board.store_scalars import ScalarSeries
 from board.types import KINDS, HistogramPoint, ImageRef, RunInfo, ScalarColumns, TextPoint
 
@@ -233,7 +233,7 @@ class Store:
     def image_bytes(self, ref: ImageRef) -> bytes | None:
         from board.ingest_decode import image_from_record
 
-        data = read_framed_record(ref.path, ref.offset, ref.length)
+        data = read_record_at(ref.path, ref.offset)
         if data is None:
             return None
         return image_from_record(data, ref)

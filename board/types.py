@@ -61,7 +61,6 @@ class ImageRef:
     height: int
     path: str  # the event file
     offset: int  # byte offset of the record's framing header
-    length: int  # bytes of the whole framed record
 
 
 @dataclass(frozen=True)

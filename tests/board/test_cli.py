@@ -47,7 +47,7 @@ def test_tails_a_growing_run(logdir, start_board, writers):
     b = start_board(logdir, "--reload_interval", "30")
     b.wait_loaded()
     assert len(b.get("/data/plugin/scalars/scalars", run="run", tag="loss").json()) == 5
-    writers.write_scalars(logdir / "run", steps=range(5, 12))
+    writers.write_scalars(logdir / "run", steps=range(5, 12), filename_suffix=".2")
     writers.write_scalars(logdir / "new_run", steps=range(3))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

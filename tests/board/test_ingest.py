@@ -66,13 +66,14 @@ def test_every_file_of_a_run_in_name_order(logdir):
 
 
 def test_growing_file_is_read_incrementally(tmp_path, logdir, writers):
-    from board.ingest_reader import read_new
+    from summaries.reader import EventFileReader
 
     source = writers.write_scalars(tmp_path / "src", steps=range(8))
     (src,) = list(source.iterdir())
     data = src.read_bytes()
-    records = read_new(str(src), 0).records  # file_version, then one record per step
-    cut = records[4][0]  # the offset where the 4th scalar record starts
+    reader = EventFileReader(src)
+    ends = [reader.offset for _ in reader.records()]  # file_version, then one per step
+    cut = ends[3]  # the offset where the 4th scalar record starts
     path = logdir / src.name
     path.write_bytes(data[:cut])
     store, ing = _ingest(logdir)
