@@ -3,13 +3,10 @@ headless Debian Chromium driven by Playwright (see ../shared/TESTING.md)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,44 +26,27 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def shared_fixtures():
+    """The suite-wide tests/conftest.py module (BoardProcess), as pytest loaded it."""
+    path = str(REPO / "tests" / "conftest.py")
+    for module in list(sys.modules.values()):
+        if getattr(module, "__file__", None) == path:
+            return module
+    spec = importlib.util.spec_from_file_location("flowboard_tests_conftest", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @contextmanager
 def running_board(logdir: Path, reload_interval: float = 0.5):
-    """Start `python -m board` on `logdir` on a free loopback port; yield its base URL."""
-    port = _free_port()
-    cmd = [sys.executable, "-m", "board", "--logdir", str(logdir), "--port", str(port)]
-    cmd += ["--reload_interval", str(reload_interval), "--quiet"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
+    """A real board on `logdir` (fast polling so live tests see appends quickly); its base URL."""
+    board = shared_fixtures().BoardProcess(logdir, ("--reload_interval", str(reload_interval)))
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read().decode(errors="replace")
-                raise RuntimeError(f"board exited with {proc.returncode}:\n{out}")
-            try:
-                with urllib.request.urlopen(url + "api/status", timeout=1) as resp:
-                    if b'"loaded":true' in resp.read():
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("board did not start within 20 s")
-            time.sleep(0.1)
-        yield url
+        board.wait_loaded()
+        yield board.url + "/"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+        board.stop()
 
 
 @pytest.fixture(scope="session")

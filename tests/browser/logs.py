@@ -20,3 +20,36 @@ def write_scalars(logdir: Path, tags: dict[str, list[float]], start_step: int = 
         for tag, values in tags.items():
             for i, value in enumerate(values):
                 w.add_scalar(tag, value, start_step + i)
+
+
+def write_hparams(w, hparams: dict, metrics: dict) -> None:
+    """The hparams plugin's session-start summary into an open writer's run."""
+    try:
+        w.add_hparams_summary(hparams, metrics)  # our writer, when it grows such a method
+        return
+    except AttributeError:
+        pass
+    from tensorboardX.summary import hparams as hparams_summaries
+
+    experiment, start, end = hparams_summaries(hparams, metrics)
+    for summary in (experiment, start, end):
+        w.file_writer.add_summary(summary)
+
+
+def write_everything(logdir: Path, run: str, seed: int, lr: float, steps: int = 20) -> None:
+    """A run with every summary kind: scalars, histograms, images, text, hparams."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    with writer(logdir / run) as w:
+        write_hparams(w, {"lr": lr, "optimizer": "adam" if seed % 2 else "sgd"}, {"loss": 0.0})
+        for step in range(steps):
+            w.add_scalar("loss", float(np.exp(-lr * step) + 0.01 * seed), step)
+            w.add_scalar("metrics/accuracy", float(1 - np.exp(-lr * step)), step)
+            w.add_histogram("weights/layer1", rng.normal(step * 0.1, 1.0, 500), step)
+            if step % 5 == 0:
+                image = np.zeros((3, 16, 24), dtype=np.uint8)
+                image[0] = step * 12
+                image[1, :, : step + 1] = 255
+                w.add_image("samples/input", image, step)
+                w.add_text("notes", f"## Step {step}\n\n| k | v |\n|---|---|\n| lr | {lr} |\n\n`code` **bold**", step)

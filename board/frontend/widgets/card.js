@@ -51,6 +51,12 @@ export function createCard({ key, title, subtitle, pinned = false, onPin, draw, 
     if (card.visible) scheduleDraw(card, draw);
   };
   card.draw = () => draw(card);
+  card.setPinned = (value) => {
+    if (!pinButton) return;
+    pinButton.textContent = value ? '★' : '☆';
+    pinButton.setAttribute('aria-pressed', String(value));
+    pinButton.title = value ? 'Unpin' : 'Pin to top';
+  };
   card.root._card = card;
   card.root._drawFn = draw;
   observer().observe(card.root);
@@ -127,7 +133,9 @@ export function layoutSections(container, keys, cards, { pinned, collapsed, onTo
     if (!isCollapsed) {
       for (const key of sectionKeys) {
         if (!cards.has(key)) cards.set(key, make(key));
-        grid.append(cards.get(key).root);
+        const card = cards.get(key);
+        card.setPinned(pinned.includes(key));
+        grid.append(card.root);
       }
     }
     nodes.push(

@@ -36,3 +36,11 @@ export const plotConfig = {
   responsive: true,
   modeBarButtonsToRemove: ['lasso2d', 'select2d', 'toImage'],
 };
+
+/**
+ * Text from the logs for a place where plotly renders its own tag subset (<b>, <a>, <br>...):
+ * entity-escaped so it shows literally and creates no element.
+ */
+export function plotlyText(text) {
+  return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
