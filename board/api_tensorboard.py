@@ -61,14 +61,14 @@ def plugins_listing(request: Request):
     return out
 
 
-def _tag_index(request: Request, kind: str) -> dict:
+def _tag_index(request: Request, kind: str) -> TensorBoardJSON:
     store = store_of(request)
-    return TensorBoardJSON(
-        {
-            r: {t: {"displayName": t, "description": ""} for t in store.tags(r, kind)}
-            for r in store.runs()
-        }
-    )
+    out = {}
+    for r in store.runs():
+        tags = store.tags(r, kind)
+        if tags:
+            out[r] = {t: {"displayName": t, "description": ""} for t in tags}
+    return TensorBoardJSON(out)
 
 
 @router.get("/plugin/scalars/tags")
@@ -222,7 +222,7 @@ def text_tags(request: Request):
 
 @router.get("/plugin/text/text")
 def text(request: Request, run: Run, tag: Tag):
-    """`[{"wall_time", "step", "text": <safe HTML rendered from Markdown>, "warnings": []}]`."""
+    """`[{"wall_time", "step", "text": <safe HTML rendered from Markdown>}]`."""
     from board.api_markdown import markdown_to_safe_html
 
     points = store_of(request).text(run, tag)
@@ -234,7 +234,6 @@ def text(request: Request, run: Run, tag: Tag):
                 "wall_time": p.wall_time,
                 "step": p.step,
                 "text": markdown_to_safe_html(p.text),
-                "warnings": [],
             }
             for p in points
         ]

@@ -108,6 +108,7 @@ def histogram_from_buckets(step: int, wall_time: float, buckets: np.ndarray) -> 
         sum_squares=squares,
         bucket_limit=tuple(buckets[:, 1].tolist()),
         bucket=tuple(counts.tolist()),
+        legacy=False,
     )
 
 
@@ -126,14 +127,26 @@ def histogram_from_proto(step: int, wall_time: float, histo) -> HistogramPoint:
 
 
 def histogram_buckets(point: HistogramPoint) -> list[list[float]]:
-    """TensorBoard's [left, right, count] rows of a histogram point (the legacy proto's open
-    first and last edges are replaced by the histogram's min and max)."""
+    """TensorBoard's [left, right, count] rows of a histogram point.
+
+    A legacy HistogramProto's outer limits may be ±DBL_MAX, so (as TensorBoard does) the empty
+    buckets at both ends are dropped, the first kept bucket starts at `min` and the last ends
+    at `max`. Tensor histograms keep every bucket, left edges from the previous right edge."""
     limits, counts = point.bucket_limit, point.bucket
-    if not limits:
+    n = min(len(limits), len(counts))
+    if not n:
         return []
-    lefts = [point.min, *limits[:-1]]
-    rights = [*limits[:-1], point.max]
-    return [[lefts[i], rights[i], counts[i]] for i in range(len(counts))]
+    if not point.legacy:
+        lefts = [point.min, *limits[: n - 1]]
+        return [[lefts[i], limits[i], counts[i]] for i in range(n)]
+    nonempty = [i for i in range(n) if counts[i] > 0]
+    if not nonempty:
+        return []
+    start, end = nonempty[0], nonempty[-1]
+    inner = list(limits[start:end])
+    lefts = [point.min, *inner]
+    rights = [*inner, point.max]
+    return [[lefts[i], rights[i], counts[start + i]] for i in range(end - start + 1)]
 
 
 def _image_size(data: bytes) -> tuple[int, int]:

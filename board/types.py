@@ -46,6 +46,7 @@ class HistogramPoint:
     sum_squares: float
     bucket_limit: tuple[float, ...]
     bucket: tuple[float, ...]
+    legacy: bool = True  # a TF1 HistogramProto (open outer edges) rather than a [k,3] tensor
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@
   boards may run in one test. `logdir` may be a `Path` or a `name:path,...` spec string.
 - `board`: `start_board(logdir)` on the `logdir` fixture, for tests that write first and then
   look (write the files before touching the fixture, or rely on live tailing).
+- `board_process`: the `BoardProcess` class itself (session scope), for module- or
+  session-scoped fixtures: `b = board_process(logdir)` ... `b.stop()`.
 
 Usage from any test folder (browser and graph tests included):
 
@@ -130,3 +132,8 @@ def start_board():
 @pytest.fixture
 def board(logdir, start_board) -> BoardProcess:
     return start_board(logdir)
+
+
+@pytest.fixture(scope="session")
+def board_process():
+    return BoardProcess
