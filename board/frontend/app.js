@@ -30,6 +30,7 @@ const ctx = {
   tagsOf: (kind) => index.tags(kind, ctx.visibleRuns(), store.get().tagFilter),
   groups: (runs) => groupRuns(store.get().groupBy, runs, index),
   setStatus: (text) => (status.textContent = text),
+  views,
 };
 window.flowboard = ctx;
 

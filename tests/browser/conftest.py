@@ -84,3 +84,41 @@ def screenshot(page, name: str) -> None:
     """Write docs/screenshots/NAME.png (small: viewport only)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def traces(page, tag: str) -> list[dict]:
+    """The traces of the scalar chart for `tag`: meta fields plus x and y as lists."""
+    return page.evaluate(
+        """(tag) => {
+            const plot = [...document.querySelectorAll('.scalar-card .plot')]
+                .find((p) => p.dataset.tag === tag);
+            return (plot?.data ?? []).map((t) => ({...t.meta, x: Array.from(t.x, Number),
+                                                   y: Array.from(t.y)}));
+        }""",
+        tag,
+    )
+
+
+def wait_for_traces(page, tag: str, predicate_js: str, timeout: float = 15_000) -> None:
+    """Wait until `predicate_js` (a JS expression over `data`, the plot's traces) holds."""
+    page.wait_for_function(
+        """([tag, body]) => {
+            const plot = [...document.querySelectorAll('.scalar-card .plot')]
+                .find((p) => p.dataset.tag === tag);
+            const data = plot?.data;
+            return Boolean(data) && new Function('data', `return (${body});`)(data);
+        }""",
+        arg=[tag, predicate_js],
+        timeout=timeout,
+    )
+
+
+def js_module(page, module: str, body: str, *args):
+    """Import /static/MODULE in the page and run `body` (an async function of m, ...args)."""
+    return page.evaluate(
+        """async ([module, body, args]) => {
+            const m = await import(`/static/${module}`);
+            return await new Function('m', '...args', `return (${body})(m, ...args);`)(m, ...args);
+        }""",
+        [module, body, list(args)],
+    )

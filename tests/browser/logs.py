@@ -52,4 +52,8 @@ def write_everything(logdir: Path, run: str, seed: int, lr: float, steps: int = 
                 image[0] = step * 12
                 image[1, :, : step + 1] = 255
                 w.add_image("samples/input", image, step)
-                w.add_text("notes", f"## Step {step}\n\n| k | v |\n|---|---|\n| lr | {lr} |\n\n`code` **bold**", step)
+                w.add_text(
+                    "notes",
+                    f"## Step {step}\n\n| k | v |\n|---|---|\n| lr | {lr} |\n\n`code` **bold**",
+                    step,
+                )

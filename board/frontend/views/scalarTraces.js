@@ -3,7 +3,7 @@
 import { runColor, withAlpha } from '../colors.js';
 import { smooth } from '../smoothing.js';
 import { aggregate, displayIndices, lowerBound, pick, robustRange } from '../stats.js';
-import { hasWebGL } from '../widgets/plots.js';
+import { hasWebGL, plotlyText } from '../widgets/plots.js';
 
 const MAX_DISPLAY_POINTS = 1500;
 const WEBGL_POINTS = 20_000;
@@ -72,7 +72,7 @@ export function displaySeries(series, settings, unit, xRange) {
 }
 
 function lineTrace(type, x, y, color, extra) {
-  return { type, mode: 'lines', x, y, line: { color, width: 1.5 }, hoverinfo: 'none', ...extra };
+  return { type, mode: 'lines', x, y, line: { color, width: 1.5 }, hoverinfo: 'none', showlegend: false, ...extra };
 }
 
 /**
@@ -145,7 +145,7 @@ function buildGroupTraces(entries, groups, settings, xRange, type, traces, displ
         fillcolor: withAlpha(color, 0.2),
         meta: { ...meta, kind: 'upper' },
       }),
-      lineTrace(type, x, mean, color, { name: group.key, meta: { ...meta, kind: 'mean' } }),
+      lineTrace(type, x, mean, color, { name: plotlyText(group.key), showlegend: true, meta: { ...meta, kind: 'mean' } }),
     );
     yArrays.push(lower, upper);
   }

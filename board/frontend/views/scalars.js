@@ -84,6 +84,8 @@ export function createScalarsView(ctx) {
     const xTitle = { step: 'step', relative: `relative (${unit.name})`, wall: 'wall time' }[xAxisMode];
     const plotLayout = baseLayout({
       hovermode: 'x',
+      showlegend: Boolean(groups),
+      legend: { orientation: 'h', y: -0.25, font: { size: 10 } },
       uirevision: `${card.tag}|${xAxisMode}|${st.logX}|${st.logY}|${st.ignoreOutliers}`,
       xaxis: {
         ...baseLayout().xaxis,
@@ -98,6 +100,7 @@ export function createScalarsView(ctx) {
     });
     Plotly.react(card.plot, built.traces, plotLayout, plotConfig);
     card.root.dataset.traceType = built.type;
+    card.root.dataset.resolution = entries.every((e) => e.series.full) ? 'full' : 'overview';
     if (!card.plotted) {
       card.plotted = true;
       card.plot.on('plotly_hover', (event) => hover(card, event));
