@@ -86,6 +86,12 @@ class InProcessBoard:
         self.thread.join(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def inprocess_board():
+    """The `InProcessBoard` class, for module-scoped fixtures."""
+    return InProcessBoard
+
+
 @pytest.fixture
 def serve_store():
     """`serve_store(store[, ingestor]) -> InProcessBoard`; stopped after the test."""

@@ -1,0 +1,54 @@
+"""Server-Sent Events from a real board process while a writer appends."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import httpx
+
+
+def _collect(url, stop, out):
+    """Append (event, data) pairs from the stream until `stop` is set or the server goes."""
+    try:
+        with httpx.Client(timeout=httpx.Timeout(10.0, read=None)) as c:
+            with c.stream("GET", f"{url}/api/events") as r:
+                out.append(("content-type", r.headers["content-type"]))
+                event = None
+                for line in r.iter_lines():
+                    if line.startswith("event: "):
+                        event = line[len("event: ") :]
+                    elif line.startswith("data: ") and event:
+                        out.append((event, json.loads(line[len("data: ") :])))
+                        event = None
+                    if stop.is_set():
+                        return
+    except httpx.HTTPError:
+        return  # the board was stopped under the stream
+
+
+def test_sse_announces_new_runs_and_scalars(logdir, start_board, writers):
+    writers.write_scalars(logdir / "old", steps=range(3))
+    b = start_board(logdir, "--reload_interval", "30")
+    b.wait_loaded()
+    stop, got = threading.Event(), []
+    t = threading.Thread(target=_collect, args=(b.url, stop, got), daemon=True)
+    t.start()
+    time.sleep(0.3)  # let the stream subscribe
+    writers.write_scalars(logdir / "old", steps=range(3, 9), filename_suffix=".2")
+    writers.write_scalars(logdir / "fresh", tags=("acc",), steps=range(4))
+    deadline = time.monotonic() + 10
+    want = {("scalars", "old", "loss", 8), ("scalars", "fresh", "acc", 3), ("runs", "fresh")}
+    seen = set()
+    while time.monotonic() < deadline and not want <= seen:
+        for event, data in list(got):
+            if event == "content-type":
+                assert data.startswith("text/event-stream")
+            elif event == "runs":
+                seen.add(("runs", data["run"]))
+            else:
+                seen.add((event, data["run"], data["tag"], data["last_step"]))
+        time.sleep(0.05)
+    stop.set()
+    assert want <= seen, seen
