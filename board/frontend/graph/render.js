@@ -88,7 +88,7 @@ export function renderScene(scene, fillOf, showShapes) {
   const root = svg('g', { class: 'g-scene' });
   const defs = svg('defs');
   const marker = svg('marker', {
-    id: 'graph-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto-start-reverse',
+    id: 'graph-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse',
   });
   marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'g-arrow' }));
   defs.append(marker);
