@@ -1,0 +1,86 @@
+"""Under load: 50 clients polling scalars while a writer appends ~10,000 events a second to a
+live run. No request may fail, and once the writer stops every point written is served."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import httpx
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CLIENTS = 50
+RATE = 10_000  # events per second
+SECONDS = 3.0
+
+
+def _write(run_dir, stop_after: float, written: list):
+    from summaries import SummaryWriter
+
+    with SummaryWriter(str(run_dir), flush_secs=0.05, max_queue=1000) as w:
+        start = time.monotonic()
+        step = 0
+        while (elapsed := time.monotonic() - start) < stop_after:
+            target = int(elapsed * RATE)
+            while step < target:
+                w.add_scalar("loss", float(step % 4096), step)  # exact in float32
+                step += 1
+            w.flush()
+            time.sleep(0.01)
+        written.append(step)
+
+
+async def _poll(url: str, stop: threading.Event, stats: dict):
+    async with httpx.AsyncClient(base_url=url, timeout=30.0) as c:
+        since = -1
+        while not stop.is_set():
+            r = await c.get(
+                "/api/scalars", params={"run": "live", "tag": "loss", "since_step": since}
+            )
+            stats["requests"] += 1
+            if r.status_code != 200:
+                stats["errors"].append(r.status_code)
+                continue
+            for s in r.json()["series"]:
+                if s["step"]:
+                    since = max(since, s["step"][-1])
+            await asyncio.sleep(0.05)
+
+
+def test_fifty_pollers_and_a_fast_writer(logdir, start_board, writers):
+    # The run exists from the start.
+    writers.write_scalars(logdir / "live", tags=("seed",), steps=range(1))
+    b = start_board(logdir)
+    b.wait_loaded()
+    stop = threading.Event()
+    stats = {"requests": 0, "errors": []}
+
+    async def pollers():
+        await asyncio.gather(*(_poll(b.url, stop, stats) for _ in range(CLIENTS)))
+
+    poll_thread = threading.Thread(target=lambda: asyncio.run(pollers()), daemon=True)
+    poll_thread.start()
+    written: list[int] = []
+    _write(logdir / "live", SECONDS, written)
+    (n,) = written
+    print(f"wrote {n} events; requests so far {stats['requests']}")
+    t0 = time.monotonic()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        body = b.get("/api/scalars", run="live", tag="loss", max_points=0).json()
+        if body["series"] and body["series"][0]["total"] == n:
+            break
+        time.sleep(0.1)
+    print(f"all served {time.monotonic() - t0:.2f}s after the writer stopped")
+    stop.set()
+    poll_thread.join(timeout=30)
+    assert stats["errors"] == []
+    assert stats["requests"] > CLIENTS
+    (series,) = body["series"]
+    assert series["total"] == n and n > RATE  # at least a second's worth
+    np.testing.assert_array_equal(series["step"], np.arange(n))
+    np.testing.assert_array_equal(series["value"], np.arange(n) % 4096)
