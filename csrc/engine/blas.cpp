@@ -1,0 +1,122 @@
+// GEMM through numpy's OpenBLAS (dlopened by path, so only one BLAS is ever in the process),
+// with a cache-blocked fallback when no BLAS library could be loaded.
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "tensor.h"
+
+namespace fb {
+namespace {
+
+// ILP64 cblas: enums are ints, sizes are 64-bit.
+using sgemm_fn = void (*)(int, int, int, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                          const float*, int64_t, float, float*, int64_t);
+using dgemm_fn = void (*)(int, int, int, int64_t, int64_t, int64_t, double, const double*,
+                          int64_t, const double*, int64_t, double, double*, int64_t);
+using sgemm32_fn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*,
+                            int, float, float*, int);
+using dgemm32_fn = void (*)(int, int, int, int, int, int, double, const double*, int,
+                            const double*, int, double, double*, int);
+using set_threads_fn = void (*)(int);
+
+constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
+
+sgemm_fn s64 = nullptr;
+dgemm_fn d64 = nullptr;
+sgemm32_fn s32 = nullptr;
+dgemm32_fn d32 = nullptr;
+set_threads_fn set_threads = nullptr;
+std::string backend = "blocked C++ gemm (no BLAS loaded)";
+
+template <class T>
+void blocked_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+                  int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  // Pack op(A) and op(B) into contiguous row-major panels, then do a blocked i-k-j product
+  // whose inner loop is a contiguous axpy the compiler vectorises.
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : c[i * ldc + j] * beta;
+  const int64_t MB = 64, KB = 256;
+  std::vector<T> bp((size_t)std::min<int64_t>(KB, k) * n);
+  for (int64_t k0 = 0; k0 < k; k0 += KB) {
+    int64_t kk = std::min(KB, k - k0);
+    for (int64_t p = 0; p < kk; ++p)
+      for (int64_t j = 0; j < n; ++j)
+        bp[p * n + j] = tb ? b[j * ldb + (k0 + p)] : b[(k0 + p) * ldb + j];
+    for (int64_t i0 = 0; i0 < m; i0 += MB) {
+      int64_t ii = std::min(MB, m - i0);
+      for (int64_t i = i0; i < i0 + ii; ++i) {
+        T* crow = c + i * ldc;
+        for (int64_t p = 0; p < kk; ++p) {
+          T av = alpha * (ta ? a[(k0 + p) * lda + i] : a[i * lda + (k0 + p)]);
+          const T* brow = bp.data() + p * n;
+          for (int64_t j = 0; j < n; ++j) crow[j] += av * brow[j];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool blas_init(const std::string& path) {
+  void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) return false;
+  auto sym = [&](const char* name) { return dlsym(h, name); };
+  const char* prefixes[][3] = {{"scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_",
+                                "scipy_openblas_set_num_threads64_"},
+                               {"cblas_sgemm64_", "cblas_dgemm64_", "openblas_set_num_threads64_"}};
+  for (auto& p : prefixes) {
+    if (sym(p[0]) && sym(p[1])) {
+      s64 = (sgemm_fn)sym(p[0]);
+      d64 = (dgemm_fn)sym(p[1]);
+      set_threads = (set_threads_fn)sym(p[2]);
+      backend = path + " (" + p[0] + ")";
+      return true;
+    }
+  }
+  if (sym("cblas_sgemm") && sym("cblas_dgemm")) {
+    s32 = (sgemm32_fn)sym("cblas_sgemm");
+    d32 = (dgemm32_fn)sym("cblas_dgemm");
+    set_threads = (set_threads_fn)sym("openblas_set_num_threads");
+    backend = path + " (cblas_sgemm, LP64)";
+    return true;
+  }
+  dlclose(h);
+  return false;
+}
+
+std::string blas_backend() { return backend; }
+
+void blas_set_threads(int n) {
+  if (set_threads) set_threads(n);
+}
+
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (s64)
+    s64(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a, lda, b, ldb,
+        beta, c, ldc);
+  else if (s32)
+    s32(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, alpha,
+        a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+  else
+    blocked_gemm<float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+          int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (d64)
+    d64(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a, lda, b, ldb,
+        beta, c, ldc);
+  else if (d32)
+    d32(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, alpha,
+        a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+  else
+    blocked_gemm<double>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+}  // namespace fb

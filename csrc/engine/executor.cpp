@@ -1,0 +1,238 @@
+// Runs a compiled plan: one call, GIL released; Python kernels take the GIL only for themselves.
+#include "executor.h"
+
+#include <chrono>
+
+namespace fb {
+
+// ---- numpy interop -----------------------------------------------------------------------------
+
+py::dtype numpy_dtype(int dtype) {
+  static const char* names[] = {"float16", "float32", "float64", "int32", "int64",
+                                "bool",    "uint8",   "int8",    "int16", "object"};
+  if (dtype < 0 || dtype > OBJ) throw KernelError(INTERNAL, "bad dtype code");
+  return py::dtype(names[dtype]);
+}
+
+int dtype_from_numpy(const py::dtype& dt) {
+  char kind = dt.kind();
+  auto size = dt.itemsize();
+  if (kind == 'f') return size == 2 ? F16 : size == 4 ? F32 : size == 8 ? F64 : -1;
+  if (kind == 'i') return size == 4 ? I32 : size == 8 ? I64 : size == 1 ? I8 : size == 2 ? I16 : -1;
+  if (kind == 'u' && size == 1) return U8;
+  if (kind == 'b') return BOOL;
+  if (kind == 'O') return OBJ;
+  return -1;
+}
+
+Tensor tensor_from_numpy(py::handle obj) {
+  auto arr = py::array::ensure(obj, py::array::c_style);
+  if (!arr) throw KernelError(INVALID_ARGUMENT, "expected an array-like value");
+  Tensor t;
+  t.dtype = dtype_from_numpy(arr.dtype());
+  if (t.dtype < 0)
+    throw KernelError(INVALID_ARGUMENT,
+                      "unsupported numpy dtype " + std::string(py::str(arr.dtype())));
+  t.shape.assign(arr.shape(), arr.shape() + arr.ndim());
+  t.buf = borrow_buffer(arr.ptr(), const_cast<void*>(arr.data()), t.nbytes());
+  return t;
+}
+
+py::object tensor_to_numpy(const Tensor& t, bool force_copy) {
+  std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
+  if (t.buf->owner && !force_copy && !t.var_alias) {
+    py::array base = py::reinterpret_borrow<py::array>(t.buf->owner);
+    if (base.data() == t.buf->data && (size_t)base.nbytes() == t.nbytes()) {
+      return base.attr("reshape")(py::tuple(py::cast(shape)));
+    }
+  }
+  if (force_copy || t.var_alias || t.dtype == OBJ) {
+    py::array out(numpy_dtype(t.dtype), shape);
+    if (t.dtype == OBJ) {
+      PyObject** src = t.data<PyObject*>();
+      PyObject** dst = static_cast<PyObject**>(out.mutable_data());
+      for (int64_t i = 0; i < t.numel(); ++i) {
+        Py_XINCREF(src[i]);
+        Py_XDECREF(dst[i]);
+        dst[i] = src[i];
+      }
+    } else {
+      std::memcpy(out.mutable_data(), t.buf->data, t.nbytes());
+    }
+    return std::move(out);
+  }
+  // Zero-copy: the array keeps the native buffer alive through a capsule.
+  auto* holder = new BufferPtr(t.buf);
+  py::capsule cap(holder, [](void* p) { delete static_cast<BufferPtr*>(p); });
+  return py::array(numpy_dtype(t.dtype), shape, t.buf->data, cap);
+}
+
+static py::array readonly_view(const Tensor& t) {
+  std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
+  auto* holder = new BufferPtr(t.buf);
+  py::capsule cap(holder, [](void* p) { delete static_cast<BufferPtr*>(p); });
+  py::array a(numpy_dtype(t.dtype), shape, t.buf->data, cap);
+  py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return a;
+}
+
+// ---- kernel context ---------------------------------------------------------------------------
+
+const std::vector<int64_t>& KernelContext::ints() const { return step.ints; }
+const std::vector<double>& KernelContext::floats() const { return step.floats; }
+
+Variable& KernelContext::var(int i) const { return *step.vars.at(i); }
+
+Tensor& KernelContext::allocate(int out_index, int dtype, const Shape& shape) {
+  Tensor& out = (*slots)[step.outputs[out_index]];
+  int cand = step.inplace.empty() ? -1 : step.inplace[out_index];
+  if (cand >= 0) {
+    Tensor& src = *in[cand];
+    if (src.buf && src.buf.use_count() == 1 && src.buf->writable && !src.buf->owner &&
+        !src.var_alias && src.dtype == dtype && src.numel() == num_elements(shape)) {
+      out.buf = src.buf;
+      out.dtype = dtype;
+      out.shape = shape;
+      out.var_alias = false;
+      return out;
+    }
+  }
+  out = make_tensor(dtype, shape);
+  return out;
+}
+
+void KernelContext::set_output(int out_index, Tensor t) { (*slots)[step.outputs[out_index]] = std::move(t); }
+
+// ---- custom C kernels -----------------------------------------------------------------------------
+
+namespace {
+struct CustomCtx {
+  fb_context c;
+  KernelContext* kc;
+  std::string error;
+};
+
+void* custom_allocate(fb_context* c, int index, int dtype, int ndim, const int64_t* shape) {
+  auto* cc = reinterpret_cast<CustomCtx*>(c);
+  if (index < 0 || index >= (int)cc->kc->step.outputs.size()) {
+    cc->error = "allocate_output: output index out of range";
+    return nullptr;
+  }
+  Shape s(shape, shape + ndim);
+  return cc->kc->allocate(index, dtype, s).buf->data;
+}
+
+void custom_set_error(fb_context* c, const char* message) {
+  reinterpret_cast<CustomCtx*>(c)->error = message ? message : "unknown error";
+}
+}  // namespace
+
+// ---- execution ----------------------------------------------------------------------------------
+
+static int64_t now_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+void Plan::run_step(Step& s, std::vector<Tensor>& slots) {
+  KernelContext ctx{s, {}, &slots};
+  ctx.in.reserve(s.inputs.size());
+  for (int idx : s.inputs) {
+    Tensor& t = slots[idx];
+    if (!t.buf) throw KernelError(INTERNAL, "input slot " + std::to_string(idx) + " is empty");
+    ctx.in.push_back(&t);
+  }
+  switch (s.kind) {
+    case CONSTANT:
+      slots[s.outputs[0]] = s.constant;
+      break;
+    case NATIVE:
+      s.fn(ctx);
+      break;
+    case CUSTOM: {
+      std::vector<fb_tensor> ins(ctx.in.size());
+      for (size_t i = 0; i < ctx.in.size(); ++i) {
+        ins[i].data = ctx.in[i]->buf->data;
+        ins[i].dtype = ctx.in[i]->dtype;
+        ins[i].ndim = (int)ctx.in[i]->shape.size();
+        ins[i].shape = ctx.in[i]->shape.data();
+      }
+      CustomCtx cc{{nullptr, custom_allocate, custom_set_error, num_threads()}, &ctx, {}};
+      int rc = s.cfn(&cc.c, ins.data(), (int)ins.size());
+      if (rc != 0 || !cc.error.empty())
+        throw KernelError(INVALID_ARGUMENT, cc.error.empty() ? "custom kernel failed" : cc.error);
+      for (int o : s.outputs)
+        if (!slots[o].buf) throw KernelError(INTERNAL, "custom kernel did not allocate an output");
+      break;
+    }
+    case PYTHON: {
+      py::gil_scoped_acquire gil;
+      py::tuple args(ctx.in.size());
+      for (size_t i = 0; i < ctx.in.size(); ++i) args[i] = readonly_view(*ctx.in[i]);
+      py::object result = s.pyfn(*args);
+      if (s.outputs.size() == 1 && !py::isinstance<py::tuple>(result) && !py::isinstance<py::list>(result)) {
+        slots[s.outputs[0]] = tensor_from_numpy(result);
+      } else {
+        py::sequence seq = result;
+        if (seq.size() != s.outputs.size())
+          throw KernelError(INTERNAL, "Python kernel returned " + std::to_string(seq.size()) +
+                                          " outputs, expected " + std::to_string(s.outputs.size()));
+        for (size_t i = 0; i < s.outputs.size(); ++i) slots[s.outputs[i]] = tensor_from_numpy(seq[i]);
+      }
+      break;
+    }
+  }
+}
+
+void Plan::execute(std::vector<Tensor>& slots, bool trace) {
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    Step& s = steps_[i];
+    failed_step_ = (int)i;
+    if (trace) {
+      StepTrace tr;
+      tr.start_us = now_us();
+      run_step(s, slots);
+      tr.end_us = now_us();
+      for (int o : s.outputs) {
+        tr.shapes.push_back(slots[o].shape);
+        tr.dtypes.push_back(slots[o].dtype);
+        tr.bytes.push_back((int64_t)slots[o].nbytes());
+      }
+      traces_.push_back(std::move(tr));
+    } else {
+      run_step(s, slots);
+    }
+    for (int f : s.free_after) slots[f] = Tensor();
+  }
+  failed_step_ = -1;
+}
+
+py::list Plan::run(py::list feeds, bool trace) {
+  if (feeds.size() != feed_slots_.size())
+    throw KernelError(INTERNAL, "plan expects " + std::to_string(feed_slots_.size()) + " feeds");
+  std::vector<Tensor> slots(num_slots_);
+  for (size_t i = 0; i < feed_slots_.size(); ++i) slots[feed_slots_[i]] = tensor_from_numpy(feeds[i]);
+  traces_.clear();
+  failed_step_ = -1;
+  {
+    py::gil_scoped_release nogil;
+    try {
+      execute(slots, trace);
+    } catch (...) {
+      // Slots may hold Python-owned buffers; free them after the GIL is back.
+      py::gil_scoped_acquire gil;
+      slots.clear();
+      throw;
+    }
+  }
+  py::list out;
+  for (size_t i = 0; i < fetch_slots_.size(); ++i) {
+    const Tensor& t = slots[fetch_slots_[i]];
+    if (!t.buf) throw KernelError(INTERNAL, "fetch slot was not produced");
+    // A slot fetched twice, or a feed fetched back, must not hand out a shared buffer twice.
+    out.append(tensor_to_numpy(t, false));
+  }
+  return out;
+}
+
+}  // namespace fb

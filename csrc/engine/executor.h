@@ -1,0 +1,67 @@
+// A compiled plan: a topological schedule of steps over numbered buffer slots, with liveness
+// (which slots die after each step) and in-place hints, executed in one call.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include "tensor.h"
+
+namespace fb {
+
+namespace py = pybind11;
+
+enum StepKind : int { NATIVE = 0, PYTHON = 1, CUSTOM = 2, CONSTANT = 3 };
+
+struct Step {
+  std::string name, op;
+  int kind = NATIVE;
+  KernelFn fn = nullptr;
+  fb_kernel_fn cfn = nullptr;
+  py::object pyfn;
+  std::vector<int> inputs, outputs;
+  std::vector<int> inplace;  // per output: input position whose buffer it may take, or -1
+  std::vector<int> free_after;
+  std::vector<int64_t> ints;
+  std::vector<double> floats;
+  std::vector<VariablePtr> vars;
+  Tensor constant;
+};
+
+struct StepTrace {
+  int64_t start_us, end_us;
+  std::vector<Shape> shapes;
+  std::vector<int> dtypes;
+  std::vector<int64_t> bytes;
+};
+
+class Plan {
+ public:
+  Plan(int num_slots, std::vector<int> feed_slots, std::vector<int> fetch_slots)
+      : num_slots_(num_slots), feed_slots_(std::move(feed_slots)), fetch_slots_(std::move(fetch_slots)) {}
+
+  void add_step(Step s) { steps_.push_back(std::move(s)); }
+  // Runs every step. feeds are numpy arrays matching feed_slots; returns the fetches as numpy
+  // arrays. With trace=true also fills traces (one per step).
+  py::list run(py::list feeds, bool trace);
+  const std::vector<StepTrace>& traces() const { return traces_; }
+  int failed_step() const { return failed_step_; }
+  int size() const { return (int)steps_.size(); }
+
+ private:
+  void execute(std::vector<Tensor>& slots, bool trace);
+  void run_step(Step& s, std::vector<Tensor>& slots);
+
+  int num_slots_;
+  std::vector<int> feed_slots_, fetch_slots_;
+  std::vector<Step> steps_;
+  std::vector<StepTrace> traces_;
+  int failed_step_ = -1;
+};
+
+Tensor tensor_from_numpy(py::handle obj);
+py::object tensor_to_numpy(const Tensor& t, bool force_copy);
+py::dtype numpy_dtype(int dtype);
+int dtype_from_numpy(const py::dtype& dt);
+
+}  // namespace fb

@@ -1,0 +1,279 @@
+// Buffers (pooled), tensors, variables, the native kernel registry and the thread pool.
+#include "tensor.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace fb {
+
+size_t dtype_size(int dtype) {
+  switch (dtype) {
+    case F16: return 2;
+    case F32: return 4;
+    case F64: return 8;
+    case I32: return 4;
+    case I64: return 8;
+    case BOOL: return 1;
+    case U8: return 1;
+    case I8: return 1;
+    case I16: return 2;
+    case OBJ: return sizeof(PyObject*);
+  }
+  throw KernelError(INVALID_ARGUMENT, "unknown dtype code " + std::to_string(dtype));
+}
+
+const char* dtype_name(int dtype) {
+  static const char* names[] = {"float16", "float32", "float64", "int32", "int64",
+                                "bool",    "uint8",   "int8",    "int16", "object"};
+  return (dtype >= 0 && dtype <= OBJ) ? names[dtype] : "unknown";
+}
+
+std::string shape_str(const Shape& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i) out += ",";
+    out += std::to_string(s[i]);
+  }
+  return out + "]";
+}
+
+// ---- buffer pool -------------------------------------------------------------------------
+// Freed native buffers are kept per exact size (training steps reuse the same sizes every
+// run), up to a byte budget, so steady-state runs do not touch malloc or fault in pages.
+namespace {
+std::mutex pool_mutex;
+std::unordered_map<size_t, std::vector<void*>> pool_free;
+size_t pool_bytes = 0;
+const size_t kPoolBudget = size_t(512) << 20;
+
+void* pool_take(size_t nbytes) {
+  {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    auto it = pool_free.find(nbytes);
+    if (it != pool_free.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      pool_bytes -= nbytes;
+      return p;
+    }
+  }
+  size_t rounded = (nbytes + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded ? rounded : 64);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+void pool_give(void* p, size_t nbytes) {
+  std::lock_guard<std::mutex> lock(pool_mutex);
+  if (pool_bytes + nbytes > kPoolBudget) {
+    std::free(p);
+    return;
+  }
+  pool_free[nbytes].push_back(p);
+  pool_bytes += nbytes;
+}
+}  // namespace
+
+void release_pool() {
+  std::lock_guard<std::mutex> lock(pool_mutex);
+  for (auto& kv : pool_free)
+    for (void* p : kv.second) std::free(p);
+  pool_free.clear();
+  pool_bytes = 0;
+}
+
+Buffer::~Buffer() {
+  if (owner) {
+    if (Py_IsInitialized()) {
+      PyGILState_STATE st = PyGILState_Ensure();
+      Py_DECREF(owner);
+      PyGILState_Release(st);
+    }
+  } else if (data) {
+    pool_give(data, nbytes);
+  }
+}
+
+BufferPtr alloc_buffer(size_t nbytes) {
+  auto b = std::make_shared<Buffer>();
+  b->data = pool_take(nbytes);
+  b->nbytes = nbytes;
+  return b;
+}
+
+BufferPtr borrow_buffer(PyObject* array, void* data, size_t nbytes) {
+  auto b = std::make_shared<Buffer>();
+  Py_INCREF(array);
+  b->owner = array;
+  b->data = data;
+  b->nbytes = nbytes;
+  b->writable = false;
+  return b;
+}
+
+Tensor make_tensor(int dtype, const Shape& shape) {
+  Tensor t;
+  t.dtype = dtype;
+  t.shape = shape;
+  t.buf = alloc_buffer(t.nbytes());
+  return t;
+}
+
+void Variable::assign(const Tensor& src, bool steal) {
+  bool same = initialized && value.buf && value.buf.use_count() == 1 &&
+              value.dtype == src.dtype && value.shape == src.shape;
+  if (same) {
+    if (value.buf->data != src.buf->data) std::memcpy(value.buf->data, src.buf->data, src.nbytes());
+    initialized = true;
+    return;
+  }
+  if (steal && src.buf->writable && !src.buf->owner && src.buf.use_count() == 1 && !src.var_alias) {
+    value = src;
+    value.var_alias = false;
+  } else {
+    Tensor t = make_tensor(src.dtype, src.shape);
+    std::memcpy(t.buf->data, src.buf->data, src.nbytes());
+    value = t;
+  }
+  dtype = src.dtype;
+  initialized = true;
+}
+
+// ---- native kernel registry ----------------------------------------------------------------
+namespace {
+std::map<std::string, KernelFn>& kernel_table() {
+  static std::map<std::string, KernelFn> table;
+  return table;
+}
+}  // namespace
+
+void register_native_kernel(const std::string& name, KernelFn fn) { kernel_table()[name] = fn; }
+
+KernelFn find_native_kernel(const std::string& name) {
+  auto it = kernel_table().find(name);
+  return it == kernel_table().end() ? nullptr : it->second;
+}
+
+std::vector<std::string> native_kernel_names() {
+  std::vector<std::string> out;
+  for (auto& kv : kernel_table()) out.push_back(kv.first);
+  return out;
+}
+
+// ---- thread pool -----------------------------------------------------------------------------
+namespace {
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n) { resize(n); }
+  ~ThreadPool() { stop(); }
+
+  int size() const { return (int)workers_.size() + 1; }
+
+  void resize(int n) {
+    stop();
+    stopping_ = false;
+    for (int i = 0; i < n - 1; ++i) workers_.emplace_back([this, i] { loop(i + 1); });
+  }
+
+  // Runs task(t) for t in [0, size()) ; the caller runs t = 0.
+  void run(const std::function<void(int)>& task) {
+    if (workers_.empty()) {
+      task(0);
+      return;
+    }
+    std::lock_guard<std::mutex> serial(run_mutex_);
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      task_ = &task;
+      pending_ = (int)workers_.size();
+      ++generation_;
+    }
+    cv_.notify_all();
+    task(0);
+    std::unique_lock<std::mutex> lock(m_);
+    done_cv_.wait(lock, [this] { return pending_ == 0; });
+    task_ = nullptr;
+  }
+
+ private:
+  void loop(int index) {
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(int)>* task;
+      {
+        std::unique_lock<std::mutex> lock(m_);
+        cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+        if (stopping_) return;
+        seen = generation_;
+        task = task_;
+      }
+      (*task)(index);
+      std::lock_guard<std::mutex> lock(m_);
+      if (--pending_ == 0) done_cv_.notify_one();
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex m_, run_mutex_;
+  std::condition_variable cv_, done_cv_;
+  const std::function<void(int)>* task_ = nullptr;
+  int pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+};
+
+int default_threads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : (int)n;
+}
+
+std::atomic<int> g_threads{0};
+ThreadPool& pool() {
+  static ThreadPool p(default_threads());
+  return p;
+}
+}  // namespace
+
+int num_threads() {
+  int n = g_threads.load();
+  return n > 0 ? n : default_threads();
+}
+
+void set_num_threads(int n) {
+  if (n < 1) n = 1;
+  g_threads = n;
+  pool().resize(n);
+  blas_set_threads(n);
+}
+
+void parallel_for(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn) {
+  int threads = num_threads();
+  if (threads <= 1 || n < 2 * min_chunk) {
+    fn(0, n);
+    return;
+  }
+  ThreadPool& p = pool();
+  int parts = p.size();
+  int64_t chunk = (n + parts - 1) / parts;
+  p.run([&](int t) {
+    int64_t b = t * chunk, e = std::min(n, b + chunk);
+    if (b < e) fn(b, e);
+  });
+}
+
+}  // namespace fb

@@ -1,0 +1,143 @@
+// Core native types of the executor: dtypes, pooled buffers, tensors, kernel context.
+#pragma once
+
+#include <Python.h>
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "flowboard/kernel.h"
+
+namespace fb {
+
+// Same numbering as fb_dtype in kernel.h and engine.dtypes (OBJECT holds Python objects).
+enum DType : int { F16 = 0, F32 = 1, F64 = 2, I32 = 3, I64 = 4, BOOL = 5, U8 = 6, I8 = 7, I16 = 8, OBJ = 9 };
+
+size_t dtype_size(int dtype);
+const char* dtype_name(int dtype);
+
+// Error codes mirror engine.errors (TF's canonical codes).
+enum ErrorCode : int { INVALID_ARGUMENT = 3, NOT_FOUND = 5, FAILED_PRECONDITION = 9, INTERNAL = 13 };
+
+struct KernelError : std::runtime_error {
+  int code;
+  KernelError(int c, const std::string& m) : std::runtime_error(m), code(c) {}
+};
+
+inline void check_arg(bool ok, const std::string& msg) {
+  if (!ok) throw KernelError(INVALID_ARGUMENT, msg);
+}
+
+// A block of memory. Native buffers come from a size-keyed pool and go back to it; buffers
+// that borrow a numpy array keep a reference to it (released with the GIL) and are never
+// written in place.
+struct Buffer {
+  void* data = nullptr;
+  size_t nbytes = 0;
+  PyObject* owner = nullptr;
+  bool writable = true;
+  Buffer() = default;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer();
+};
+using BufferPtr = std::shared_ptr<Buffer>;
+
+BufferPtr alloc_buffer(size_t nbytes);
+BufferPtr borrow_buffer(PyObject* array, void* data, size_t nbytes);  // increfs array
+void release_pool();
+
+using Shape = std::vector<int64_t>;
+
+inline int64_t num_elements(const Shape& s) {
+  int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+std::string shape_str(const Shape& s);
+
+struct Tensor {
+  BufferPtr buf;
+  int dtype = F32;
+  Shape shape;
+  bool var_alias = false;  // shares a variable's storage: copy before handing to the user
+  int64_t numel() const { return num_elements(shape); }
+  size_t nbytes() const { return (size_t)numel() * dtype_size(dtype); }
+  template <class T>
+  T* data() const {
+    return static_cast<T*>(buf->data);
+  }
+  bool defined() const { return (bool)buf; }
+};
+
+Tensor make_tensor(int dtype, const Shape& shape);
+
+// A variable's storage: lives natively, viewed from Python as a numpy array without copies.
+struct Variable {
+  std::string name;
+  Tensor value;
+  bool initialized = false;
+  int dtype = F32;
+  const Tensor& read() const {
+    if (!initialized)
+      throw KernelError(FAILED_PRECONDITION,
+                        "Attempting to use uninitialized value " + name);
+    return value;
+  }
+  // Replace contents; reuses storage when the size matches.
+  void assign(const Tensor& src, bool steal);
+};
+using VariablePtr = std::shared_ptr<Variable>;
+
+struct Step;
+
+// What a native kernel sees: its inputs, a way to allocate outputs (in place when the plan
+// allows it) and the op's attributes packed by the plan compiler.
+struct KernelContext {
+  Step& step;
+  std::vector<Tensor*> in;
+  std::vector<Tensor>* slots;
+  Tensor& input(int i) const { return *in[i]; }
+  const std::vector<int64_t>& ints() const;
+  const std::vector<double>& floats() const;
+  Tensor& allocate(int out_index, int dtype, const Shape& shape);
+  void set_output(int out_index, Tensor t);
+  Variable& var(int i) const;
+};
+
+using KernelFn = void (*)(KernelContext&);
+
+// Registry of native kernels by name ("AddV2", "MatMul", ...).
+void register_native_kernel(const std::string& name, KernelFn fn);
+KernelFn find_native_kernel(const std::string& name);
+std::vector<std::string> native_kernel_names();
+
+struct KernelRegistrar {
+  KernelRegistrar(const char* name, KernelFn fn) { register_native_kernel(name, fn); }
+};
+#define FB_CONCAT_INNER(a, b) a##b
+#define FB_CONCAT(a, b) FB_CONCAT_INNER(a, b)
+#define FB_KERNEL(name, fn) static ::fb::KernelRegistrar FB_CONCAT(fb_reg_, __COUNTER__)(name, fn)
+
+// Threads: explicit count, set from Python (engine.set_num_threads).
+int num_threads();
+void set_num_threads(int n);
+// Runs fn(begin, end) over [0, n) split across the pool when n is large enough.
+void parallel_for(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn);
+
+// BLAS (numpy's OpenBLAS, dlopened; a blocked fallback gemm otherwise).
+bool blas_init(const std::string& path);
+std::string blas_backend();
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
+          int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc);
+void blas_set_threads(int n);
+
+}  // namespace fb

@@ -1,0 +1,62 @@
+"""Loads the native executor and points it at numpy's OpenBLAS (the only BLAS in the process)."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import numpy as np
+
+from . import _executor
+
+
+def _candidate_blas_paths() -> list[str]:
+    np_dir = os.path.dirname(np.__file__)
+    site = os.path.dirname(np_dir)
+    pats = [
+        os.path.join(site, "numpy.libs", "libscipy_openblas*.so*"),
+        os.path.join(site, "numpy.libs", "libopenblas*.so*"),
+        os.path.join(np_dir, ".dylibs", "libscipy_openblas*.dylib"),
+        os.path.join(np_dir, ".dylibs", "libopenblas*.dylib"),
+        os.path.join(np_dir, "core", "lib", "libopenblas*"),
+    ]
+    paths = [p for pat in pats for p in sorted(glob.glob(pat))]
+    # Last: whatever BLAS numpy's extension module itself links against (system numpy builds).
+    try:
+        import numpy.core._multiarray_umath as mu  # noqa: PLC0415
+
+        with open("/proc/self/maps") as f:
+            maps = f.read()
+        for line in maps.splitlines():
+            if (
+                "blas" in line.lower()
+                and line.strip().endswith(".so")
+                or ".so." in line
+                and "blas" in line.lower()
+            ):
+                paths.append(line.split()[-1])
+        _ = mu
+    except (ImportError, OSError):
+        pass
+    return list(dict.fromkeys(paths))
+
+
+def init_blas() -> str:
+    for path in _candidate_blas_paths():
+        if _executor.blas_init(path):
+            break
+    threads = int(os.environ.get("FLOWBOARD_NUM_THREADS", "0") or 0) or os.cpu_count() or 1
+    _executor.set_num_threads(threads)
+    return _executor.blas_backend()
+
+
+BLAS_BACKEND = init_blas()
+
+
+def set_num_threads(n: int) -> None:
+    """Threads used by the executor's kernels and by BLAS (explicit, never implicit)."""
+    _executor.set_num_threads(int(n))
+
+
+def num_threads() -> int:
+    return _executor.num_threads()

@@ -1,0 +1,194 @@
+"""Helpers for defining ops: op construction, shape functions, attr packing, static values."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as D
+from ..core import (
+    NativeKernel,
+    Operation,
+    Tensor,
+    TensorShape,
+    convert_to_tensor,
+    get_default_graph,
+    register_op,
+)
+
+UNKNOWN = TensorShape(None)
+
+
+def make_op(op_type: str, inputs, attrs=None, name=None) -> Operation:
+    """Creates an op in the inputs' graph (or the default graph)."""
+    graph = None
+    for t in inputs:
+        if isinstance(t, Tensor):
+            graph = t.graph
+            break
+    if graph is None:
+        graph = get_default_graph()
+    return graph.create_op(op_type, inputs, attrs, name)
+
+
+def out(op_type: str, inputs, attrs=None, name=None) -> Tensor:
+    return make_op(op_type, inputs, attrs, name).outputs[0]
+
+
+def as_tensors(values, dtype=None):
+    """Converts values to tensors, giving Python scalars the dtype of the first tensor."""
+    first = next((v for v in values if isinstance(v, Tensor)), None)
+    if first is None:
+        for v in values:
+            if hasattr(v, "_as_graph_element") or hasattr(v, "value"):
+                try:
+                    first = convert_to_tensor(v)
+                    break
+                except TypeError:
+                    pass
+    want = dtype or (first.dtype if first is not None else None)
+    res = []
+    for v in values:
+        if isinstance(v, Tensor):
+            res.append(v)
+        elif want is not None and not _is_convertible_object(v):
+            res.append(convert_to_tensor(v, dtype=want))
+        else:
+            res.append(convert_to_tensor(v))
+    return res
+
+
+def _is_convertible_object(v) -> bool:
+    return not isinstance(v, (int, float, bool, complex, list, tuple, np.ndarray, np.generic))
+
+
+# ---- shape functions ------------------------------------------------------------------------
+
+
+def broadcast_static(a: TensorShape, b: TensorShape, op_name: str = "") -> TensorShape:
+    if a.ndims is None or b.ndims is None:
+        return UNKNOWN
+    da, db = list(a.dims), list(b.dims)
+    r = max(len(da), len(db))
+    da = [1] * (r - len(da)) + da
+    db = [1] * (r - len(db)) + db
+    res = []
+    for x, y in zip(da, db, strict=False):
+        if x is None or y is None:
+            if x == 1:
+                res.append(y)
+            elif y == 1:
+                res.append(x)
+            else:
+                res.append(x if x is not None else y)
+                if x is None and y is None:
+                    res[-1] = None
+        elif x == y or y == 1:
+            res.append(x)
+        elif x == 1:
+            res.append(y)
+        else:
+            raise ValueError(
+                f"Dimensions must be equal, but are {x} and {y} for '{op_name}' with input "
+                f"shapes: {a}, {b}."
+            )
+    return TensorShape(res)
+
+
+def same_as_input(i: int = 0):
+    def fn(op):
+        return [(op.inputs[i].dtype, op.inputs[i].shape)]
+
+    return fn
+
+
+def check_same_dtype(op: Operation, *idx) -> D.DType:
+    idx = idx or range(len(op.inputs))
+    dts = {op.inputs[i].dtype for i in idx}
+    if len(dts) > 1:
+        names = ", ".join(f"{op.inputs[i].name}: {op.inputs[i].dtype.name}" for i in idx)
+        raise TypeError(f"{op.type} '{op.name}': input dtypes must match, got {names}")
+    return op.inputs[idx[0]].dtype
+
+
+def binary_shape_fn(op):
+    dt = check_same_dtype(op, 0, 1)
+    return [(dt, broadcast_static(op.inputs[0].shape, op.inputs[1].shape, op.name))]
+
+
+def compare_shape_fn(op):
+    check_same_dtype(op, 0, 1)
+    return [(D.bool_, broadcast_static(op.inputs[0].shape, op.inputs[1].shape, op.name))]
+
+
+# ---- static values (constant folding for shape inference) -----------------------------------
+
+
+def static_value(t: Tensor):
+    """The value of ``t`` when known at graph-build time (Const, Shape of a known shape, ...)."""
+    op = t.op
+    if op.type == "Const":
+        return op.attrs["value"]
+    if op.type == "Shape" and op.inputs[0].shape.is_fully_defined():
+        return np.array(op.inputs[0].shape.as_list(), dtype=op.attrs["out_type"].np)
+    if op.type == "Size" and op.inputs[0].shape.is_fully_defined():
+        return np.array(op.inputs[0].shape.num_elements(), dtype=op.attrs["out_type"].np)
+    if op.type == "Rank" and op.inputs[0].shape.ndims is not None:
+        return np.array(op.inputs[0].shape.ndims, dtype=np.int32)
+    if op.type in ("Identity", "StopGradient"):
+        return static_value(op.inputs[0])
+    if op.type == "Cast":
+        v = static_value(op.inputs[0])
+        return None if v is None else v.astype(op.attrs["DstT"].np)
+    if op.type == "Pack":
+        vals = [static_value(x) for x in op.inputs]
+        if any(v is None for v in vals):
+            return None
+        return np.stack(vals, axis=op.attrs.get("axis", 0))
+    return None
+
+
+def static_shape_from_tensor(t: Tensor) -> TensorShape:
+    """The shape a 1-D shape tensor describes, as far as it is known statically."""
+    v = static_value(t)
+    if v is not None:
+        return TensorShape([int(x) if x >= 0 else None for x in np.asarray(v).reshape(-1)])
+    if t.op.type == "Shape":
+        return t.op.inputs[0].shape
+    if t.op.type == "Pack":
+        dims = []
+        for x in t.op.inputs:
+            xv = static_value(x)
+            dims.append(None if xv is None else int(xv))
+        return TensorShape(dims)
+    if t.shape.ndims == 1 and t.shape[0] is not None:
+        return TensorShape([None] * t.shape[0])
+    return UNKNOWN
+
+
+# ---- registration shortcuts -------------------------------------------------------------------
+
+
+def np_kernel(fn):
+    """Wraps ``fn(*arrays) -> array`` as a Python kernel ignoring the context."""
+
+    def kernel(ctx, *arrays):
+        return fn(*arrays)
+
+    kernel.__name__ = getattr(fn, "__name__", "kernel")
+    return kernel
+
+
+def native(name, dtypes=D.NUMERIC, pack=None, inplace=(), dtype_input=0):
+    return NativeKernel(
+        name, frozenset(dtypes) if dtypes is not None else None, pack, tuple(inplace), dtype_input
+    )
+
+
+def register_elementwise(name, python_fn, dtypes, gradient=None, shape_fn=None, inplace=(0,)):
+    return register_op(
+        name,
+        shape_fn=shape_fn or same_as_input(0),
+        gradient=gradient,
+        cpu=native(name, dtypes, inplace=inplace),
+        python=np_kernel(python_fn),
+    )

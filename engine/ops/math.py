@@ -1,0 +1,771 @@
+"""Math ops: elementwise arithmetic with broadcasting, comparisons, logic, matmul, reductions,
+plus Tensor operator overloading."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as D
+from ..core import Tensor, TensorShape, convert_to_tensor, register_op
+from .array import cast, constant, reshape, shape, size, zeros_like
+from .common import (
+    UNKNOWN,
+    as_tensors,
+    binary_shape_fn,
+    broadcast_static,
+    compare_shape_fn,
+    native,
+    np_kernel,
+    out,
+    same_as_input,
+    static_value,
+)
+
+# ---- broadcasting gradients ----------------------------------------------------------------
+
+
+def reduce_to_shape_of(grad: Tensor, x: Tensor, other: Tensor) -> Tensor:
+    """Sums ``grad`` (shaped like broadcast(x, other)) down to ``x``'s shape: statically when
+    the shapes allow it, otherwise with the SumToShapeOf op."""
+    xs, os_, gs = x.shape, other.shape, grad.shape
+    if xs.ndims is not None and gs.ndims is not None and os_.ndims is not None:
+        if xs.dims == gs.dims and all(d is not None for d in xs.dims):
+            return grad
+        lead = gs.ndims - xs.ndims
+        axes = list(range(lead))
+        ok = True
+        odims = [None] * (gs.ndims - os_.ndims) + list(os_.dims)
+        odims = [1] * (gs.ndims - os_.ndims) + list(os_.dims)
+        for i, d in enumerate(xs.dims):
+            j = i + lead
+            od = odims[j] if j >= 0 else 1
+            if d == 1:
+                if gs.dims[j] != 1:
+                    axes.append(j)
+            elif d is None and od is None:
+                ok = False
+                break
+            elif d is None and od not in (1, None):
+                ok = False
+                break
+        if ok:
+            if not axes:
+                return grad
+            keep = len(axes) > lead
+            r = out(
+                "Sum",
+                [grad, constant(np.asarray(axes, dtype=np.int32))],
+                {"keep_dims": keep, "T": grad.dtype, "Tidx": D.int32},
+            )
+            if keep and lead:
+                r = out("SumToShapeOf", [r, x], {"T": grad.dtype})
+            return r
+    return out("SumToShapeOf", [grad, x], {"T": grad.dtype})
+
+
+def _binary_grads(op, gx, gy):
+    x, y = op.inputs
+    return [
+        None if gx is None else reduce_to_shape_of(gx, x, y),
+        None if gy is None else reduce_to_shape_of(gy, y, x),
+    ]
+
+
+# ---- elementwise binary --------------------------------------------------------------------
+
+
+def _reg_binary(name, fn, dtypes, gradient):
+    register_op(
+        name,
+        shape_fn=binary_shape_fn,
+        gradient=gradient,
+        cpu=native(name, dtypes, inplace=(0,)),
+        python=np_kernel(fn),
+    )
+
+
+def _div_py(x, y):
+    return (x / y).astype(x.dtype) if x.dtype.kind == "f" else np.floor_divide(x, y)
+
+
+_reg_binary("AddV2", np.add, D.NUMERIC, lambda op, g: _binary_grads(op, g, g))
+_reg_binary("Sub", np.subtract, D.NUMERIC, lambda op, g: _binary_grads(op, g, -g))
+_reg_binary(
+    "Mul",
+    np.multiply,
+    D.NUMERIC,
+    lambda op, g: _binary_grads(op, g * op.inputs[1], op.inputs[0] * g),
+)
+_reg_binary(
+    "RealDiv",
+    _div_py,
+    D.FLOATS,
+    lambda op, g: _binary_grads(op, g / op.inputs[1], -g * op.inputs[0] / square(op.inputs[1])),
+)
+_reg_binary(
+    "Maximum",
+    np.maximum,
+    D.NUMERIC,
+    lambda op, g: _select_grads(op, g, greater_equal(op.inputs[0], op.inputs[1])),
+)
+_reg_binary(
+    "Minimum",
+    np.minimum,
+    D.NUMERIC,
+    lambda op, g: _select_grads(op, g, less_equal(op.inputs[0], op.inputs[1])),
+)
+_reg_binary(
+    "SquaredDifference",
+    lambda x, y: np.square(x - y),
+    D.NUMERIC,
+    lambda op, g: _binary_grads(
+        op, 2.0 * g * (op.inputs[0] - op.inputs[1]), -2.0 * g * (op.inputs[0] - op.inputs[1])
+    ),
+)
+
+
+def _pow_grad(op, g):
+    x, y = op.inputs
+    z = op.outputs[0]
+    gx = g * y * pow(x, y - 1.0)
+    safe_log = out(
+        "SelectV2",
+        [
+            greater(x, 0.0),
+            log(
+                out(
+                    "Maximum",
+                    [x, constant(np.finfo(x.dtype.np).tiny, dtype=x.dtype)],
+                    {"T": x.dtype},
+                )
+            ),
+            zeros_like(x),
+        ],
+        {"T": x.dtype},
+    )
+    gy = g * z * safe_log
+    return _binary_grads(op, gx, gy)
+
+
+_reg_binary("Pow", np.power, D.FLOATS, _pow_grad)
+register_op("FloorDiv", shape_fn=binary_shape_fn, python=np_kernel(np.floor_divide))
+register_op("FloorMod", shape_fn=binary_shape_fn, python=np_kernel(np.mod))
+register_op(
+    "DivNoNan",
+    shape_fn=binary_shape_fn,
+    cpu=native("DivNoNan", D.FLOATS),
+    python=np_kernel(lambda x, y: np.where(y == 0, 0, x / np.where(y == 0, 1, y)).astype(x.dtype)),
+    gradient=lambda op, g: _binary_grads(op, out("DivNoNan", [g, op.inputs[1]]), None),
+)
+
+
+def _select_grads(op, g, mask):
+    x, y = op.inputs
+    z = zeros_like(g)
+    gx = out("SelectV2", [mask, g, z], {"T": g.dtype})
+    gy = out("SelectV2", [mask, z, g], {"T": g.dtype})
+    return _binary_grads(op, gx, gy)
+
+
+for _name, _fn in [
+    ("Less", np.less),
+    ("LessEqual", np.less_equal),
+    ("Greater", np.greater),
+    ("GreaterEqual", np.greater_equal),
+    ("Equal", np.equal),
+    ("NotEqual", np.not_equal),
+]:
+    register_op(
+        _name, shape_fn=compare_shape_fn, cpu=native(_name, D.NUMERIC), python=np_kernel(_fn)
+    )
+
+
+def _logical_shape(op):
+    for t in op.inputs:
+        if t.dtype is not D.bool_:
+            raise TypeError(f"{op.type} '{op.name}': expected bool inputs, got {t.dtype.name}")
+    if len(op.inputs) == 1:
+        return [(D.bool_, op.inputs[0].shape)]
+    return [(D.bool_, broadcast_static(op.inputs[0].shape, op.inputs[1].shape, op.name))]
+
+
+register_op("LogicalAnd", shape_fn=_logical_shape, python=np_kernel(np.logical_and))
+register_op("LogicalOr", shape_fn=_logical_shape, python=np_kernel(np.logical_or))
+register_op("LogicalNot", shape_fn=_logical_shape, python=np_kernel(np.logical_not))
+
+# ---- elementwise unary ----------------------------------------------------------------------
+
+
+def _reg_unary(name, fn, dtypes, gradient):
+    register_op(
+        name,
+        shape_fn=same_as_input(0),
+        gradient=gradient,
+        cpu=native(name, dtypes, inplace=(0,)),
+        python=np_kernel(lambda x: np.asarray(fn(x), dtype=x.dtype)),
+    )
+
+
+def _grad_op(name):
+    return lambda a, b: out(name, [a, b], {"T": a.dtype})
+
+
+_reg_unary("Neg", np.negative, D.NUMERIC, lambda op, g: [-g])
+_reg_unary("Abs", np.abs, D.NUMERIC, lambda op, g: [g * sign(op.inputs[0])])
+_reg_unary("Sign", np.sign, D.NUMERIC, lambda op, g: [zeros_like(op.inputs[0])])
+_reg_unary(
+    "Square",
+    np.square,
+    D.NUMERIC,
+    lambda op, g: [
+        g * (2.0 * op.inputs[0]) if op.inputs[0].dtype.is_floating else g * 2 * op.inputs[0]
+    ],
+)
+_reg_unary("Exp", np.exp, D.FLOATS, lambda op, g: [g * op.outputs[0]])
+_reg_unary("Log", np.log, D.FLOATS, lambda op, g: [g * reciprocal(op.inputs[0])])
+_reg_unary("Log1p", np.log1p, D.FLOATS, lambda op, g: [g * reciprocal(1.0 + op.inputs[0])])
+_reg_unary("Sqrt", np.sqrt, D.FLOATS, lambda op, g: [_grad_op("SqrtGrad")(op.outputs[0], g)])
+_reg_unary(
+    "Rsqrt",
+    lambda x: 1 / np.sqrt(x),
+    D.FLOATS,
+    lambda op, g: [_grad_op("RsqrtGrad")(op.outputs[0], g)],
+)
+_reg_unary(
+    "Reciprocal",
+    np.reciprocal,
+    D.FLOATS,
+    lambda op, g: [_grad_op("ReciprocalGrad")(op.outputs[0], g)],
+)
+_reg_unary("Tanh", np.tanh, D.FLOATS, lambda op, g: [_grad_op("TanhGrad")(op.outputs[0], g)])
+_reg_unary(
+    "Sigmoid",
+    lambda x: 1 / (1 + np.exp(-x)),
+    D.FLOATS,
+    lambda op, g: [_grad_op("SigmoidGrad")(op.outputs[0], g)],
+)
+_reg_unary("Floor", np.floor, D.FLOATS, lambda op, g: [None])
+_reg_unary("Ceil", np.ceil, D.FLOATS, lambda op, g: [None])
+_reg_unary("Round", np.round, D.FLOATS, lambda op, g: [None])
+register_op(
+    "Sin",
+    shape_fn=same_as_input(0),
+    python=np_kernel(np.sin),
+    gradient=lambda op, g: [g * cos(op.inputs[0])],
+)
+register_op(
+    "Cos",
+    shape_fn=same_as_input(0),
+    python=np_kernel(np.cos),
+    gradient=lambda op, g: [-g * sin(op.inputs[0])],
+)
+
+for _name, _fn in [
+    ("SqrtGrad", lambda y, dy: dy * 0.5 / y),
+    ("RsqrtGrad", lambda y, dy: dy * -0.5 * y**3),
+    ("ReciprocalGrad", lambda y, dy: -dy * y * y),
+    ("TanhGrad", lambda y, dy: dy * (1 - y * y)),
+    ("SigmoidGrad", lambda y, dy: dy * y * (1 - y)),
+]:
+    register_op(
+        _name,
+        shape_fn=same_as_input(0),
+        cpu=native(_name, D.FLOATS, inplace=(0,)),
+        python=np_kernel(lambda a, b, _f=_fn: np.asarray(_f(a, b), dtype=a.dtype)),
+    )
+
+# ---- matmul --------------------------------------------------------------------------------
+
+
+def _matmul_shape(op):
+    a, b = op.inputs
+    if a.dtype is not b.dtype:
+        raise TypeError(
+            f"MatMul '{op.name}': Input 'b' of 'MatMul' Op has type {b.dtype.name} that does not "
+            f"match type {a.dtype.name} of argument 'a'."
+        )
+    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
+    for t in (a, b):
+        if t.shape.ndims is not None and t.shape.ndims != 2:
+            raise ValueError(
+                f"Shape must be rank 2 but is rank {t.shape.ndims} for '{op.name}' (op: "
+                f"'MatMul') with input shapes: {a.shape}, {b.shape}."
+            )
+    ad = a.shape.dims if a.shape.ndims is not None else [None, None]
+    bd = b.shape.dims if b.shape.ndims is not None else [None, None]
+    m, k = (ad[1], ad[0]) if ta else (ad[0], ad[1])
+    k2, n = (bd[1], bd[0]) if tb else (bd[0], bd[1])
+    if k is not None and k2 is not None and k != k2:
+        raise ValueError(
+            f"Dimensions must be equal, but are {k} and {k2} for '{op.name}' (op: 'MatMul') "
+            f"with input shapes: {a.shape}, {b.shape}."
+        )
+    return [(a.dtype, TensorShape([m, n]))]
+
+
+def _matmul_grad(op, g):
+    a, b = op.inputs
+    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
+    if not ta and not tb:
+        return [matmul(g, b, transpose_b=True), matmul(a, g, transpose_a=True)]
+    if not ta and tb:
+        return [matmul(g, b), matmul(g, a, transpose_a=True)]
+    if ta and not tb:
+        return [matmul(b, g, transpose_b=True), matmul(a, g)]
+    return [
+        matmul(b, g, transpose_a=True, transpose_b=True),
+        matmul(g, a, transpose_a=True, transpose_b=True),
+    ]
+
+
+def _matmul_py(ctx, a, b):
+    a = a.T if ctx.attrs["transpose_a"] else a
+    b = b.T if ctx.attrs["transpose_b"] else b
+    return np.ascontiguousarray(a @ b)
+
+
+register_op(
+    "MatMul",
+    shape_fn=_matmul_shape,
+    gradient=_matmul_grad,
+    cpu=native(
+        "MatMul",
+        D.FLOATS,
+        pack=lambda op: ([int(op.attrs["transpose_a"]), int(op.attrs["transpose_b"])], []),
+    ),
+    python=_matmul_py,
+)
+
+
+def _bmm_shape(op):
+    a, b = op.inputs
+    if a.dtype is not b.dtype:
+        raise TypeError(
+            f"BatchMatMulV2 '{op.name}': dtypes differ {a.dtype.name} vs {b.dtype.name}"
+        )
+    if a.shape.ndims is None or b.shape.ndims is None:
+        return [(a.dtype, UNKNOWN)]
+    ad, bd = a.shape.dims, b.shape.dims
+    m = ad[-1] if op.attrs["adj_x"] else ad[-2]
+    k = ad[-2] if op.attrs["adj_x"] else ad[-1]
+    k2 = bd[-1] if op.attrs["adj_y"] else bd[-2]
+    n = bd[-2] if op.attrs["adj_y"] else bd[-1]
+    if k is not None and k2 is not None and k != k2:
+        raise ValueError(
+            f"Dimensions must be equal, but are {k} and {k2} for '{op.name}' with input shapes: "
+            f"{a.shape}, {b.shape}."
+        )
+    batch = broadcast_static(TensorShape(ad[:-2]), TensorShape(bd[:-2]), op.name)
+    return [(a.dtype, TensorShape(batch.dims + [m, n]))]
+
+
+def _bmm_grad(op, g):
+    a, b = op.inputs
+    ax, ay = op.attrs["adj_x"], op.attrs["adj_y"]
+    if not ax:
+        ga = matmul(g, b, adjoint_b=not ay)
+    else:
+        ga = matmul(b, g, adjoint_a=ay, adjoint_b=True)
+    if not ay:
+        gb = matmul(a, g, adjoint_a=not ax)
+    else:
+        gb = matmul(g, a, adjoint_a=True, adjoint_b=ax)
+    return [
+        out("SumToShapeOf", [ga, a], {"T": g.dtype}),
+        out("SumToShapeOf", [gb, b], {"T": g.dtype}),
+    ]
+
+
+def _bmm_py(ctx, a, b):
+    a = np.swapaxes(a, -1, -2) if ctx.attrs["adj_x"] else a
+    b = np.swapaxes(b, -1, -2) if ctx.attrs["adj_y"] else b
+    return np.ascontiguousarray(np.matmul(a, b))
+
+
+register_op(
+    "BatchMatMulV2",
+    shape_fn=_bmm_shape,
+    gradient=_bmm_grad,
+    cpu=native(
+        "BatchMatMulV2",
+        D.FLOATS,
+        pack=lambda op: ([int(op.attrs["adj_x"]), int(op.attrs["adj_y"])], []),
+    ),
+    python=_bmm_py,
+)
+
+
+def matmul(
+    a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, name=None
+) -> Tensor:
+    a, b = as_tensors([a, b])
+    ta, tb = transpose_a or adjoint_a, transpose_b or adjoint_b
+    ra, rb = a.shape.ndims, b.shape.ndims
+    if (ra is not None and ra > 2) or (rb is not None and rb > 2):
+        return out(
+            "BatchMatMulV2", [a, b], {"T": a.dtype, "adj_x": bool(ta), "adj_y": bool(tb)}, name
+        )
+    return out(
+        "MatMul", [a, b], {"T": a.dtype, "transpose_a": bool(ta), "transpose_b": bool(tb)}, name
+    )
+
+
+# ---- AddN --------------------------------------------------------------------------------------
+
+
+def _addn_shape(op):
+    dt = op.inputs[0].dtype
+    s = op.inputs[0].shape
+    for t in op.inputs[1:]:
+        if t.dtype is not dt:
+            raise TypeError(f"AddN '{op.name}': dtypes differ")
+        s = s.merge_with(t.shape) if s.is_compatible_with(t.shape) else UNKNOWN
+    return [(dt, s)]
+
+
+register_op(
+    "AddN",
+    shape_fn=_addn_shape,
+    gradient=lambda op, g: [g] * len(op.inputs),
+    python=lambda ctx, *xs: (
+        np.sum(np.broadcast_arrays(*xs), axis=0).astype(xs[0].dtype) if len(xs) > 1 else xs[0]
+    ),
+)
+
+
+def add_n(inputs, name=None) -> Tensor:
+    ts = as_tensors(list(inputs))
+    if len(ts) == 1:
+        return ts[0]
+    res = ts[0]
+    for t in ts[1:]:
+        res = add(res, t)
+    return res
+
+
+# ---- reductions ----------------------------------------------------------------------------
+
+
+def _reduce_shape(op):
+    x, ax = op.inputs
+    keep = op.attrs["keep_dims"]
+    av = static_value(ax)
+    if x.shape.ndims is None:
+        return [(x.dtype, UNKNOWN)]
+    r = x.shape.ndims
+    if av is None:
+        return [(x.dtype, TensorShape([None] * r) if keep else UNKNOWN)]
+    axes = set()
+    for a in np.asarray(av).reshape(-1):
+        a = int(a)
+        if not -r <= a < max(r, 1):
+            raise ValueError(
+                f"Invalid reduction dimension {a} for input with {r} dimensions. for '{op.name}'"
+            )
+        axes.add(a % r if r else 0)
+    dims = []
+    for i, d in enumerate(x.shape.dims):
+        if i in axes:
+            if keep:
+                dims.append(1)
+        else:
+            dims.append(d)
+    return [(x.dtype, TensorShape(dims))]
+
+
+def _keepdims_shape(op):
+    """The reduced output's shape with reduced dims kept as 1 (for broadcasting gradients)."""
+    x, ax = op.inputs
+    av = static_value(ax)
+    if av is not None and x.shape.ndims is not None and x.shape.is_fully_defined():
+        dims = list(x.shape.dims)
+        for a in np.asarray(av).reshape(-1):
+            dims[int(a) % len(dims)] = 1
+        return constant(np.asarray(dims, dtype=np.int32))
+    return out("_ReducedShape", [shape(x), ax])
+
+
+register_op(
+    "_ReducedShape",
+    shape_fn=lambda op: [(D.int32, op.inputs[0].shape)],
+    python=np_kernel(
+        lambda s, ax: np.array(
+            [
+                1 if i in {int(a) % max(len(s), 1) for a in np.asarray(ax).reshape(-1)} else int(d)
+                for i, d in enumerate(s)
+            ],
+            dtype=np.int32,
+        )
+    ),
+)
+
+
+def _sum_grad(op, g):
+    x = op.inputs[0]
+    if (
+        x.shape.is_fully_defined()
+        and op.attrs["keep_dims"] is False
+        and static_value(op.inputs[1]) is not None
+    ):
+        g = reshape(g, _keepdims_shape(op))
+    elif not op.attrs["keep_dims"]:
+        g = reshape(g, _keepdims_shape(op))
+    return [out("BroadcastTo", [g, shape(x)], {"T": g.dtype, "Tidx": D.int32}), None]
+
+
+def _mean_grad(op, g):
+    x = op.inputs[0]
+    gs = _sum_grad(op, g)[0]
+    y = op.outputs[0]
+    if x.shape.is_fully_defined() and y.shape.is_fully_defined():
+        count = max(x.shape.num_elements(), 1) / max(y.shape.num_elements(), 1)
+        return [gs * constant(1.0 / count, dtype=g.dtype), None]
+    count = cast(size(x), g.dtype) / cast(size(y), g.dtype)
+    return [gs / count, None]
+
+
+def _minmax_grad(op, g):
+    x = op.inputs[0]
+    y = op.outputs[0]
+    ks = _keepdims_shape(op)
+    yk = reshape(y, ks)
+    gk = reshape(g, ks)
+    eq = cast(equal(x, yk), g.dtype)
+    num = out("Sum", [eq, op.inputs[1]], {"keep_dims": True, "T": g.dtype, "Tidx": D.int32})
+    return [gk * eq / num, None]
+
+
+def _prod_grad(op, g):
+    x = op.inputs[0]
+    y = op.outputs[0]
+    ks = _keepdims_shape(op)
+    # d prod / dx_i = prod / x_i (inputs assumed nonzero, as in the common case)
+    return [reshape(g, ks) * reshape(y, ks) / x, None]
+
+
+def _reduce_py(fn):
+    def kernel(ctx, x, ax):
+        axes = tuple(int(a) for a in np.asarray(ax).reshape(-1))
+        return np.asarray(fn(x, axis=axes, keepdims=ctx.attrs["keep_dims"]), dtype=x.dtype)
+
+    return kernel
+
+
+for _name, _fn, _grad in [
+    ("Sum", np.sum, _sum_grad),
+    ("Mean", np.mean, _mean_grad),
+    ("Max", np.max, _minmax_grad),
+    ("Min", np.min, _minmax_grad),
+    ("Prod", np.prod, _prod_grad),
+]:
+    register_op(
+        _name,
+        shape_fn=_reduce_shape,
+        gradient=_grad,
+        cpu=native(_name, D.NUMERIC, pack=lambda op: ([int(op.attrs["keep_dims"])], [])),
+        python=_reduce_py(_fn),
+    )
+register_op("All", shape_fn=_reduce_shape, python=_reduce_py(np.all))
+register_op("Any", shape_fn=_reduce_shape, python=_reduce_py(np.any))
+
+
+def _axes_tensor(x: Tensor, axis):
+    if axis is None:
+        if x.shape.ndims is not None:
+            return constant(np.arange(x.shape.ndims, dtype=np.int32))
+        return out(
+            "Range", [constant(0), out("Rank", [x], {"T": x.dtype}), constant(1)], {"Tidx": D.int32}
+        )
+    if isinstance(axis, Tensor):
+        return axis
+    return constant(np.asarray(axis, dtype=np.int32))
+
+
+def _reducer(op_type, default_name):
+    def fn(
+        input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None
+    ):
+        x = convert_to_tensor(input_tensor)
+        if axis is None:
+            axis = reduction_indices
+        keep = bool(keepdims if keepdims is not None else (keep_dims or False))
+        return out(
+            op_type,
+            [x, _axes_tensor(x, axis)],
+            {"keep_dims": keep, "T": x.dtype, "Tidx": D.int32},
+            name or default_name,
+        )
+
+    fn.__name__ = default_name
+    return fn
+
+
+reduce_sum = _reducer("Sum", "Sum")
+reduce_mean = _reducer("Mean", "Mean")
+reduce_max = _reducer("Max", "Max")
+reduce_min = _reducer("Min", "Min")
+reduce_prod = _reducer("Prod", "Prod")
+reduce_all = _reducer("All", "All")
+reduce_any = _reducer("Any", "Any")
+
+
+def _arg_shape(op):
+    x, ax = op.inputs
+    av = static_value(ax)
+    if x.shape.ndims is None or av is None:
+        return [(op.attrs["output_type"], UNKNOWN)]
+    a = int(av) % x.shape.ndims
+    return [
+        (op.attrs["output_type"], TensorShape([d for i, d in enumerate(x.shape.dims) if i != a]))
+    ]
+
+
+for _name, _fn in [("ArgMax", np.argmax), ("ArgMin", np.argmin)]:
+    register_op(
+        _name,
+        shape_fn=_arg_shape,
+        cpu=native(_name, D.NUMERIC, pack=lambda op: ([op.attrs["output_type"].code], [])),
+        python=lambda ctx, x, a, _f=_fn: _f(x, axis=int(a)).astype(ctx.attrs["output_type"].np),
+    )
+
+
+def argmax(input, axis=None, name=None, dimension=None, output_type=D.int64) -> Tensor:
+    x = convert_to_tensor(input)
+    axis = dimension if axis is None else axis
+    axis = 0 if axis is None else axis
+    return out(
+        "ArgMax",
+        [x, constant(int(axis), dtype=D.int32)],
+        {"T": x.dtype, "Tidx": D.int32, "output_type": D.as_dtype(output_type)},
+        name,
+    )
+
+
+def argmin(input, axis=None, name=None, dimension=None, output_type=D.int64) -> Tensor:
+    x = convert_to_tensor(input)
+    axis = dimension if axis is None else axis
+    axis = 0 if axis is None else axis
+    return out(
+        "ArgMin",
+        [x, constant(int(axis), dtype=D.int32)],
+        {"T": x.dtype, "Tidx": D.int32, "output_type": D.as_dtype(output_type)},
+        name,
+    )
+
+
+# ---- public elementwise functions -------------------------------------------------------------
+
+
+def _binary(op_type, default_name=None):
+    def fn(x, y, name=None):
+        a, b = as_tensors([x, y])
+        return out(op_type, [a, b], {"T": a.dtype}, name or default_name)
+
+    fn.__name__ = (default_name or op_type).lower()
+    return fn
+
+
+def _unary(op_type):
+    def fn(x, name=None):
+        a = convert_to_tensor(x)
+        return out(op_type, [a], {"T": a.dtype}, name)
+
+    fn.__name__ = op_type.lower()
+    return fn
+
+
+add = _binary("AddV2", "add")
+subtract = _binary("Sub", "sub")
+multiply = _binary("Mul", "mul")
+maximum = _binary("Maximum")
+minimum = _binary("Minimum")
+squared_difference = _binary("SquaredDifference")
+floordiv = _binary("FloorDiv")
+floormod = _binary("FloorMod")
+div_no_nan = _binary("DivNoNan")
+less = _binary("Less")
+less_equal = _binary("LessEqual")
+greater = _binary("Greater")
+greater_equal = _binary("GreaterEqual")
+equal = _binary("Equal")
+not_equal = _binary("NotEqual")
+logical_and = _binary("LogicalAnd")
+logical_or = _binary("LogicalOr")
+logical_not = _unary("LogicalNot")
+negative = _unary("Neg")
+abs = _unary("Abs")  # noqa: A001
+sign = _unary("Sign")
+square = _unary("Square")
+exp = _unary("Exp")
+log = _unary("Log")
+log1p = _unary("Log1p")
+sqrt = _unary("Sqrt")
+rsqrt = _unary("Rsqrt")
+reciprocal = _unary("Reciprocal")
+tanh = _unary("Tanh")
+sigmoid = _unary("Sigmoid")
+floor = _unary("Floor")
+ceil = _unary("Ceil")
+round = _unary("Round")  # noqa: A001
+sin = _unary("Sin")
+cos = _unary("Cos")
+
+
+def divide(x, y, name=None) -> Tensor:
+    a, b = as_tensors([x, y])
+    if a.dtype.is_integer:
+        a, b = cast(a, D.float64), cast(b, D.float64)
+    return out("RealDiv", [a, b], {"T": a.dtype}, name or "truediv")
+
+
+truediv = divide
+
+
+def pow(x, y, name=None) -> Tensor:  # noqa: A001
+    a, b = as_tensors([x, y])
+    return out("Pow", [a, b], {"T": a.dtype}, name)
+
+
+# ---- operator overloading ------------------------------------------------------------------
+
+
+def _r(fn):
+    return lambda self, other: fn(other, self)
+
+
+def _install_operators():
+    T = Tensor
+    T.__add__ = lambda s, o: add(s, o)
+    T.__radd__ = _r(add)
+    T.__sub__ = lambda s, o: subtract(s, o)
+    T.__rsub__ = _r(subtract)
+    T.__mul__ = lambda s, o: multiply(s, o)
+    T.__rmul__ = _r(multiply)
+    T.__truediv__ = lambda s, o: divide(s, o)
+    T.__rtruediv__ = _r(divide)
+    T.__floordiv__ = lambda s, o: floordiv(s, o)
+    T.__rfloordiv__ = _r(floordiv)
+    T.__mod__ = lambda s, o: floormod(s, o)
+    T.__pow__ = lambda s, o: pow(s, o)
+    T.__rpow__ = _r(pow)
+    T.__matmul__ = lambda s, o: matmul(s, o)
+    T.__rmatmul__ = _r(matmul)
+    T.__neg__ = lambda s: negative(s)
+    T.__abs__ = lambda s: abs(s)
+    T.__lt__ = lambda s, o: less(s, o)
+    T.__le__ = lambda s, o: less_equal(s, o)
+    T.__gt__ = lambda s, o: greater(s, o)
+    T.__ge__ = lambda s, o: greater_equal(s, o)
+    T.__and__ = lambda s, o: logical_and(s, o)
+    T.__or__ = lambda s, o: logical_or(s, o)
+    T.__invert__ = lambda s: logical_not(s)
+
+    def getitem(self, key):
+        from .array import strided_slice_from_key
+
+        return strided_slice_from_key(self, key)
+
+    T.__getitem__ = getitem
+
+
+_install_operators()

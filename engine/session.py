@@ -1,0 +1,397 @@
+"""Session: runs fetches of a graph through compiled, cached native plans."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Mapping
+
+import numpy as np
+
+from . import _executor
+from . import dtypes as D
+from .core import Graph, KernelContext, Operation, Tensor, get_default_graph
+from .errors import InvalidArgumentError, OpError
+from .plan import CompiledPlan, compile_plan, wrap_kernel_error
+
+_DEBUG = os.environ.get("FLOWBOARD_DEBUG", "") not in ("", "0")
+_default_sessions = threading.local()
+
+
+def _session_stack() -> list:
+    if not hasattr(_default_sessions, "stack"):
+        _default_sessions.stack = []
+    return _default_sessions.stack
+
+
+def get_default_session():
+    st = _session_stack()
+    return st[-1] if st else None
+
+
+def _require_session(session, graph):
+    s = session if session is not None else get_default_session()
+    if s is None:
+        raise ValueError(
+            "Cannot evaluate tensor using `eval()`: No default session is registered. Use "
+            "`with sess.as_default()` or pass an explicit session to `eval(session=sess)`"
+        )
+    if s.graph is not graph:
+        raise ValueError(
+            "Cannot use the given session to evaluate tensor: the tensor's graph is different "
+            "from the session's graph."
+        )
+    return s
+
+
+class _FetchMapper:
+    """Flattens any nesting of fetches (tensor, op, name, Variable, list, tuple, namedtuple,
+    dict) into unique graph elements, and rebuilds the same structure from their values."""
+
+    def __init__(self, graph: Graph, fetches):
+        self.graph = graph
+        self.elements: list = []
+        self._index: dict[int, int] = {}
+        self.structure = self._flatten(fetches)
+
+    def _element(self, fetch):
+        if fetch is None:
+            raise TypeError(
+                f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a string or "
+                f"Tensor. (Can not convert a NoneType into a Tensor or Operation.)"
+            )
+        if isinstance(fetch, (Tensor, Operation)):
+            if fetch.graph is not self.graph:
+                raise ValueError(f"Fetch argument {fetch!r} is not an element of this graph.")
+            return fetch
+        if hasattr(fetch, "_as_graph_element"):
+            return fetch.value()
+        if isinstance(fetch, str):
+            try:
+                return self.graph.as_graph_element(fetch)
+            except KeyError as e:
+                raise ValueError(
+                    f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({e.args[0]})"
+                ) from None
+        raise TypeError(
+            f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a string or "
+            f"Tensor. (Can not convert a {type(fetch).__name__} into a Tensor or Operation.)"
+        )
+
+    def _flatten(self, fetch):
+        if isinstance(fetch, Mapping):
+            return ("dict", type(fetch), [(k, self._flatten(v)) for k, v in fetch.items()])
+        if isinstance(fetch, tuple) and hasattr(fetch, "_fields"):
+            return ("namedtuple", type(fetch), [self._flatten(v) for v in fetch])
+        if isinstance(fetch, (list, tuple)):
+            return ("seq", type(fetch), [self._flatten(v) for v in fetch])
+        el = self._element(fetch)
+        key = id(el)
+        if key not in self._index:
+            self._index[key] = len(self.elements)
+            self.elements.append(el)
+        return ("leaf", self._index[key])
+
+    def build(self, values):
+        return self._build(self.structure, values)
+
+    def _build(self, node, values):
+        kind = node[0]
+        if kind == "leaf":
+            return values[node[1]]
+        if kind == "dict":
+            d = {k: self._build(v, values) for k, v in node[2]}
+            try:
+                return node[1](d)
+            except TypeError:
+                return d
+        if kind == "namedtuple":
+            return node[1](*[self._build(v, values) for v in node[2]])
+        seq = [self._build(v, values) for v in node[2]]
+        return seq if node[1] is list else node[1](seq) if node[1] is not tuple else tuple(seq)
+
+
+class RunOptions:
+    """TF's RunOptions (``trace_level=RunOptions.FULL_TRACE`` records StepStats)."""
+
+    NO_TRACE = 0
+    SOFTWARE_TRACE = 1
+    HARDWARE_TRACE = 2
+    FULL_TRACE = 3
+
+    def __init__(self, trace_level=0, timeout_in_ms=0):
+        self.trace_level = trace_level
+        self.timeout_in_ms = timeout_in_ms
+
+
+def RunMetadata():  # noqa: N802 - TF's name
+    """A ``RunMetadata`` proto (``summaries.proto.config_pb2``); ``step_stats`` is filled by a
+    traced ``Session.run``."""
+    from summaries.proto import config_pb2
+
+    return config_pb2.RunMetadata()
+
+
+class Session:
+    """Runs graph fragments. ``with eg.Session() as sess:`` makes it the default session."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config=None):
+        self.graph = graph if graph is not None else get_default_graph()
+        self._vars: dict[Operation, _executor.Variable] = {}
+        self._contexts: dict[Operation, KernelContext] = {}
+        self._plans: dict = {}
+        self._plans_version = self.graph.version
+        self._closed = False
+        self._lock = threading.RLock()
+        self._entered = []
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def close(self):
+        self._closed = True
+        self._plans.clear()
+
+    def __enter__(self):
+        cm = self.graph.as_default()
+        cm.__enter__()
+        self._entered.append(cm)
+        _session_stack().append(self)
+        return self
+
+    def __exit__(self, *exc):
+        st = _session_stack()
+        if st and st[-1] is self:
+            st.pop()
+        if self._entered:
+            self._entered.pop().__exit__(*exc)
+        self.close()
+        return False
+
+    def as_default(self):
+        sess = self
+
+        class _Ctx:
+            def __enter__(self_inner):
+                _session_stack().append(sess)
+                return sess
+
+            def __exit__(self_inner, *a):
+                st = _session_stack()
+                if st and st[-1] is sess:
+                    st.pop()
+                return False
+
+        return _Ctx()
+
+    # -- state --------------------------------------------------------------------------------
+    def _native_variable(self, op: Operation) -> _executor.Variable:
+        v = self._vars.get(op)
+        if v is None:
+            v = _executor.Variable(op.name, op.attrs["dtype"].code)
+            self._vars[op] = v
+        return v
+
+    def _kernel_context(self, op: Operation) -> KernelContext:
+        ctx = self._contexts.get(op)
+        if ctx is None:
+            ctx = self._contexts[op] = KernelContext(op)
+        return ctx
+
+    def variable_array(self, variable) -> np.ndarray:
+        """The variable's native storage as a numpy array (no copy; writes go to the variable)."""
+        op = variable.op if not isinstance(variable, Operation) else variable
+        nv = self._vars.get(op)
+        if nv is None or not nv.initialized:
+            from .errors import FailedPreconditionError
+
+            raise FailedPreconditionError(
+                None, op, f"Attempting to use uninitialized value {op.name}"
+            )
+        return nv.numpy()
+
+    def _load_variable(self, variable, value):
+        self._native_variable(variable.op).assign(
+            np.ascontiguousarray(value, dtype=variable.dtype.np)
+        )
+
+    # -- run ----------------------------------------------------------------------------------
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Runs the ops and evaluates the tensors in ``fetches``.
+
+        ``fetches`` is a graph element (Tensor, Operation, Variable, or a name like ``"x:0"``
+        / ``"train"``) or any nesting of lists, tuples, namedtuples and dicts of them; the
+        result has the same structure, with numpy values for tensors and None for ops.
+        Duplicate fetches are computed once. ``feed_dict`` maps tensors (objects or names) to
+        values that replace them for this run; the graph is cut at fed tensors. Values are
+        checked against the tensor's dtype and static shape. The pruned plan for a
+        (fetches, feeds) signature is compiled once and cached until the graph changes; one
+        CPU run is one call into the native executor with the GIL released.
+
+        ``options=RunOptions(trace_level=RunOptions.FULL_TRACE)`` with a ``run_metadata``
+        fills ``run_metadata.step_stats`` with one NodeExecStats per executed node.
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        mapper = _FetchMapper(self.graph, fetches)
+        fetch_tensors, fetch_ops = [], []
+        for el in mapper.elements:
+            (fetch_tensors if isinstance(el, Tensor) else fetch_ops).append(el)
+        feed_tensors, feed_values = self._prepare_feeds(feed_dict)
+        trace = (
+            bool(
+                options is not None and getattr(options, "trace_level", 0) >= RunOptions.FULL_TRACE
+            )
+            or _DEBUG
+        )
+        compiled = self._plan_for(fetch_tensors, fetch_ops, feed_tensors)
+        results = self._execute(compiled, feed_values, trace, run_metadata)
+        values = {}
+        it = iter(results)
+        fed = set(feed_tensors)
+        for el in mapper.elements:
+            if isinstance(el, Tensor):
+                v = next(it)
+                if el in fed:
+                    v = np.array(v, copy=True)
+                values[id(el)] = _scalar_or_array(v)
+            else:
+                values[id(el)] = None
+        return mapper.build([values[id(el)] for el in mapper.elements])
+
+    def _prepare_feeds(self, feed_dict):
+        if not feed_dict:
+            return [], []
+        tensors, values = [], []
+        for key, value in feed_dict.items():
+            if isinstance(key, str):
+                try:
+                    t = self.graph.as_graph_element(key)
+                except KeyError as e:
+                    raise ValueError(
+                        f"Cannot interpret feed_dict key as Tensor: {e.args[0]}"
+                    ) from None
+            elif hasattr(key, "_as_graph_element"):
+                t = key._as_graph_element()
+            else:
+                t = key
+            if not isinstance(t, Tensor):
+                raise TypeError(
+                    f"Cannot interpret feed_dict key as Tensor: {key!r} is not a Tensor"
+                )
+            if t.graph is not self.graph:
+                raise ValueError(f"Cannot feed {t.name}: it is not an element of this graph.")
+            tensors.append(t)
+            values.append(_convert_feed(t, value))
+        return tensors, values
+
+    def _plan_for(self, fetch_tensors, fetch_ops, feed_tensors) -> CompiledPlan:
+        if self.graph.version != self._plans_version:
+            self._plans.clear()
+            self._plans_version = self.graph.version
+        key = (
+            tuple(map(id, fetch_tensors)),
+            tuple(map(id, fetch_ops)),
+            tuple(map(id, feed_tensors)),
+        )
+        compiled = self._plans.get(key)
+        if compiled is None:
+            with self._lock:
+                compiled = compile_plan(self, fetch_tensors, fetch_ops, feed_tensors)
+                self._plans[key] = compiled
+        return compiled
+
+    def _execute(self, compiled: CompiledPlan, feed_values, trace, run_metadata):
+        try:
+            results = compiled.native.run(feed_values, trace)
+        except (
+            _executor.KernelError,
+            OpError,
+            ValueError,
+            TypeError,
+            IndexError,
+            ArithmeticError,
+            RuntimeError,
+        ) as e:
+            raise wrap_kernel_error(compiled, e) from None
+        if trace:
+            traces = compiled.native.traces()
+            if run_metadata is not None:
+                from .tracing import fill_step_stats
+
+                fill_step_stats(run_metadata, compiled, traces)
+            if _DEBUG:
+                from .tracing import print_timings
+
+                print_timings(compiled, traces, sys.stderr)
+        return results
+
+    def make_callable(self, fetches, feed_list=None):
+        feed_list = list(feed_list or [])
+
+        def call(*args):
+            return self.run(fetches, dict(zip(feed_list, args, strict=False)))
+
+        return call
+
+    def list_devices(self):
+        from .devices import gpu_available
+
+        devs = ["/device:CPU:0"]
+        if gpu_available():
+            devs.append("/device:GPU:0")
+        return devs
+
+
+class InteractiveSession(Session):
+    """A Session that installs itself as the default session on construction."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config=None):
+        super().__init__(target, graph, config)
+        _session_stack().append(self)
+
+    def close(self):
+        st = _session_stack()
+        if self in st:
+            st.remove(self)
+        super().close()
+
+
+def _scalar_or_array(v):
+    return v
+
+
+def _convert_feed(t: Tensor, value) -> np.ndarray:
+    dt = t.dtype
+    if isinstance(value, Tensor):
+        raise TypeError(
+            f"The value of a feed cannot be a tf.Tensor object. Acceptable feed values include "
+            f"Python scalars, strings, lists, numpy ndarrays. (feeding {t.name})"
+        )
+    if dt is D.string:
+        arr = np.asarray(value, dtype=object)
+    else:
+        src = value if isinstance(value, np.ndarray) else np.asarray(value)
+        if src.dtype.kind in "OSU" and dt is not D.string:
+            raise TypeError(
+                f"Cannot feed value of dtype {src.dtype} for Tensor '{t.name}', which has dtype "
+                f"{dt.name}"
+            )
+        if dt.is_integer and src.dtype.kind == "f":
+            raise TypeError(
+                f"Cannot feed a floating-point value ({src.dtype}) for Tensor '{t.name}', "
+                f"which has dtype {dt.name}"
+            )
+        arr = (
+            src
+            if src.dtype == dt.np and src.flags.c_contiguous
+            else np.ascontiguousarray(src, dtype=dt.np)
+        )
+    if not t.shape.is_compatible_with(arr.shape):
+        raise ValueError(
+            f"Cannot feed value of shape {tuple(arr.shape)} for Tensor '{t.name}', which has "
+            f"shape '{t.shape}'"
+        )
+    return arr
+
+
+_ = InvalidArgumentError
