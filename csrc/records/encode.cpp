@@ -10,10 +10,12 @@ namespace flowboard::records {
 
 void append_scalar_event(std::string& out, std::string_view tag, float value, int64_t step,
                          double wall_time) {
-  // Value    = 0x0a len(tag) tag | 0x15 float32
+  // Value    = [0x0a len(tag) tag] 0x15 float32
   // Summary  = 0x0a len(Value) Value
   // Event    = [0x09 double] [0x10 varint step] 0x2a len(Summary) Summary
-  const size_t value_len = 1 + wire::varint_size(tag.size()) + tag.size() + 5;
+  // proto3 omits an empty tag; simple_value is a oneof member, so even 0.0 is written.
+  const size_t tag_len = tag.empty() ? 0 : 1 + wire::varint_size(tag.size()) + tag.size();
+  const size_t value_len = tag_len + 5;
   const size_t summary_len = 1 + wire::varint_size(value_len) + value_len;
   uint64_t wall_bits;
   std::memcpy(&wall_bits, &wall_time, 8);
@@ -34,9 +36,11 @@ void append_scalar_event(std::string& out, std::string_view tag, float value, in
   wire::put_varint(event, summary_len);
   event.push_back(0x0a);
   wire::put_varint(event, value_len);
-  event.push_back(0x0a);
-  wire::put_varint(event, tag.size());
-  event.append(tag.data(), tag.size());
+  if (!tag.empty()) {
+    event.push_back(0x0a);
+    wire::put_varint(event, tag.size());
+    event.append(tag.data(), tag.size());
+  }
   event.push_back(0x15);
   uint32_t value_bits;
   std::memcpy(&value_bits, &value, 4);

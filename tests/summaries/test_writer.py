@@ -1,0 +1,292 @@
+"""SummaryWriter / FileWriter, checked with TensorBoard's own loader as the oracle."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from summaries import EventFileReader, FileWriter, SummaryWriter
+from summaries.proto import config_pb2, event_pb2, graph_pb2, hparams_plugin_data_pb2
+from summaries.writer import default_log_dir
+
+from .conftest import only_event_file, tensorboard_events, tensorboard_raw_events
+
+pytestmark = pytest.mark.native
+
+
+def summaries_by_tag(events) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for e in events:
+        if e.HasField("summary"):
+            for v in e.summary.value:
+                out.setdefault(v.tag, []).append((e.step, e.wall_time, v))
+    return out
+
+
+def test_file_name_and_first_event(log_dir):
+    with SummaryWriter(log_dir, filename_suffix=".v2") as w:
+        w.add_scalar("x", 1.0)
+    path = only_event_file(log_dir)
+    name = os.path.basename(path)
+    assert re.fullmatch(r"events\.out\.tfevents\.\d{10}\.[^.]+(\.[^.]+)*\.\d+\.\d+\.v2", name)
+    assert f".{os.getpid()}." in name
+    first = tensorboard_events(path)[0]
+    assert first.file_version == "brain.Event:2"
+
+
+def test_default_log_dir_like_torch(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    name = default_log_dir("_lr0.1")
+    assert re.fullmatch(r"runs/[A-Z][a-z]{2}\d\d_\d\d-\d\d-\d\d_.+_lr0\.1", name)
+    w = SummaryWriter(comment="_c")
+    w.close()
+    assert w.get_logdir().startswith("runs/") and os.path.isdir(w.get_logdir())
+
+
+def test_scalars_exact_in_tensorboard(log_dir):
+    rng = np.random.default_rng(0)
+    expected = {}
+    with SummaryWriter(log_dir, max_queue=3) as w:
+        for step in range(500):
+            for tag in ("loss", "acc/train", "ünï"):
+                v = float(rng.normal())
+                w.add_scalar(tag, v, step, walltime=1000.0 + step)
+                expected.setdefault(tag, []).append((step, 1000.0 + step, np.float32(v)))
+        w.add_scalar("new", 0.1, 1, new_style=True, walltime=5.0)
+        w.add_scalar("double", 0.1, 2, double_precision=True, new_style=True, walltime=6.0)
+    got = summaries_by_tag(tensorboard_events(only_event_file(log_dir)))
+    for tag, points in expected.items():
+        assert [(s, t, np.float32(v.tensor.float_val[0])) for s, t, v in got[tag]] == points
+        assert all(v.metadata.plugin_data.plugin_name == "scalars" for _, _, v in got[tag])
+    assert got["new"][0][2].tensor.float_val[0] == np.float32(0.1)
+    assert got["double"][0][2].tensor.double_val[0] == 0.1
+
+
+def test_histograms_bucket_for_bucket(log_dir):
+    values = np.random.default_rng(2).normal(size=1000)
+    with SummaryWriter(log_dir) as w:
+        w.add_histogram("w", values, 3)
+        w.add_histogram("w10", values, 4, bins=10)
+        w.add_histogram_raw("raw", 0, 4, 6, 10, 30, [1, 2, 4], [1, 2, 3], 5)
+    path = only_event_file(log_dir)
+    raw = summaries_by_tag(tensorboard_raw_events(path))
+    migrated = summaries_by_tag(tensorboard_events(path))
+    histo = raw["w"][0][2].histo
+    assert histo.num == 1000 and histo.min == values.min() and histo.max == values.max()
+    limits = np.array(histo.bucket_limit)
+    counts = np.bincount(np.searchsorted(limits, values, side="right"), minlength=len(limits))
+    assert list(histo.bucket) == counts.tolist()
+    # TensorBoard's histogram plugin view: [k, 3] (left, right, count), bucket for bucket.
+    tensor = migrated["w"][0][2].tensor
+    buckets = np.frombuffer(tensor.tensor_content, np.float32).reshape(-1, 3)
+    assert buckets[:, 2].tolist() == [c for c in histo.bucket]
+    assert buckets[0, 0] == np.float32(values.min()) and buckets[-1, 1] == np.float32(values.max())
+    ten = raw["w10"][0][2].histo
+    assert list(ten.bucket) == np.histogram(values, 10)[0].tolist()
+    assert list(raw["raw"][0][2].histo.bucket_limit) == [1, 2, 4]
+    assert raw["raw"][0][0] == 5
+
+
+def test_images_byte_for_byte(log_dir):
+    chw = np.random.default_rng(3).random((3, 6, 9))
+    batch = np.random.default_rng(4).integers(0, 256, (4, 5, 5, 3), dtype=np.uint8)
+    with SummaryWriter(log_dir) as w:
+        w.add_image("chw", chw, 1)
+        w.add_image("hw", (chw[0] * 255).astype(np.uint8), 2, dataformats="HW")
+        w.add_images("batch", batch, 3, dataformats="NHWC")
+    got = summaries_by_tag(tensorboard_events(only_event_file(log_dir)))
+    for tag in ("chw", "hw", "batch"):
+        ((step, _, value),) = got[tag]
+        width, height, png = value.tensor.string_val
+        decoded = Image.open(io.BytesIO(png))
+        assert decoded.size == (int(width), int(height))
+    png = got["chw"][0][2].tensor.string_val[2]
+    pixels = np.asarray(Image.open(io.BytesIO(png)))
+    assert np.array_equal(pixels, np.rint(chw.transpose(1, 2, 0) * 255).astype(np.uint8))
+    grid = np.asarray(Image.open(io.BytesIO(got["batch"][0][2].tensor.string_val[2])))
+    assert np.array_equal(grid[2:7, 2:7], batch[0]) and np.array_equal(grid[2:7, 9:14], batch[1])
+
+
+def test_text_audio_and_raw_summaries(log_dir):
+    from summaries import encode
+
+    with SummaryWriter(log_dir) as w:
+        w.add_text("notes", "hello *world*", 7)
+        w.add_audio("beep", np.sin(np.arange(100) / 3), 1, sample_rate=8000)
+        w.add_summary(encode.scalar("via_proto", 2.0), 9)
+        w.add_summary(encode.scalar("via_bytes", 3.0).SerializeToString(), 10)
+    got = summaries_by_tag(tensorboard_events(only_event_file(log_dir)))
+    assert got["notes"][0][2].tensor.string_val == [b"hello *world*"]
+    assert got["notes"][0][0] == 7
+    assert got["beep"][0][2].metadata.plugin_data.plugin_name == "audio"
+    assert got["via_proto"][0][0] == 9 and got["via_bytes"][0][2].tensor.float_val == [3.0]
+
+
+class FakeEngineGraph:
+    """Stands in for engine.Graph: anything with as_graph_def()."""
+
+    def as_graph_def(self):
+        graph = graph_pb2.GraphDef()
+        graph.node.add(name="x", op="Placeholder").attr["dtype"].type = 1
+        graph.node.add(name="W", op="VariableV2")
+        graph.node.add(name="layer/MatMul", op="MatMul", input=["x", "W"], device="/cpu:0")
+        graph.versions.producer = 1
+        return graph
+
+
+def test_graph_node_for_node(log_dir):
+    from tensorboard.compat.proto import graph_pb2 as tb_graph_pb2
+
+    FileWriter(log_dir, FakeEngineGraph()).close()
+    events = tensorboard_events(only_event_file(log_dir))
+    graph = tb_graph_pb2.GraphDef.FromString(events[1].graph_def)
+    expected = FakeEngineGraph().as_graph_def()
+    assert [(n.name, n.op, list(n.input), n.device) for n in graph.node] == [
+        (n.name, n.op, list(n.input), n.device) for n in expected.node
+    ]
+    assert graph.node[0].attr["dtype"].type == 1
+
+
+def test_graph_from_graphdef_and_run_metadata(log_dir):
+    run = config_pb2.RunMetadata()
+    run.step_stats.dev_stats.add(device="/cpu:0").node_stats.add(node_name="MatMul")
+    with SummaryWriter(log_dir) as w:
+        w.add_graph(FakeEngineGraph().as_graph_def())
+        w.add_run_metadata(run, "step_5", 5)
+        with pytest.raises(TypeError, match="as_graph_def"):
+            w.add_graph(object())
+    events = tensorboard_raw_events(only_event_file(log_dir))
+    tagged = [e for e in events if e.HasField("tagged_run_metadata")][0]
+    # TensorBoard's loader shows it to the graph plugin as a blob summary under the same tag.
+    migrated = summaries_by_tag(tensorboard_events(only_event_file(log_dir)))
+    assert migrated["step_5"][0][2].tensor.string_val[0] == tagged.tagged_run_metadata.run_metadata
+    assert tagged.tagged_run_metadata.tag == "step_5" and tagged.step == 5
+    parsed = config_pb2.RunMetadata.FromString(tagged.tagged_run_metadata.run_metadata)
+    assert parsed.step_stats.dev_stats[0].node_stats[0].node_name == "MatMul"
+    assert len(graph_pb2.GraphDef.FromString(events[1].graph_def).node) == 3
+
+
+def test_hparams_written_into_the_same_run(log_dir):
+    from tensorboard.plugins.hparams import plugin_data_pb2 as tb_hparams
+
+    with SummaryWriter(log_dir) as w:
+        w.add_scalar("accuracy", 0.5, 1)
+        w.add_hparams({"lr": 0.01, "opt": "sgd"}, {"accuracy": 0.9}, global_step=2)
+    assert os.listdir(log_dir) == [os.path.basename(only_event_file(log_dir))]
+    got = summaries_by_tag(tensorboard_events(only_event_file(log_dir)))
+    content = got["_hparams_/session_start_info"][0][2].metadata.plugin_data.content
+    start = tb_hparams.HParamsPluginData.FromString(content).session_start_info
+    assert start.hparams["lr"].number_value == 0.01 and start.hparams["opt"].string_value == "sgd"
+    experiment = tb_hparams.HParamsPluginData.FromString(
+        got["_hparams_/experiment"][0][2].metadata.plugin_data.content
+    ).experiment
+    assert [m.name.tag for m in experiment.metric_infos] == ["accuracy"]
+    assert [(s, v.tensor.float_val[0]) for s, _, v in got["accuracy"]] == [
+        (1, 0.5),
+        (2, np.float32(0.9)),
+    ]
+    ours = hparams_plugin_data_pb2.HParamsPluginData.FromString(content)
+    assert ours.session_start_info.hparams["opt"].string_value == "sgd"
+
+
+def test_add_scalars_writes_one_sub_run_per_key(log_dir):
+    with SummaryWriter(log_dir) as w:
+        for step in range(3):
+            w.add_scalars("loss", {"train": step * 1.0, "val": step * 2.0}, step)
+    subdirs = sorted(d for d in os.listdir(log_dir) if os.path.isdir(os.path.join(log_dir, d)))
+    assert subdirs == ["loss_train", "loss_val"]
+    val = summaries_by_tag(tensorboard_events(only_event_file(os.path.join(log_dir, "loss_val"))))
+    assert [(s, v.tensor.float_val[0]) for s, _, v in val["loss"]] == [(0, 0), (1, 2), (2, 4)]
+
+
+def test_purge_step_writes_a_restart_marker(log_dir):
+    SummaryWriter(log_dir, purge_step=42).close()
+    events = tensorboard_events(only_event_file(log_dir))
+    assert events[1].session_log.status == event_pb2.SessionLog.START and events[1].step == 42
+
+
+def test_flush_makes_everything_readable_without_close(log_dir):
+    w = SummaryWriter(log_dir, max_queue=1000, flush_secs=1000)
+    for i in range(100):
+        w.add_scalar("x", i, i)
+    w.add_text("t", "later", 5)
+    w.flush()
+    events = list(EventFileReader(only_event_file(log_dir)))
+    assert len(events) == 1 + 100 + 1
+    w.close()
+    w.close()  # idempotent
+
+
+def test_file_writer_context_and_reopen(log_dir):
+    with FileWriter(log_dir) as fw:
+        fw.add_summary(b"", 1)
+        first = fw.path
+    fw.reopen()
+    fw.add_event(event_pb2.Event(step=3, file_version="brain.Event:2"))
+    fw.close()
+    assert fw.path != first and len(os.listdir(log_dir)) == 2
+
+
+def _run_python(code: str, log_dir: str) -> subprocess.CompletedProcess:
+    script = textwrap.dedent(code).replace("LOG_DIR", repr(log_dir))
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_interpreter_exit_flushes_unclosed_writers(log_dir):
+    result = _run_python(
+        """
+        from summaries import SummaryWriter
+        w = SummaryWriter(LOG_DIR, max_queue=10**6, flush_secs=10**6)
+        for i in range(1000):
+            w.add_scalar("x", float(i), i)
+        w.add_histogram("h", [1.0, 2.0], 3)
+        """,
+        log_dir,
+    )
+    assert result.returncode == 0, result.stderr
+    got = summaries_by_tag(tensorboard_events(only_event_file(log_dir)))
+    assert len(got["x"]) == 1000 and len(got["h"]) == 1
+
+
+def test_a_process_killed_after_flush_loses_nothing_flushed(log_dir):
+    result = _run_python(
+        """
+        import os, signal
+        from summaries import SummaryWriter
+        w = SummaryWriter(LOG_DIR, max_queue=10**6, flush_secs=10**6)
+        for i in range(500):
+            w.add_scalar("x", float(i), i)
+        w.flush()
+        w.add_scalar("after_flush", 1.0, 0)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """,
+        log_dir,
+    )
+    assert result.returncode == -9
+    got = summaries_by_tag(tensorboard_events(only_event_file(log_dir)))
+    assert [s for s, _, _ in got["x"]] == list(range(500))
+
+
+def test_bad_input_raises_on_the_callers_thread(log_dir):
+    with SummaryWriter(log_dir) as w:
+        with pytest.raises(TypeError, match="tag must be a str"):
+            w.add_scalar(3, 1.0)
+        with pytest.raises(ValueError):
+            w.add_scalar("x", "not a number")
+        with pytest.raises(ValueError, match="no values"):
+            w.add_histogram("h", [])
+        with pytest.raises(ValueError, match="dimensions"):
+            w.add_image("i", np.zeros((4, 4)))
+        w.add_scalar("ok", 1.0)
+    got = summaries_by_tag(tensorboard_events(only_event_file(log_dir)))
+    assert list(got) == ["ok"]
