@@ -24,11 +24,9 @@ def write_scalars(logdir: Path, tags: dict[str, list[float]], start_step: int = 
 
 def write_hparams(w, hparams: dict, metrics: dict) -> None:
     """The hparams plugin's session-start summary into an open writer's run."""
-    try:
-        w.add_hparams_summary(hparams, metrics)  # our writer, when it grows such a method
+    if type(w).__module__.startswith("summaries"):
+        w.add_hparams(hparams, metrics)  # ours writes into this run (tensorboardX: a sub-run)
         return
-    except AttributeError:
-        pass
     from tensorboardX.summary import hparams as hparams_summaries
 
     experiment, start, end = hparams_summaries(hparams, metrics)
@@ -42,7 +40,8 @@ def write_everything(logdir: Path, run: str, seed: int, lr: float, steps: int = 
 
     rng = np.random.default_rng(seed)
     with writer(logdir / run) as w:
-        write_hparams(w, {"lr": lr, "optimizer": "adam" if seed % 2 else "sgd"}, {"loss": 0.0})
+        optimizer = "adam" if seed % 2 else "sgd"
+        write_hparams(w, {"lr": lr, "optimizer": optimizer}, {"final_loss": 0.5})
         for step in range(steps):
             w.add_scalar("loss", float(np.exp(-lr * step) + 0.01 * seed), step)
             w.add_scalar("metrics/accuracy", float(1 - np.exp(-lr * step)), step)

@@ -98,8 +98,8 @@ export function createRunsView(ctx) {
     view = { rows, columns, shown };
     count.textContent = `${shown.length} of ${rows.length} runs`;
     renderTable(columns, shown, st);
-    fillMetricSelect(columns, st);
-    renderParallel(parallelHost, columns, shown, st.parallelMetric);
+    const metric = fillMetricSelect(columns, st);
+    renderParallel(parallelHost, columns, shown, metric);
   }
 
   function renderTable(columns, shown, st) {
@@ -144,10 +144,12 @@ export function createRunsView(ctx) {
     const metrics = columns.filter((c) => c.kind === 'metric');
     const wanted = metrics.map((c) => c.id).join('\n');
     if (metricSelect.dataset.options !== wanted) {
-      metricSelect.replaceChildren(el('option', { value: '', text: '(none)' }), ...metrics.map((c) => el('option', { value: c.id, text: c.label })));
+      metricSelect.replaceChildren(...metrics.map((c) => el('option', { value: c.id, text: c.label })));
       metricSelect.dataset.options = wanted;
     }
-    metricSelect.value = metrics.some((c) => c.id === st.parallelMetric) ? st.parallelMetric : '';
+    const chosen = metrics.some((c) => c.id === st.parallelMetric) ? st.parallelMetric : metrics[0]?.id ?? '';
+    metricSelect.value = chosen;
+    return chosen;
   }
 
   function selectIntoCharts() {
