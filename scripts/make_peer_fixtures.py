@@ -28,6 +28,7 @@ def write_tf2(root: str) -> dict:
     """tf.summary: scalars (float32 and float64), histograms, several images per step, text,
     audio and hparams, over a few steps."""
     from tensorboard.plugins.hparams import api as hp
+    from tensorboard.plugins.scalar import metadata as scalar_metadata
 
     logdir = os.path.join(root, "tf2")
     rng = np.random.default_rng(0)
@@ -39,8 +40,15 @@ def write_tf2(root: str) -> dict:
             loss = float(np.float32(1.0 / (step + 1)))
             tf.summary.scalar("loss", loss, step=step)
             expected["scalars"].setdefault("loss", []).append([step, loss])
+            # tf.summary.scalar casts to float32; write a float64 scalar through the
+            # low-level API to cover double tensors too.
             precise = 0.1 * step + 1e-9
-            tf.summary.scalar("precise", tf.constant(precise, tf.float64), step=step)
+            tf.summary.write(
+                "precise",
+                tf.constant(precise, tf.float64),
+                step=step,
+                metadata=scalar_metadata.create_summary_metadata("", ""),
+            )
             expected["scalars"].setdefault("precise", []).append([step, precise])
             values = rng.normal(step, 1.0, size=200)
             tf.summary.histogram("weights", values, step=step, buckets=10)
