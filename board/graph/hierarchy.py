@@ -24,6 +24,7 @@ from board.graph.parse import format_shape
 from board.graph.types import META, OP, SERIES, MetaEdge, Node, OpNode
 
 SERIES_MIN = 5
+AUX_MIN_DEGREE = 5
 MAX_EDGE_SHAPES = 4
 CONST_OPS = frozenset({"Const", "HostConst", "prim::Constant"})
 SUMMARY_OPS = frozenset(
@@ -298,9 +299,11 @@ def compute_container(container: Node, table: EdgeTable, leaf_order: list[Node])
 def _edge_shapes(edges, children, keys, positions, control, table, leaf_order) -> None:
     data = ~control
     keys, positions = keys[data], positions[data]
+    if not len(keys):
+        return
     order = np.argsort(keys, kind="stable")
     keys, positions = keys[order], positions[order]
-    starts = np.r_[0, np.nonzero(np.diff(keys))[0] + 1] if len(keys) else np.array([], int)
+    starts = np.r_[0, np.nonzero(np.diff(keys))[0] + 1]
     n = len(children)
     stops = starts[1:].tolist() + [len(keys)]
     for start, stop in zip(starts.tolist(), stops, strict=True):
@@ -327,12 +330,6 @@ def _is_summaries(node: Node) -> bool:
     )
 
 
-def _quartiles(values: list[int]) -> tuple[float, float]:
-    ordered = sorted(values)
-    n = len(ordered)
-    return ordered[n // 4], ordered[(3 * n) // 4]
-
-
 def extract(container: Node) -> None:
     """Mark embedded constants and auxiliary children of one container (see module doc)."""
     children = {child.name: child for child in container.children}
@@ -351,23 +348,21 @@ def extract(container: Node) -> None:
             child.embedded_in = consumers[0].dst
             children[consumers[0].dst].embeddings.append(child.name)
     live = [child for child in container.children if not child.embedded_in]
-    degree_in = {
-        c.name: sum(1 for e in in_edges.get(c.name, ()) if e.src in children) for c in live
-    }
+    degree_in = {c.name: len(in_edges.get(c.name, ())) for c in live}
     degree_out = {c.name: len(out_edges.get(c.name, ())) for c in live}
-    threshold = float("inf")
-    if len(live) >= 8:
-        degrees = [degree_in[c.name] + degree_out[c.name] for c in live]
-        q1, q3 = _quartiles(degrees)
-        threshold = max(5.0, q3 + 4 * (q3 - q1))
+    # A source feeding (or a sink fed by) at least half of its siblings, and at least
+    # AUX_MIN_DEGREE of them, is bookkeeping (a step counter, a learning rate, an init op).
+    high = max(AUX_MIN_DEGREE, (len(live) - 1) / 2)
     for child in live:
         fan_in, fan_out = degree_in[child.name], degree_out[child.name]
         if child.kind == OP and child.op.op in SINK_OPS and fan_out == 0 and len(live) > 2:
             child.auxiliary = "out" if fan_in else ""
         elif child.kind != OP and (_is_checkpointing(child) or _is_summaries(child)):
             child.auxiliary = "out" if len(live) > 2 else ""
-        elif fan_in + fan_out > threshold:
-            child.auxiliary = "in" if fan_out > fan_in else "out"
+        elif child.kind == OP and fan_in == 0 and fan_out >= high:
+            child.auxiliary = "in"
+        elif child.kind == OP and fan_out == 0 and fan_in >= high:
+            child.auxiliary = "out"
 
 
 def build_hierarchy(

@@ -67,7 +67,12 @@ def layered_layout(
         points += [(xs[d], ys_of_rank[layer_of[d]]) for d in chain]
         points.append((xs[b], y[b] - sizes[b][1] / 2))
         route_of[(u, v)] = points if (a, b) == (u, v) else points[::-1]
-    routes = [route_of.get((u, v), []) for u, v in edges]
+    routes = []
+    for u, v in edges:
+        route = route_of.get((u, v))
+        if route is None:  # u->v and v->u both given: one was merged into the other's route
+            route = route_of.get((v, u), [])[::-1]
+        routes.append(route)
     return Layout(x, y, right, max(top - RANK_GAP, 0.0), routes, rank)
 
 

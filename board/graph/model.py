@@ -30,12 +30,19 @@ class GraphModel:
         return self.nodes.get(name) or self.leaves.get(name)
 
     def search(self, query: str, limit: int = MAX_SEARCH_RESULTS) -> list[dict]:
-        """Nodes whose name contains `query` (case-insensitive): groups first, then ops."""
+        """Nodes whose name contains `query` (case-insensitive): exact and suffix matches first,
+        then shallower nodes."""
         needle = query.lower()
         if not needle:
             return []
         hits = [node for name, node in self.nodes.items() if name and needle in name.lower()]
-        hits.sort(key=lambda n: (n.kind == OP, n.depth, n.name))
+
+        def rank(node: Node) -> tuple:
+            name = node.name.lower()
+            closeness = 0 if name == needle else 1 if name.endswith(needle) else 2
+            return (closeness, node.depth, node.kind == OP, node.name)
+
+        hits.sort(key=rank)
         return [
             {"name": n.name, "kind": n.kind, "op": n.op.op if n.op else None} for n in hits[:limit]
         ]
