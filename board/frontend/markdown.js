@@ -226,7 +226,9 @@ export function parseInline(text) {
       }
     }
     const delim = INLINE_DELIMS.find(([d]) => text.startsWith(d, i));
-    if (delim && text[i + delim[0].length] && !/\s/.test(text[i + delim[0].length])) {
+    // An underscore inside a word (snake_case) never opens emphasis.
+    const intraword = delim?.[0][0] === '_' && /\w/.test(text[i - 1] ?? '');
+    if (delim && !intraword && text[i + delim[0].length] && !/\s/.test(text[i + delim[0].length])) {
       const end = findCloser(text, delim[0], i + delim[0].length);
       if (end > 0) {
         flush();
@@ -285,8 +287,14 @@ function parseLink(text, start) {
     else if (text[i] === ']' && --depth === 0) break;
   }
   if (i >= text.length || text[i + 1] !== '(') return null;
-  const close = text.indexOf(')', i + 2);
-  if (close < 0) return null;
+  // The destination may hold balanced parentheses, as CommonMark allows.
+  let close = i + 2;
+  for (let open = 1; close < text.length; close++) {
+    if (text[close] === '\\') close++;
+    else if (text[close] === '(') open++;
+    else if (text[close] === ')' && --open === 0) break;
+  }
+  if (close >= text.length) return null;
   const target = text.slice(i + 2, close).trim().split(/\s+/)[0].replace(/^<(.*)>$/, '$1');
   return { label: text.slice(start + 1, i), url: target, end: close + 1 };
 }

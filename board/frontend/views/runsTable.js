@@ -99,8 +99,23 @@ export function createRunsView(ctx) {
     count.textContent = `${shown.length} of ${rows.length} runs`;
     renderTable(columns, shown, st);
     const metric = fillMetricSelect(columns, st);
-    renderParallel(parallelHost, columns, shown, metric);
+    parallelArgs = [parallelHost, columns, shown, metric];
+    drawParallelSoon();
   }
+
+  // parcoords is WebGL and costly: draw it once typing settles, and only when it is on screen.
+  let parallelArgs = null;
+  let parallelOnScreen = false;
+  const drawParallelSoon = debounce(() => {
+    if (parallelArgs && parallelOnScreen) {
+      renderParallel(...parallelArgs);
+      parallelArgs = null;
+    }
+  }, 150);
+  new IntersectionObserver((entries) => {
+    parallelOnScreen = entries.some((e) => e.isIntersecting);
+    drawParallelSoon();
+  }).observe(parallelHost);
 
   function renderTable(columns, shown, st) {
     const off = new Set(st.off);

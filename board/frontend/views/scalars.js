@@ -104,7 +104,8 @@ export function createScalarsView(ctx) {
     if (!card.plotted) {
       card.plotted = true;
       card.plot.on('plotly_hover', (event) => hover(card, event));
-      card.plot.on('plotly_unhover', hideTooltip);
+      // plotly also fires unhover between neighbouring points; leaving the chart is the signal.
+      card.plot.addEventListener('mouseleave', hideTooltip);
       card.plot.on('plotly_relayout', (change) => onZoom(card, change));
     }
   }
