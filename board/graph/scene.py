@@ -127,6 +127,8 @@ class SceneBuilder:
             content_h = max(content_h, y - top - pad - NODE_GAP)
         width = x0 + layout.width + (SIDE_GAP + right_w if right else 0.0) + pad
         height = top + pad + content_h + pad
+        if not is_root:  # wide enough for its header label
+            width = max(width, len(container.label) * CHAR_WIDTH + 40)
         edges = []
         for edge, route in zip(metaedges, layout.routes, strict=True):
             flat = [round(v, 1) for point in route for v in (point[0] + x0, point[1] + top + pad)]

@@ -60,32 +60,15 @@ class OpNode:
 
 @dataclass(slots=True)
 class Cost:
-    """What one node (or everything under a metanode) costs."""
+    """What one node (or everything under a metanode) costs, from the graph alone."""
 
     params: int = 0
     flops: int = 0
     flops_unknown: int = 0  # ops whose FLOPs could not be estimated (unknown shapes)
-    compute_micros: float = 0.0
-    memory_bytes: int = 0
-    traced: int = 0  # ops that have RunMetadata step stats
-
-    def add(self, other: Cost) -> None:
-        self.params += other.params
-        self.flops += other.flops
-        self.flops_unknown += other.flops_unknown
-        self.compute_micros += other.compute_micros
-        self.memory_bytes += other.memory_bytes
-        self.traced += other.traced
 
     def as_dict(self) -> dict:
-        return {
-            "params": self.params,
-            "flops": self.flops,
-            "flops_unknown": self.flops_unknown,
-            "compute_micros": self.compute_micros,
-            "memory_bytes": self.memory_bytes,
-            "traced": self.traced,
-        }
+        """The static part (params, FLOPs); traced time and memory are per run_metadata tag."""
+        return {"params": self.params, "flops": self.flops, "flops_unknown": self.flops_unknown}
 
 
 @dataclass(slots=True)
