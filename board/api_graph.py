@@ -66,9 +66,19 @@ class _Models:
         self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[tuple, threading.Lock] = {}
+        self._digests: dict[str, tuple[bytes, bytes]] = {}
+
+    def _digest(self, run: str, graph_def: bytes) -> bytes:
+        # The store hands out the same bytes object until a new graph arrives: hash it once.
+        known = self._digests.get(run)
+        if known is not None and known[0] is graph_def:
+            return known[1]
+        digest = hashlib.blake2b(graph_def, digest_size=16).digest()
+        self._digests[run] = (graph_def, digest)
+        return digest
 
     def get(self, run: str, graph_def: bytes) -> _Entry:
-        key = (run, hashlib.blake2b(graph_def, digest_size=16).digest())
+        key = (run, self._digest(run, graph_def))
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:

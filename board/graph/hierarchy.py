@@ -15,12 +15,11 @@
 from __future__ import annotations
 
 import re
-from array import array
 from collections import defaultdict
 
 import numpy as np
 
-from board.graph.parse import format_shape
+from board.graph.parse import format_shape, parse_input
 from board.graph.types import META, OP, SERIES, MetaEdge, Node, OpNode
 
 SERIES_MIN = 5
@@ -186,34 +185,39 @@ class EdgeTable:
 
     def __init__(self, leaf_order: list[Node]):
         index = {leaf.op.name: i for i, leaf in enumerate(leaf_order)}
-        src, dst, slot, control = array("i"), array("i"), array("i"), array("b")
+        control_index = {"^" + name: i for name, i in index.items()}
+        texts: list[str] = []
+        counts = np.zeros(len(leaf_order), np.int64)
+        for i, leaf in enumerate(leaf_order):
+            inputs = leaf.op.input_texts
+            texts.extend(inputs)
+            counts[i] = len(inputs)
+        dst = np.repeat(np.arange(len(leaf_order), dtype=np.int32), counts)
+        # Plain "name" and control "^name" inputs resolve with C-speed dict lookups; only
+        # "name:slot" (and names of no node) take the slow path below.
+        plain = np.array(list(map(index.get, texts)), dtype=np.float64)
+        control_src = np.array(list(map(control_index.get, texts)), dtype=np.float64)
+        control = ~np.isnan(control_src)
+        src = np.where(control, control_src, plain)
+        slot = np.where(control, -1, 0).astype(np.int32)
         missing = 0
-        for target, leaf in enumerate(leaf_order):
-            for text in leaf.op.input_texts:
-                if not text:
-                    continue
-                if text[0] == "^":
-                    name, number, is_control = text[1:], -1, 1
-                else:
-                    name, number, is_control = text, 0, 0
-                    colon = text.rfind(":")
-                    if colon > 0 and text[colon + 1 :].isdigit():
-                        name, number = text[:colon], int(text[colon + 1 :])
-                source = index.get(name)
-                if source is None:
-                    missing += 1
-                elif source != target:
-                    src.append(source)
-                    dst.append(target)
-                    slot.append(number)
-                    control.append(is_control)
+        for position in np.nonzero(np.isnan(src))[0].tolist():
+            ref = parse_input(texts[position]) if texts[position] else None
+            source = index.get(ref.name) if ref is not None else None
+            if source is None:
+                missing += ref is not None
+                continue
+            src[position], slot[position], control[position] = source, ref.slot, ref.control
+        keep = ~np.isnan(src)
+        src_int = np.where(keep, src, -1).astype(np.int64)
+        keep &= src_int != dst
         self.missing = missing
-        self.count = len(src)
-        by_dst = (np.frombuffer(src, np.int32), np.frombuffer(dst, np.int32))
-        self.slot = np.frombuffer(slot, np.int32)
-        self.control = np.frombuffer(control, np.int8).astype(bool)
-        # Edges were appended in target order, so the first copy is already sorted by target.
-        self.src, self.dst = by_dst
+        # Edges are in target order already, so this copy is sorted by target.
+        self.src = src_int[keep].astype(np.int32)
+        self.dst = dst[keep]
+        self.slot = slot[keep]
+        self.control = control[keep]
+        self.count = len(self.src)
         self.by_src = np.argsort(self.src, kind="stable")
         self.src_sorted = self.src[self.by_src]
 

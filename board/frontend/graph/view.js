@@ -218,6 +218,7 @@ export async function mount(container, { runs = [], selectedRun = null, state = 
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
     const elapsed = performance.now() - started;
     root.dataset.renderMs = elapsed.toFixed(1);
+    root.dataset.paintedAt = performance.now().toFixed(1); // ms since navigation start
     root.dataset.renders = String(Number(root.dataset.renders ?? 0) + 1);
     root.dataset.nodes = String(scene.nodes.length);
     if (view.selected && names.has(view.selected)) showInfo(view.selected);
