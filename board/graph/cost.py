@@ -132,11 +132,15 @@ def compute_static_costs(by_name: dict[str, Node], leaves: dict[str, Node], orde
     """Fill `cost.params / flops / flops_unknown` on every node: per leaf, then summed over
     each node's depth-first leaf range with prefix sums."""
     consumers: dict[str, list[OpNode]] = {}
-    for leaf in order:
-        if leaf.op.op == "ReadVariableOp":
-            for ref in leaf.op.inputs:
-                consumers.setdefault(ref.name, []).append(leaf.op)
+    resource_placeholders = any(
+        leaf.op.op == "Placeholder" and _dtype_attr(leaf.op) == 20 for leaf in order
+    )
+    for leaf in order if resource_placeholders else ():
+        if leaf.op.op == "ReadVariableOp" and leaf.op.input_texts:
+            consumers.setdefault(leaf.op.input_texts[0], []).append(leaf.op)
     n = len(order)
+    lo_of = np.fromiter((node.lo for node in by_name.values()), np.int64, len(by_name))
+    hi_of = np.fromiter((node.hi for node in by_name.values()), np.int64, len(by_name))
     params = np.zeros(n + 1, np.int64)
     flops = np.zeros(n + 1, np.int64)
     unknown = np.zeros(n + 1, np.int64)
@@ -150,14 +154,12 @@ def compute_static_costs(by_name: dict[str, Node], leaves: dict[str, Node], orde
                 unknown[i + 1] = 1
             else:
                 flops[i + 1] = estimate
-    params, flops, unknown = np.cumsum(params), np.cumsum(flops), np.cumsum(unknown)
-    for node in by_name.values():
-        lo, hi = node.lo, node.hi
-        node.cost = Cost(
-            params=int(params[hi] - params[lo]),
-            flops=int(flops[hi] - flops[lo]),
-            flops_unknown=int(unknown[hi] - unknown[lo]),
-        )
+    sums = []
+    for column in (params, flops, unknown):
+        total = np.cumsum(column)
+        sums.append((total[hi_of] - total[lo_of]).tolist())
+    for node, p, f, u in zip(by_name.values(), *sums, strict=True):
+        node.cost = Cost(params=p, flops=f, flops_unknown=u)
 
 
 def traced_costs(order: list[Node], leaves: dict[str, Node], stats: dict[str, NodeStats]):
