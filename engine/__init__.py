@@ -7,7 +7,7 @@ with eg.Session() as sess:
     sess.run(eg.global_variables_initializer())
 """
 
-from . import _native, train  # noqa: F401 - _native loads BLAS first
+from . import _native, nn, train  # noqa: F401 - _native loads BLAS first
 from ._native import BLAS_BACKEND, num_threads, set_num_threads
 from .core import (
     Graph,
@@ -144,6 +144,13 @@ from .ops.math import (
     tanh,
     truediv,
 )
+from .ops.random import (
+    get_seed,
+    random_normal,
+    random_uniform,
+    set_random_seed,
+    truncated_normal,
+)
 from .session import InteractiveSession, RunMetadata, RunOptions, Session, get_default_session
 from .variables import (
     Variable,
@@ -161,6 +168,12 @@ mul = multiply
 div = divide
 
 __all__ = [
+    "get_seed",
+    "nn",
+    "random_normal",
+    "random_uniform",
+    "set_random_seed",
+    "truncated_normal",
     "BLAS_BACKEND",
     "DType",
     "FailedPreconditionError",

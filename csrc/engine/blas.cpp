@@ -28,6 +28,23 @@ dgemm_fn d64 = nullptr;
 sgemm32_fn s32 = nullptr;
 dgemm32_fn d32 = nullptr;
 set_threads_fn set_threads = nullptr;
+// Per-calling-thread thread count (OpenBLAS >= 0.3.27): lets the executor pick BLAS threads per
+// call without changing the count numpy (which shares this OpenBLAS) uses.
+using set_local_fn = int (*)(int);
+set_local_fn set_local = nullptr;
+thread_local int local_threads = -1;
+int blas_threads = 1;
+// Below this many multiply-adds a gemm runs on one thread: waking BLAS workers costs more than
+// they save, and on a loaded 2-core machine spinning workers are ruinous.
+constexpr int64_t kThreadedGemmWork = int64_t(32) << 20;
+
+void choose_threads(int64_t m, int64_t n, int64_t k) {
+  int want = (m * n * k >= kThreadedGemmWork) ? blas_threads : 1;
+  if (want == local_threads) return;
+  if (set_local) set_local(want);
+  else if (set_threads) set_threads(want);
+  local_threads = want;
+}
 std::string backend = "blocked C++ gemm (no BLAS loaded)";
 
 template <class T>
@@ -72,6 +89,7 @@ bool blas_init(const std::string& path) {
       s64 = (sgemm_fn)sym(p[0]);
       d64 = (dgemm_fn)sym(p[1]);
       set_threads = (set_threads_fn)sym(p[2]);
+      set_local = (set_local_fn)sym("openblas_set_num_threads_local");
       backend = path + " (" + p[0] + ")";
       return true;
     }
@@ -80,6 +98,7 @@ bool blas_init(const std::string& path) {
     s32 = (sgemm32_fn)sym("cblas_sgemm");
     d32 = (dgemm32_fn)sym("cblas_dgemm");
     set_threads = (set_threads_fn)sym("openblas_set_num_threads");
+    set_local = (set_local_fn)sym("openblas_set_num_threads_local");
     backend = path + " (cblas_sgemm, LP64)";
     return true;
   }
@@ -90,12 +109,14 @@ bool blas_init(const std::string& path) {
 std::string blas_backend() { return backend; }
 
 void blas_set_threads(int n) {
-  if (set_threads) set_threads(n);
+  blas_threads = n < 1 ? 1 : n;
+  local_threads = -1;
 }
 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
+  choose_threads(m, n, k);
   if (s64)
     s64(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a, lda, b, ldb,
         beta, c, ldc);
@@ -109,6 +130,7 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
           int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
+  choose_threads(m, n, k);
   if (d64)
     d64(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a, lda, b, ldb,
         beta, c, ldc);

@@ -466,3 +466,48 @@ void k_BroadcastTo(KernelContext& ctx) {
 FB_KERNEL("BroadcastTo", k_BroadcastTo);
 }  // namespace
 }  // namespace fb
+
+namespace fb {
+namespace {
+void k_NoOp(KernelContext&) {}
+FB_KERNEL("NoOp", k_NoOp);
+
+// ExpandDims(x, axis): shares x's buffer.
+void k_ExpandDims(KernelContext& ctx) {
+  Tensor a = ctx.input(0);
+  std::vector<int64_t> av = read_int_vector(ctx.input(1));
+  check_arg(av.size() == 1, "ExpandDims: axis must be a scalar");
+  int64_t r = (int64_t)a.shape.size(), axis = av[0];
+  check_arg(axis >= -r - 1 && axis <= r, "ExpandDims: Tried to expand dim index " + std::to_string(axis) +
+                                             " for tensor with " + std::to_string(r) + " dimensions.");
+  if (axis < 0) axis += r + 1;
+  a.shape.insert(a.shape.begin() + axis, 1);
+  ctx.set_output(0, a);
+}
+FB_KERNEL("ExpandDims", k_ExpandDims);
+
+// Squeeze(x) ints = dims to squeeze (empty: every size-1 dim).
+void k_Squeeze(KernelContext& ctx) {
+  Tensor a = ctx.input(0);
+  int64_t r = (int64_t)a.shape.size();
+  std::vector<bool> drop(r, false);
+  if (ctx.ints().empty()) {
+    for (int64_t i = 0; i < r; ++i) drop[i] = a.shape[i] == 1;
+  } else {
+    for (auto d : ctx.ints()) {
+      int64_t i = d < 0 ? d + r : d;
+      check_arg(i >= 0 && i < r, "Squeeze: dimension " + std::to_string(d) + " out of range for rank " + std::to_string(r));
+      check_arg(a.shape[i] == 1, "Squeeze: Can not squeeze dim[" + std::to_string(i) +
+                                     "], expected a dimension of 1, got " + std::to_string(a.shape[i]));
+      drop[i] = true;
+    }
+  }
+  Shape s;
+  for (int64_t i = 0; i < r; ++i)
+    if (!drop[i]) s.push_back(a.shape[i]);
+  a.shape = s;
+  ctx.set_output(0, a);
+}
+FB_KERNEL("Squeeze", k_Squeeze);
+}  // namespace
+}  // namespace fb

@@ -40,6 +40,6 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* opname);
 // Reads a 1-D int32/int64 tensor as int64 values.
 std::vector<int64_t> read_int_vector(const Tensor& t);
 
-constexpr int64_t kParallelGrain = 1 << 15;
+constexpr int64_t kParallelGrain = 1 << 18;
 
 }  // namespace fb

@@ -300,6 +300,7 @@ register_op(
     "ExpandDims",
     shape_fn=_expand_dims_shape,
     gradient=lambda op, g: [reshape(g, shape(op.inputs[0])), None],
+    cpu=native("ExpandDims", None),
     python=np_kernel(lambda x, a: np.expand_dims(x, int(np.asarray(a).reshape(-1)[0]))),
 )
 
@@ -356,6 +357,7 @@ register_op(
     "Squeeze",
     shape_fn=_squeeze_shape,
     gradient=lambda op, g: [reshape(g, shape(op.inputs[0]))],
+    cpu=native("Squeeze", None, pack=lambda op: (list(op.attrs["squeeze_dims"]), [])),
     python=_squeeze_kernel,
 )
 
@@ -1311,7 +1313,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # no
     return out("Range", vals, {"Tidx": vals[0].dtype}, name)
 
 
-register_op("NoOp", shape_fn=lambda op: [], python=lambda ctx: ())
+register_op("NoOp", shape_fn=lambda op: [], cpu=native("NoOp", None), python=lambda ctx: ())
 
 
 def no_op(name=None):

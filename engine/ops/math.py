@@ -474,14 +474,17 @@ def _reduce_shape(op):
 
 
 def _keepdims_shape(op):
-    """The reduced output's shape with reduced dims kept as 1 (for broadcasting gradients)."""
+    """The reduced output's shape with reduced dims kept as 1 (for broadcasting gradients):
+    a constant when at most one kept dim is unknown, else computed at run time."""
     x, ax = op.inputs
     av = static_value(ax)
-    if av is not None and x.shape.ndims is not None and x.shape.is_fully_defined():
+    if av is not None and x.shape.ndims is not None:
+        r = x.shape.ndims
         dims = list(x.shape.dims)
         for a in np.asarray(av).reshape(-1):
-            dims[int(a) % len(dims)] = 1
-        return constant(np.asarray(dims, dtype=np.int32))
+            dims[int(a) % r] = 1
+        if sum(d is None for d in dims) <= 1:
+            return constant(np.asarray([-1 if d is None else d for d in dims], dtype=np.int32))
     return out("_ReducedShape", [shape(x), ax])
 
 

@@ -1,0 +1,44 @@
+"""``eg.nn``: neural-network ops under TensorFlow 1's names."""
+
+from .ops.math import sigmoid, tanh
+from .ops.nn import (
+    avg_pool,
+    bias_add,
+    conv2d,
+    dropout,
+    elu,
+    l2_loss,
+    leaky_relu,
+    log_softmax,
+    max_pool,
+    relu,
+    relu6,
+    sigmoid_cross_entropy_with_logits,
+    softmax,
+    softmax_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits_v2,
+    softplus,
+    sparse_softmax_cross_entropy_with_logits,
+)
+
+__all__ = [
+    "avg_pool",
+    "bias_add",
+    "conv2d",
+    "dropout",
+    "elu",
+    "l2_loss",
+    "leaky_relu",
+    "log_softmax",
+    "max_pool",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "sigmoid_cross_entropy_with_logits",
+    "softmax",
+    "softmax_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits_v2",
+    "softplus",
+    "sparse_softmax_cross_entropy_with_logits",
+    "tanh",
+]

@@ -1,0 +1,133 @@
+"""Random ops with TensorFlow's seeding rules (graph-level and op-level seeds)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import dtypes as D
+from ..core import get_default_graph, register_op
+from .array import constant
+from .common import out, static_shape_from_tensor
+
+DEFAULT_GRAPH_SEED = 87654321
+
+
+def set_random_seed(seed) -> None:
+    """Sets the graph-level seed of the default graph."""
+    get_default_graph().seed = None if seed is None else int(seed)
+
+
+def get_seed(op_seed):
+    """TF's rule: (graph seed, op seed) → the pair a random op uses; (None, None) means fresh
+    entropy per session."""
+    graph = get_default_graph()
+    gseed = graph.seed
+    if gseed is not None:
+        if op_seed is None:
+            op_seed = len(graph._ops)
+        return gseed, int(op_seed)
+    if op_seed is not None:
+        return DEFAULT_GRAPH_SEED, int(op_seed)
+    return None, None
+
+
+def _generator(ctx):
+    gen = ctx.state.get("rng")
+    if gen is None:
+        s1, s2 = ctx.attrs["seed"], ctx.attrs["seed2"]
+        gen = np.random.Generator(np.random.PCG64([s1, s2] if (s1 or s2) else None))
+        ctx.state["rng"] = gen
+    return gen
+
+
+def _shape_arg(shape):
+    return [int(d) for d in np.asarray(shape).reshape(-1)]
+
+
+def _normal(ctx, shape):
+    dt = ctx.attrs["dtype"].np
+    return _generator(ctx).standard_normal(_shape_arg(shape)).astype(dt)
+
+
+def _uniform(ctx, shape):
+    dt = ctx.attrs["dtype"].np
+    return _generator(ctx).random(_shape_arg(shape)).astype(dt)
+
+
+def _truncated(ctx, shape):
+    dims = _shape_arg(shape)
+    gen = _generator(ctx)
+    vals = gen.standard_normal(dims)
+    bad = np.abs(vals) > 2
+    while bad.any():
+        vals[bad] = gen.standard_normal(int(bad.sum()))
+        bad = np.abs(vals) > 2
+    return vals.astype(ctx.attrs["dtype"].np)
+
+
+def _uniform_int(ctx, shape, lo, hi):
+    return _generator(ctx).integers(lo, hi, _shape_arg(shape)).astype(lo.dtype)
+
+
+def _random_shape(op):
+    return [(op.attrs["dtype"], static_shape_from_tensor(op.inputs[0]))]
+
+
+for _name, _fn in [
+    ("RandomStandardNormal", _normal),
+    ("RandomUniform", _uniform),
+    ("TruncatedNormal", _truncated),
+]:
+    register_op(_name, shape_fn=_random_shape, python=_fn, stateful=True)
+register_op(
+    "RandomUniformInt",
+    shape_fn=lambda op: [(op.inputs[1].dtype, static_shape_from_tensor(op.inputs[0]))],
+    python=_uniform_int,
+    stateful=True,
+)
+
+
+def _shape_tensor(shape):
+    from ..core import Tensor
+
+    if isinstance(shape, Tensor):
+        return shape
+    return constant(np.asarray(shape, dtype=np.int32).reshape(-1), name="shape")
+
+
+def _seeded(op_type, shape, dtype, seed, name):
+    s1, s2 = get_seed(seed)
+    attrs = {"dtype": D.as_dtype(dtype), "seed": s1 or 0, "seed2": s2 or 0, "T": D.int32}
+    return out(op_type, [_shape_tensor(shape)], attrs, name)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=D.float32, seed=None, name=None):
+    g = get_default_graph()
+    with g.name_scope(name or "random_normal"):
+        x = _seeded("RandomStandardNormal", shape, dtype, seed, None)
+        return x * constant(stddev, dtype=dtype) + constant(mean, dtype=dtype)
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=D.float32, seed=None, name=None):
+    g = get_default_graph()
+    with g.name_scope(name or "truncated_normal"):
+        x = _seeded("TruncatedNormal", shape, dtype, seed, None)
+        return x * constant(stddev, dtype=dtype) + constant(mean, dtype=dtype)
+
+
+def random_uniform(shape, minval=0, maxval=None, dtype=D.float32, seed=None, name=None):
+    dt = D.as_dtype(dtype)
+    g = get_default_graph()
+    with g.name_scope(name or "random_uniform"):
+        if dt.is_integer:
+            if maxval is None:
+                raise ValueError("Must specify maxval for integer dtype")
+            s1, s2 = get_seed(seed)
+            return out(
+                "RandomUniformInt",
+                [_shape_tensor(shape), constant(minval, dtype=dt), constant(maxval, dtype=dt)],
+                {"seed": s1 or 0, "seed2": s2 or 0, "Tout": dt, "T": D.int32},
+            )
+        maxval = 1.0 if maxval is None else maxval
+        x = _seeded("RandomUniform", shape, dt, seed, None)
+        return x * constant(maxval - minval, dtype=dt) + constant(minval, dtype=dt)
