@@ -306,3 +306,41 @@ def test_pytorch_add_graph(tmp_path):
     assert any(leaf.op.op == "aten::_convolution" for leaf in model.leaves.values())
     model.container(model.root)
     assert ("input", "Net") in model.root.edges and ("Net", "output") in model.root.edges
+
+
+def test_engine_graph_with_gradients_optimizer_and_trace():
+    pytest.importorskip("engine.graph_io", reason="the engine's GraphDef export has not landed")
+    import numpy as np
+
+    import engine as eg
+
+    graph = eg.Graph()
+    with graph.as_default():
+        x = eg.placeholder(eg.float32, [None, 784], name="x")
+        labels = eg.placeholder(eg.float32, [None, 10], name="labels")
+        with eg.name_scope("layer1"):
+            w = eg.Variable(eg.random_normal([784, 100], stddev=0.1), name="weights")
+            b = eg.Variable(eg.zeros([100]), name="biases")
+            h = eg.nn.relu(eg.matmul(x, w) + b)
+        with eg.name_scope("output"):
+            w2 = eg.Variable(eg.random_normal([100, 10], stddev=0.1), name="weights")
+            logits = eg.matmul(h, w2)
+        loss = eg.reduce_mean(
+            eg.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        )
+        train = eg.train.AdamOptimizer(0.01).minimize(loss)
+        init = eg.global_variables_initializer()
+        model = GraphModel(graph.as_graph_def().SerializeToString())
+        with eg.Session() as sess:
+            sess.run(init)
+            options = eg.RunOptions(trace_level=eg.RunOptions.FULL_TRACE)
+            metadata = eg.RunMetadata()
+            feed = {x: np.ones((4, 784), np.float32), labels: np.eye(10, dtype=np.float32)[:4]}
+            sess.run(train, feed_dict=feed, options=options, run_metadata=metadata)
+    top = {c.label for c in model.root.children}
+    assert {"layer1", "output"} <= top
+    assert any("gradients" in name for name in top) and any("Adam" in name for name in top)
+    assert model.nodes["layer1"].cost.params == 784 * 100 + 100
+    stats = parse_run_metadata(metadata.SerializeToString())
+    micros, _memory, traced = model.traced(stats).of(model.nodes["layer1"])
+    assert traced > 0 and micros >= 0
