@@ -354,8 +354,12 @@ export async function mount(container, { runs = [], selectedRun = null, state = 
     if (view.run) runSelect.value = view.run;
   }
   function fillTagSelect() {
-    const tags = view.runTags[view.run] ?? [];
-    if (view.tag && !tags.includes(view.tag)) view.tag = '';
+    const known = view.runTags[view.run];
+    const tags = known ?? (view.tag ? [view.tag] : []);
+    if (known && view.tag && !tags.includes(view.tag)) {
+      view.tag = '';
+      if (view.scene) load();
+    }
     tagSelect.replaceChildren(h('option', { value: '', text: tags.length ? '(none)' : '(no traces)' }),
       ...tags.map((tag) => h('option', { value: tag, text: tag })));
     tagSelect.value = view.tag;
@@ -394,14 +398,17 @@ export async function mount(container, { runs = [], selectedRun = null, state = 
   resize.observe(canvas);
 
   fillRunSelect();
-  try {
-    const index = await fetchRuns();
-    for (const run of index.runs ?? []) view.runTags[run.name] = run.tags?.run_metadata ?? [];
-  } catch {
-    // traces are optional; the run list came from the app
-  }
   fillTagSelect();
   const ready = load();
+  // The traces (run_metadata tags) are listed in /api/runs; fetched while the graph loads.
+  fetchRuns()
+    .then((index) => {
+      for (const run of index.runs ?? []) view.runTags[run.name] = run.tags?.run_metadata ?? [];
+      fillTagSelect();
+    })
+    .catch(() => {
+      // traces are optional: the graph works without them
+    });
 
   return {
     ready,
