@@ -1,12 +1,27 @@
 """Flowboard's dashboard: ingest event files into an all-points store and serve them over HTTP.
 
 `board --logdir DIR` (or `python -m board`) runs it; `create_app` builds the FastAPI app for a
-`Store` that an `Ingestor` fills.
+`Store` that an `Ingestor` fills. Names are imported on first use, so that the command line can
+start reading event files before the web stack has finished importing.
 """
 
-from board.api import create_app
-from board.ingest import Ingestor, parse_logdir_spec
-from board.store import Store
-from board.types import StoreReader
+from __future__ import annotations
 
-__all__ = ["Ingestor", "Store", "StoreReader", "create_app", "parse_logdir_spec"]
+import importlib
+
+_EXPORTS = {
+    "create_app": "board.api",
+    "Ingestor": "board.ingest",
+    "parse_logdir_spec": "board.ingest",
+    "Store": "board.store",
+    "StoreReader": "board.types",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'board' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -35,7 +35,7 @@ _PLUGINS = {
 
 
 @router.get("/runs")
-def runs(request: Request):
+async def runs(request: Request):
     """Run names, ordered by their first event's wall time."""
     return store_of(request).runs()
 
@@ -72,7 +72,7 @@ def _tag_index(request: Request, kind: str) -> TensorBoardJSON:
 
 
 @router.get("/plugin/scalars/tags")
-def scalar_tags(request: Request):
+async def scalar_tags(request: Request):
     """`{run: {tag: {"displayName", "description"}}}` for every scalar tag."""
     return _tag_index(request, "scalars")
 
@@ -81,7 +81,7 @@ def scalar_tags(request: Request):
     "/plugin/scalars/scalars",
     responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
 )
-def scalars(request: Request, run: Run, tag: Tag, format: str | None = None):
+async def scalars(request: Request, run: Run, tag: Tag, format: str | None = None):
     """`[[wall_time, step, value], ...]`, every point; `format=csv` gives CSV with the header
     `Wall time,Step,Value`."""
     cols = store_of(request).scalars(run, tag)
@@ -96,7 +96,7 @@ def scalars(request: Request, run: Run, tag: Tag, format: str | None = None):
             zip(cols.wall_time.tolist(), cols.step.tolist(), cols.value.tolist(), strict=False)
         )
         return Response(buf.getvalue(), media_type="text/csv")
-    return TensorBoardJSON([list(r) for r in rows])
+    return TensorBoardJSON(list(rows))
 
 
 @router.get("/plugin/histograms/tags")

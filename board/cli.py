@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 
@@ -52,22 +53,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"board: {err}", file=sys.stderr)
         return 2
     for root in roots:
-        if not root.path or not __import__("os").path.isdir(root.path):
+        if not os.path.isdir(root.path):
             log.warning("logdir %s does not exist (yet); watching for it", root.path)
 
-    import uvicorn
-
-    from board.api import create_app
     from board.store import Store
 
     store = Store()
     ingestor = Ingestor(store, roots, args.reload_interval, progress=not args.quiet)
+    ingestor.start()  # the native scan releases the GIL: reading overlaps the imports below
+
+    import uvicorn
+
+    from board.api import create_app
+
     app = create_app(store, ingestor)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
             "serving on %s: anyone who can reach this address can read these logs", args.host
         )
-    ingestor.start()
     config = uvicorn.Config(
         app,
         host=args.host,
