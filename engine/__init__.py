@@ -7,7 +7,7 @@ with eg.Session() as sess:
     sess.run(eg.global_variables_initializer())
 """
 
-from . import _native, nn, train  # noqa: F401 - _native loads BLAS first
+from . import _native, nn, summary, train  # noqa: F401 - _native loads BLAS first
 from ._native import BLAS_BACKEND, num_threads, set_num_threads
 from .core import (
     Graph,
@@ -31,6 +31,7 @@ from .core import (
     registered_ops,
     reset_default_graph,
 )
+from .custom import load_op_library
 from .dtypes import (
     DType,
     as_dtype,
@@ -58,6 +59,7 @@ from .errors import (
     UnimplementedError,
 )
 from .gradients import gradients
+from .graph_io import import_graph_def
 from .ops import state as _state  # noqa: F401 - registers VariableV2 / Assign / Apply*
 from .ops.array import (
     broadcast_to,
@@ -163,11 +165,16 @@ from .variables import (
     variables_initializer,
 )
 
+RegisterGradient = register_gradient
 sub = subtract
 mul = multiply
 div = divide
 
 __all__ = [
+    "RegisterGradient",
+    "import_graph_def",
+    "load_op_library",
+    "summary",
     "get_seed",
     "nn",
     "random_normal",

@@ -357,7 +357,8 @@ class InteractiveSession(Session):
 
 
 def _scalar_or_array(v):
-    return v
+    # TF returns numpy scalars (and bytes for strings) for rank-0 fetches.
+    return v[()] if v.ndim == 0 else v
 
 
 def _convert_feed(t: Tensor, value) -> np.ndarray:

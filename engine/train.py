@@ -8,6 +8,7 @@ from .core import GraphKeys, Tensor, convert_to_tensor, get_default_graph
 from .gradients import gradients
 from .ops.array import cast, constant, group, zeros
 from .ops.common import out
+from .saver import Saver, latest_checkpoint  # noqa: F401 - eg.train.Saver
 from .variables import Variable, trainable_variables
 
 
@@ -395,11 +396,3 @@ def exponential_decay(
     if staircase:
         p = floor(p)
     return constant(float(learning_rate)) * pow(constant(float(decay_rate)), p)
-
-
-def __getattr__(name):
-    if name == "Saver":
-        from .saver import Saver
-
-        return Saver
-    raise AttributeError(name)

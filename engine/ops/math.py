@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes as D
-from ..core import Tensor, TensorShape, convert_to_tensor, register_op
+from ..core import Tensor, TensorShape, convert_to_tensor, get_op_def, register_op
 from .array import cast, constant, reshape, shape, size, zeros_like
 from .common import (
     UNKNOWN,
@@ -772,3 +772,15 @@ def _install_operators():
 
 
 _install_operators()
+
+# TensorFlow's older name for AddV2 (still written by TF1 graphs and some frozen models).
+register_op(
+    "Add",
+    shape_fn=binary_shape_fn,
+    gradient=lambda op, g: _binary_grads(op, g, g),
+    cpu=native("AddV2", D.NUMERIC, inplace=(0,)),
+    python=np_kernel(np.add),
+)
+register_op(
+    "Select", shape_fn=lambda op: get_op_def("SelectV2").shape_fn(op), python=np_kernel(np.where)
+)
