@@ -26,6 +26,23 @@ HEADER = 24.0
 PADDING = 14.0
 SIDE_GAP = 28.0
 CACHE_SIZE = 512
+GRID_MIN = 8  # this many unconnected children or more are drawn as a grid
+GRID_MAX_WIDTH = 900.0
+
+
+def _grid(sizes: list[tuple[float, float]], width: float):
+    """Row-wrapped positions (top-left) for boxes with no edges between them:
+    (total width, total height, positions)."""
+    limit = max(width, GRID_MAX_WIDTH)
+    positions, x, y, row_h, total_w = [], 0.0, 0.0, 0.0, 0.0
+    for w, h in sizes:
+        if x > 0 and x + w > limit:
+            x, y, row_h = 0.0, y + row_h + NODE_GAP, 0.0
+        positions.append((x, y))
+        x += w + NODE_GAP
+        row_h = max(row_h, h)
+        total_w = max(total_w, x - NODE_GAP)
+    return total_w, (y + row_h if sizes else 0.0), positions
 
 
 @dataclass
@@ -100,13 +117,26 @@ class SceneBuilder:
             inner = sub.get(node.name)
             return (inner.width, inner.height) if inner else collapsed_size(node)
 
-        main = [c for c in visible if not c.auxiliary]
+        candidates = {c.name for c in visible if not c.auxiliary}
+        metaedges = [
+            e for e in container.edges.values() if e.src in candidates and e.dst in candidates
+        ]
+        linked = {e.src for e in metaedges} | {e.dst for e in metaedges}
+        loose = [c for c in visible if not c.auxiliary and c.name not in linked]
+        if len(loose) < GRID_MIN:  # few unconnected children: they join the layered layout
+            loose = []
+        loose_names = {c.name for c in loose}
+        main = [c for c in visible if not c.auxiliary and c.name not in loose_names]
         left = [c for c in visible if c.auxiliary == "in"]
         right = [c for c in visible if c.auxiliary == "out"]
         index = {c.name: i for i, c in enumerate(main)}
         sizes = [size(c) for c in main]
-        metaedges = [e for e in container.edges.values() if e.src in index and e.dst in index]
         layout = layered_layout(sizes, [(index[e.src], index[e.dst]) for e in metaedges])
+        grid_w, grid_h, grid = _grid([size(c) for c in loose], layout.width)
+        if loose:  # unconnected children (a series' members, usually) wrap in rows below
+            offset = layout.height + (NODE_GAP * 2 if main else 0.0)
+            layout.width = max(layout.width, grid_w)
+            layout.height = offset + grid_h
         is_root = container.parent is None
         top = 0.0 if is_root else HEADER
         pad = 0.0 if is_root else PADDING
@@ -117,6 +147,8 @@ class SceneBuilder:
         for i, child in enumerate(main):
             w, h = sizes[i]
             boxes.append((child, x0 + layout.x[i] - w / 2, top + pad + layout.y[i] - h / 2, w, h))
+        for child, (x, y), (w, h) in zip(loose, grid, (size(c) for c in loose), strict=True):
+            boxes.append((child, x0 + x, top + pad + offset + y, w, h))
         content_h = layout.height
         for column, x in ((left, pad), (right, x0 + layout.width + SIDE_GAP)):
             y = top + pad
@@ -137,12 +169,12 @@ class SceneBuilder:
         if not is_root:
             placed = {child.name: (x, y, w, h) for child, x, y, w, h in boxes}
             for name, count in container.bridges_in.items():
-                if name in placed and name in index:
+                if name in placed and (name in index or name in loose_names):
                     x, y, w, _h = placed[name]
                     cx = round(x + w / 2, 1)
                     bridges.append((name, "in", count, [cx, round(y - 12, 1), cx, round(y, 1)]))
             for name, count in container.bridges_out.items():
-                if name in placed and name in index:
+                if name in placed and (name in index or name in loose_names):
                     x, y, w, h = placed[name]
                     cx = round(x + w / 2, 1)
                     bottom = round(y + h, 1)

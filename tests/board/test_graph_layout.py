@@ -141,3 +141,14 @@ def test_expanded_names_that_are_not_visible_are_ignored():
     opened = builder.scene({"layer1", "layer1/weights"})
     assert_scene_consistent(opened)
     assert scene_boxes(opened)["layer1/weights"]["expanded"]
+
+
+def test_unconnected_series_members_wrap_into_rows():
+    model = GraphModel(gzip.decompress((FIXTURES / "resnet50_train.graphdef.gz").read_bytes()))
+    series = "save/Identity_[0-591]"
+    scene = SceneBuilder(model).scene({"save", series})
+    assert_scene_consistent(scene)
+    members = [n for n in scene["nodes"] if n["parent"] == series]
+    assert len(members) == 592
+    assert len({n["y"] for n in members}) > 10  # many rows, not one 60k-pixel line
+    assert scene_boxes(scene)[series]["w"] < 2000
