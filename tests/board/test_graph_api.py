@@ -25,6 +25,14 @@ def board(serve_store):
     resnet = gzip.decompress((FIXTURES / "resnet50_train.graphdef.gz").read_bytes())
     store.set_graph_def("resnet", resnet, 1.0)
     store.set_graph_def("broken", b"\x0a\xff\xff\xff", 1.0)
+    # a run with no GraphDef, only a traced step that carries its partition graphs
+    from summaries.proto import config_pb2
+
+    traced = config_pb2.RunMetadata.FromString(builders.run_metadata({"p/a": (7, 64)}))
+    partition = traced.partition_graphs.add()
+    partition.node.add(name="p/a", op="Relu", device="/cpu:0")
+    partition.node.add(name="p/b", op="Relu", input=["p/a"], device="/cpu:0")
+    store.set_run_metadata("partitions", "step9", traced.SerializeToString(), 1.0)
     hostile = builders.graph_def(("<img src=x onerror=alert(1)>/op", "Relu"))
     store.set_graph_def("hostile", hostile.SerializeToString(), 1.0)
     return serve_store(store)
@@ -92,6 +100,14 @@ def test_errors(board):
     assert get(board, "/api/graph", {"run": "mlp", "tag": "nope"}).status_code == 404
     assert get(board, "/api/graph/node", {"run": "mlp", "name": "nope"}).status_code == 404
     assert get(board, "/api/graph").status_code == 422
+
+
+def test_graph_of_a_run_metadata_tag_without_a_run_graph(board):
+    assert get(board, "/api/graph", {"run": "partitions"}).status_code == 404
+    body = get(board, "/api/graph", {"run": "partitions", "tag": "step9"}).json()
+    (group,) = body["nodes"]
+    assert group["name"] == "p" and group["leaf_count"] == 2 and group["device"] == "/cpu:0"
+    assert group["compute_micros"] == 7 and group["memory_bytes"] == 64
 
 
 def test_names_are_returned_as_plain_strings(board):
