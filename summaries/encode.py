@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import io
 import math
+import struct
 import wave
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from summaries import _records
 from summaries.proto import (
     histogram_pb2,
     hparams_api_pb2,
@@ -81,19 +83,40 @@ def scalar(
 # -- histograms ----------------------------------------------------------------------------
 
 
-def _tensorflow_bucket_limits() -> np.ndarray:
-    # TensorFlow's default buckets: +-1e-12 * 1.1**k up to 1e20, zero in the middle, and a
-    # last bucket up to DBL_MAX; each bucket i holds limits[i-1] <= v < limits[i].
-    positive = []
-    v = 1e-12
-    while v < 1e20:
-        positive.append(v)
-        v *= 1.1
-    pos = np.array(positive)
-    return np.concatenate([-pos[::-1], [0.0], pos, [np.finfo(np.float64).max]])
+TENSORFLOW_BUCKET_LIMITS = _records.tensorflow_bucket_limits()
+TENSORFLOW_BUCKET_LIMITS.flags.writeable = False
+_F64 = struct.Struct("<d")
+_ZERO_DOUBLE = bytes(8)
 
 
-TENSORFLOW_BUCKET_LIMITS = _tensorflow_bucket_limits()
+def histogram_parts(
+    values: Any, bins: str | int | Sequence[float] = "tensorflow", max_bins: int | None = None
+) -> tuple[tuple[float, float, float, float, float], np.ndarray, np.ndarray]:
+    """``((min, max, num, sum, sum_squares), bucket_limits, bucket_counts)`` of the finite
+    values (NaN and +-inf are ignored); see ``histogram_proto`` for the bucketing."""
+    flat = np.ascontiguousarray(to_numpy(values), dtype=np.float64).ravel()
+    if isinstance(bins, str) and bins == "tensorflow":
+        lo, hi, num, total, squares, first, counts = _records.tensorflow_histogram(flat)
+        limits = TENSORFLOW_BUCKET_LIMITS[first : first + len(counts)]
+        stats = (lo, hi, num, total, squares)
+    else:
+        finite = flat[np.isfinite(flat)]
+        if finite.size == 0:
+            return (0.0, 0.0, 0.0, 0.0, 0.0), np.zeros(0), np.zeros(0)
+        # Ranges near the float limits overflow inside numpy's bin rules and sums: the
+        # results (an error for unbinnable ranges, inf for sums) speak for themselves.
+        with np.errstate(over="ignore", invalid="ignore"):
+            counts, edges = np.histogram(finite, bins=bins)
+            squares = np.dot(finite, finite)
+            limits, counts = edges[1:], counts.astype(np.float64)
+            try:
+                total = math.fsum(finite)
+            except OverflowError:
+                total = float(np.sum(finite))
+        stats = (finite.min(), finite.max(), finite.size, total, squares)
+    if max_bins is not None and len(counts) > max_bins:
+        limits, counts = _merge_buckets(limits, counts, max_bins)
+    return tuple(float(x) for x in stats), limits, counts
 
 
 def histogram_proto(
@@ -101,40 +124,61 @@ def histogram_proto(
 ) -> histogram_pb2.HistogramProto:
     """Histogram of ``values`` (any shape; NaN and +-inf are ignored) as a ``HistogramProto``.
 
-    - ``bins="tensorflow"``: TensorFlow's exponential buckets; only the range from the first to
-      the last non-empty bucket is kept. ``bucket_limit[i]`` is the right edge of bucket ``i``.
+    - ``bins="tensorflow"``: TensorFlow's exponential buckets (``TENSORFLOW_BUCKET_LIMITS``,
+      counted natively); only the range from the first to the last non-empty bucket is kept.
+      ``bucket_limit[i]`` is the right edge of bucket ``i``, which holds
+      ``bucket_limit[i-1] <= v < bucket_limit[i]``.
     - an int, a numpy bin rule (``"auto"``, ``"fd"``...) or explicit edges: ``np.histogram``
       buckets; all of them are kept, the first one starts at ``edges[0]``.
     - ``max_bins``: merge neighbouring buckets until at most that many remain.
     """
-    flat = to_numpy(values).astype(np.float64, copy=False).ravel()
-    flat = flat[np.isfinite(flat)] if not np.isfinite(flat).all() else flat
-    if flat.size == 0:
-        return histogram_pb2.HistogramProto()
-    if isinstance(bins, str) and bins == "tensorflow":
-        limits, counts = _tensorflow_buckets(flat)
-    else:
-        counts, edges = np.histogram(flat, bins=bins)
-        limits = edges[1:]
-    if max_bins is not None and len(counts) > max_bins:
-        limits, counts = _merge_buckets(limits, counts, max_bins)
+    (lo, hi, num, total, squares), limits, counts = histogram_parts(values, bins, max_bins)
     return histogram_pb2.HistogramProto(
-        min=float(flat.min()),
-        max=float(flat.max()),
-        num=float(flat.size),
-        sum=float(flat.sum()),
-        sum_squares=float(np.dot(flat, flat)),
+        min=lo,
+        max=hi,
+        num=num,
+        sum=total,
+        sum_squares=squares,
         bucket_limit=limits.tolist(),
-        bucket=counts.astype(np.float64).tolist(),
+        bucket=counts.tolist(),
     )
 
 
-def _tensorflow_buckets(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    index = np.searchsorted(TENSORFLOW_BUCKET_LIMITS, flat, side="right")
-    counts = np.bincount(index, minlength=len(TENSORFLOW_BUCKET_LIMITS))
-    nonzero = np.flatnonzero(counts)
-    first, last = int(nonzero[0]), int(nonzero[-1])
-    return TENSORFLOW_BUCKET_LIMITS[first : last + 1], counts[first : last + 1]
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _length_delimited(key: bytes, payload: bytes) -> bytes:
+    return key + _varint(len(payload)) + payload
+
+
+def histogram_summary_bytes(
+    tag: str,
+    values: Any,
+    bins: str | int | Sequence[float] = "tensorflow",
+    max_bins: int | None = None,
+) -> bytes:
+    """``histogram(tag, values, bins, max_bins).SerializeToString()``, encoded directly: the
+    writer's fast path (the bucket arrays go out as packed doubles with one ``tobytes``)."""
+    stats, limits, counts = histogram_parts(values, bins, max_bins)
+    histo = b""
+    for key, x in zip((b"\x09", b"\x11", b"\x19", b"\x21", b"\x29"), stats, strict=True):
+        packed = _F64.pack(x)
+        if packed != _ZERO_DOUBLE:  # proto3 omits zeros (but not -0.0)
+            histo += key + packed
+    if len(limits):
+        histo += _length_delimited(b"\x32", np.asarray(limits, "<f8").tobytes())
+        histo += _length_delimited(b"\x3a", np.asarray(counts, "<f8").tobytes())
+    tag_bytes = tag.encode("utf-8")
+    value = (_length_delimited(b"\x0a", tag_bytes) if tag_bytes else b"") + _length_delimited(
+        b"\x2a", histo
+    )
+    return _length_delimited(b"\x0a", value)
 
 
 def _merge_buckets(limits: np.ndarray, counts: np.ndarray, max_bins: int):

@@ -123,12 +123,16 @@ class SummaryWriter:
         array = np.array(encode.to_numpy(values), dtype=np.float64, copy=True)
         if array.size == 0:
             raise ValueError(f"add_histogram {tag!r}: no values")
+        if not (isinstance(bins, str) and bins == "tensorflow"):
+            # Resolve numpy's bin rule now, so a bad one raises here rather than at flush().
+            finite = array[np.isfinite(array)]
+            bins = np.histogram_bin_edges(finite, bins) if finite.size else bins
         step = 0 if global_step is None else int(global_step)
         wall_time = _time() if walltime is None else float(walltime)
 
         def build() -> bytes:
-            summary = encode.histogram(tag, array, bins, max_bins)
-            return event_bytes_with_summary(summary.SerializeToString(), step, wall_time)
+            summary = encode.histogram_summary_bytes(tag, array, bins, max_bins)
+            return event_bytes_with_summary(summary, step, wall_time)
 
         self._sink.add_event_bytes(build)
 

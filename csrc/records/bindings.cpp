@@ -7,6 +7,7 @@
 
 #include "crc32c.h"
 #include "encode.h"
+#include "histogram.h"
 #include "scan.h"
 
 namespace py = pybind11;
@@ -128,6 +129,15 @@ uint32_t crc_of(const py::buffer& buffer, uint32_t crc, bool software) {
   return software ? crc32c_software(view.data, view.size, crc) : crc32c(view.data, view.size, crc);
 }
 
+py::tuple histogram(const py::array_t<double, py::array::c_style | py::array::forcecast>& values) {
+  HistogramStats s;
+  {
+    py::gil_scoped_release release;
+    s = tensorflow_histogram(values.data(), static_cast<size_t>(values.size()));
+  }
+  return py::make_tuple(s.min, s.max, s.num, s.sum, s.sum_squares, s.first, to_array(s.counts));
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_records, m) {
@@ -150,6 +160,18 @@ PYBIND11_MODULE(_records, m) {
   m.def("encode_items", &encode_items, py::arg("items"),
         "Frames a list of writer items: bytes (a serialized Event) or (tag, value, step, "
         "wall_time) tuples encoded as simple_value scalar events. Encoding runs without the GIL.");
+  m.def("tensorflow_histogram", &histogram, py::arg("values"),
+        "(min, max, num, sum, sum_squares, first, counts) over TensorFlow's default buckets of "
+        "the finite values; counts covers limits[first : first + len(counts)].");
+  m.def("tensorflow_bucket_limits", [] { return to_array(tensorflow_bucket_limits()); },
+        "TensorFlow's default bucket limits (right edges), DBL_MAX last.");
+  m.def("tensorflow_bucket_index",
+        [](const py::array_t<double, py::array::c_style | py::array::forcecast>& values) {
+          std::vector<int64_t> out(values.size());
+          for (py::ssize_t i = 0; i < values.size(); ++i) out[i] = tensorflow_bucket_index(values.data()[i]);
+          return to_array(out);
+        },
+        py::arg("values"), "Bucket index (upper_bound over the limits) of each finite value.");
   m.def("scan", &scan, py::arg("data"), py::arg("base_offset"), py::arg("plugins"),
         "Scans TFRecord-framed events; see summaries.reader.read_scalars for the contract.");
 }

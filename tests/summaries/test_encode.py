@@ -74,15 +74,51 @@ def test_tensorflow_histogram_buckets_count_every_value():
     finite = data[np.isfinite(data)]
     assert histo.num == finite.size == sum(histo.bucket)
     assert histo.min == finite.min() and histo.max == finite.max()
-    assert histo.sum == pytest.approx(finite.sum()) and histo.sum_squares == pytest.approx(
-        np.dot(finite, finite)
-    )
+    # Compensated sums: exact even where 1e30 and -1e30 cancel (numpy's sum is not).
+    assert histo.sum == math.fsum(finite)
+    assert histo.sum_squares == pytest.approx(math.fsum(finite * finite))
     limits = np.array(histo.bucket_limit)
     assert np.all(np.diff(limits) > 0)
     # Each value lies in [previous limit, its bucket's limit).
     index = np.searchsorted(limits, finite, side="right")
     assert np.array_equal(np.bincount(index, minlength=len(limits)), np.array(histo.bucket))
     assert histo.bucket[0] > 0 and histo.bucket[-1] > 0
+
+
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=60)
+    | st.lists(st.floats(-1e10, 1e10) | st.sampled_from([np.nan, np.inf, -0.0]), max_size=60),
+    st.sampled_from(["tensorflow", 3, "auto"]),
+    st.sampled_from([None, 2]),
+    st.text(max_size=5),
+)
+def test_histogram_fast_bytes_equal_protobuf(values, bins, max_bins, tag):
+    data = np.array(values, dtype=np.float64)
+    try:
+        expected = encode.histogram(tag, data, bins, max_bins).SerializeToString()
+    except ValueError:  # numpy cannot bin some ranges; both paths must refuse them
+        with pytest.raises(ValueError):
+            encode.histogram_summary_bytes(tag, data, bins, max_bins)
+        return
+    assert encode.histogram_summary_bytes(tag, data, bins, max_bins) == expected
+
+
+def test_native_bucket_index_is_an_upper_bound_over_the_limits():
+    limits = encode.TENSORFLOW_BUCKET_LIMITS
+    rng = np.random.default_rng(5)
+    probes = np.concatenate(
+        [
+            limits,
+            -limits,
+            np.nextafter(limits, 0),
+            np.nextafter(-limits, 0),
+            np.exp(rng.uniform(-45, 60, 5000)) * rng.choice([-1, 1], 5000),
+            [0.0, -0.0, 5e-324, -5e-324, 1e-12, 9.99e-13],
+        ]
+    )
+    expected = np.minimum(np.searchsorted(limits, probes, side="right"), len(limits) - 1)
+    assert np.array_equal(_records.tensorflow_bucket_index(probes), expected)
+    assert len(limits) == 2 * 774 + 2 and limits[-1] == np.finfo(np.float64).max
 
 
 def test_histogram_numpy_bins_and_max_bins():
@@ -94,6 +130,8 @@ def test_histogram_numpy_bins_and_max_bins():
     assert sum(merged.bucket) == 100 and len(merged.bucket) <= 4
     assert merged.bucket_limit[-1] == 99.0
     assert encode.histogram_proto([]) == encode.histogram_proto([np.nan])
+    huge = encode.histogram_proto([1e308, 1e308, 0.0], bins=3)
+    assert huge.sum == np.inf and huge.num == 3
     with pytest.raises(ValueError, match="bucket_limits"):
         encode.histogram_raw("h", 0, 1, 1, 1, 1, [1.0, 2.0], [1.0])
 
