@@ -79,12 +79,10 @@ from .ops.array import (
     pad,
     placeholder,
     placeholder_with_default,
-    range,
     rank,
     reshape,
     shape,
     size,
-    slice,
     split,
     squeeze,
     stack,
@@ -95,6 +93,12 @@ from .ops.array import (
     where,
     zeros,
     zeros_like,
+)
+from .ops.array import (
+    range_op as range,  # noqa: A004
+)
+from .ops.array import (
+    slice_op as slice,  # noqa: A004
 )
 from .ops.math import (
     abs,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import warnings
 
-import numpy as np
+from .ops.common import contiguous
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,7 +57,7 @@ def gpu_step(op, kernel):
         with cp.cuda.Device(device_id):
             res = kernel(ctx, *[cp.asarray(a) for a in arrays])
             if isinstance(res, (tuple, list)):
-                return tuple(np.ascontiguousarray(cp.asnumpy(r)) for r in res)
-            return np.ascontiguousarray(cp.asnumpy(res))
+                return tuple(contiguous(cp.asnumpy(r)) for r in res)
+            return contiguous(cp.asnumpy(res))
 
     return run

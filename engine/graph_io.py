@@ -10,6 +10,7 @@ import numpy as np
 
 from . import dtypes as D
 from .core import Graph, Operation, Tensor, TensorShape, get_default_graph
+from .ops.common import contiguous
 
 _PRODUCER = 27
 
@@ -54,7 +55,7 @@ def ndarray_to_tensor_proto(arr: np.ndarray, dtype: D.DType | None = None):
     if dt is D.string:
         p.string_val.extend(x if isinstance(x, bytes) else str(x).encode() for x in arr.reshape(-1))
     else:
-        p.tensor_content = np.ascontiguousarray(arr, dtype=dt.np.newbyteorder("<")).tobytes()
+        p.tensor_content = contiguous(arr, dtype=dt.np.newbyteorder("<")).tobytes()
     return p
 
 

@@ -101,7 +101,8 @@ class Saver:
                 raise InvalidArgumentError(
                     None,
                     None,
-                    f"tensor_name = {key}; expected dtype {v.dtype.name} does not equal original dtype {value.dtype}",
+                    f"tensor_name = {key}; expected dtype {v.dtype.name} does not equal "
+                    f"original dtype {value.dtype}",
                 )
             sess._load_variable(v, value)
 

@@ -13,6 +13,7 @@ from . import _executor
 from . import dtypes as D
 from .core import Graph, KernelContext, Operation, Tensor, get_default_graph
 from .errors import InvalidArgumentError, OpError
+from .ops.common import contiguous
 from .plan import CompiledPlan, compile_plan, wrap_kernel_error
 
 _DEBUG = os.environ.get("FLOWBOARD_DEBUG", "") not in ("", "0")
@@ -210,9 +211,7 @@ class Session:
         return nv.numpy()
 
     def _load_variable(self, variable, value):
-        self._native_variable(variable.op).assign(
-            np.ascontiguousarray(value, dtype=variable.dtype.np)
-        )
+        self._native_variable(variable.op).assign(contiguous(value, dtype=variable.dtype.np))
 
     # -- run ----------------------------------------------------------------------------------
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
@@ -382,11 +381,7 @@ def _convert_feed(t: Tensor, value) -> np.ndarray:
                 f"Cannot feed a floating-point value ({src.dtype}) for Tensor '{t.name}', "
                 f"which has dtype {dt.name}"
             )
-        arr = (
-            src
-            if src.dtype == dt.np and src.flags.c_contiguous
-            else np.ascontiguousarray(src, dtype=dt.np)
-        )
+        arr = src if src.dtype == dt.np and src.flags.c_contiguous else contiguous(src, dtype=dt.np)
     if not t.shape.is_compatible_with(arr.shape):
         raise ValueError(
             f"Cannot feed value of shape {tuple(arr.shape)} for Tensor '{t.name}', which has "

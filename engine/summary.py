@@ -33,7 +33,8 @@ def _scalar_kernel(ctx, tag, value):
         raise InvalidArgumentError(
             None,
             ctx.op,
-            f"tags and values are not the same shape: [] != {list(value.shape)} (tag '{_tag_of(tag)}')",
+            f"tags and values are not the same shape: [] != {list(value.shape)} (tag "
+            f"'{_tag_of(tag)}')",
         )
     return _bytes_scalar(encode.scalar(_tag_of(tag), float(value.reshape(()))).SerializeToString())
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .common import contiguous
+
 
 def _pads(n, k, s, d, padding):
     keff = (k - 1) * d + 1
@@ -53,7 +55,7 @@ def conv2d_backprop_input(shape, w, g, attrs):
             dxp[:, y0 : y0 + oh * s[1] : s[1], x0 : x0 + ow * s[2] : s[2], :][:, :oh, :ow] += dcols[
                 :, :, :, i, j, :
             ]
-    return np.ascontiguousarray(dxp[:, pt : pt + h, pl : pl + wd, :])
+    return contiguous(dxp[:, pt : pt + h, pl : pl + wd, :])
 
 
 def conv2d_backprop_filter(x, shape, g, attrs):

@@ -18,6 +18,7 @@ from ..errors import InvalidArgumentError
 from .common import (
     UNKNOWN,
     as_tensors,
+    contiguous,
     make_op,
     native,
     np_kernel,
@@ -76,7 +77,7 @@ def constant(value, dtype=None, shape=None, name="Const") -> Tensor:
             arr = arr.reshape(shape)
         else:
             raise TypeError(f"Expected Tensor's shape: {tuple(shape)}, got {arr.shape}.")
-    arr = np.ascontiguousarray(arr)
+    arr = contiguous(arr)
     arr.setflags(write=False)
     return out("Const", [], {"value": arr, "dtype": dt}, name)
 
@@ -396,7 +397,7 @@ register_op(
     "Transpose",
     shape_fn=_transpose_shape,
     gradient=_transpose_grad,
-    python=np_kernel(lambda x, p: np.ascontiguousarray(np.transpose(x, [int(i) for i in p]))),
+    python=np_kernel(lambda x, p: contiguous(np.transpose(x, [int(i) for i in p]))),
 )
 register_op(
     "InvertPermutation",
@@ -482,7 +483,7 @@ def _concat_grad_kernel(ctx, g, ax, *sizes):
     if a < 0:
         a += g.ndim
     cuts = np.cumsum([int(s[a]) for s in sizes])[:-1]
-    return tuple(np.ascontiguousarray(p) for p in np.split(g, cuts, axis=a))
+    return tuple(contiguous(p) for p in np.split(g, cuts, axis=a))
 
 
 register_op(
@@ -569,9 +570,7 @@ register_op(
     "Unpack",
     shape_fn=_unpack_shape,
     gradient=_unpack_grad,
-    python=lambda ctx, x: tuple(
-        np.ascontiguousarray(p) for p in np.moveaxis(x, ctx.attrs["axis"], 0)
-    ),
+    python=lambda ctx, x: tuple(contiguous(p) for p in np.moveaxis(x, ctx.attrs["axis"], 0)),
 )
 
 
@@ -611,7 +610,7 @@ def _split_kernel(ctx, ax, x):
             f"Number of ways to split should evenly divide the split dimension, but got "
             f"split_dim {a} (size = {x.shape[a]}) and num_split {n}",
         )
-    return tuple(np.ascontiguousarray(p) for p in np.split(x, n, axis=a))
+    return tuple(contiguous(p) for p in np.split(x, n, axis=a))
 
 
 def _split_grad(op, *grads):
@@ -653,7 +652,7 @@ def _splitv_kernel(ctx, x, sizes, ax):
             f"specified, or be less than the size of the input along split_dim if not fully "
             f"specified.  Got: {sum(sv)} vs {x.shape[a]}",
         )
-    return tuple(np.ascontiguousarray(p) for p in np.split(x, np.cumsum(sv)[:-1], axis=a))
+    return tuple(contiguous(p) for p in np.split(x, np.cumsum(sv)[:-1], axis=a))
 
 
 register_op(
@@ -709,7 +708,7 @@ def _slice_spec(attrs, begin, end, strides):
 def _strided_slice_kernel(ctx, x, b, e, s):
     spec = _slice_spec(ctx.attrs, b, e, s)
     try:
-        return np.ascontiguousarray(x[spec])
+        return contiguous(x[spec])
     except IndexError as err:
         raise InvalidArgumentError(
             None,
@@ -855,7 +854,7 @@ def _slice_kernel(ctx, x, b, s):
                 f"{list(x.shape)}, got begin {list(b)} size {list(s)} (node {ctx.op.name})",
             )
         idx.append(slice(bb, end))
-    return np.ascontiguousarray(x[tuple(idx)])
+    return contiguous(x[tuple(idx)])
 
 
 def _slice_grad(op, g):
@@ -872,7 +871,8 @@ def _slice_grad(op, g):
 register_op("Slice", shape_fn=_slice_shape, gradient=_slice_grad, python=_slice_kernel)
 
 
-def slice(input_, begin, size, name=None) -> Tensor:  # noqa: A001
+def slice_op(input_, begin, size, name=None) -> Tensor:
+    """``eg.slice``: ``size[i] == -1`` takes the rest of dimension i."""
     x = convert_to_tensor(input_)
     b = begin if isinstance(begin, Tensor) else constant(np.asarray(begin, dtype=np.int32))
     s = size if isinstance(size, Tensor) else constant(np.asarray(size, dtype=np.int32))
@@ -958,7 +958,7 @@ def _one_hot_kernel(ctx, idx, depth, on, off):
     a = ctx.attrs["axis"]
     if a != -1:
         res = np.moveaxis(res, -1, a)
-    return np.ascontiguousarray(res)
+    return contiguous(res)
 
 
 register_op("OneHot", shape_fn=_one_hot_shape, python=_one_hot_kernel)
@@ -1011,7 +1011,7 @@ def _tile_grad_kernel(ctx, g, m):
     shp = []
     for k, d in zip(m, g.shape, strict=False):
         shp += [k, d // k]
-    return np.ascontiguousarray(g.reshape(shp).sum(axis=tuple(range(0, 2 * len(m), 2))))
+    return contiguous(g.reshape(shp).sum(axis=tuple(range(0, 2 * len(m), 2))))
 
 
 register_op(
@@ -1080,7 +1080,7 @@ def _pad_grad(op, g):
             constant(np.array([-1], np.int32)),
         ],
     )
-    res = [slice(g, begin, shape(x)), None]
+    res = [slice_op(g, begin, shape(x)), None]
     return res + [None] * (len(op.inputs) - 2)
 
 
@@ -1218,7 +1218,7 @@ register_op(
     shape_fn=_broadcast_to_shape,
     gradient=lambda op, g: [out("SumToShapeOf", [g, op.inputs[0]]), None],
     cpu=native("BroadcastTo", D.NUMERIC),
-    python=np_kernel(lambda x, s: np.ascontiguousarray(np.broadcast_to(x, [int(d) for d in s]))),
+    python=np_kernel(lambda x, s: contiguous(np.broadcast_to(x, [int(d) for d in s]))),
 )
 
 
@@ -1235,7 +1235,7 @@ def _sum_to_shape_python(x, like):
     axes = tuple(range(lead)) + tuple(
         i + lead for i, d in enumerate(like.shape) if d == 1 and x.shape[i + lead] != 1
     )
-    return np.ascontiguousarray(x.sum(axis=axes, keepdims=True).reshape(like.shape))
+    return contiguous(x.sum(axis=axes, keepdims=True).reshape(like.shape))
 
 
 register_op(
@@ -1306,7 +1306,8 @@ register_op(
 )
 
 
-def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # noqa: A001
+def range_op(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:
+    """``eg.range``: like Python's range, as a Range op."""
     if limit is None:
         start, limit = 0, start
     vals = as_tensors([start, limit, delta], dtype=D.as_dtype(dtype) if dtype else None)

@@ -192,3 +192,8 @@ def register_elementwise(name, python_fn, dtypes, gradient=None, shape_fn=None, 
         cpu=native(name, dtypes, inplace=inplace),
         python=np_kernel(python_fn),
     )
+
+
+def contiguous(a, dtype=None) -> np.ndarray:
+    """A C-contiguous array (keeps rank 0, unlike ``np.ascontiguousarray``)."""
+    return np.asarray(a, dtype=dtype, order="C")

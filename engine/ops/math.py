@@ -14,6 +14,7 @@ from .common import (
     binary_shape_fn,
     broadcast_static,
     compare_shape_fn,
+    contiguous,
     native,
     np_kernel,
     out,
@@ -321,7 +322,7 @@ def _matmul_grad(op, g):
 def _matmul_py(ctx, a, b):
     a = a.T if ctx.attrs["transpose_a"] else a
     b = b.T if ctx.attrs["transpose_b"] else b
-    return np.ascontiguousarray(a @ b)
+    return contiguous(a @ b)
 
 
 register_op(
@@ -379,7 +380,7 @@ def _bmm_grad(op, g):
 def _bmm_py(ctx, a, b):
     a = np.swapaxes(a, -1, -2) if ctx.attrs["adj_x"] else a
     b = np.swapaxes(b, -1, -2) if ctx.attrs["adj_y"] else b
-    return np.ascontiguousarray(np.matmul(a, b))
+    return contiguous(np.matmul(a, b))
 
 
 register_op(

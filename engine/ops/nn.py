@@ -243,7 +243,7 @@ def softmax_cross_entropy_with_logits_v2(labels=None, logits=None, axis=-1, name
     lb, _ = _flatten_2d(labels)
     loss = make_op("SoftmaxCrossEntropyWithLogits", [lg, lb], {"T": logits.dtype}, name).outputs[0]
     if orig is not None:
-        from .array import slice as _slice
+        from .array import slice_op as _slice
 
         loss = reshape(loss, _slice(orig, [0], [logits.shape.ndims - 1]))
     return loss
@@ -374,7 +374,8 @@ def _conv_shape(op):
     wd = w.shape.dims or [None] * 4
     if xd[3] is not None and wd[2] is not None and xd[3] != wd[2]:
         raise ValueError(
-            f"Depth of input ({xd[3]}) is not a multiple of input depth of filter ({wd[2]}) for '{op.name}'"
+            f"Depth of input ({xd[3]}) is not a multiple of input depth of filter ({wd[2]}) for "
+            f"'{op.name}'"
         )
     s, d, p = op.attrs["strides"], op.attrs["dilations"], op.attrs["padding"]
     oh = None if wd[0] is None else _out_dim(xd[1], wd[0], s[1], d[1], p)
