@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,8 +111,13 @@ def assert_scene_consistent(scene):
         ]
 
 
-def test_scene_of_the_resnet_graph_expanded_a_few_levels():
-    model = GraphModel(gzip.decompress((FIXTURES / "resnet50_train.graphdef.gz").read_bytes()))
+@pytest.fixture(scope="module")
+def resnet():
+    return GraphModel(gzip.decompress((FIXTURES / "resnet50_train.graphdef.gz").read_bytes()))
+
+
+def test_scene_of_the_resnet_graph_expanded_a_few_levels(resnet):
+    model = resnet
     builder = SceneBuilder(model)
     top = builder.scene(set())
     assert {n["name"] for n in top["nodes"]} >= {"resnet50", "gradients", "Adam", "save"}
@@ -143,8 +149,8 @@ def test_expanded_names_that_are_not_visible_are_ignored():
     assert scene_boxes(opened)["layer1/weights"]["expanded"]
 
 
-def test_unconnected_series_members_wrap_into_rows():
-    model = GraphModel(gzip.decompress((FIXTURES / "resnet50_train.graphdef.gz").read_bytes()))
+def test_unconnected_series_members_wrap_into_rows(resnet):
+    model = resnet
     series = "save/Identity_[0-591]"
     scene = SceneBuilder(model).scene({"save", series})
     assert_scene_consistent(scene)
