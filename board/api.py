@@ -218,8 +218,8 @@ def _api_router():
                 "num": p.num,
                 "sum": p.sum,
                 "sum_squares": p.sum_squares,
-                "bucket_limit": p.bucket_limit,
-                "bucket": p.bucket,
+                "bucket_limit": p.right,
+                "bucket": p.count,
             }
             for p in points
         ]

@@ -34,8 +34,11 @@ class ScalarColumns:
 
 @dataclass(frozen=True)
 class HistogramPoint:
-    """One histogram at one step. `bucket_limit[i]` is the right edge of bucket `i`; the left
-    edge of bucket 0 is `min` and of bucket i>0 is `bucket_limit[i-1]`."""
+    """One histogram at one step, as buckets `(left[i], right[i]]` holding `count[i]`.
+
+    Legacy TF1 histograms arrive already trimmed the way TensorBoard shows them (empty outer
+    buckets dropped, the first left edge is `min`, the last right edge is `max`). Histograms
+    written as `[k, 3]` tensors carry no `sum` / `sum_squares`: those are NaN."""
 
     step: int
     wall_time: float
@@ -44,9 +47,9 @@ class HistogramPoint:
     num: float
     sum: float
     sum_squares: float
-    bucket_limit: tuple[float, ...]
-    bucket: tuple[float, ...]
-    legacy: bool = True  # a TF1 HistogramProto (open outer edges) rather than a [k,3] tensor
+    left: tuple[float, ...]
+    right: tuple[float, ...]
+    count: tuple[float, ...]
 
 
 @dataclass(frozen=True)
