@@ -8,6 +8,8 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from board.graph.model import GraphModel
 from board.graph.parse import GraphParseError, parse_run_metadata
@@ -325,9 +327,7 @@ def test_engine_graph_with_gradients_optimizer_and_trace():
         with eg.name_scope("output"):
             w2 = eg.Variable(eg.random_normal([100, 10], stddev=0.1), name="weights")
             logits = eg.matmul(h, w2)
-        loss = eg.reduce_mean(
-            eg.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-        )
+        loss = eg.reduce_mean(eg.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits))
         train = eg.train.AdamOptimizer(0.01).minimize(loss)
         init = eg.global_variables_initializer()
         model = GraphModel(graph.as_graph_def().SerializeToString())
@@ -344,3 +344,23 @@ def test_engine_graph_with_gradients_optimizer_and_trace():
     stats = parse_run_metadata(metadata.SerializeToString())
     micros, _memory, traced = model.traced(stats).of(model.nodes["layer1"])
     assert traced > 0 and micros >= 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=5), st.text(max_size=30))
+def test_arbitrary_names_never_break_the_queries(expanded, name):
+    from board.graph.scene import SceneBuilder
+
+    model = mlp_model()
+    names = set(expanded) | {"layer1", "gradients"}
+    scene = SceneBuilder(model).scene(names)
+    assert {n["name"] for n in scene["nodes"]} >= {"layer1/Relu", "gradients/layer1"}
+    assert model.details(name) is None or name in model.nodes or name in model.leaves
+    assert isinstance(model.search(name), list)
+    assert model.upstream(name) == set() or model.node(name) is not None
+
+
+def mlp_model(cache={}):  # noqa: B006 - one parsed model shared by the examples
+    if "model" not in cache:
+        cache["model"] = GraphModel((FIXTURES / "tf1_mlp.graphdef").read_bytes())
+    return cache["model"]
