@@ -157,10 +157,13 @@ class NativeKernel:
     pack: Callable[[Operation], tuple[list, list]] | None = None
     inplace: tuple = ()
     dtype_input: int = 0
+    check_outputs: bool = False
 
     def supports(self, op: Operation) -> bool:
         if self.dtypes is None:
             return True
+        if self.check_outputs and any(t.dtype not in self.dtypes for t in op.outputs):
+            return False
         if not op.inputs:
             return op.outputs[0].dtype in self.dtypes
         return op.inputs[self.dtype_input].dtype in self.dtypes

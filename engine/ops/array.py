@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import dtypes as D
 from ..core import (
+    NativeKernel,
     Tensor,
     TensorShape,
     as_shape,
@@ -1194,7 +1195,9 @@ register_op(
     "Cast",
     shape_fn=lambda op: [(op.attrs["DstT"], op.inputs[0].shape)],
     gradient=_cast_grad,
-    cpu=native("Cast", ALL_NATIVE, pack=lambda op: ([op.attrs["DstT"].code], [])),
+    cpu=NativeKernel(
+        "Cast", ALL_NATIVE, lambda op: ([op.attrs["DstT"].code], []), check_outputs=True
+    ),
     python=_cast_python,
 )
 

@@ -660,10 +660,12 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=D.int64) -> 
 # ---- public elementwise functions -------------------------------------------------------------
 
 
-def _binary(op_type, default_name=None):
+def _binary(op_type, default_name=None, operator_name=None):
     def fn(x, y, name=None):
         a, b = as_tensors([x, y])
         return out(op_type, [a, b], {"T": a.dtype}, name or default_name)
+
+    fn.operator_name = operator_name
 
     fn.__name__ = (default_name or op_type).lower()
     return fn
@@ -678,9 +680,9 @@ def _unary(op_type):
     return fn
 
 
-add = _binary("AddV2", "add")
-subtract = _binary("Sub", "sub")
-multiply = _binary("Mul", "mul")
+add = _binary("AddV2", "Add")
+subtract = _binary("Sub", "Sub")
+multiply = _binary("Mul", "Mul")
 maximum = _binary("Maximum")
 minimum = _binary("Minimum")
 squared_difference = _binary("SquaredDifference")
@@ -739,12 +741,13 @@ def _r(fn):
 
 def _install_operators():
     T = Tensor
-    T.__add__ = lambda s, o: add(s, o)
-    T.__radd__ = _r(add)
-    T.__sub__ = lambda s, o: subtract(s, o)
-    T.__rsub__ = _r(subtract)
-    T.__mul__ = lambda s, o: multiply(s, o)
-    T.__rmul__ = _r(multiply)
+    # Operators name their ops like TF's overloads ("add", "sub", "mul").
+    T.__add__ = lambda s, o: add(s, o, name="add")
+    T.__radd__ = lambda s, o: add(o, s, name="add")
+    T.__sub__ = lambda s, o: subtract(s, o, name="sub")
+    T.__rsub__ = lambda s, o: subtract(o, s, name="sub")
+    T.__mul__ = lambda s, o: multiply(s, o, name="mul")
+    T.__rmul__ = lambda s, o: multiply(o, s, name="mul")
     T.__truediv__ = lambda s, o: divide(s, o)
     T.__rtruediv__ = _r(divide)
     T.__floordiv__ = lambda s, o: floordiv(s, o)
