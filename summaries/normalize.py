@@ -28,10 +28,12 @@ written without metadata keep the meaning their tag was first given.
 from __future__ import annotations
 
 import io
+import logging
 import wave
 from collections.abc import MutableMapping
 
 import numpy as np
+from google.protobuf.message import DecodeError
 
 from summaries.proto import event_pb2, hparams_plugin_data_pb2, types_pb2
 from summaries.types import (
@@ -43,6 +45,8 @@ from summaries.types import (
     Normalized,
     TextData,
 )
+
+log = logging.getLogger(__name__)
 
 _NUMPY_DTYPES = {
     types_pb2.DT_FLOAT: (np.float32, "float_val"),
@@ -195,7 +199,10 @@ def _text(array: np.ndarray) -> TextData:
 
 
 def _hparams(metadata) -> HParamsData:
-    data = hparams_plugin_data_pb2.HParamsPluginData.FromString(metadata.plugin_data.content)
+    try:
+        data = hparams_plugin_data_pb2.HParamsPluginData.FromString(metadata.plugin_data.content)
+    except DecodeError as error:
+        raise ValueError(f"hparams plugin data does not parse: {error}") from error
     which = data.WhichOneof("data") or ""
     hparams = {}
     if which == "session_start_info":
@@ -212,9 +219,10 @@ def normalize_value(
     that hold nothing displayable (an empty value, the obsolete old-style histogram).
 
     ``known_metadata`` (tag -> SummaryMetadata) is read for values without metadata and
-    updated from values with it. Raises ``ValueError`` for a malformed tensor.
+    updated from values with it. Raises ``ValueError`` for a malformed tensor or hparams
+    content (``normalize_event`` skips such values instead).
     """
-    tag = value.tag or value.node_name
+    tag = value.tag
     metadata = value.metadata if value.HasField("metadata") else None
     if known_metadata is not None:
         if metadata is not None and metadata.plugin_data.plugin_name:
@@ -228,11 +236,11 @@ def normalize_value(
     def make(kind: Kind, data) -> Normalized:
         return Normalized(tag, kind, data, plugin, display, description)
 
-    if plugin == "hparams":
-        return make(Kind.HPARAMS, _hparams(metadata))
     which = value.WhichOneof("value")
     if which == "simple_value":
         return make(Kind.SCALAR, float(value.simple_value))
+    if plugin == "hparams":
+        return make(Kind.HPARAMS, _hparams(metadata))
     if which == "histo":
         return make(Kind.HISTOGRAM, _legacy_histogram(value.histo))
     if which == "image":
@@ -273,12 +281,17 @@ def _normalize_tensor(tensor, plugin: str, make) -> Normalized:
 def normalize_event(
     event: event_pb2.Event, known_metadata: MutableMapping[str, object] | None = None
 ) -> list[Normalized]:
-    """``normalize_value`` for every value of an event's summary (empty for other events)."""
+    """``normalize_value`` for every value of an event's summary (empty for other events).
+    Malformed values are skipped and logged (with tag and step)."""
     if event.WhichOneof("what") != "summary":
         return []
     out = []
     for value in event.summary.value:
-        normalized = normalize_value(value, known_metadata)
+        try:
+            normalized = normalize_value(value, known_metadata)
+        except ValueError as error:
+            log.warning("skipping summary value %r at step %d: %s", value.tag, event.step, error)
+            continue
         if normalized is not None:
             out.append(normalized)
     return out

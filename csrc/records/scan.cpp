@@ -1,6 +1,7 @@
 #include "scan.h"
 
 #include <algorithm>
+#include <initializer_list>
 
 #include "crc32c.h"
 #include "wire.h"
@@ -27,6 +28,58 @@ uint64_t load_u64(const uint8_t* p) {
 
 bool header_ok(const uint8_t* p) { return masked_crc32c(p, 8) == load_u32(p + 8); }
 
+// Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF). protobuf rejects
+// a proto3 string field holding anything else, so such records must take the protobuf path.
+bool utf8_valid(const uint8_t* p, const uint8_t* end) {
+  while (p < end) {
+    const uint8_t c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int extra;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) extra = 1, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0) extra = 2, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0) extra = 3, cp = c & 0x07;
+    else return false;
+    if (end - p <= extra) return false;
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    static const uint32_t kMin[4] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    p += extra + 1;
+  }
+  return true;
+}
+
+// Reads a length-delimited string field, checking it is UTF-8.
+bool read_string(Reader& r, std::string_view& out) {
+  Reader s;
+  if (!r.bytes(s) || !utf8_valid(s.p, s.end)) return false;
+  out = std::string_view(reinterpret_cast<const char*>(s.p), s.end - s.p);
+  return true;
+}
+
+// Walks a message whose listed field numbers are strings, checking their UTF-8.
+bool strings_valid(Reader r, std::initializer_list<uint32_t> string_fields) {
+  uint32_t field, type;
+  std::string_view ignored;
+  while (!r.done()) {
+    if (!r.key(field, type)) return false;
+    bool is_string = false;
+    for (uint32_t f : string_fields) is_string |= (f == field);
+    if (is_string && type == wire::kLength) {
+      if (!read_string(r, ignored)) return false;
+    } else if (!r.skip(type)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 struct ValueView {
   std::string_view tag;
   std::string_view plugin;  // from this value's metadata, empty if none
@@ -38,8 +91,11 @@ struct ValueView {
   Reader tensor{nullptr, nullptr};
 };
 
-bool parse_plugin_name(Reader metadata, std::string_view& plugin) {
+// SummaryMetadata: plugin_data{plugin_name = 1 (string), content = 2}, display_name = 2,
+// summary_description = 3, data_class = 4.
+bool parse_metadata(Reader metadata, std::string_view& plugin) {
   uint32_t field, type;
+  std::string_view ignored;
   while (!metadata.done()) {
     if (!metadata.key(field, type)) return false;
     if (field == 1 && type == wire::kLength) {
@@ -49,13 +105,13 @@ bool parse_plugin_name(Reader metadata, std::string_view& plugin) {
         uint32_t f2, t2;
         if (!plugin_data.key(f2, t2)) return false;
         if (f2 == 1 && t2 == wire::kLength) {
-          Reader name;
-          if (!plugin_data.bytes(name)) return false;
-          plugin = std::string_view(reinterpret_cast<const char*>(name.p), name.end - name.p);
+          if (!read_string(plugin_data, plugin)) return false;
         } else if (!plugin_data.skip(t2)) {
           return false;
         }
       }
+    } else if ((field == 2 || field == 3) && type == wire::kLength) {
+      if (!read_string(metadata, ignored)) return false;
     } else if (!metadata.skip(type)) {
       return false;
     }
@@ -68,9 +124,10 @@ bool parse_value(Reader r, ValueView& v) {
   while (!r.done()) {
     if (!r.key(field, type)) return false;
     if (field == 1 && type == wire::kLength) {
-      Reader s;
-      if (!r.bytes(s)) return false;
-      v.tag = std::string_view(reinterpret_cast<const char*>(s.p), s.end - s.p);
+      if (!read_string(r, v.tag)) return false;
+    } else if (field == 7 && type == wire::kLength) {
+      std::string_view node_name;
+      if (!read_string(r, node_name)) return false;
     } else if (field == 2 && type == wire::kFixed32) {
       uint32_t bits;
       if (!r.fixed32(bits)) return false;
@@ -81,7 +138,7 @@ bool parse_value(Reader r, ValueView& v) {
       v.has_tensor = true;
     } else if (field == 9 && type == wire::kLength) {
       Reader m;
-      if (!r.bytes(m) || !parse_plugin_name(m, v.plugin)) return false;
+      if (!r.bytes(m) || !parse_metadata(m, v.plugin)) return false;
       v.has_metadata = true;
     } else if (field >= 3 && field <= 6) {
       v.has_other_kind = true;
@@ -97,6 +154,7 @@ bool parse_value(Reader r, ValueView& v) {
 bool tensor_scalar(Reader r, double& out) {
   uint64_t dtype = 0;
   int count = 0;
+  uint32_t list_field = 0;  // which typed list held the value
   double value = 0;
   Reader content{nullptr, nullptr};
   bool has_content = false;
@@ -138,6 +196,7 @@ bool tensor_scalar(Reader r, double& out) {
       for (const uint8_t* q = list.p; q + width <= list.end; q += width) {
         value = width == 4 ? wire::as_float(load_u32(q)) : wire::as_double(load_u64(q));
         ++count;
+        list_field = field;
       }
       if ((list.end - list.p) % width) return false;
     } else if (field == 7 || field == 10) {  // int_val / int64_val, packed or not
@@ -158,6 +217,7 @@ bool tensor_scalar(Reader r, double& out) {
         value = field == 7 ? static_cast<double>(static_cast<int32_t>(raw))
                            : static_cast<double>(static_cast<int64_t>(raw));
         ++count;
+        list_field = field;
       }
     } else if (field == 3 && type == wire::kVarint) {
       uint64_t ignored;
@@ -176,7 +236,14 @@ bool tensor_scalar(Reader r, double& out) {
     count = count ? 2 : 1;  // both content and a list: ambiguous, refuse below
   }
   if (count != 1) return false;
-  if (dtype != kDtFloat && dtype != kDtDouble && dtype != kDtInt32 && dtype != kDtInt64) return false;
+  // The value must sit in the list protobuf readers use for the dtype.
+  const uint32_t expected_list = dtype == kDtFloat    ? 5
+                                 : dtype == kDtDouble ? 6
+                                 : dtype == kDtInt32  ? 7
+                                 : dtype == kDtInt64  ? 10
+                                                      : 0;
+  if (expected_list == 0) return false;
+  if (!has_content && list_field != expected_list) return false;
   out = value;
   return true;
 }
@@ -221,10 +288,11 @@ class EventScanner {
         if (!r.varint(raw)) return false;
         step = static_cast<int64_t>(raw);
       } else if (field == 3 && type == wire::kLength) {
-        Reader s;
-        if (!r.bytes(s)) return false;
-        file_version = std::string_view(reinterpret_cast<const char*>(s.p), s.end - s.p);
+        if (!read_string(r, file_version)) return false;
         what = 3, ++what_count;
+      } else if (field == 10 && type == wire::kLength) {
+        Reader source;  // SourceMetadata{writer = 1 (string)}
+        if (!r.bytes(source) || !strings_valid(source, {1})) return false;
       } else if (field == 5 && type == wire::kLength) {
         if (!r.bytes(summary)) return false;
         what = 5, ++what_count;
@@ -254,6 +322,9 @@ class EventScanner {
       if (!r.key(field, type)) return false;
       if (field == 1 && type == wire::kVarint) {
         if (!r.varint(status)) return false;
+      } else if ((field == 2 || field == 3) && type == wire::kLength) {
+        std::string_view text;  // checkpoint_path, msg
+        if (!read_string(r, text)) return false;
       } else if (!r.skip(type)) {
         return false;
       }
@@ -322,7 +393,7 @@ class EventScanner {
       return true;
     }
     std::string_view plugin = v.plugin;
-    if (plugin.empty()) {
+    if (!v.has_metadata) {  // TF2 writes a tag's metadata only once per file
       auto it = out_.plugins.find(std::string(v.tag));
       if (it != out_.plugins.end()) plugin = it->second;
     }

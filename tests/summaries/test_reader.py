@@ -72,7 +72,14 @@ def native_scalars(path, offset=0) -> dict[str, list]:
 
 
 def same_scalars(a: dict, b: dict) -> bool:
-    return {k: sorted(v) for k, v in a.items() if v} == {k: sorted(v) for k, v in b.items() if v}
+    """Equal as multisets of points, comparing floats bit for bit (NaN equals NaN)."""
+
+    def canonical(points):
+        return sorted((step, float(wall).hex(), float(value).hex()) for step, wall, value in points)
+
+    return {k: canonical(v) for k, v in a.items() if v} == {
+        k: canonical(v) for k, v in b.items() if v
+    }
 
 
 def test_truncated_last_record_is_left_for_later(tmp_path):
@@ -287,3 +294,61 @@ def test_iter_run_events_reads_files_in_name_order(tmp_path):
     write_records(run / "events.out.tfevents.0000000001.h.1.0", [scalar_event("x", 1, 1)])
     (run / "notes.txt").write_text("not an event file")
     assert [e.step for e in iter_run_events(run)] == [1, 2]
+
+
+def _seed_events() -> list[bytes]:
+    """Valid events of every shape the native decoder handles, to be mutated."""
+    out = [scalar_event("loss", 0.5, 3), event_pb2.Event(file_version="v").SerializeToString()]
+    for summary in (
+        encode.scalar("t", 1.25, new_style=True),
+        encode.scalar("d", 0.1, new_style=True, double_precision=True),
+        encode.text("txt", "hi"),
+        encode.histogram("h", [1.0, 2.0]),
+    ):
+        out.append(event_pb2.Event(step=4, wall_time=2.0, summary=summary).SerializeToString())
+    start = event_pb2.Event(step=2, session_log=event_pb2.SessionLog(status=1, msg="m"))
+    out.append(start.SerializeToString())
+    tagged = event_pb2.Event(step=1)
+    value = tagged.summary.value.add(tag="n", node_name="node", simple_value=2.0)
+    value.metadata.display_name = "shown"
+    out.append(tagged.SerializeToString())
+    return out
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 7),
+            st.lists(
+                st.tuples(
+                    st.integers(0, 200),
+                    st.integers(0, 255),
+                    st.sampled_from(["flip", "insert", "delete"]),
+                ),
+                max_size=3,
+            ),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_native_decoder_agrees_with_protobuf_on_mutated_events(tmp_path_factory, plan):
+    """Correctly framed records whose payloads are mutated protobuf: the native decoder must
+    never crash and must find exactly the scalars protobuf + normalize find."""
+    seeds = _seed_events()
+    payloads = []
+    for seed_index, mutations in plan:
+        data = bytearray(seeds[seed_index])
+        for position, byte, kind in mutations:
+            at = position % (len(data) + 1)
+            if kind == "insert":
+                data.insert(at, byte)
+            elif data and kind == "flip":
+                data[at % len(data)] ^= byte or 1
+            elif data:
+                del data[at % len(data)]
+        payloads.append(bytes(data))
+    path = tmp_path_factory.mktemp("mutated") / "events.out.tfevents.11"
+    write_records(path, payloads)
+    assert same_scalars(native_scalars(path), protobuf_scalars(path))
