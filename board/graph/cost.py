@@ -1,8 +1,9 @@
 """What each node costs: parameters, a FLOPs estimate from shapes, and traced time / memory.
 
 Parameters are the element counts of variables (`VariableV2`, `VarHandleOp`, ... from their
-`shape` attr; a Keras/TF2 resource placeholder from the shape its `ReadVariableOp` reads),
-leaving out optimizer slots (`.../Adam`, `.../Momentum`, ...) and the step counter.
+`shape` attr; a Keras/TF2 resource placeholder from the shape its `ReadVariableOp` reads; a
+PyTorch `prim::GetAttr` weight or bias from the layer that reads it), leaving out optimizer
+slots (`.../Adam`, `.../Momentum`, ...) and the step counter.
 
 FLOPs follow the usual multiply-add = 2 convention: matmul `2·M·K·N`, convolution
 `2·out_elements·kh·kw·in_channels` (and the same for its two backprop ops), elementwise ops one
@@ -106,7 +107,7 @@ def estimate_flops(op: OpNode, leaves: dict[str, Node]) -> int | None:
     return 0
 
 
-def _variable_params(leaf: Node, consumers: dict[str, list[OpNode]]) -> int:
+def _variable_params(leaf: Node, consumers: dict[str, list[OpNode]], leaves) -> int:
     op = leaf.op
     if _SLOT.match(op.name.rsplit("/", 1)[-1]):
         return 0
@@ -118,9 +119,78 @@ def _variable_params(leaf: Node, consumers: dict[str, list[OpNode]]) -> int:
             if reader.op == "ReadVariableOp" and reader.output_shapes:
                 shape = reader.output_shapes[0]
                 break
+    elif op.op == "prim::GetAttr":
+        for reader in consumers.get(op.name, ()):
+            if reader.op in TORCH_LAYERS:
+                shape = torch_parameter_shape(op, reader, leaves)
+                break
     if shape is None or any(d < 0 for d in shape):
         return 0
     return math.prod(shape)
+
+
+TORCH_LAYERS = ("aten::linear", "aten::_convolution", "aten::batch_norm")
+_TORCH_VALUE = re.compile(r"value\s*:\s*(-?\d+)")
+_TORCH_NAME = re.compile(r"name\s*:\s*(\w+)")
+
+
+def _torch_attr(op: OpNode, pattern: re.Pattern) -> str | None:
+    """PyTorch's add_graph stores node attributes as one string attr, `{ value : 1}`."""
+    attr = op.node_def.attr.get("attr")
+    match = pattern.search(attr.s.decode("utf-8", "replace")) if attr is not None else None
+    return match.group(1) if match else None
+
+
+def _torch_int_list(name: str, leaves: dict[str, Node]) -> list[int] | None:
+    """The ints of a `prim::ListConstruct` of `prim::Constant`s (or of one constant)."""
+    node = leaves.get(name)
+    if node is None:
+        return None
+    is_list = node.op.op == "prim::ListConstruct"
+    sources = [ref.name for ref in node.op.inputs] if is_list else [name]
+    values = []
+    for source in sources:
+        leaf = leaves.get(source)
+        value = _torch_attr(leaf.op, _TORCH_VALUE) if leaf is not None else None
+        if value is None:
+            return None
+        values.append(int(value))
+    return values
+
+
+def torch_parameter_shape(getattr_op: OpNode, consumer: OpNode, leaves) -> tuple | None:
+    """The shape of a PyTorch module parameter (a `prim::GetAttr` named weight or bias), which
+    add_graph does not record, inferred from the layer that reads it: `aten::linear` from its
+    input and output widths; `aten::batch_norm` one per channel; `aten::_convolution` from
+    channels, strides, padding, dilation, groups and the spatial sizes
+    (kernel = (in + 2p - 1 - (out - 1)·s) / d + 1)."""
+    role = _torch_attr(getattr_op, _TORCH_NAME)
+    data = [ref.name for ref in consumer.inputs if not ref.control]
+    out = consumer.output_shapes[0] if consumer.output_shapes else None
+    source = input_shape(consumer, 0, leaves)
+    if role not in ("weight", "bias") or out is None or source is None or len(data) < 3:
+        return None
+    if consumer.op == "aten::batch_norm":  # scale and shift, one per channel
+        return (source[1],)
+    if role == "bias":
+        return (out[-1],) if consumer.op == "aten::linear" else (out[1],)
+    if consumer.op == "aten::linear":
+        return (out[-1], source[-1])
+    stride, padding, dilation = (_torch_int_list(n, leaves) for n in data[3:6])
+    groups = _torch_int_list(data[8], leaves) if len(data) > 8 else [1]
+    if None in (stride, padding, dilation, groups) or len(out) < 3 or len(source) != len(out):
+        return None
+    spatial = len(out) - 2
+    pick = lambda values, i: values[i] if len(values) > 1 else values[0]  # noqa: E731
+    kernel = [
+        (source[2 + i] + 2 * pick(padding, i) - 1 - (out[2 + i] - 1) * pick(stride, i))
+        // pick(dilation, i)
+        + 1
+        for i in range(spatial)
+    ]
+    if min(kernel) < 1 or source[1] % groups[0]:
+        return None
+    return (out[1], source[1] // groups[0], *kernel)
 
 
 def _dtype_attr(op: OpNode) -> int:
@@ -138,6 +208,10 @@ def compute_static_costs(by_name: dict[str, Node], leaves: dict[str, Node], orde
     for leaf in order if resource_placeholders else ():
         if leaf.op.op == "ReadVariableOp" and leaf.op.input_texts:
             consumers.setdefault(leaf.op.input_texts[0], []).append(leaf.op)
+    for leaf in order:  # PyTorch layers, which read their parameters through prim::GetAttr
+        if leaf.op.op in TORCH_LAYERS:
+            for text in leaf.op.input_texts[1:3]:
+                consumers.setdefault(text, []).append(leaf.op)
     n = len(order)
     lo_of = np.fromiter((node.lo for node in by_name.values()), np.int64, len(by_name))
     hi_of = np.fromiter((node.hi for node in by_name.values()), np.int64, len(by_name))
@@ -146,8 +220,8 @@ def compute_static_costs(by_name: dict[str, Node], leaves: dict[str, Node], orde
     unknown = np.zeros(n + 1, np.int64)
     for i, leaf in enumerate(order):
         kind = leaf.op.op
-        if kind in VARIABLE_OPS or kind == "Placeholder":
-            params[i + 1] = _variable_params(leaf, consumers)
+        if kind in VARIABLE_OPS or kind in ("Placeholder", "prim::GetAttr"):
+            params[i + 1] = _variable_params(leaf, consumers, leaves)
         if kind in FLOP_OPS:
             estimate = estimate_flops(leaf.op, leaves)
             if estimate is None:

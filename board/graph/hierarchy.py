@@ -144,7 +144,10 @@ def group_series(container: Node, by_name: dict[str, Node]) -> None:
             continue
         members.sort(key=lambda pair: pair[0])
         low, high = members[0][0], members[-1][0]
-        label = f"{prefix}[{low}-{high}]{suffix}"
+        if prefix.endswith("[") and suffix.startswith("]"):  # PyTorch's `Block[3]`
+            label = f"{prefix}{low}-{high}{suffix}"
+        else:
+            label = f"{prefix}[{low}-{high}]{suffix}"
         name = f"{container.name}/{label}" if container.name else label
         while name in by_name:
             name += "'"

@@ -306,6 +306,9 @@ def test_pytorch_add_graph(tmp_path):
     linear = model.nodes["Net/Linear[fc1]"]
     assert linear.cost.flops == 2 * 2 * 144 * 10  # aten::linear from the recorded shapes
     assert any(leaf.op.op == "aten::_convolution" for leaf in model.leaves.values())
+    # parameters: add_graph records no shapes for them; inferred from the layers reading them
+    assert model.nodes["Net/Conv2d[conv]"].cost.params == 4 * 1 * 3 * 3 + 4
+    assert linear.cost.params == 144 * 10 + 10
     model.container(model.root)
     assert ("input", "Net") in model.root.edges and ("Net", "output") in model.root.edges
 
