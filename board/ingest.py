@@ -114,6 +114,10 @@ class Ingestor:
         self.crc_errors = 0
         self.loaded = threading.Event()  # set after the first full load
         self._wake = threading.Event()
+        self._pending_lock = threading.Lock()
+        self._dirty_files: set[str] = set()  # files that filesystem events say grew
+        self._needs_sweep = False
+        self._file_runs: dict[str, str] = {}  # event file -> run name
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._observer = None
@@ -132,7 +136,13 @@ class Ingestor:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def wake(self) -> None:
+    def wake(self, grown_file: str | None = None) -> None:
+        """Ask the loader to look now: at one file that grew, or (no argument) everywhere."""
+        with self._pending_lock:
+            if grown_file is None:
+                self._needs_sweep = True
+            else:
+                self._dirty_files.add(grown_file)
         self._wake.set()
 
     def _main(self) -> None:
@@ -142,15 +152,41 @@ class Ingestor:
             log.exception("initial load failed")
         self.loaded.set()
         self._start_watching()
+        last_sweep = time.monotonic()
         while not self._stop.is_set():
-            self._wake.wait(self.reload_interval)
+            wait = max(0.0, self.reload_interval - (time.monotonic() - last_sweep))
+            self._wake.wait(wait)
             self._wake.clear()
             if self._stop.is_set():
                 break
+            with self._pending_lock:
+                dirty, self._dirty_files = self._dirty_files, set()
+                full, self._needs_sweep = self._needs_sweep, False
+            due = time.monotonic() - last_sweep >= self.reload_interval
             try:
-                self.sweep()
+                if full or due or not self._read_grown(dirty):
+                    self.sweep()
+                    last_sweep = time.monotonic()
             except Exception:  # noqa: BLE001 - a bad sweep must not end live updates
                 log.exception("reload sweep failed")
+
+    def _read_grown(self, paths: set[str]) -> bool:
+        """Read the files filesystem events reported as modified. False when one of them is
+        not a known event file or shrank, so that a full sweep must decide."""
+        for path in sorted(paths):
+            run = self._file_runs.get(path)
+            state = self.runs.get(run) if run is not None else None
+            if state is None:
+                if is_event_file(os.path.basename(path)):
+                    return False
+                continue
+            try:
+                if os.path.getsize(path) < state.offsets.get(path, 0):
+                    return False
+            except OSError:
+                return False
+            self._read_file(run, state, path)
+        return True
 
     def _start_watching(self) -> None:
         try:
@@ -161,8 +197,13 @@ class Ingestor:
         ingestor = self
 
         class Handler(FileSystemEventHandler):
-            def on_any_event(self, event):  # noqa: D401 - watchdog's callback name
-                if event.event_type not in ("opened", "closed_no_write"):
+            def on_any_event(self, event):
+                kind = event.event_type
+                if kind in ("opened", "closed_no_write"):
+                    return
+                if kind in ("modified", "closed") and not event.is_directory:
+                    ingestor.wake(os.fsdecode(event.src_path))
+                elif kind != "modified":
                     ingestor.wake()
 
         observer = Observer()
@@ -261,6 +302,7 @@ class Ingestor:
     def _read_file(self, run: str, state: _RunState, path: str) -> None:
         """Read what `path` gained since its offset: scalars through the native fast path
         straight into columns, every other record decoded with protobuf."""
+        self._file_runs[path] = run
         offset = state.offsets.get(path, 0)
         try:
             if os.path.getsize(path) <= offset:

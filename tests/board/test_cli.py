@@ -79,3 +79,18 @@ def test_bad_logdir_spec_is_a_clear_error():
     )
     assert out.returncode == 2
     assert "repeat" in out.stderr
+
+
+def test_deleted_run_disappears_live(logdir, start_board, writers):
+    import shutil
+
+    writers.write_scalars(logdir / "keep", steps=range(3))
+    writers.write_scalars(logdir / "drop", steps=range(3))
+    b = start_board(logdir, "--reload_interval", "30")  # only filesystem events can tell
+    b.wait_loaded()
+    assert sorted(b.get("/data/runs").json()) == ["drop", "keep"]
+    shutil.rmtree(logdir / "drop")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "drop" in b.get("/data/runs").json():
+        time.sleep(0.05)
+    assert b.get("/data/runs").json() == ["keep"]
