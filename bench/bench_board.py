@@ -317,9 +317,9 @@ def sse_latency(appends=20):
             time.sleep(2.5)  # server up and the stream connected
             flushed = {}
             for step in range(1, appends + 1):
+                flushed[step] = time.perf_counter()  # from the start of the write + flush
                 w.add_scalar("loss", float(step), step)
                 w.flush()
-                flushed[step] = time.perf_counter()
                 time.sleep(0.25)
             time.sleep(1.5)
         finally:
