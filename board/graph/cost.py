@@ -46,7 +46,10 @@ REDUCTION_OPS = frozenset(
     {"Sum", "Mean", "Max", "Min", "Prod", "L2Loss", "aten::mean", "aten::sum"}
 )
 BACKPROP_CONV_OPS = frozenset({"Conv2DBackpropInput", "Conv2DBackpropFilter"})
-FLOP_OPS = MATMUL_OPS | CONV_OPS | BACKPROP_CONV_OPS | ELEMENTWISE_OPS | REDUCTION_OPS | {"AddN"}
+FLOP_OPS = (MATMUL_OPS | CONV_OPS | BACKPROP_CONV_OPS | ELEMENTWISE_OPS | REDUCTION_OPS) | {
+    "AddN",
+    "aten::_convolution",
+}
 
 
 def _elements(shape: tuple[int, ...] | None) -> int | None:
@@ -97,6 +100,12 @@ def estimate_flops(op: OpNode, leaves: dict[str, Node]) -> int | None:
         if per_output is None:
             per_output = _elements(kernel[:-2])
         return 2 * _elements(grad) * per_output
+    if kind == "aten::_convolution":
+        weight = leaves.get(op.inputs[1].name) if len(op.inputs) > 1 else None
+        kernel = torch_parameter_shape(weight.op, op, leaves) if weight is not None else None
+        if out is None or kernel is None:
+            return None
+        return 2 * _elements(out) * math.prod(kernel[1:])
     if kind in ELEMENTWISE_OPS:
         return None if out is None else _elements(out)
     if kind == "AddN":

@@ -309,6 +309,8 @@ def test_pytorch_add_graph(tmp_path):
     # parameters: add_graph records no shapes for them; inferred from the layers reading them
     assert model.nodes["Net/Conv2d[conv]"].cost.params == 4 * 1 * 3 * 3 + 4
     assert linear.cost.params == 144 * 10 + 10
+    convolution = next(x for x in model.leaves.values() if x.op.op == "aten::_convolution")
+    assert convolution.cost.flops == 2 * (2 * 4 * 6 * 6) * (1 * 3 * 3)
     model.container(model.root)
     assert ("input", "Net") in model.root.edges and ("Net", "output") in model.root.edges
 
