@@ -8,6 +8,7 @@ import { COLOR_MODES, colorer, legend } from './colors.js';
 import { h, renderInfo } from './info.js';
 import { createMinimap } from './minimap.js';
 import { renderScene } from './render.js';
+import { createSearch } from './search.js';
 import { svg } from './svg.js';
 
 const MIN_ZOOM = 0.05;
@@ -44,14 +45,13 @@ export async function mount(container, { runs = [], selectedRun = null, state = 
   const colorSelect = h('select', { class: 'g-color', title: 'Colour by' },
     COLOR_MODES.map(([value, text]) => h('option', { value, text })));
   const shapesBox = h('input', { type: 'checkbox', class: 'g-shapes' });
-  const searchInput = h('input', { type: 'search', class: 'g-search', placeholder: 'Search nodes…', autocomplete: 'off' });
-  const searchResults = h('ul', { class: 'g-search-results', hidden: true });
+  const search = createSearch((query) => (view.run ? searchNodes(view.run, query) : Promise.resolve({ results: [] })), (name) => jumpTo(name));
   const fitButton = h('button', { class: 'g-fit', text: 'Fit', title: 'Fit the graph to the window' });
   const status = h('span', { class: 'g-status' });
   const toolbar = h('div', { class: 'g-toolbar' },
     h('label', {}, 'Run ', runSelect), h('label', {}, 'Trace ', tagSelect), h('label', {}, 'Colour ', colorSelect),
     h('label', { title: 'Label edges with tensor shapes' }, shapesBox, ' shapes'),
-    h('span', { class: 'g-search-box' }, searchInput, searchResults), fitButton, status);
+    search.element, fitButton, status);
   const crumbs = h('nav', { class: 'g-crumbs', 'aria-label': 'Breadcrumbs' });
   const canvas = svg('svg', { class: 'g-canvas' });
   const viewport = svg('g', { class: 'g-viewport' });
@@ -321,32 +321,6 @@ export async function mount(container, { runs = [], selectedRun = null, state = 
   canvas.addEventListener('dblclick', (event) => {
     const target = event.target.closest?.('.gnode');
     if (target && nodeByName(target.dataset.name)?.expanded) toggle(target.dataset.name);
-  });
-
-  let searchTimer = 0;
-  searchInput.addEventListener('input', () => {
-    clearTimeout(searchTimer);
-    const query = searchInput.value.trim();
-    if (!query || !view.run) {
-      searchResults.hidden = true;
-      return;
-    }
-    searchTimer = setTimeout(async () => {
-      const { results } = await searchNodes(view.run, query);
-      if (searchInput.value.trim() !== query) return;
-      searchResults.replaceChildren(...results.map((r) =>
-        h('li', {}, h('a', { href: '#', text: r.name, onclick: (e) => {
-          e.preventDefault();
-          searchResults.hidden = true;
-          jumpTo(r.name);
-        } }), h('span', { class: 'meta', text: r.op ? ` ${r.op}` : ` ${r.kind}` }))));
-      if (!results.length) searchResults.replaceChildren(h('li', { class: 'meta', text: 'No match' }));
-      searchResults.hidden = false;
-    }, 150);
-  });
-  searchInput.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter') searchResults.querySelector('a')?.click();
-    if (event.key === 'Escape') searchResults.hidden = true;
   });
 
   function fillRunSelect() {
