@@ -6,8 +6,16 @@ Public API: ``SummaryWriter`` (torch.utils.tensorboard's API), ``FileWriter`` (T
 ``summaries.encode`` and the normalization of peer-written values in ``summaries.normalize``.
 """
 
+from summaries import proto
 from summaries.reader import EventFileReader, iter_run_events, read_scalars
 from summaries.summary_writer import SummaryWriter
 from summaries.writer import FileWriter
 
-__all__ = ["EventFileReader", "FileWriter", "SummaryWriter", "iter_run_events", "read_scalars"]
+__all__ = [
+    "EventFileReader",
+    "FileWriter",
+    "SummaryWriter",
+    "iter_run_events",
+    "proto",
+    "read_scalars",
+]

@@ -408,7 +408,13 @@ class EventScanner {
   }
 
   ScalarColumns& column(std::string_view tag) {
-    if (last_ >= 0 && out_.tags[last_] == tag) return out_.columns[last_];
+    // Writers usually log the same tags in the same order every step: try the tag after the
+    // previous one before hashing.
+    if (last_ >= 0) {
+      const int next = last_ + 1 == static_cast<int>(out_.tags.size()) ? 0 : last_ + 1;
+      if (out_.tags[next] == tag) return out_.columns[last_ = next];
+      if (out_.tags[last_] == tag) return out_.columns[last_];
+    }
     auto it = index_.find(tag);
     if (it == index_.end()) {
       out_.tags.emplace_back(tag);

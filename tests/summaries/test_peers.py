@@ -20,6 +20,8 @@ from summaries import EventFileReader, iter_run_events, read_scalars
 from summaries.normalize import normalize_event
 from summaries.types import Kind
 
+from .test_reader import native_scalars, protobuf_scalars, same_scalars
+
 pytestmark = pytest.mark.native
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "peers")
@@ -103,6 +105,12 @@ def test_pytorch_style_writers(tmp_path, name, writer_class, pair_run):
     assert start.kind is Kind.HPARAMS and start.data.hparams == {"lr": 0.1, "name": "x"}
     assert hp["_hparams_/experiment"][0][1].data.which == "experiment"
     assert hp["hp_metric"][0][1].data == 0.75
+
+    # The native fast path and the protobuf reference agree on every file the peer wrote.
+    files = glob.glob(os.path.join(run, "**", "*tfevents*"), recursive=True)
+    assert len(files) >= 4
+    for path in files:
+        assert same_scalars(native_scalars(path), protobuf_scalars(path)), path
 
 
 @pytest.fixture(scope="module")
