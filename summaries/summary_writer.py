@@ -76,6 +76,8 @@ class SummaryWriter:
             self.add_summary(summary, global_step, walltime)
             return
         sink = self._sink
+        if sink._file is None:
+            sink = self._live_sink()
         sink.queue.append(
             (
                 tag,
@@ -100,6 +102,8 @@ class SummaryWriter:
         for key, value in tag_scalar_dict.items():
             child_dir = os.path.join(self.log_dir, f"{main_tag.replace('/', '_')}_{key}")
             child = self._children.get(child_dir)
+            if child is not None and child._sink.closed:
+                child.reopen()
             if child is None:
                 child = FileWriter(
                     child_dir, None, self.max_queue, self.flush_secs, self.filename_suffix
@@ -134,7 +138,7 @@ class SummaryWriter:
             summary = encode.histogram_summary_bytes(tag, array, bins, max_bins)
             return event_bytes_with_summary(summary, step, wall_time)
 
-        self._sink.add_event_bytes(build)
+        self._live_sink().add_event_bytes(build)
 
     def add_histogram_raw(
         self,
@@ -207,12 +211,14 @@ class SummaryWriter:
     def add_graph(self, graph: Any, global_step: int | None = None, walltime=None) -> None:
         """Log a graph: an engine ``Graph`` (anything with ``as_graph_def()``) or a
         ``GraphDef`` (ours, TensorFlow's or TensorBoard's), or its serialized bytes."""
+        self._live_sink()
         self.file_writer.add_graph(graph, global_step, walltime)
 
     def add_run_metadata(
         self, run_metadata: Any, tag: str, global_step: int | None = None, walltime=None
     ) -> None:
         """Log the ``RunMetadata`` (step stats) of one traced ``Session.run``."""
+        self._live_sink()
         self.file_writer.add_run_metadata(run_metadata, tag, global_step, walltime)
 
     def add_hparams(
@@ -230,10 +236,14 @@ class SummaryWriter:
         also logged as a scalar under its own tag at ``global_step`` (default 0).
         """
         summaries = encode.hparams(hparam_dict, metric_dict, hparam_domain_discrete, _time())
+        self._live_sink()
         target = self.file_writer
         if run_name:
             child_dir = os.path.join(self.log_dir, run_name)
-            target = self._children.get(child_dir) or FileWriter(
+            target = self._children.get(child_dir)
+            if target is not None and target._sink.closed:
+                target.reopen()
+            target = target or FileWriter(
                 child_dir, None, self.max_queue, self.flush_secs, self.filename_suffix
             )
             self._children[child_dir] = target
@@ -244,15 +254,25 @@ class SummaryWriter:
 
     def add_summary(self, summary: Any, global_step: int | None = None, walltime=None) -> None:
         """Log a ``Summary`` proto or its serialized bytes (TF1-style code)."""
+        self._live_sink()
         self.file_writer.add_summary(summary, global_step, walltime)
 
     def add_event(self, event: Any) -> None:
+        self._live_sink()
         self.file_writer.add_event(event)
+
+    def _live_sink(self):
+        """The open event file; after ``close()``, logging again starts a new one (as in
+        PyTorch)."""
+        if self._sink.closed:
+            self.file_writer.reopen()
+            self._sink = self.file_writer._sink
+        return self._sink
 
     def _defer(self, make_summary, global_step, walltime) -> None:
         step = 0 if global_step is None else int(global_step)
         wall_time = _time() if walltime is None else float(walltime)
-        self._sink.add_event_bytes(
+        self._live_sink().add_event_bytes(
             lambda: event_bytes_with_summary(make_summary().SerializeToString(), step, wall_time)
         )
 

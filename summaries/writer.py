@@ -237,6 +237,7 @@ class FileWriter:
         filename_suffix: str = "",
     ):
         self._logdir = os.fspath(logdir)
+        self._filename_suffix = filename_suffix or ""
         self._sink = EventFileSink(self._logdir, max_queue, flush_secs, filename_suffix)
         if graph is not None:
             self.add_graph(graph)
@@ -298,7 +299,9 @@ class FileWriter:
         """Start a new event file in the same directory after ``close()``."""
         if self._sink.closed:
             sink = self._sink
-            self._sink = EventFileSink(self._logdir, sink.max_queue, sink.flush_secs)
+            self._sink = EventFileSink(
+                self._logdir, sink.max_queue, sink.flush_secs, self._filename_suffix
+            )
 
     def __enter__(self) -> FileWriter:
         return self

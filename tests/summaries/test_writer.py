@@ -290,3 +290,63 @@ def test_bad_input_raises_on_the_callers_thread(log_dir):
         w.add_scalar("ok", 1.0)
     got = summaries_by_tag(tensorboard_events(only_event_file(log_dir)))
     assert list(got) == ["ok"]
+
+
+def test_logging_after_close_starts_a_new_file_like_pytorch(log_dir):
+    w = SummaryWriter(log_dir)
+    w.add_scalar("x", 1.0, 1)
+    w.close()
+    w.add_scalar("x", 2.0, 2)
+    w.add_text("t", "again", 3)
+    w.close()
+    files = sorted(os.listdir(log_dir))
+    assert len(files) == 2
+    steps = [e.step for e in iter_events(log_dir) if e.HasField("summary")]
+    assert steps == [1, 2, 3]
+    fw = FileWriter(log_dir)
+    fw.close()
+    with pytest.raises(ValueError, match="closed"):
+        fw.add_summary(b"", 1)
+
+
+def iter_events(log_dir):
+    from summaries import iter_run_events
+
+    return list(iter_run_events(log_dir))
+
+
+def test_concurrent_writers_lose_nothing(log_dir):
+    import threading
+
+    w = SummaryWriter(log_dir, max_queue=7)
+
+    def log(thread: int) -> None:
+        for i in range(5000):
+            w.add_scalar(f"t{thread}", float(i), i)
+            if i % 1000 == 0:
+                w.flush()
+
+    threads = [threading.Thread(target=log, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    w.close()
+    got = summaries_by_tag(tensorboard_raw_events(only_event_file(log_dir)))
+    for t in range(4):
+        assert [s for s, _, _ in got[f"t{t}"]] == list(range(5000))
+
+
+def test_background_thread_flushes_every_flush_secs(log_dir):
+    import time
+
+    w = SummaryWriter(log_dir, max_queue=10**6, flush_secs=0.05)
+    w.add_scalar("x", 1.0, 1)
+    path = only_event_file(log_dir)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if len(list(EventFileReader(path))) == 2:
+            break
+        time.sleep(0.02)
+    assert [e.step for e in EventFileReader(path)] == [0, 1]
+    w.close()
