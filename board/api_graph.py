@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from typing import Annotated
 
@@ -161,15 +162,22 @@ async def graph(request: Request, run: Run, tag: RunMetadataTag = None, expanded
     `memory_bytes`, `traced`. Each edge: `src`, `dst` (sibling node names), `parent`, `data`
     and `control` edge counts, `shapes` (first few tensor shapes), `points` (polyline
     `[x0, y0, x1, y1, ...]`, top to bottom). Each bridge: a stub where an edge leaves or
-    enters an expanded group (`node`, `dir` `in`|`out`, `count`, `points`).
+    enters an expanded group (`node`, `dir` `in`|`out`, `count`, `points`). `timings`: server
+    milliseconds spent finding or building the model (`load_ms`) and laying out (`layout_ms`).
     404 for an unknown run or a run without graph; 422 when the GraphDef does not parse."""
 
     def work():
+        started = time.perf_counter()
         entry, traced = _load(request, run, tag)
+        loaded = time.perf_counter()
         scene = entry.scenes.scene(set(expanded), traced)
         model = entry.model
         root = model.root
         scene.update(
+            timings={
+                "load_ms": round((loaded - started) * 1000, 1),
+                "layout_ms": round((time.perf_counter() - loaded) * 1000, 1),
+            },
             run=run,
             tag=tag,
             op_count=model.op_count,

@@ -17,7 +17,7 @@ from board.graph.types import SERIES
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
-_spec = importlib.util.spec_from_file_location("graph_builders", HERE / "graph_builders.py")
+_spec = importlib.util.spec_from_file_location("graph_builders", HERE / "test_graph_builders.py")
 builders = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(builders)
 add_node, graph_def, run_metadata = builders.add_node, builders.graph_def, builders.run_metadata

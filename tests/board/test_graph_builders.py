@@ -1,4 +1,4 @@
-"""Hand-built GraphDefs and RunMetadata for the graph tests (our own protos)."""
+"""Hand-built GraphDefs and RunMetadata for the graph tests (our own protos); no tests here."""
 
 from __future__ import annotations
 
