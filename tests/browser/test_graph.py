@@ -47,7 +47,7 @@ def test_expand_collapse_search_trace(tmp_path, page):
         assert page.locator(".g-info").is_visible()
         assert page.locator(".ginfo-title").inner_text().startswith("layer1")
         assert "g.x=" in page.url
-        screenshot(page, "graph")
+        screenshot(page, "graph_explorer")
 
         page.click(".gnode[data-name='layer1'] .g-header")  # collapse
         wait_renders(page, 3)
