@@ -84,11 +84,11 @@ class EventFileReader:
             yield payload
 
 
-def _read_from(path: str, offset: int) -> bytes:
+def _read_from(path: str, offset: int, size: int | None = None) -> bytes:
     try:
         with open(path, "rb") as f:
             f.seek(offset)
-            return f.read()
+            return f.read(-1 if size is None else size)
     except FileNotFoundError:
         return b""
 
@@ -127,17 +127,28 @@ def iter_run_events(run_dir: str | os.PathLike) -> Iterator[event_pb2.Event]:
 
 
 def read_scalars(
-    path: str | os.PathLike, offset: int = 0, plugins: dict[str, str] | None = None
+    path: str | os.PathLike,
+    offset: int = 0,
+    plugins: dict[str, str] | None = None,
+    max_bytes: int | None = None,
 ) -> ScalarBatch:
     """Native fast path: read ``path`` from ``offset`` to its end once, decoding scalar events
     straight into per-tag numpy columns and listing every other record's offset.
 
     See ``ScalarBatch`` for what comes back. Reading the result's ``offset`` next time (with
-    ``plugins=batch.plugins``) continues exactly where this call stopped.
+    ``plugins=batch.plugins``) continues exactly where this call stopped. ``max_bytes`` bounds
+    how much one call reads (at least one whole record is always read when available), so a
+    huge file can be ingested in slices.
     """
     path = os.fspath(path)
-    data = _read_from(path, int(offset))
-    raw = _records.scan(data, int(offset), dict(plugins or {}))
+    offset = int(offset)
+    data = _read_from(path, offset, max_bytes)
+    if max_bytes is not None and len(data) >= HEADER_SIZE:
+        (length,) = _U64.unpack_from(data, 0)
+        whole = HEADER_SIZE + length + FOOTER_SIZE
+        if len(data) < whole <= (1 << 40) and _header_ok(data, 0):
+            data = _read_from(path, offset, whole)  # a record larger than max_bytes
+    raw = _records.scan(data, offset, dict(plugins or {}))
     scalars = {
         tag: ScalarColumns(step=step, wall_time=wall, value=value)
         for tag, (step, wall, value) in zip(raw["tags"], raw["columns"], strict=True)
@@ -145,8 +156,8 @@ def read_scalars(
     other_offsets: np.ndarray = raw["other_offsets"]
     return ScalarBatch(
         path=path,
-        start_offset=int(offset),
-        offset=raw["end_offset"] if data else int(offset),
+        start_offset=offset,
+        offset=raw["end_offset"] if data else offset,
         crc_errors=raw["crc_errors"],
         records=raw["records"],
         scalars=scalars,

@@ -352,3 +352,26 @@ def test_native_decoder_agrees_with_protobuf_on_mutated_events(tmp_path_factory,
     path = tmp_path_factory.mktemp("mutated") / "events.out.tfevents.11"
     write_records(path, payloads)
     assert same_scalars(native_scalars(path), protobuf_scalars(path))
+
+
+def test_reading_in_slices_with_max_bytes(log_dir):
+    import torch
+
+    with SummaryWriter(log_dir) as w:
+        for i in range(300):
+            w.add_scalar("x", float(i), i)
+            if i == 150:  # one record far larger than a slice
+                w.add_image("big", torch.rand(3, 64, 64), i)
+                w.add_histogram("h", torch.randn(1000), i)
+    path = only_event_file(log_dir)
+    offset, steps, others, calls = 0, [], 0, 0
+    while True:
+        batch = read_scalars(path, offset, max_bytes=1000)
+        calls += 1
+        if batch.offset == offset:
+            break
+        offset = batch.offset
+        steps += batch.scalars["x"].step.tolist() if "x" in batch.scalars else []
+        others += len(list(batch.other_events()))
+    assert steps == list(range(300)) and others == 2
+    assert offset == os.path.getsize(path) and calls > 10

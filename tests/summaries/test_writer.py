@@ -123,11 +123,15 @@ def test_text_audio_and_raw_summaries(log_dir):
         w.add_audio("beep", np.sin(np.arange(100) / 3), 1, sample_rate=8000)
         w.add_summary(encode.scalar("via_proto", 2.0), 9)
         w.add_summary(encode.scalar("via_bytes", 3.0).SerializeToString(), 10)
+        import torch
+
+        w.add_scalar("torch_value", torch.tensor(1.5), torch.tensor(11))
     got = summaries_by_tag(tensorboard_events(only_event_file(log_dir)))
     assert got["notes"][0][2].tensor.string_val == [b"hello *world*"]
     assert got["notes"][0][0] == 7
     assert got["beep"][0][2].metadata.plugin_data.plugin_name == "audio"
     assert got["via_proto"][0][0] == 9 and got["via_bytes"][0][2].tensor.float_val == [3.0]
+    assert got["torch_value"][0][0] == 11 and got["torch_value"][0][2].tensor.float_val == [1.5]
 
 
 class FakeEngineGraph:
