@@ -64,7 +64,7 @@ def train_classifier(
         logits = model_fn(x)
         if extra_summaries is not None:
             extra_summaries(logits)
-        with eg.name_scope("cross_entropy"):
+        with eg.name_scope("xent"):
             cross_entropy = eg.reduce_mean(
                 eg.nn.softmax_cross_entropy_with_logits(labels=labels, logits=logits)
             )
@@ -73,7 +73,7 @@ def train_classifier(
             train_op = make_optimizer(optimizer, learning_rate).minimize(
                 cross_entropy, global_step=global_step
             )
-        with eg.name_scope("accuracy"):
+        with eg.name_scope("evaluation"):
             correct = eg.equal(eg.argmax(logits, 1), eg.argmax(labels, 1))
             accuracy = eg.reduce_mean(eg.cast(correct, eg.float32))
         scalar_summaries = eg.summary.merge(

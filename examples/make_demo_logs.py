@@ -16,7 +16,14 @@ import shutil
 
 from summaries import SummaryWriter
 
-from . import compare_optimizers, convnet, linear_regression, mnist_mlp, mnist_softmax
+from . import (
+    compare_optimizers,
+    convnet,
+    linear_regression,
+    mnist_mlp,
+    mnist_softmax,
+    pytorch_writer,
+)
 
 NOTES = {
     "linear_regression": "Hours studied → exam grade. The data follow `grade = 4 · hours + 20 + "
@@ -54,6 +61,12 @@ def main(argv: list[str] | None = None) -> None:
     compare_optimizers.main(
         ["--logdir", f"{out}/compare_optimizers", "--steps", steps(200), "--seeds", "3"]
     )
+    try:
+        import torch  # noqa: F401 - only to know whether the PyTorch example can run
+    except ImportError:
+        print("torch is not installed: skipping the pytorch_writer run")
+    else:
+        pytorch_writer.main(["--logdir", f"{out}/pytorch_writer", "--steps", steps(300)])
     for name, text in NOTES.items():
         first_run = sorted(d for d in os.listdir(os.path.join(out, name)) if not d.startswith("."))[
             0

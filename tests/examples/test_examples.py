@@ -1,0 +1,96 @@
+"""Every example runs, on a reduced setting, and learns what it claims to learn."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from summaries import EventFileReader
+
+
+def scalar_series(run_dir: str, tag: str) -> list[tuple[int, float]]:
+    """(step, value) of one tag from every event file of a run, read with our reader."""
+    points = []
+    for name in sorted(os.listdir(run_dir)):
+        if "tfevents" not in name:
+            continue
+        for event in EventFileReader(os.path.join(run_dir, name)):
+            for value in event.summary.value:
+                if value.tag != tag:
+                    continue
+                if value.HasField("simple_value"):
+                    points.append((event.step, value.simple_value))
+                else:
+                    points.append((event.step, float(np.frombuffer(
+                        value.tensor.tensor_content, np.float32)[0]) if value.tensor.tensor_content
+                        else value.tensor.float_val[0]))
+    return points
+
+
+def test_linear_regression_recovers_the_line(tmp_path):
+    from examples import linear_regression
+
+    w, b, loss = linear_regression.train(str(tmp_path / "run"), 0.02, 2000, progress=False)
+    hours, grade = linear_regression.make_data()
+    best_w, best_b = linear_regression.closed_form(hours, grade)
+    assert w == pytest.approx(4.0, abs=0.15) and b == pytest.approx(20.0, abs=0.8)
+    assert w == pytest.approx(best_w, abs=0.02) and b == pytest.approx(best_b, abs=0.1)
+    losses = scalar_series(str(tmp_path / "run"), "loss")
+    assert losses[0][0] == 0 and losses[-1][0] == 2000
+    assert losses[-1][1] < losses[0][1] / 50
+
+
+def test_linear_regression_main_writes_one_run_per_learning_rate(tmp_path, capsys):
+    from examples import linear_regression
+
+    linear_regression.main(["--logdir", str(tmp_path), "--steps", "50"])
+    assert sorted(os.listdir(tmp_path)) == ["lr=0.005", "lr=0.02"]
+    assert "closed form" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["mnist_softmax", "mnist_mlp", "convnet"])
+def test_digit_classifiers_learn_and_log_every_kind(tmp_path, name):
+    import importlib
+
+    module = importlib.import_module(f"examples.{name}")
+    module.main(["--logdir", str(tmp_path), "--steps", "120"])
+    train_acc = scalar_series(str(tmp_path / "train"), "accuracy")
+    val_acc = scalar_series(str(tmp_path / "validation"), "accuracy")
+    assert len(train_acc) >= 10 and len(val_acc) >= 10
+    assert val_acc[-1][1] > 0.6, val_acc[-5:]
+    kinds = set()
+    for fname in os.listdir(tmp_path / "train"):
+        for event in EventFileReader(str(tmp_path / "train" / fname)):
+            if event.HasField("graph_def"):
+                kinds.add("graph")
+            if event.HasField("tagged_run_metadata"):
+                kinds.add("run_metadata")
+            for value in event.summary.value:
+                kinds.add(value.WhichOneof("value"))
+    assert {"graph", "run_metadata", "histo", "image"} <= kinds, kinds
+
+
+def test_compare_optimizers_writes_hparams_per_run(tmp_path):
+    from examples import compare_optimizers
+
+    compare_optimizers.main(["--logdir", str(tmp_path), "--steps", "20", "--seeds", "1",
+                             "--hidden", "16"])
+    runs = sorted(os.listdir(tmp_path))
+    assert len(runs) == 9
+    plugins = set()
+    for fname in os.listdir(tmp_path / runs[0]):
+        for event in EventFileReader(str(tmp_path / runs[0] / fname)):
+            for value in event.summary.value:
+                plugins.add(value.metadata.plugin_data.plugin_name)
+    assert "hparams" in plugins
+
+
+def test_pytorch_writer_example(tmp_path):
+    pytest.importorskip("torch")
+    from examples import pytorch_writer
+
+    pytorch_writer.main(["--logdir", str(tmp_path), "--steps", "60"])
+    files = [f for root, _, fs in os.walk(tmp_path) for f in fs if "tfevents" in f]
+    assert files
