@@ -192,6 +192,45 @@ class EventFileSink:
             raise RuntimeError(f"writing {self.path} failed: {error}") from error
 
 
+_forking: list[EventFileSink] = []
+
+
+def _before_fork() -> None:
+    # Empty every file buffer and hold every lock, so the child's copies start consistent:
+    # no half-written batch, no inherited buffer that would be written twice.
+    _forking[:] = list(_open_sinks)
+    for sink in _forking:
+        sink._lock.acquire()
+        if sink._file is not None:
+            sink._file.flush()
+
+
+def _after_fork_in_parent() -> None:
+    for sink in _forking:
+        sink._lock.release()
+    _forking.clear()
+
+
+def _after_fork_in_child() -> None:
+    # The parent keeps writing its files; in the child they are dropped unwritten (a writer
+    # used again in the child starts its own file, named with the child's pid).
+    for sink in _forking:
+        sink._lock.release()
+        sink.queue.clear()
+        sink._closing = True
+        sink._file = None
+        _open_sinks.discard(sink)
+    _forking.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
+
+
 @atexit.register
 def _close_open_writers() -> None:
     for sink in list(_open_sinks):

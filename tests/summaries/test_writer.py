@@ -354,3 +354,32 @@ def test_background_thread_flushes_every_flush_secs(log_dir):
         time.sleep(0.02)
     assert [e.step for e in EventFileReader(path)] == [0, 1]
     w.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_child_neither_duplicates_nor_corrupts_the_parents_file(log_dir):
+    import warnings
+
+    w = SummaryWriter(log_dir, max_queue=10**6)
+    for i in range(100):
+        w.add_scalar("parent", float(i), i)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads running
+        pid = os.fork()
+    if pid == 0:  # child: log into its own file, then leave without running atexit
+        try:
+            w.add_scalar("child", 1.0, 1)
+            w.close()
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0
+    w.add_scalar("parent", 100.0, 100)
+    w.close()
+    files = sorted(os.listdir(log_dir))
+    assert len(files) == 2
+    by_file = [summaries_by_tag(tensorboard_raw_events(os.path.join(log_dir, f))) for f in files]
+    parent = [t for t in by_file if "parent" in t][0]
+    child = [t for t in by_file if "child" in t][0]
+    assert [s for s, _, _ in parent["parent"]] == list(range(101)) and "child" not in parent
+    assert "parent" not in child and len(child["child"]) == 1
