@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from google.protobuf import text_format
+from google.protobuf.message import DecodeError
 
 from board.api_util import INT64_MAX, TensorBoardJSON, not_found, store_of, tb_float, tb_floats
 from board.ingest_decode import histogram_buckets
@@ -272,12 +273,12 @@ def graph(request: Request, run: Run, tag: str | None = None):
         raw = store.graph_def(run)
         if raw is None:
             raise HTTPException(404, f"no graph for run {run!r}")
-        message = graph_pb2.GraphDef.FromString(raw)
+        message = _parse(graph_pb2.GraphDef, raw, "graph")
     else:
         raw = store.run_metadata(run, tag)
         if raw is None:
             raise not_found("run metadata", run, tag)
-        meta = config_pb2.RunMetadata.FromString(raw)
+        meta = _parse(config_pb2.RunMetadata, raw, "run metadata")
         message = graph_pb2.GraphDef()
         for partition in meta.partition_graphs:
             message.node.extend(partition.node)
@@ -296,5 +297,12 @@ def run_metadata(request: Request, run: Run, tag: Tag):
     raw = store_of(request).run_metadata(run, tag)
     if raw is None:
         raise not_found("run metadata", run, tag)
-    meta = config_pb2.RunMetadata.FromString(raw)
+    meta = _parse(config_pb2.RunMetadata, raw, "run metadata")
     return Response(text_format.MessageToString(meta), media_type="text/x-protobuf")
+
+
+def _parse(message_class, raw: bytes, what: str):
+    try:
+        return message_class.FromString(raw)
+    except DecodeError as err:
+        raise HTTPException(422, f"the logged {what} does not parse: {err}") from err

@@ -94,3 +94,33 @@ def test_deleted_run_disappears_live(logdir, start_board, writers):
     while time.monotonic() < deadline and "drop" in b.get("/data/runs").json():
         time.sleep(0.05)
     assert b.get("/data/runs").json() == ["keep"]
+
+
+def test_other_host_warns(two_runs, start_board):
+    b = start_board(two_runs, "--host", "0.0.0.0")
+    b.wait_loaded()
+    assert "anyone who can reach this address" in b.output()
+
+
+def test_openapi_documents_every_api_endpoint(two_runs, start_board):
+    b = start_board(two_runs)
+    paths = b.get("/openapi.json").json()["paths"]
+    for path in [
+        "/api/runs",
+        "/api/scalars",
+        "/api/scalars/export",
+        "/api/histograms",
+        "/api/distributions",
+        "/api/images",
+        "/api/images/data",
+        "/api/text",
+        "/api/hparams",
+        "/api/events",
+        "/data/runs",
+        "/data/plugins_listing",
+        "/data/plugin/scalars/scalars",
+        "/data/plugin/graphs/graph",
+    ]:
+        assert path in paths, path
+        assert paths[path]["get"].get("description") or paths[path]["get"].get("summary")
+    assert b.get("/docs").status_code == 200
