@@ -95,7 +95,14 @@ def wait_render(page, count: int) -> tuple[float, float]:
     )
 
 
+def capture(response, server: list) -> None:
+    """Keep the server-side timings of the first /api/graph answer."""
+    if "/api/graph?" in response.url and not server:
+        server.append(response.json()["timings"])
+
+
 def bench_flowboard(browser, logdir: Path) -> dict:
+    server: list[dict] = []
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "board", "--logdir", str(logdir), "--port", str(port), "--quiet"]
@@ -104,6 +111,7 @@ def bench_flowboard(browser, logdir: Path) -> dict:
         while not httpx.get(url + "/api/runs").json()["runs"]:
             time.sleep(0.1)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("response", lambda r: capture(r, server))
         page.goto(url + "/?tab=graph&g.run=resnet")
         cold_request, cold_navigation = wait_render(page, 1)
         page.reload()
@@ -127,6 +135,7 @@ def bench_flowboard(browser, logdir: Path) -> dict:
             "warm_navigation": warm_navigation,
             "expand_model": expand_top,
             "blocks": blocks,
+            "server": server[0],
         }
     finally:
         stop(proc)
@@ -189,6 +198,15 @@ def main() -> None:
         f"flowboard expand a block ({len(blocks)} samples): "
         f"median {statistics.median(blocks):.0f} ms, max {max(blocks):.0f} ms   (target < 200)"
     )
+    cold = [r["server"] for r in ours]
+    print(
+        "flowboard cold /api/graph on the server: build "
+        f"{statistics.median(c['load_ms'] for c in cold):.0f} ms wall / "
+        f"{statistics.median(c['load_cpu_ms'] for c in cold):.0f} ms CPU, layout "
+        f"{statistics.median(c['layout_ms'] for c in cold):.0f} ms wall / "
+        f"{statistics.median(c['layout_cpu_ms'] for c in cold):.0f} ms CPU"
+    )
+    print(f"load average during the run: {os.getloadavg()[0]:.1f}")
     if theirs:
         tb = statistics.median(theirs)
         print(f"tensorboard 2.21 top level, navigation->first node painted: {tb:7.0f} ms")
