@@ -18,12 +18,16 @@ import os
 import sys
 import threading
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from board.ingest_decode import RunDecoder
 from summaries.reader import read_scalars
 
 log = logging.getLogger("board.ingest")
+
+SCAN_THREADS = 2  # native scans run concurrently during the first load (the GIL is released)
 
 
 @dataclass(frozen=True)
@@ -240,15 +244,18 @@ class Ingestor:
                 leave=True,
             )
         started = time.perf_counter()
-        for name in sorted(found):
-            directory, paths = found[name]
-            state = self._state(name, directory)
-            for path in paths:
-                before = state.offsets.get(path, 0)
-                self._read_file(name, state, path)
-                if bar is not None:
-                    bar.update(state.offsets.get(path, 0) - before)
-                    bar.set_postfix(events=self.events_loaded, refresh=False)
+        # Runs are scanned two at a time (the native scan releases the GIL) a few runs ahead of
+        # this thread, which alone writes the results into the store, in run order.
+        names = sorted(found)
+        with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="board-scan") as pool:
+            ahead: deque = deque()
+            for name in names:
+                ahead.append((name, pool.submit(_scan_run, found[name][1])))
+                if len(ahead) < 4:
+                    continue
+                self._apply_run(*ahead.popleft(), found, bar)
+            while ahead:
+                self._apply_run(*ahead.popleft(), found, bar)
         if bar is not None:
             bar.close()
         elapsed = time.perf_counter() - started
@@ -260,6 +267,17 @@ class Ingestor:
             elapsed,
             rate,
         )
+
+    def _apply_run(self, name: str, future, found, bar) -> None:
+        state = self._state(name, found[name][0])
+        for path, batch in future.result():
+            if batch is None:
+                continue
+            state.plugins = batch.plugins
+            self._apply(name, state, path, batch)
+            if bar is not None:
+                bar.update(batch.offset - batch.start_offset)
+                bar.set_postfix(events=self.events_loaded, refresh=False)
 
     def _state(self, name: str, directory: str) -> _RunState:
         state = self.runs.get(name)
@@ -300,8 +318,7 @@ class Ingestor:
         return False
 
     def _read_file(self, run: str, state: _RunState, path: str) -> None:
-        """Read what `path` gained since its offset: scalars through the native fast path
-        straight into columns, every other record decoded with protobuf."""
+        """Read what `path` gained since its offset."""
         self._file_runs[path] = run
         offset = state.offsets.get(path, 0)
         try:
@@ -312,6 +329,12 @@ class Ingestor:
             log.warning("cannot read %s: %s", path, err)
             return
         state.plugins = batch.plugins
+        self._apply(run, state, path, batch)
+
+    def _apply(self, run: str, state: _RunState, path: str, batch) -> None:
+        """Store one read: scalars from the native scan straight into columns, every other
+        record decoded with protobuf."""
+        self._file_runs[path] = run
         decoder = state.decoder
         for restart in batch.restarts:
             # Points of earlier reads at or after the restart step are replaced.
@@ -331,3 +354,20 @@ class Ingestor:
         self.crc_errors += batch.crc_errors
         self.events_loaded += batch.records
         state.offsets[path] = batch.offset
+
+
+def _scan_run(paths: list[str]) -> list[tuple[str, object]]:
+    """Native scans of a new run's event files, in name order (metadata learned from one
+    file carries to the next); a file that cannot be read gives None."""
+    out: list[tuple[str, object]] = []
+    plugins: dict[str, str] = {}
+    for path in paths:
+        try:
+            batch = read_scalars(path, 0, plugins=plugins)
+        except OSError as err:
+            log.warning("cannot read %s: %s", path, err)
+            out.append((path, None))
+            continue
+        plugins = batch.plugins
+        out.append((path, batch))
+    return out
