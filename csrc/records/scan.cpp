@@ -187,8 +187,8 @@ bool tensor_scalar(Reader r, double& out) {
       if (type == wire::kLength) {
         if (!r.bytes(list)) return false;
       } else if ((field == 5 && type == wire::kFixed32) || (field == 6 && type == wire::kFixed64)) {
-        list = Reader{r.p, r.p + width};
         if (r.end - r.p < static_cast<ptrdiff_t>(width)) return false;
+        list = Reader{r.p, r.p + width};
         r.p += width;
       } else {
         return false;
