@@ -127,8 +127,11 @@ class EventFileSink:
         """Write everything queued so far and flush the file to the operating system."""
         with self._lock:
             if self._file is not None:
-                self._drain()
-                self._file.flush()
+                try:
+                    self._drain()
+                    self._file.flush()
+                except Exception as error:  # noqa: BLE001 - re-raised just below, with the path
+                    self._record_error(error)
         self._raise_first_error()
 
     def close(self) -> None:
@@ -141,8 +144,11 @@ class EventFileSink:
             self._thread.join()
         with self._lock:
             if self._file is not None:
-                self._drain()
-                self._file.close()
+                try:
+                    self._drain()
+                    self._file.close()
+                except Exception as error:  # noqa: BLE001 - re-raised just below, with the path
+                    self._record_error(error)
                 self._file = None
         _open_sinks.discard(self)
         self._raise_first_error()

@@ -383,3 +383,33 @@ def test_forked_child_neither_duplicates_nor_corrupts_the_parents_file(log_dir):
     child = [t for t in by_file if "child" in t][0]
     assert [s for s, _, _ in parent["parent"]] == list(range(101)) and "child" not in parent
     assert "parent" not in child and len(child["child"]) == 1
+
+
+def test_write_errors_surface_at_flush_with_the_file_name(log_dir, caplog):
+    w = SummaryWriter(log_dir)
+
+    def broken(data):
+        raise OSError(28, "No space left on device")
+
+    w._sink._file.write = broken
+    w.add_scalar("x", 1.0, 1)
+    with pytest.raises(RuntimeError, match=r"events\.out\.tfevents.*No space left"):
+        w.flush()
+    assert w._sink.errors == 1
+    del w._sink._file.write
+    w.add_image("bad", np.zeros((3, 2, 2)), 1)
+    w._sink.queue[-1] = lambda: (_ for _ in ()).throw(ValueError("encoder failed"))
+    with pytest.raises(RuntimeError, match="encoder failed"):
+        w.close()
+    assert "encoder failed" in caplog.text
+
+
+def test_audio_bytes_reach_tensorboard_unchanged(log_dir):
+    from summaries import encode
+
+    samples = np.sin(np.arange(300) / 5)
+    expected = encode.audio("a", samples, 8000).value[0].audio.encoded_audio_string
+    with SummaryWriter(log_dir) as w:
+        w.add_audio("a", samples, 2, sample_rate=8000)
+    ((step, _, value),) = summaries_by_tag(tensorboard_events(only_event_file(log_dir)))["a"]
+    assert step == 2 and value.tensor.string_val[0] == expected
