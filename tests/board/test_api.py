@@ -10,11 +10,36 @@ import pytest
 from PIL import Image
 
 
-@pytest.fixture
-def everything(logdir, writers, load_logdir):
-    writers.write_everything(logdir / "a", seed=1)
-    writers.write_scalars(logdir / "b", tags=("loss",), steps=range(5000), fn=lambda t, s: s % 7)
-    return load_logdir(logdir)
+@pytest.fixture(scope="module")
+def everything(tmp_path_factory, inprocess_board):
+    from board.ingest import Ingestor, parse_logdir_spec
+    from board.store import Store
+    from summaries import SummaryWriter
+
+    logdir = tmp_path_factory.mktemp("api")
+    _write_everything(logdir / "a", seed=1)
+    with SummaryWriter(str(logdir / "b")) as w:
+        for step in range(5000):
+            w.add_scalar("loss", step % 7, step)
+    store = Store()
+    ingestor = Ingestor(store, parse_logdir_spec(str(logdir)), progress=False)
+    ingestor.sweep()
+    board = inprocess_board(store, ingestor)
+    yield board
+    board.stop()
+
+
+def _write_everything(run_dir, seed):
+    """Every kind tensorboardX writes: scalars, histograms, an image, text."""
+    from tensorboardX import SummaryWriter
+
+    rng = np.random.default_rng(seed)
+    with SummaryWriter(str(run_dir)) as w:
+        for step in range(5):
+            w.add_scalar("loss", 1.0 / (step + 1), step)
+            w.add_histogram("weights", rng.normal(size=500), step)
+        w.add_image("sample", rng.random((3, 6, 4)), 2)
+        w.add_text("notes", "**bold** <b>raw</b>", 1)
 
 
 def test_runs_listing(everything):
