@@ -6,7 +6,6 @@ import socket
 import time
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 
@@ -19,20 +18,6 @@ def write_scalars(run_dir, tags=("loss",), steps=range(10), fn=None, **writer_kw
         for step in steps:
             for tag in tags:
                 w.add_scalar(tag, fn(tag, step), step)
-    return run_dir
-
-
-def write_everything(run_dir, seed=0):
-    """One run with every kind tensorboardX writes: scalars, histogram, image, text, hparams."""
-    from tensorboardX import SummaryWriter
-
-    rng = np.random.default_rng(seed)
-    with SummaryWriter(str(run_dir)) as w:
-        for step in range(5):
-            w.add_scalar("loss", 1.0 / (step + 1), step)
-            w.add_histogram("weights", rng.normal(size=500), step)
-        w.add_image("sample", rng.random((3, 6, 4)), 2)
-        w.add_text("notes", "**bold** <b>raw</b>", 1)
     return run_dir
 
 
@@ -128,4 +113,4 @@ def load_logdir(serve_store):
 @pytest.fixture
 def writers():
     """The log-writing helpers above, for tests (conftest modules cannot be imported)."""
-    return SimpleNamespace(write_scalars=write_scalars, write_everything=write_everything)
+    return SimpleNamespace(write_scalars=write_scalars)
