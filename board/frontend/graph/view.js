@@ -7,7 +7,7 @@ import { fetchNode, fetchRuns, fetchScene, searchNodes, traceInputs } from './ap
 import { COLOR_MODES, colorer, legend } from './colors.js';
 import { h, renderInfo } from './info.js';
 import { createMinimap } from './minimap.js';
-import { renderScene } from './render.js';
+import { formatCount, renderScene } from './render.js';
 import { createSearch } from './search.js';
 import { svg } from './svg.js';
 
@@ -91,6 +91,28 @@ export async function mount(container, { runs = [], selectedRun = null, state = 
     view.transform = { k, x: (box.width - width * k) / 2, y: 20 };
     applyTransform();
   }
+  /** Pan (and zoom out if it must) so that the whole box of `node` is on screen. */
+  function bringIntoView(node) {
+    const box = canvas.getBoundingClientRect();
+    const margin = 16;
+    let { x, y, k } = view.transform;
+    const fitK = Math.min((box.width - 2 * margin) / node.w, (box.height - 2 * margin) / node.h);
+    if (fitK < k) {
+      const cx = node.x + node.w / 2, cy = node.y + node.h / 2;
+      const sx = cx * k + x, sy = cy * k + y;
+      k = Math.max(MIN_ZOOM, fitK);
+      x = sx - cx * k;
+      y = sy - cy * k;
+    }
+    const overflowRight = node.x * k + x + node.w * k - (box.width - margin);
+    if (overflowRight > 0) x -= overflowRight;
+    if (node.x * k + x < margin) x += margin - (node.x * k + x);
+    const overflowBottom = node.y * k + y + node.h * k - (box.height - margin);
+    if (overflowBottom > 0) y -= overflowBottom;
+    if (node.y * k + y < margin) y += margin - (node.y * k + y);
+    view.transform = { x, y, k };
+    applyTransform();
+  }
   function centerOn(x, y) {
     const box = canvas.getBoundingClientRect();
     const { k } = view.transform;
@@ -143,6 +165,11 @@ export async function mount(container, { runs = [], selectedRun = null, state = 
       h('span', { class: 'g-legend-item' }, h('i', { style: `background:${color}` }), text)));
     if ((view.color === 'compute' || view.color === 'memory') && !view.tag) {
       legendBox.replaceChildren(h('span', { class: 'g-hint', text: 'Pick a run_metadata trace to colour by compute time or memory.' }));
+    } else if (view.color === 'compute' || view.color === 'memory') {
+      const field = view.color === 'compute' ? 'compute_micros' : 'memory_bytes';
+      const max = Math.max(0, ...scene.nodes.filter((n) => !n.expanded).map((n) => n[field] ?? 0));
+      const unit = view.color === 'compute' ? `${max.toFixed(1)} µs` : `${formatCount(max)}B`;
+      legendBox.replaceChildren(h('span', { class: 'g-legend-item' }, '0 ', h('i', { class: 'g-heat' }), ` ${unit} (log scale)`));
     }
     markSelection();
     markTrace();
@@ -209,7 +236,7 @@ export async function mount(container, { runs = [], selectedRun = null, state = 
         const { k } = view.transform;
         view.transform.x += (anchorBefore.x - anchorAfter.x) * k;
         view.transform.y += (anchorBefore.y - anchorAfter.y) * k;
-        applyTransform();
+        bringIntoView(anchorAfter);
       }
     }
     updateCrumbs();
