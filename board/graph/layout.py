@@ -22,6 +22,7 @@ RANK_GAP = 36.0
 NODE_GAP = 18.0
 DUMMY_WIDTH = 8.0
 MAX_SWEEPS = 8
+MAX_DUMMIES = 20_000
 
 
 @dataclass
@@ -140,10 +141,16 @@ def _add_dummies(n, sizes, edges, rank):
     succ: list[list[int]] = [[] for _ in range(n)]
     pred: list[list[int]] = [[] for _ in range(n)]
     chains: dict[tuple[int, int], tuple[int, int, list[int]]] = {}
+    budget = MAX_DUMMIES
     for u, v, flipped in edges:
         chain = []
         prev = u
-        for r in range(rank[u] + 1, rank[v]):
+        span = rank[v] - rank[u] - 1
+        # Past the budget a long edge is drawn straight (it may cross boxes) rather than let
+        # a hub feeding thousands of far ranks create millions of dummies.
+        crossed = range(rank[u] + 1, rank[v]) if span <= budget else range(0)
+        budget -= len(crossed)
+        for r in crossed:
             dummy = len(widths)
             widths.append(DUMMY_WIDTH)
             layer_of.append(r)

@@ -158,3 +158,14 @@ def test_unconnected_series_members_wrap_into_rows(resnet):
     assert len(members) == 592
     assert len({n["y"] for n in members}) > 10  # many rows, not one 60k-pixel line
     assert scene_boxes(scene)[series]["w"] < 2000
+
+
+def test_a_hub_feeding_a_long_chain_does_not_explode_into_dummies():
+    from board.graph.layout import MAX_DUMMIES
+
+    n = 700  # the hub's edges would cross ~245k ranks in total
+    edges = [(i, i + 1) for i in range(1, n - 1)] + [(0, i) for i in range(1, n)]
+    layout = layered_layout([(60, 20)] * n, edges)
+    bends = sum(len(route) - 2 for route in layout.routes)
+    assert 0 < bends <= MAX_DUMMIES
+    assert all(len(route) >= 2 for route in layout.routes)
