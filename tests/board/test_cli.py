@@ -124,3 +124,34 @@ def test_openapi_documents_every_api_endpoint(two_runs, start_board):
         assert path in paths, path
         assert paths[path]["get"].get("description") or paths[path]["get"].get("summary")
     assert b.get("/docs").status_code == 200
+
+
+def test_startup_reports_progress(two_runs):
+    """Without --quiet the console shows the load: a progress bar and runs, events, rate."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "board", "--logdir", str(two_runs), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "events/s" in line:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+    out = "".join(lines)
+    assert "loading 2 runs" in out
+    assert "loaded 2 runs, 42 events" in out  # 2 x (file_version + 2 tags x 10 steps)
+    assert "events/s" in out

@@ -128,3 +128,34 @@ def test_downsample_tiny_budget(n):
     step = np.arange(50)
     idx = downsample_indices(step, step * 1.0, n)
     assert idx[-1] == 49
+
+
+def _reference(batches):
+    """TensorBoard's out-of-order rule, one point at a time: a step below the last one drops
+    every held point at or after it."""
+    held: list[tuple[int, float]] = []
+    for batch in batches:
+        for step, value in batch:
+            if held and step < held[-1][0]:
+                held = [p for p in held if p[0] < step]
+            held.append((step, value))
+    return held
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 40), st.floats(allow_nan=False)), max_size=30),
+        max_size=8,
+    )
+)
+def test_extend_matches_the_one_point_at_a_time_rule(batches):
+    s = ScalarSeries()
+    for batch in batches:
+        steps = np.asarray([p[0] for p in batch], np.int64)
+        values = np.asarray([p[1] for p in batch], np.float64)
+        s.extend(steps, np.zeros(len(batch)), values)
+    snap = s.snapshot()
+    want = _reference(batches)
+    assert snap.step.tolist() == [p[0] for p in want]
+    assert snap.value.tolist() == [p[1] for p in want]
