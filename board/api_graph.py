@@ -53,18 +53,32 @@ Expanded = Annotated[
 ]
 
 
+TRACED_CACHE_SIZE = 8
+
+
 class _Entry:
     def __init__(self, model: GraphModel):
         self.model = model
         self.scenes = SceneBuilder(model)
-        self.traced: dict[str, object] = {}  # run_metadata tag -> TracedCosts
+        # run_metadata tag -> (the RunMetadata bytes it came from, TracedCosts)
+        self.traced: OrderedDict[str, tuple] = OrderedDict()
+
+    def traced_costs(self, tag: str, data: bytes):
+        known = self.traced.get(tag)
+        if known is None or known[0] is not data:
+            known = (data, self.model.traced(parse_run_metadata(data)))
+            self.traced[tag] = known
+            while len(self.traced) > TRACED_CACHE_SIZE:
+                self.traced.popitem(last=False)
+        self.traced.move_to_end(tag)
+        return known[1]
 
 
 class _Models:
     """Parsed graphs by content digest (a run that writes a new graph gets a new model)."""
 
     def __init__(self):
-        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple, _Entry | GraphParseError] = OrderedDict()
         self._lock = threading.Lock()
         self._building: dict[tuple, threading.Lock] = {}
         self._digests: dict[str, tuple[bytes, bytes]] = {}
@@ -82,6 +96,8 @@ class _Models:
         key = (run, self._digest(run, graph_def))
         with self._lock:
             entry = self._entries.get(key)
+            if isinstance(entry, GraphParseError):
+                raise GraphParseError(str(entry))
             if entry is not None:
                 self._entries.move_to_end(key)
                 return entry
@@ -89,8 +105,16 @@ class _Models:
         with building:  # one build per graph even when requests race
             with self._lock:
                 entry = self._entries.get(key)
+            if isinstance(entry, GraphParseError):
+                raise GraphParseError(str(entry))
             if entry is None:
-                entry = _Entry(GraphModel(graph_def))
+                try:
+                    entry = _Entry(GraphModel(graph_def))
+                except GraphParseError as exc:  # remembered: a bad graph is parsed once
+                    with self._lock:
+                        self._entries[key] = exc
+                        self._building.pop(key, None)
+                    raise
                 with self._lock:
                     self._entries[key] = entry
                     self._building.pop(key, None)
@@ -137,12 +161,7 @@ def _load(request: Request, run: str, tag: str | None):
         entry = _models(request).get(run, _graph_bytes(store, run, tag))
         traced = None
         if tag is not None:
-            traced = entry.traced.get(tag)
-            data = _run_metadata_bytes(store, run, tag)
-            if traced is None or traced[0] is not data:
-                traced = (data, entry.model.traced(parse_run_metadata(data)))
-                entry.traced[tag] = traced
-            traced = traced[1]
+            traced = entry.traced_costs(tag, _run_metadata_bytes(store, run, tag))
     except GraphParseError as exc:
         raise HTTPException(422, f"run {run!r}: {exc}") from exc
     return entry, traced
