@@ -22,7 +22,11 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from google.protobuf.message import DecodeError
+
 from board.ingest_decode import RunDecoder
+from board.ingest_records import read_record_at
+from summaries.proto import event_pb2
 from summaries.reader import read_scalars
 
 log = logging.getLogger("board.ingest")
@@ -336,6 +340,8 @@ class Ingestor:
         record decoded with protobuf."""
         self._file_runs[path] = run
         decoder = state.decoder
+        if batch.start_offset == 0 and batch.records:
+            self._see_first_event(run, path)
         for restart in batch.restarts:
             # Points of earlier reads at or after the restart step are replaced.
             self.store.purge_from(run, restart.step)
@@ -354,6 +360,19 @@ class Ingestor:
         self.crc_errors += batch.crc_errors
         self.events_loaded += batch.records
         state.offsets[path] = batch.offset
+
+    def _see_first_event(self, run: str, path: str) -> None:
+        """A run starts at its first event's wall time (usually the `file_version` event,
+        which the scalar scan skips); TensorBoard orders runs by it."""
+        data = read_record_at(path, 0)
+        if data is None:
+            return
+        try:
+            event = event_pb2.Event.FromString(data)
+        except DecodeError:
+            return
+        if event.wall_time:
+            self.store.see_event(run, float(event.wall_time), None)
 
 
 def _scan_run(paths: list[str]) -> list[tuple[str, object]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -184,3 +185,18 @@ def test_garbage_file_does_not_crash(logdir, writers):
     store, ing = _ingest(logdir)
     assert len(store.scalars("ok", "loss")) == 3
     ing.sweep()  # and again, still fine
+
+
+def test_runs_are_ordered_by_first_event_like_tensorboard(logdir):
+    from summaries import SummaryWriter
+
+    # "b" starts first (its file_version event) but logs its first scalar last.
+    with SummaryWriter(str(logdir / "b")) as wb:
+        wb.flush()
+        time.sleep(0.05)
+        with SummaryWriter(str(logdir / "a")) as wa:
+            wa.add_scalar("x", 1.0, 0)
+        time.sleep(0.05)
+        wb.add_scalar("x", 1.0, 0)
+    store, _ = _ingest(logdir)
+    assert store.runs() == ["b", "a"]
