@@ -262,7 +262,9 @@ void im2col(const T* x, const ConvGeom& g, int64_t r0, int64_t r1, T* col) {
       for (int64_t kx = 0; kx < g.kw; ++kx) {
         int64_t ix = ox * g.sw - g.pl + kx * g.dw;
         T* d = dst + (ky * g.kw + kx) * g.c;
-        if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) std::fill_n(d, g.c, T(0));
+        bool outside = iy < 0 || iy >= g.h || ix < 0 || ix >= g.w;
+        if (g.c == 1) *d = outside ? T(0) : x[(b * g.h + iy) * g.w + ix];
+        else if (outside) std::fill_n(d, g.c, T(0));
         else std::copy_n(x + ((b * g.h + iy) * g.w + ix) * g.c, g.c, d);
       }
     }
@@ -416,7 +418,8 @@ void k_MaxPool(KernelContext& ctx) {
 }
 FB_KERNEL("MaxPool", k_MaxPool);
 
-// MaxPoolGrad(orig_input, orig_output, grad): the gradient goes to the first max of each window.
+// MaxPoolGrad(orig_input, orig_output, grad): each window's gradient goes to the first input
+// position (row-major within the window) equal to the window's max, per channel.
 void k_MaxPoolGrad(KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
   const Tensor& y = ctx.input(1);
@@ -428,21 +431,35 @@ void k_MaxPoolGrad(KernelContext& ctx) {
     const T* py = y.data<T>();
     const T* pd = dy.data<T>();
     T* pdx = dx.data<T>();
+    bool disjoint = g.sh == g.kh && g.sw == g.kw;
     std::fill_n(pdx, dx.numel(), T(0));
+    // Branch-free: scan the window backwards keeping, per channel, the offset of the last
+    // match seen, which ends as the first match in row-major order.
+    std::vector<int64_t> first((size_t)g.c);
     pool_windows<T>(g, [&](int64_t b, int64_t oy, int64_t ox, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
       int64_t off = ((b * g.oh + oy) * g.ow + ox) * g.c;
-      for (int64_t ch = 0; ch < g.c; ++ch) {
-        T target = py[off + ch];
-        bool done = false;
-        for (int64_t iy = y0; iy < y1 && !done; ++iy)
+      const T* target = py + off;
+      const T* grad = pd + off;
+      int64_t* f = first.data();
+      for (int64_t ch = 0; ch < g.c; ++ch) f[ch] = -1;
+      for (int64_t iy = y1 - 1; iy >= y0; --iy)
+        for (int64_t ix = x1 - 1; ix >= x0; --ix) {
+          int64_t base = ((b * g.h + iy) * g.w + ix) * g.c;
+          const T* xi = px + base;
+          for (int64_t ch = 0; ch < g.c; ++ch) f[ch] = xi[ch] == target[ch] ? base : f[ch];
+        }
+      if (disjoint) {
+        // Each input pixel lies in exactly one window: write every window pixel once,
+        // sequentially, instead of scattering into a zeroed buffer.
+        for (int64_t iy = y0; iy < y1; ++iy)
           for (int64_t ix = x0; ix < x1; ++ix) {
-            int64_t xi = ((b * g.h + iy) * g.w + ix) * g.c + ch;
-            if (px[xi] == target) {
-              pdx[xi] += pd[off + ch];
-              done = true;
-              break;
-            }
+            int64_t base = ((b * g.h + iy) * g.w + ix) * g.c;
+            T* di = pdx + base;
+            for (int64_t ch = 0; ch < g.c; ++ch) di[ch] = f[ch] == base ? grad[ch] : T(0);
           }
+      } else {
+        for (int64_t ch = 0; ch < g.c; ++ch)
+          if (f[ch] >= 0) pdx[f[ch] + ch] += grad[ch];
       }
     });
   })
