@@ -100,6 +100,7 @@ from .ops.array import (
 from .ops.array import (
     slice_op as slice,  # noqa: A004
 )
+from .ops.gpu import register_gpu_kernels as _register_gpu_kernels
 from .ops.math import (
     abs,
     add,
@@ -328,3 +329,5 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+_register_gpu_kernels()
