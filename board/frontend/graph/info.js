@@ -65,6 +65,9 @@ export function renderInfo(panel, details, { onJump, onTrace, onClose }) {
     ...costRows(details.cost),
   );
   const parts = [title, table, h('button', { class: 'ginfo-trace', text: 'Trace inputs', onclick: onTrace })];
+  if (details.embeddings.length) {
+    parts.push(edgeList('Constants drawn beside it', details.embeddings.map((name) => ({ name, control: false, op: 'Const' })), onJump));
+  }
   if (details.kind !== 'op') {
     const ops = Object.entries(details.op_counts).slice(0, 12);
     parts.push(h('div', { class: 'ginfo-section' }, h('h4', { text: 'Op types' }),
