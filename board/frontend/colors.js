@@ -1,6 +1,5 @@
 // Stable run colours: a run's colour depends only on its name, so it survives reloads and does
-// not shift when other runs appear. Hue comes from a hash of the name; lightness and saturation
-// vary a little too, so two names rarely share a colour.
+// not shift when other runs appear.
 
 // FNV-1a over UTF-16 code units: cheap, deterministic, spreads similar names apart.
 function hashName(name) {
@@ -14,6 +13,21 @@ function hashName(name) {
   hash = Math.imul(hash, 0x85ebca6b) >>> 0;
   hash ^= hash >>> 13;
   return hash >>> 0;
+}
+
+// 24 hues x 2 lightness levels, ordered so that neighbouring indices differ strongly. A fixed
+// palette (rather than a continuous hue) lets the scalar charts draw all runs of one colour as
+// one trace when there are many runs.
+const PALETTE = buildPalette();
+
+function buildPalette() {
+  const colors = [];
+  for (let i = 0; i < 48; i++) {
+    const hue = (i * 7 * 15) % 360; // 7 is coprime with 24: consecutive entries jump hue
+    const light = i < 24 ? 0.48 : 0.34;
+    colors.push(hslToHex(hue, 0.7, light));
+  }
+  return colors;
 }
 
 function hslToHex(h, s, l) {
@@ -31,11 +45,7 @@ const cache = new Map();
 export function runColor(name) {
   let color = cache.get(name);
   if (!color) {
-    const hash = hashName(String(name));
-    const hue = hash % 360;
-    const saturation = 0.55 + ((hash >>> 9) % 4) * 0.1;
-    const lightness = 0.38 + ((hash >>> 12) % 3) * 0.07;
-    color = hslToHex(hue, saturation, lightness);
+    color = PALETTE[hashName(String(name)) % PALETTE.length];
     cache.set(name, color);
   }
   return color;

@@ -61,17 +61,24 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh page that fails the test on any dialog or uncaught page error."""
+@pytest.fixture(scope="session")
+def browser_context(browser):
+    """One context for the session, so plotly.js is parsed once and then served from cache."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(browser_context):
+    """A fresh page that fails the test on any dialog or uncaught page error."""
+    page = browser_context.new_page()
     problems: list[str] = []
     page.on("dialog", lambda d: (problems.append(f"dialog opened: {d.message}"), d.dismiss()))
     page.on("pageerror", lambda err: problems.append(f"page error: {err}"))
     page.problems = problems
     yield page
-    context.close()
+    page.close()
     assert not problems, problems
 
 

@@ -56,6 +56,10 @@ def scalar_board(tmp_path_factory):
     write_scalars(logdir / "long", {"walk": long_series})
     for seed in range(3):
         write_scalars(logdir / f"grp_seed{seed}", {"curve": [s * 0.5 + seed for s in range(30)]})
+    for i in range(25):  # more runs than the per-run trace limit: lines are merged by colour
+        write_scalars(logdir / f"many{i:02d}", {"many": [float(i + s) for s in range(10)]})
+    # More points than the client holds at full resolution: zooming must fetch finer data.
+    write_scalars(logdir / "huge", {"huge": [float(s % 997) for s in range(250_000)]})
     with running_board(logdir) as url:
         yield url, {"walk": long_series}
 
@@ -150,7 +154,7 @@ def test_csv_and_json_downloads_equal_what_was_written(scalar_board, page):
 
 def test_controls_live_in_the_url_and_reach_the_chart(scalar_board, page):
     url, _ = scalar_board
-    open_board(page, url, "?smooth=0")
+    open_board(page, url, "?smooth=0&runs=grp")
     wait_for_traces(page, "curve", "data.length === 3")
     page.locator("input[name='logY']").check()
     page.locator("select[name='xAxis']").select_option("relative")
@@ -176,6 +180,7 @@ def test_controls_live_in_the_url_and_reach_the_chart(scalar_board, page):
     wait_for_traces(page, "curve", "data.length === 2")
     assert page.locator("input[name='logY']").is_checked()
     # Tag filter hides non-matching cards.
+    page.fill("input.run-filter", "")
     page.fill("input.tag-filter", "^wa")
     page.wait_for_function("() => !document.querySelector(\".scalar-card[data-key='curve']\")")
     assert page.locator(".scalar-card").count() == 1
@@ -212,3 +217,62 @@ def test_appended_points_extend_the_chart_without_reload(tmp_path, page):
             assert trace["x"] == list(range(25))
             assert trace["y"][-1] == pytest.approx(1 / 25, rel=1e-6)
             assert re.search(r"smooth=0", page.url)
+
+
+def hover_rows(page, tag: str) -> list[list[str]]:
+    plot = next(
+        p for p in page.locator(".scalar-card .plot").all() if p.get_attribute("data-tag") == tag
+    )
+    box = plot.bounding_box()
+    for fraction in (0.3, 0.5, 0.55):
+        page.mouse.move(box["x"] + box["width"] * fraction, box["y"] + box["height"] * 0.5)
+    page.wait_for_selector(".chart-tooltip:not([hidden])")
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.chart-tooltip tbody tr')]
+            .map((tr) => [...tr.cells].slice(1).map((td) => td.textContent))"""
+    )
+
+
+def test_tooltip_lists_runs_in_the_chosen_order(scalar_board, page):
+    url, _ = scalar_board
+    open_board(page, url, "?smooth=0&runs=grp&tip=value")
+    wait_for_traces(page, "curve", "data.length === 3")
+    rows = hover_rows(page, "curve")
+    assert [r[0] for r in rows] == ["grp_seed2", "grp_seed1", "grp_seed0"]
+    step = int(rows[0][3])
+    assert [float(r[2]) for r in rows] == pytest.approx([step * 0.5 + k for k in (2, 1, 0)])
+    page.mouse.move(0, 0)
+    page.select_option("select[name='tooltipSort']", "name")
+    rows = hover_rows(page, "curve")
+    assert [r[0] for r in rows] == ["grp_seed0", "grp_seed1", "grp_seed2"]
+
+
+def test_many_runs_share_traces_but_tooltips_name_each(scalar_board, page):
+    url, _ = scalar_board
+    open_board(page, url, "?smooth=0.5&runs=many")
+    wait_for_traces(page, "many", "data.some((t) => t.meta.runs)")
+    drawn = traces(page, "many")
+    runs = [run for t in drawn for run in t.get("runs", [])]
+    assert sorted(runs) == [f"many{i:02d}" for i in range(25)]
+    assert len(drawn) < 25  # one grey trace of raw lines + one per colour
+    rows = hover_rows(page, "many")
+    assert sorted(r[0] for r in rows) == [f"many{i:02d}" for i in range(25)]
+
+
+def test_zoom_fetches_finer_points_for_the_visible_range(scalar_board, page):
+    url, _ = scalar_board
+    open_board(page, url, "?smooth=0&runs=%5Ehuge%24")
+    wait_for_traces(page, "huge", "data.length === 1")
+    (overview,) = traces(page, "huge")
+    inside = [x for x in overview["x"] if 1000 <= x <= 1100]
+    assert len(inside) < 10
+    page.evaluate(
+        """() => Plotly.relayout(document.querySelector(".plot[data-tag='huge']"),
+                                 {'xaxis.range': [1000, 1100]})"""
+    )
+    wait_for_traces(page, "huge", "data[0].x.filter((x) => x >= 1000 && x <= 1100).length > 90")
+    (fine,) = traces(page, "huge")
+    steps = [int(x) for x in fine["x"] if 1000 <= x <= 1100]
+    assert steps == list(range(1000, 1101))
+    values = [y for x, y in zip(fine["x"], fine["y"], strict=True) if 1000 <= x <= 1100]
+    assert values == [float(s % 997) for s in steps]

@@ -119,7 +119,8 @@ def test_images_step_slider_and_pixels(board_url, page):
     assert image.evaluate(pixel) == [15 * 12, 255, 0]
     card.locator("input.step-slider").fill("1")
     page.wait_for_function(
-        "() => document.querySelector(\".images-card[data-run='lr0.3_seed2']\").dataset.step === '5'"
+        "() => document.querySelector(\".images-card[data-run='lr0.3_seed2']\")"
+        ".dataset.step === '5'"
     )
     page.wait_for_function(
         "() => { const i = document.querySelector(\".images-card[data-run='lr0.3_seed2'] img\");"

@@ -2,7 +2,7 @@
 // images, text. Data is fetched per card when it comes on screen and refetched on live events.
 import { el } from '../dom.js';
 import { toggled } from '../state.js';
-import { createCard, layoutSections, tagGroup } from '../widgets/card.js';
+import { createCard, layoutSections, renderTurn, tagGroup } from '../widgets/card.js';
 
 export const KEY_SEPARATOR = '\u001f';
 
@@ -61,6 +61,7 @@ export function createRunTagView(ctx, options) {
             ? await options.fetchTag(tag, ctx.visibleRuns().filter((r) => ctx.runHasTag(r, options.kind, tag)))
             : await options.fetch(run, tag);
         }
+        await renderTurn();
         await options.render(c, c.data, ctx.store.get());
       },
     });

@@ -3,10 +3,19 @@
 import { runColor, withAlpha } from '../colors.js';
 import { smooth } from '../smoothing.js';
 import { aggregate, displayIndices, lowerBound, pick, robustRange } from '../stats.js';
-import { hasWebGL, plotlyText } from '../widgets/plots.js';
+import { hasFastWebGL, plotlyText } from '../widgets/plots.js';
 
 const MAX_DISPLAY_POINTS = 1500;
 const WEBGL_POINTS = 20_000;
+// Budget of drawn points per chart: a card is ~500 px wide, so with many runs each line gets
+// fewer points (bucket extremes are kept). Rounded to a multiple of 50 so that toggling one run
+// does not change every line's sampling.
+const CHART_POINT_BUDGET = 40_000;
+const MIN_POINTS_PER_TRACE = 150;
+// Above this many runs, runs sharing a colour are drawn as one trace (lines split by gaps) and
+// the faint raw lines as one grey trace: plotly's cost grows with the number of traces, and the
+// palette has fewer colours than that anyway. Tooltips still list every run.
+const MERGE_ABOVE = 20;
 
 // Memo of derived arrays per series object (a new series object replaces an old one).
 const derived = new WeakMap();
@@ -49,7 +58,7 @@ export function rangeBound(value, xAxis) {
 }
 
 /** Points of one series to draw, restricted to the zoomed x range, with both value arrays. */
-export function displaySeries(series, settings, unit, xRange) {
+export function displaySeries(series, settings, unit, xRange, maxPoints = MAX_DISPLAY_POINTS) {
   const x = xValues(series, settings.xAxis, unit);
   const smoothed = settings.smoothing > 0 ? smoothedValues(series, settings.smoothing) : series.value;
   let start = 0;
@@ -58,9 +67,9 @@ export function displaySeries(series, settings, unit, xRange) {
     start = Math.max(0, lowerBound(x, xRange[0]) - 1);
     end = Math.min(x.length, lowerBound(x, xRange[1]) + 1);
   }
-  const key = `disp:${settings.xAxis}:${unit.divisor}:${settings.smoothing}:${start}:${end}`;
+  const key = `disp:${settings.xAxis}:${unit.divisor}:${settings.smoothing}:${start}:${end}:${maxPoints}`;
   return memo(series, key, () => {
-    const idx = displayIndices(smoothed, start, end, MAX_DISPLAY_POINTS);
+    const idx = displayIndices(smoothed, start, end, maxPoints);
     return {
       x: pick(x, idx),
       raw: pick(series.value, idx),
@@ -80,21 +89,36 @@ function lineTrace(type, x, y, color, extra) {
  * [{key, members}] (member run names). Returns {traces, display, yArrays}.
  */
 export function buildTraces(entries, groups, settings, unit, xRange) {
-  const totalPoints = entries.reduce((n, e) => n + Math.min(e.series.step.length, MAX_DISPLAY_POINTS), 0);
-  const type = hasWebGL() && (totalPoints > WEBGL_POINTS || entries.length > 40) ? 'scattergl' : 'scatter';
+  const live = entries.filter((e) => e.series.step.length);
+  const smoothing = settings.smoothing > 0;
+  const merge = live.length > MERGE_ABOVE;
+  const traceCount = Math.max(1, groups ? groups.length * 3 : live.length * (smoothing && !merge ? 2 : 1));
+  const budget = Math.floor(CHART_POINT_BUDGET / traceCount / 50) * 50;
+  const perTrace = Math.max(MIN_POINTS_PER_TRACE, Math.min(MAX_DISPLAY_POINTS, budget));
+  const totalPoints = live.reduce((n, e) => n + Math.min(e.series.step.length, perTrace), 0);
+  const type = hasFastWebGL() && (totalPoints > WEBGL_POINTS || live.length > 40) ? 'scattergl' : 'scatter';
   const traces = [];
   const display = new Map();
   const yArrays = [];
   if (groups) {
-    buildGroupTraces(entries, groups, settings, xRange, type, traces, display, yArrays);
+    buildGroupTraces(live, groups, settings, xRange, type, traces, display, yArrays, perTrace);
     return { traces, display, yArrays, type };
   }
-  const smoothing = settings.smoothing > 0;
-  for (const { run, series } of entries) {
-    if (!series.step.length) continue;
-    const d = displaySeries(series, settings, unit, xRange);
+  const rawMerged = { x: [], y: [] };
+  const byColor = new Map();
+  for (const { run, series } of live) {
+    const d = displaySeries(series, settings, unit, xRange, perTrace);
     display.set(run, d);
     const color = runColor(run);
+    yArrays.push(smoothing ? d.smooth : d.raw);
+    if (merge) {
+      if (smoothing) appendWithGap(rawMerged, d.x, d.raw);
+      if (!byColor.has(color)) byColor.set(color, { x: [], y: [], runs: [] });
+      const line = byColor.get(color);
+      appendWithGap(line, d.x, smoothing ? d.smooth : d.raw);
+      line.runs.push(run);
+      continue;
+    }
     traces.push(
       lineTrace(type, d.x, d.raw, color, {
         name: run,
@@ -105,12 +129,38 @@ export function buildTraces(entries, groups, settings, unit, xRange) {
     if (smoothing) {
       traces.push(lineTrace(type, d.x, d.smooth, color, { name: run, meta: { run, kind: 'smoothed' } }));
     }
-    yArrays.push(smoothing ? d.smooth : d.raw);
+  }
+  if (merge) {
+    if (smoothing) {
+      traces.push(lineTrace(type, rawMerged.x, rawMerged.y, '#888', { opacity: 0.2, line: { color: '#888', width: 1 }, meta: { kind: 'raw-all' } }));
+    }
+    for (const [color, line] of byColor) {
+      traces.push(lineTrace(type, line.x, line.y, color, { meta: { runs: line.runs, kind: smoothing ? 'smoothed' : 'raw' } }));
+    }
   }
   return { traces, display, yArrays, type };
 }
 
-function buildGroupTraces(entries, groups, settings, xRange, type, traces, display, yArrays) {
+/** Index of the point of sorted `xs` nearest to `x`, or -1 when `xs` is empty. */
+export function nearestIndex(xs, x) {
+  if (!xs.length || !Number.isFinite(x)) return -1;
+  const i = lowerBound(xs, x);
+  if (i === 0) return 0;
+  if (i >= xs.length) return xs.length - 1;
+  return x - xs[i - 1] <= xs[i] - x ? i - 1 : i;
+}
+
+// Lines of several runs in one trace, separated by a gap (plotly breaks lines at null).
+function appendWithGap(target, xs, ys) {
+  for (let i = 0; i < xs.length; i++) {
+    target.x.push(xs[i]);
+    target.y.push(ys[i]);
+  }
+  target.x.push(xs[xs.length - 1]);
+  target.y.push(null);
+}
+
+function buildGroupTraces(entries, groups, settings, xRange, type, traces, display, yArrays, perTrace) {
   const byRun = new Map(entries.map((e) => [e.run, e.series]));
   for (const group of groups) {
     const members = group.members
@@ -128,7 +178,7 @@ function buildGroupTraces(entries, groups, settings, xRange, type, traces, displ
       start = Math.max(0, lowerBound(agg.step, xRange[0]) - 1);
       end = Math.min(agg.step.length, lowerBound(agg.step, xRange[1]) + 1);
     }
-    const idx = displayIndices(agg.mean, start, end, MAX_DISPLAY_POINTS);
+    const idx = displayIndices(agg.mean, start, end, perTrace);
     const x = pick(agg.step, idx);
     const mean = pick(agg.mean, idx);
     const spread = settings.band === 'minmax';

@@ -3,11 +3,11 @@ import { scalarsExportUrl } from '../api.js';
 import { runColor } from '../colors.js';
 import { debounce, el, formatDuration, formatNumber, formatTime } from '../dom.js';
 import { toggled } from '../state.js';
-import { createCard, layoutSections } from '../widgets/card.js';
+import { createCard, layoutSections, renderTurn } from '../widgets/card.js';
 import { Plotly, baseLayout, plotConfig } from '../widgets/plots.js';
 import { hideTooltip, showTooltip } from '../widgets/tooltip.js';
 import { ScalarCache } from './scalarData.js';
-import { buildTraces, rangeBound, relativeUnit, yRange } from './scalarTraces.js';
+import { buildTraces, nearestIndex, rangeBound, relativeUnit, yRange } from './scalarTraces.js';
 
 const REDRAW_KEYS = ['smoothing', 'xAxis', 'logY', 'logX', 'ignoreOutliers', 'off', 'runFilter', 'groupBy', 'band'];
 const LAYOUT_KEYS = ['tagFilter', 'pinned', 'collapsed'];
@@ -59,6 +59,7 @@ export function createScalarsView(ctx) {
   async function drawCard(card) {
     const runs = ctx.visibleRuns().filter((run) => ctx.runHasTag(run, 'scalars', card.tag));
     await cache.ensure(card.tag, runs);
+    await renderTurn();
     render(card, runs);
     const missingFull = cache.needsFull(card.tag, runs);
     if (missingFull.length) {
@@ -131,41 +132,42 @@ export function createScalarsView(ctx) {
     const [lo, hi] = card.xRange;
     const requested = JSON.stringify(card.xRange);
     const fine = await cache.fetchRange(card.tag, coarse, lo, hi);
+    await renderTurn();
     if (JSON.stringify(card.xRange) !== requested) return;
     card.zoomData = fine;
     render(card, runs);
   }
 
+  // Tooltip rows come from the drawn data of every run (or group) at the hovered x, not from
+  // plotly's hover points, because many runs may share one merged trace.
   function hover(card, event) {
     const st = settings();
     const gd = card.plot;
+    const point = event.points?.[0];
+    if (!point || !card.display?.size) return;
+    const x = rangeBound(point.x, card.xAxisMode);
     const yaxis = gd._fullLayout.yaxis;
     const box = gd.getBoundingClientRect();
     const cursorY = event.event.clientY - box.top - gd._fullLayout._size.t;
+    const grouped = card.display.values().next().value.mean !== undefined;
     const rows = [];
-    const seen = new Set();
-    for (const point of event.points) {
-      const meta = point.data.meta ?? {};
-      if (meta.kind === 'lower' || meta.kind === 'upper') continue;
-      const name = meta.run ?? meta.group;
-      if (seen.has(name)) continue;
-      seen.add(name);
-      const d = card.display.get(name);
-      const i = point.pointIndex;
-      if (meta.group) {
+    for (const [name, d] of card.display) {
+      const i = nearestIndex(d.x, x);
+      if (i < 0) continue;
+      if (grouped) {
         rows.push({
           name,
-          group: true,
           value: d.mean[i],
           color: runColor(name),
           cells: [name, formatNumber(d.mean[i]), `± ${formatNumber(d.std[i])}`, String(d.x[i]), `n=${d.count[i]}`],
         });
       } else {
+        const first = cache.series(card.tag, name)?.wall[0] ?? d.wall[i];
         rows.push({
           name,
           value: d.smooth[i],
           color: runColor(name),
-          cells: [name, formatNumber(d.smooth[i]), formatNumber(d.raw[i]), String(d.step[i]), formatTime(d.wall[i]), formatDuration(d.wall[i] - (cache.series(card.tag, name)?.wall[0] ?? d.wall[i]))],
+          cells: [name, formatNumber(d.smooth[i]), formatNumber(d.raw[i]), String(d.step[i]), formatTime(d.wall[i]), formatDuration(d.wall[i] - first)],
         });
       }
     }
@@ -176,9 +178,7 @@ export function createScalarsView(ctx) {
       name: (a, b) => a.name.localeCompare(b.name),
     }[st.tooltipSort] ?? (() => 0);
     rows.sort(order);
-    const columns = rows.some((row) => row.group)
-      ? ['group', 'mean', 'std', 'step', 'runs']
-      : ['run', 'smoothed', 'value', 'step', 'time', 'relative'];
+    const columns = grouped ? ['group', 'mean', 'std', 'step', 'runs'] : ['run', 'smoothed', 'value', 'step', 'time', 'relative'];
     showTooltip(event.event.clientX, event.event.clientY, columns, rows.slice(0, 30));
   }
 

@@ -78,7 +78,7 @@ function observer() {
         if (card.visible && card.dirty) scheduleDraw(card, entry.target._drawFn);
       }
     },
-    { rootMargin: '300px 0px' },
+    { rootMargin: '100px 0px' },
   );
   return sharedObserver;
 }
@@ -161,4 +161,31 @@ export function layoutSections(container, keys, cards, { pinned, collapsed, onTo
   }
   container.replaceChildren(...nodes);
   if (!nodes.length) container.append(el('p', { class: 'empty', text: 'No data for the selected runs and tag filter.' }));
+}
+
+const turns = [];
+let turning = false;
+
+/**
+ * Resolve when it is this caller's turn to draw: charts render one per task, so a page full of
+ * large charts never blocks input for longer than one chart takes.
+ */
+export function renderTurn() {
+  return new Promise((resolve) => {
+    turns.push(resolve);
+    if (!turning) {
+      turning = true;
+      setTimeout(nextTurn, 0);
+    }
+  });
+}
+
+function nextTurn() {
+  const resolve = turns.shift();
+  if (!resolve) {
+    turning = false;
+    return;
+  }
+  resolve();
+  setTimeout(nextTurn, 0);
 }

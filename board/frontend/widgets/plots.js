@@ -4,11 +4,19 @@ export const Plotly = window.Plotly;
 
 let webgl = null;
 
-/** True when the browser can create a WebGL context (scattergl needs one). */
-export function hasWebGL() {
+/**
+ * True when the browser has hardware WebGL, where scattergl beats SVG on large series. A
+ * software rasteriser (SwiftShader, llvmpipe: headless or GPU-less machines) draws many WebGL
+ * traces far slower than SVG paths, so there we stay with SVG.
+ */
+export function hasFastWebGL() {
   if (webgl === null) {
     try {
-      webgl = Boolean(document.createElement('canvas').getContext('webgl'));
+      const gl = document.createElement('canvas').getContext('webgl');
+      const info = gl?.getExtension('WEBGL_debug_renderer_info');
+      const renderer = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+      webgl = Boolean(gl) && !/swiftshader|llvmpipe|software/i.test(renderer);
+      gl?.getExtension('WEBGL_lose_context')?.loseContext();
     } catch {
       webgl = false;
     }
