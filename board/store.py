@@ -9,6 +9,7 @@ a kind from `board.types.KINDS`, or `"runs"` when the set of runs changed (tag a
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ import numpy as np
 from board.ingest_records import read_record_at
 from board.store_scalars import ScalarSeries
 from board.types import KINDS, HistogramPoint, ImageRef, RunInfo, ScalarColumns, TextPoint
+
+log = logging.getLogger("board.store")
 
 Listener = Callable[[str, str, "str | None", "int | None"], None]
 
@@ -75,7 +78,13 @@ class Store:
 
     def _notify(self, event: str, run: str, tag: str | None, last_step: int | None) -> None:
         for listener in list(self._listeners):
-            listener(event, run, tag, last_step)
+            try:
+                listener(event, run, tag, last_step)
+            except Exception:  # noqa: BLE001 - a broken subscriber must not stop ingest
+                log.exception("store listener failed; unsubscribing it")
+                with self._lock:
+                    if listener in self._listeners:
+                        self._listeners.remove(listener)
 
     # ---- writes (ingest) -----------------------------------------------------------------
 
