@@ -224,7 +224,8 @@ async def graph_node(
 ):
     """One node's details: `name`, `kind`, `label`, `parent`, `leaf_count`, `op_counts`,
     `devices`, `cost` (`params`, `flops`, `flops_unknown`, and with `tag` the traced
-    `compute_micros`, `memory_bytes`, `traced`), `auxiliary`, `embedded_in`, `embeddings`;
+    `compute_micros`, `memory_bytes`, `traced`), with `tag` also `traced_device`, `auxiliary`,
+    `embedded_in`, `embeddings`;
     groups add `children`; ops add `op`, `op_name`, `device`, `attrs` (as text), `output_shapes`,
     `inputs` and `outputs` (`name`, `slot`, `control`, `shape`, `op`)."""
 
@@ -234,8 +235,10 @@ async def graph_node(
         if details is None:
             raise HTTPException(404, f"run {run!r} has no graph node {name!r}")
         if traced is not None:
-            micros, memory, count = traced.of(entry.model.node(name))
+            node = entry.model.node(name)
+            micros, memory, count = traced.of(node)
             details["cost"].update(compute_micros=micros, memory_bytes=memory, traced=count)
+            details["traced_device"] = traced.device(node)
         return details
 
     return await run_in_threadpool(work)

@@ -249,6 +249,8 @@ def traced_costs(order: list[Node], leaves: dict[str, Node], stats: dict[str, No
     """Prefix sums over the leaf order of one RunMetadata's per-op (compute µs, output bytes,
     traced op count); a node's totals are `sums[:, hi] - sums[:, lo]` (see `TracedCosts`)."""
     sums = np.zeros((3, len(order) + 1), np.float64)
+    device_names: dict[str, int] = {}
+    device_of_leaf = np.full(len(order), -1, np.int32)
     for op_name, entry in stats.items():
         leaf = leaves.get(op_name)
         if leaf is None:
@@ -256,14 +258,26 @@ def traced_costs(order: list[Node], leaves: dict[str, Node], stats: dict[str, No
         sums[0, leaf.lo + 1] += entry.compute_micros
         sums[1, leaf.lo + 1] += entry.memory_bytes
         sums[2, leaf.lo + 1] += 1
-    return TracedCosts(np.cumsum(sums, axis=1))
+        if entry.device:
+            device_of_leaf[leaf.lo] = device_names.setdefault(entry.device, len(device_names))
+    return TracedCosts(np.cumsum(sums, axis=1), list(device_names), device_of_leaf)
 
 
 class TracedCosts:
-    """Compute time and memory of any node from one RunMetadata."""
+    """Compute time, memory and the executing device of any node from one RunMetadata."""
 
-    def __init__(self, prefix: np.ndarray):
+    def __init__(self, prefix: np.ndarray, devices: list[str], device_of_leaf: np.ndarray):
         self.prefix = prefix
+        self.devices = devices
+        self.device_of_leaf = device_of_leaf
+
+    def device(self, node: Node) -> str:
+        """The device that ran most of the traced ops under `node` ("" if none was traced)."""
+        ids = self.device_of_leaf[node.lo : node.hi]
+        ids = ids[ids >= 0]
+        if not len(ids):
+            return ""
+        return self.devices[int(np.bincount(ids).argmax())]
 
     def of(self, node: Node) -> tuple[float, int, int]:
         """(compute µs, output bytes, traced ops) of everything under `node`."""

@@ -240,6 +240,8 @@ class SceneBuilder:
             out["compute_micros"] = round(micros, 3)
             out["memory_bytes"] = memory
             out["traced"] = count
+            if not out["device"]:  # placement is often only known from the trace
+                out["device"] = traced.device(node)
         return out
 
 

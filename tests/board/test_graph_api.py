@@ -59,6 +59,8 @@ def test_collapsed_and_expanded_scene(board):
     assert {"layer1/MatMul", "layer1/Relu", "layer1/weights"} <= {n["name"] for n in inner}
     traced = {n["name"]: n for n in opened["nodes"]}
     assert traced["layer1"]["compute_micros"] > 0 and traced["layer1"]["memory_bytes"] > 0
+    # the GraphDef has no placement; the trace says where it ran
+    assert traced["layer1"]["device"].endswith("CPU:0")
 
 
 def test_node_details_with_trace(board):

@@ -180,6 +180,7 @@ def test_run_metadata_time_and_memory_summed_up_the_tree():
     assert traced.of(model.nodes["a"]) == (15.0, 500, 2)
     assert traced.of(model.nodes["b"]) == (1.0, 4, 1)
     assert traced.of(model.root) == (16.0, 504, 3)  # "gone" names no node: ignored
+    assert traced.device(model.nodes["a"]) == "/cpu:0"
 
 
 def test_details_search_and_upstream():

@@ -60,6 +60,7 @@ export function renderInfo(panel, details, { onJump, onTrace, onClose }) {
     row('name', details.name),
     row('kind', details.kind === 'op' ? `op: ${details.op}` : `${details.kind} (${details.leaf_count} ops)`),
     details.device ? row('device', details.device) : null,
+    !details.device && details.traced_device ? row('device (traced)', details.traced_device) : null,
     details.auxiliary ? row('auxiliary', details.auxiliary === 'in' ? 'input-like, drawn at the side' : 'sink, drawn at the side') : null,
     details.embedded_in ? row('embedded in', details.embedded_in) : null,
     ...costRows(details.cost),
