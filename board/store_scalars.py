@@ -108,20 +108,23 @@ def downsample_indices(step: np.ndarray, value: np.ndarray, max_points: int) -> 
     n_buckets = max(1, (max_points - 1) // 4)
     first, last = float(step[0]), float(step[-1])
     edges = first + (last - first) * (np.arange(n_buckets, dtype=np.float64) / n_buckets)
-    starts = np.unique(np.searchsorted(step, edges, side="left"))
+    # Steps are integers, so "step >= edge" is "step >= ceil(edge)"; searching with int64 keys
+    # also spares numpy a float copy of the whole step column.
+    keys = np.ceil(edges).astype(np.int64)
+    starts = np.unique(np.searchsorted(step, keys, side="left"))
     starts = starts[starts < n]
     ends = np.append(starts[1:], n)
     counts = ends - starts
-    bucket_of = np.repeat(np.arange(len(starts)), counts)
     picks = [starts, ends - 1, [n - 1]]
     with np.errstate(invalid="ignore"):
         for reduce in (np.fmin, np.fmax):
             extreme = reduce.reduceat(value, starts)
-            hits = np.flatnonzero(value == extreme[bucket_of])
-            pos = np.searchsorted(bucket_of[hits], np.arange(len(starts)), side="left")
-            pos = np.minimum(pos, max(len(hits) - 1, 0))
-            if len(hits):
-                found = hits[pos]
-                ok = bucket_of[found] == np.arange(len(starts))
-                picks.append(found[ok])
+            hits = np.flatnonzero(value == np.repeat(extreme, counts))
+            if not len(hits):
+                continue
+            # The first hit at or after each bucket's start, if it lies inside the bucket (a
+            # bucket of NaNs only has none).
+            pos = np.minimum(np.searchsorted(hits, starts, side="left"), len(hits) - 1)
+            found = hits[pos]
+            picks.append(found[(found >= starts) & (found < ends)])
     return np.unique(np.concatenate([np.asarray(p, np.int64) for p in picks]))
