@@ -337,11 +337,15 @@ def sse_latency(appends=20):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="only the 50 x 10 x 2,000 logdir")
+    parser.add_argument(
+        "--latency-only", action="store_true", help="skip the load-time comparisons"
+    )
     args = parser.parse_args()
     os.makedirs(CACHE, exist_ok=True)
-    compare_load("small", 50, 10, 2000)
-    if not args.small:
-        compare_load("large", 50, 20, 10_000)
+    if not args.latency_only:
+        compare_load("small", 50, 10, 2000)
+        if not args.small:
+            compare_load("large", 50, 20, 10_000)
     downsample_latency()
     sse_latency()
 
