@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import time
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from board.ingest import Ingestor, discover, parse_logdir_spec
 from board.store import Store
@@ -200,3 +202,32 @@ def test_runs_are_ordered_by_first_event_like_tensorboard(logdir):
         wb.add_scalar("x", 1.0, 0)
     store, _ = _ingest(logdir)
     assert store.runs() == ["b", "a"]
+
+
+def test_image_bytes_stay_on_disk(logdir):
+    """Memory held after ingest does not grow with image bytes: only references are kept."""
+    import gc
+    import tracemalloc
+
+    from summaries import SummaryWriter
+
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 255, (3, 128, 128), dtype=np.uint8)  # ~49 KB PNG each
+    with SummaryWriter(str(logdir)) as w:
+        for step in range(200):
+            w.add_image("img", np.roll(noise, step, axis=2), step)
+    on_disk = sum(p.stat().st_size for p in logdir.iterdir())
+    assert on_disk > 8_000_000
+    gc.collect()
+    tracemalloc.start()
+    try:
+        store, _ = _ingest(logdir)
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(store.images(".", "img")) == 200
+    assert held < on_disk / 20, (held, on_disk)
+    ref = store.images(".", "img")[123]
+    img = Image.open(io.BytesIO(store.image_bytes(ref)))
+    assert img.size == (128, 128)
