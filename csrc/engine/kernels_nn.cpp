@@ -244,6 +244,9 @@ ConvGeom conv_geom(const Shape& x, const Shape& f, const std::vector<int64_t>& i
   check_arg(x[3] == f[2], std::string(name) + ": input depth must equal filter in_channels: input " +
                               shape_str(x) + " filter " + shape_str(f));
   ConvGeom g{x[0], x[1], x[2], x[3], f[0], f[1], f[3], ints.at(0), ints.at(1), ints.at(3), ints.at(4), 0, 0, 0, 0};
+  check_arg(g.sh >= 1 && g.sw >= 1 && g.dh >= 1 && g.dw >= 1,
+            std::string(name) + ": strides and dilations must be >= 1");
+  check_arg(g.kh >= 1 && g.kw >= 1, std::string(name) + ": filter must be non-empty, got " + shape_str(f));
   bool same = ints.at(2) != 0;
   out_size(g.h, g.kh, g.sh, g.dh, same, g.oh, g.pt);
   out_size(g.w, g.kw, g.sw, g.dw, same, g.ow, g.pl);
@@ -381,6 +384,8 @@ FB_KERNEL("Conv2DBackpropFilter", k_Conv2DBackpropFilter);
 ConvGeom pool_geom(const Shape& x, const std::vector<int64_t>& ints, const char* name) {
   check_arg(x.size() == 4, std::string(name) + ": input must be 4-dimensional NHWC, got " + shape_str(x));
   ConvGeom g{x[0], x[1], x[2], x[3], ints.at(0), ints.at(1), x[3], ints.at(2), ints.at(3), 1, 1, 0, 0, 0, 0};
+  check_arg(g.kh >= 1 && g.kw >= 1 && g.sh >= 1 && g.sw >= 1,
+            std::string(name) + ": ksize and strides must be >= 1");
   bool same = ints.at(4) != 0;
   out_size(g.h, g.kh, g.sh, 1, same, g.oh, g.pt);
   out_size(g.w, g.kw, g.sw, 1, same, g.ow, g.pl);

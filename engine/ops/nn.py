@@ -425,15 +425,17 @@ def _static_shape(t):
 
 def _four(v, name):
     if isinstance(v, int):
-        return [1, v, v, 1]
-    v = list(v)
+        v = [v]
+    v = [int(x) for x in v]
     if len(v) == 1:
-        return [1, v[0], v[0], 1]
-    if len(v) == 2:
-        return [1, v[0], v[1], 1]
-    if len(v) == 4:
-        return v
-    raise ValueError(f"{name} must have 1, 2 or 4 entries, got {v}")
+        v = [1, v[0], v[0], 1]
+    elif len(v) == 2:
+        v = [1, v[0], v[1], 1]
+    elif len(v) != 4:
+        raise ValueError(f"{name} must have 1, 2 or 4 entries, got {v}")
+    if min(v) < 1:
+        raise ValueError(f"{name} must be positive, got {v}")
+    return v
 
 
 def conv2d(

@@ -346,3 +346,20 @@ def test_python_kernel_fallback_for_uncovered_dtypes():
     got = run(y)
     assert got.dtype == np.float16
     np.testing.assert_array_equal(got, [3.0, 0.0])
+
+
+def test_bad_conv_and_pool_arguments_raise_instead_of_crashing():
+    x = eg.placeholder(eg.float32, [1, 4, 4, 1])
+    with pytest.raises(ValueError, match="positive"):
+        eg.nn.max_pool(x, [1, 2, 2, 1], [1, 0, 0, 1], "VALID")
+    with pytest.raises(ValueError, match="SAME or VALID"):
+        eg.nn.conv2d(x, eg.zeros([1, 1, 1, 1]), 1, "FULL")
+    with pytest.raises(ValueError, match="Depth of input"):
+        eg.nn.conv2d(x, eg.zeros([1, 1, 3, 1]), 1, "SAME")
+    dyn = eg.placeholder(eg.float32, [None, None, None, None])
+    conv = eg.nn.conv2d(dyn, eg.zeros([2, 2, 3, 1]), 1, "VALID")
+    with eg.Session() as sess:
+        with pytest.raises(
+            eg.InvalidArgumentError, match="input depth must equal filter in_channels"
+        ):
+            sess.run(conv, {dyn: np.zeros((1, 4, 4, 2), np.float32)})
