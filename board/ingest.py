@@ -32,6 +32,7 @@ from summaries.reader import read_scalars
 log = logging.getLogger("board.ingest")
 
 SCAN_THREADS = 2  # native scans run concurrently during the first load (the GIL is released)
+AHEAD_BYTES = 512 << 20  # at most this much event-file data scanned ahead of the store writer
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ class Ingestor:
 
     def _initial_load(self) -> None:
         found = discover(self.roots)
-        total = sum(os.path.getsize(p) for _, paths in found.values() for p in paths)
+        total = sum(_size(paths) for _, paths in found.values())
         bar = None
         if self.progress:
             from tqdm import tqdm
@@ -249,15 +250,19 @@ class Ingestor:
             )
         started = time.perf_counter()
         # Runs are scanned two at a time (the native scan releases the GIL) a few runs ahead of
-        # this thread, which alone writes the results into the store, in run order.
-        names = sorted(found)
+        # this thread, which alone writes the results into the store, in run order. A scan
+        # holds its files' bytes until applied, so the runs in flight are bounded in bytes too.
+        sizes = {name: _size(paths) for name, (_, paths) in found.items()}
         with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="board-scan") as pool:
             ahead: deque = deque()
-            for name in names:
+            in_flight = 0
+            for name in sorted(found):
+                while ahead and (len(ahead) >= 4 or in_flight + sizes[name] > AHEAD_BYTES):
+                    done = ahead.popleft()
+                    in_flight -= sizes[done[0]]
+                    self._apply_run(*done, found, bar)
                 ahead.append((name, pool.submit(_scan_run, found[name][1])))
-                if len(ahead) < 4:
-                    continue
-                self._apply_run(*ahead.popleft(), found, bar)
+                in_flight += sizes[name]
             while ahead:
                 self._apply_run(*ahead.popleft(), found, bar)
         if bar is not None:
@@ -373,6 +378,16 @@ class Ingestor:
             return
         if event.wall_time:
             self.store.see_event(run, float(event.wall_time), None)
+
+
+def _size(paths: list[str]) -> int:
+    total = 0
+    for path in paths:
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            pass
+    return total
 
 
 def _scan_run(paths: list[str]) -> list[tuple[str, object]]:
