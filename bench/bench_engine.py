@@ -89,11 +89,22 @@ def main():
 
         return run
 
+    engine_threads = eg.num_threads()
+
+    def with_engine_threads(fn, n):
+        def run():
+            eg.set_num_threads(n)
+            fn()
+
+        return run
+
     np_step = M.numpy_mlp()
     t_step = M.torch_mlp()
+    e_step = M.engine_mlp()
     mlp = interleaved(
         {
-            "engine": M.engine_mlp(),
+            "engine": with_engine_threads(e_step, engine_threads),
+            "engine_2threads": with_engine_threads(e_step, os.cpu_count() or 1),
             "numpy_default": with_np_threads(np_step, os.cpu_count() or 1),
             "numpy_1thread": with_np_threads(np_step, 1),
             "torch_default": with_torch_threads(t_step, torch_default_threads),
@@ -105,6 +116,7 @@ def main():
     if set_np_threads:
         set_np_threads(os.cpu_count() or 1)
     torch.set_num_threads(torch_default_threads)
+    eg.set_num_threads(engine_threads)
     results["mlp_ms"] = mlp
 
     results["tiny_us"] = {
@@ -115,9 +127,11 @@ def main():
     }
 
     tc = M.torch_convnet()
+    ec = M.engine_convnet()
     conv = interleaved(
         {
-            "engine": M.engine_convnet(),
+            "engine": with_engine_threads(ec, engine_threads),
+            "engine_2threads": with_engine_threads(ec, os.cpu_count() or 1),
             "torch_default": with_torch_threads(tc, torch_default_threads),
             "torch_1thread": with_torch_threads(tc, 1),
         },
@@ -125,6 +139,7 @@ def main():
         warmup=3,
     )
     torch.set_num_threads(torch_default_threads)
+    eg.set_num_threads(engine_threads)
     results["convnet_ms"] = conv
 
     tf_python = os.environ.get("TF_PYTHON")
@@ -148,6 +163,7 @@ def main():
     best_torch = min(mlp["torch_default"], mlp["torch_1thread"])
     print(json.dumps(results, indent=1))
     print()
+    print(f"engine threads (default policy): {engine_threads}; {results['machine']}")
     print(f"MLP 784-100-100-10 SGD batch 100: engine {eng:.3f} ms/step")
     print(f"  vs numpy (best)  {best_np:.3f} ms -> {best_np / eng:.2f}x  (target >= 1.1x)")
     print(f"  vs torch (best)  {best_torch:.3f} ms -> {best_torch / eng:.2f}x  (target >= 1.3x)")
@@ -168,7 +184,8 @@ def main():
         print(f"  vs TF1 Session.run {t1:.1f} us -> {t1 / tiny['engine']:.1f}x  (target >= 25x)")
     best_tc = min(conv["torch_default"], conv["torch_1thread"])
     print(
-        f"Convnet batch 64: engine {conv['engine']:.1f} ms/step; torch (best) {best_tc:.1f} ms "
+        f"Convnet batch 64: engine {conv['engine']:.1f} ms/step "
+        f"(all cores: {conv['engine_2threads']:.1f}); torch (best) {best_tc:.1f} ms "
         f"-> {best_tc / conv['engine']:.2f}x  (target >= 1.0x)"
     )
 

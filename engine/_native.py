@@ -45,9 +45,23 @@ def init_blas() -> str:
     for path in _candidate_blas_paths():
         if _executor.blas_init(path):
             break
-    threads = int(os.environ.get("FLOWBOARD_NUM_THREADS", "0") or 0) or os.cpu_count() or 1
-    _executor.set_num_threads(threads)
+    _executor.set_num_threads(default_num_threads())
     return _executor.blas_backend()
+
+
+def default_num_threads() -> int:
+    """FLOWBOARD_NUM_THREADS if set; otherwise the cores not already busy (1-minute load
+    average), at least 1. Worker threads that find their core taken spin or wait and make
+    every step slower, so an oversubscribed machine gets one thread."""
+    env = os.environ.get("FLOWBOARD_NUM_THREADS", "")
+    if env.strip():
+        return max(1, int(env))
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (OSError, AttributeError):
+        busy = 0.0
+    return max(1, min(cores, int(cores - busy + 0.5)))
 
 
 BLAS_BACKEND = init_blas()
