@@ -6,6 +6,7 @@ import { debounce, el, formatDuration, formatNumber, formatTime } from '../dom.j
 import { ExprError, compileFilter } from '../expr.js';
 import { buildColumns, buildRows, groupRow, knownNames, lookupIn, toCsv } from './runsModel.js';
 import { renderParallel } from './parallel.js';
+import { plotlyReady } from '../widgets/plots.js';
 
 const LIVE_REFRESH_MS = 2000;
 
@@ -106,7 +107,8 @@ export function createRunsView(ctx) {
   // parcoords is WebGL and costly: draw it once typing settles, and only when it is on screen.
   let parallelArgs = null;
   let parallelOnScreen = false;
-  const drawParallelSoon = debounce(() => {
+  const drawParallelSoon = debounce(async () => {
+    await plotlyReady;
     if (parallelArgs && parallelOnScreen) {
       renderParallel(...parallelArgs);
       parallelArgs = null;

@@ -10,8 +10,8 @@ const WEBGL_POINTS = 20_000;
 // Budget of drawn points per chart: a card is ~500 px wide, so with many runs each line gets
 // fewer points (bucket extremes are kept). Rounded to a multiple of 50 so that toggling one run
 // does not change every line's sampling.
-const CHART_POINT_BUDGET = 40_000;
-const MIN_POINTS_PER_TRACE = 150;
+const CHART_POINT_BUDGET = 24_000;
+const MIN_POINTS_PER_TRACE = 100;
 // Above this many runs, runs sharing a colour are drawn as one trace (lines split by gaps) and
 // the faint raw lines as one grey trace: plotly's cost grows with the number of traces, and the
 // palette has fewer colours than that anyway. Tooltips still list every run.
@@ -92,8 +92,8 @@ export function buildTraces(entries, groups, settings, unit, xRange) {
   const live = entries.filter((e) => e.series.step.length);
   const smoothing = settings.smoothing > 0;
   const merge = live.length > MERGE_ABOVE;
-  const traceCount = Math.max(1, groups ? groups.length * 3 : live.length * (smoothing && !merge ? 2 : 1));
-  const budget = Math.floor(CHART_POINT_BUDGET / traceCount / 50) * 50;
+  const lines = Math.max(1, groups ? groups.length * 3 : live.length * (smoothing ? 2 : 1));
+  const budget = Math.floor(CHART_POINT_BUDGET / lines / 50) * 50;
   const perTrace = Math.max(MIN_POINTS_PER_TRACE, Math.min(MAX_DISPLAY_POINTS, budget));
   const totalPoints = live.reduce((n, e) => n + Math.min(e.series.step.length, perTrace), 0);
   const type = hasFastWebGL() && (totalPoints > WEBGL_POINTS || live.length > 40) ? 'scattergl' : 'scatter';

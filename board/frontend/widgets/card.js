@@ -1,5 +1,6 @@
 // Card frame shared by the views: title, pin / enlarge buttons, lazy drawing when on screen.
 import { el } from '../dom.js';
+import { plotlyReady } from './plots.js';
 
 /**
  * Create a card. `onPin(key)` toggles pinning; `draw(card)` is called when the card is on
@@ -170,7 +171,8 @@ let turning = false;
  * Resolve when it is this caller's turn to draw: charts render one per task, so a page full of
  * large charts never blocks input for longer than one chart takes.
  */
-export function renderTurn() {
+export async function renderTurn() {
+  await plotlyReady;
   return new Promise((resolve) => {
     turns.push(resolve);
     if (!turning) {

@@ -1,6 +1,15 @@
 // plotly.js helpers: the global Plotly object, WebGL detection and a shared base layout.
 
-export const Plotly = window.Plotly;
+// plotly.js loads with `async` so that data requests start while it parses; every use goes
+// through this forwarder, and drawing waits for `plotlyReady`.
+export const Plotly = new Proxy({}, { get: (_, key) => window.Plotly[key] });
+
+export const plotlyReady = new Promise((resolve, reject) => {
+  if (window.Plotly) return resolve();
+  const script = document.getElementById('plotly-script');
+  script.addEventListener('load', () => resolve());
+  script.addEventListener('error', () => reject(new Error('plotly.js failed to load')));
+});
 
 let webgl = null;
 
