@@ -1,7 +1,7 @@
 // Entry point: builds the frame (tabs, sidebar, tag filter), owns the run index and the live
 // event stream, and hands both to the views. Views are created the first time they are shown.
 import { fetchRuns, openEvents } from './api.js';
-import { debounce, el, safeRegex } from './dom.js';
+import { debounce, el, safeRegex, throttle } from './dom.js';
 import { RunIndex, groupRuns } from './runs.js';
 import { Store, parseUrl } from './state.js';
 import { createSidebar } from './widgets/sidebar.js';
@@ -112,7 +112,7 @@ async function refreshRuns() {
   for (const view of views.values()) view.onRuns?.();
 }
 
-const refreshRunsSoon = debounce(refreshRuns, 300);
+const refreshRunsSoon = throttle(refreshRuns, 300);
 
 function connectLive() {
   const source = openEvents();

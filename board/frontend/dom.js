@@ -61,6 +61,19 @@ export function debounce(fn, ms) {
   };
 }
 
+/** Run `fn` once, `ms` after the first call of a burst (later calls join it): unlike a
+ *  debounce, a steady stream of calls cannot postpone it forever. */
+export function throttle(fn, ms) {
+  let timer = null;
+  return () => {
+    if (timer !== null) return;
+    timer = setTimeout(() => {
+      timer = null;
+      fn();
+    }, ms);
+  };
+}
+
 /** Compile a user regex; an invalid pattern is reported through `onError` and matches all. */
 export function safeRegex(pattern, onError = () => {}) {
   if (!pattern) return null;

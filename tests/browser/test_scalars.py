@@ -199,20 +199,30 @@ def test_ignore_outliers_sets_robust_range(scalar_board, page):
     assert y_range == pytest.approx([lo - pad, hi + pad])
 
 
-def test_appended_points_extend_the_chart_without_reload(tmp_path, page):
+def test_appended_points_extend_the_charts_without_reload(tmp_path, page):
+    histograms = "() => document.querySelector('.histograms-card')?.dataset.steps"
     with writer(tmp_path / "live") as w:
         for step in range(10):
             w.add_scalar("loss", 1.0 / (step + 1), step)
+            w.add_histogram("weights", np.arange(20.0) + step, step)
         w.flush()
         with running_board(tmp_path, reload_interval=0.3) as url:
             open_board(page, url, "?smooth=0")
             wait_for_traces(page, "loss", "data.length === 1 && data[0].x.length === 10")
-            page.evaluate("() => { window.__sameDocument = true; }")
+            other = page.context.new_page()
+            open_board(other, url, "?tab=histograms&hist=overlay")
+            other.wait_for_function(f"() => ({histograms})() === '10'")
+            for p in (page, other):
+                p.evaluate("() => { window.__sameDocument = true; }")
             for step in range(10, 25):
                 w.add_scalar("loss", 1.0 / (step + 1), step)
+                w.add_histogram("weights", np.arange(20.0) + step, step)
             w.flush()
             wait_for_traces(page, "loss", "data[0].x.length === 25", timeout=20_000)
-            assert page.evaluate("() => window.__sameDocument") is True
+            other.wait_for_function(f"() => ({histograms})() === '25'", timeout=20_000)
+            for p in (page, other):
+                assert p.evaluate("() => window.__sameDocument") is True
+            other.close()
             (trace,) = traces(page, "loss")
             assert trace["x"] == list(range(25))
             assert trace["y"][-1] == pytest.approx(1 / 25, rel=1e-6)

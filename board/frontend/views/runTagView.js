@@ -1,6 +1,6 @@
 // Shared frame for dashboards with one card per (run, tag): histograms, distributions,
 // images, text. Data is fetched per card when it comes on screen and refetched on live events.
-import { el } from '../dom.js';
+import { el, throttle } from '../dom.js';
 import { toggled } from '../state.js';
 import { createCard, layoutSections, renderTurn, tagGroup } from '../widgets/card.js';
 
@@ -67,6 +67,8 @@ export function createRunTagView(ctx, options) {
     });
     card.tag = tag;
     card.run = run;
+    // Live events may come many times a second; refetch a card at most twice a second.
+    card.refetchSoon = throttle(() => refetch(card), 500);
     card.root.dataset.tag = tag;
     if (run !== null) card.root.dataset.run = run;
     return card;
@@ -104,7 +106,7 @@ export function createRunTagView(ctx, options) {
     onEvent(kind, data) {
       if (kind !== options.kind) return;
       for (const card of cards.values()) {
-        if (card.tag === data.tag && (card.run === null || card.run === data.run)) refetch(card);
+        if (card.tag === data.tag && (card.run === null || card.run === data.run)) card.refetchSoon();
       }
     },
   };

@@ -2,7 +2,7 @@
 // the charts, CSV export, group rows with mean ± std, and a parallel-coordinates plot.
 import { fetchHparams } from '../api.js';
 import { runColor } from '../colors.js';
-import { debounce, el, formatDuration, formatNumber, formatTime } from '../dom.js';
+import { debounce, el, formatDuration, formatNumber, formatTime, throttle } from '../dom.js';
 import { ExprError, compileFilter } from '../expr.js';
 import { buildColumns, buildRows, groupRow, knownNames, lookupIn, toCsv } from './runsModel.js';
 import { renderParallel } from './parallel.js';
@@ -49,7 +49,7 @@ export function createRunsView(ctx) {
     }
     render();
   }
-  const loadSoon = debounce(load, LIVE_REFRESH_MS);
+  const loadSoon = throttle(load, LIVE_REFRESH_MS);
 
   function filterRows(rows) {
     const text = ctx.store.get().tableQuery;

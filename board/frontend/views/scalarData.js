@@ -88,31 +88,43 @@ export class ScalarCache {
     }
   }
 
-  /** Append points newer than the cached last step; returns true when something was added. */
-  async extend(tag, run) {
+  /**
+   * Append points newer than each run's cached last step, in one request for the tag (from the
+   * oldest of those steps; each run keeps only its own newer points). Returns the runs that grew.
+   */
+  async extend(tag, runs) {
     const map = this.byTag.get(tag);
-    const old = map?.get(run);
-    if (!old) return false;
-    const last = old.step.length ? old.step[old.step.length - 1] : -Infinity;
-    const [raw] = await fetchScalars(tag, [run], {
+    const known = runs.filter((run) => map?.has(run));
+    if (!known.length) return [];
+    const lastOf = (run) => {
+      const s = map.get(run);
+      return s.step.length ? s.step[s.step.length - 1] : Number.NEGATIVE_INFINITY;
+    };
+    const oldest = Math.min(...known.map(lastOf));
+    const list = await fetchScalars(tag, known, {
       maxPoints: 0,
-      sinceStep: Number.isFinite(last) ? last : undefined,
+      sinceStep: Number.isFinite(oldest) ? oldest : undefined,
     });
-    if (!raw) return false;
-    const fresh = toSeries(raw);
-    let start = 0;
-    while (start < fresh.step.length && fresh.step[start] <= last) start++;
-    if (start === fresh.step.length) return false;
-    const current = map.get(run);
-    map.set(run, {
-      ...current,
-      step: concat(current.step, fresh.step.subarray(start)),
-      wall: concat(current.wall, fresh.wall.subarray(start)),
-      value: concat(current.value, fresh.value.subarray(start)),
-      total: current.total + (fresh.step.length - start),
-      version: current.version + 1,
-    });
-    return true;
+    const grown = [];
+    for (const raw of list) {
+      const current = map.get(raw.run);
+      if (!current) continue;
+      const last = lastOf(raw.run);
+      const fresh = toSeries(raw);
+      let start = 0;
+      while (start < fresh.step.length && fresh.step[start] <= last) start++;
+      if (start === fresh.step.length) continue;
+      map.set(raw.run, {
+        ...current,
+        step: concat(current.step, fresh.step.subarray(start)),
+        wall: concat(current.wall, fresh.wall.subarray(start)),
+        value: concat(current.value, fresh.value.subarray(start)),
+        total: current.total + (fresh.step.length - start),
+        version: current.version + 1,
+      });
+      grown.push(raw.run);
+    }
+    return grown;
   }
 
   /** Finer data for a step range of series that are not held at full resolution. */

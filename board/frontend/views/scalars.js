@@ -1,7 +1,7 @@
 // Scalars dashboard: one plotly chart per tag, one trace per selected run (or per group).
 import { scalarsExportUrl } from '../api.js';
 import { runColor } from '../colors.js';
-import { debounce, el, formatDuration, formatNumber, formatTime } from '../dom.js';
+import { debounce, el, formatDuration, formatNumber, formatTime, throttle } from '../dom.js';
 import { toggled } from '../state.js';
 import { createCard, layoutSections, renderTurn } from '../widgets/card.js';
 import { Plotly, baseLayout, plotConfig } from '../widgets/plots.js';
@@ -48,6 +48,7 @@ export function createScalarsView(ctx) {
       draw: drawCard,
     });
     card.tag = tag;
+    card.staleRuns = new Set();
     card.plot = el('div', { class: 'plot', dataset: { tag } });
     card.body.append(card.plot);
     card.actions.append(downloadControl(ctx, tag));
@@ -58,6 +59,7 @@ export function createScalarsView(ctx) {
 
   async function drawCard(card) {
     const runs = ctx.visibleRuns().filter((run) => ctx.runHasTag(run, 'scalars', card.tag));
+    await catchUp(card, runs);
     await cache.ensure(card.tag, runs);
     await renderTurn();
     render(card, runs);
@@ -186,25 +188,31 @@ export function createScalarsView(ctx) {
     for (const card of cards.values()) card.redraw();
   }
 
-  const flushLive = debounce(async () => {
-    const work = [...pendingLive];
+  // Live updates: on-screen cards fetch the new points now (one request per tag); cards off
+  // screen only remember which runs grew and catch up when they are drawn.
+  const flushLive = throttle(() => {
+    const byTag = new Map();
+    for (const key of pendingLive) {
+      const [tag, run] = key.split('\u0000');
+      if (!byTag.has(tag)) byTag.set(tag, new Set());
+      byTag.get(tag).add(run);
+    }
     pendingLive.clear();
-    const touched = new Set();
-    await Promise.all(
-      work.map(async (key) => {
-        const [tag, run] = key.split('\u0000');
-        const card = cards.get(tag);
-        if (!card) return;
-        if (cache.series(tag, run)) {
-          if (await cache.extend(tag, run)) touched.add(card);
-        } else if (ctx.visibleRuns().includes(run)) touched.add(card);
-      }),
-    );
-    for (const card of touched) {
-      card.zoomData = null;
+    for (const [tag, runs] of byTag) {
+      const card = cards.get(tag);
+      if (!card) continue;
+      for (const run of runs) card.staleRuns.add(run);
       card.redraw();
     }
   }, LIVE_FLUSH_MS);
+
+  async function catchUp(card, runs) {
+    if (!card.staleRuns.size) return;
+    const stale = runs.filter((run) => card.staleRuns.has(run));
+    card.staleRuns.clear();
+    const fresh = stale.filter((run) => cache.series(card.tag, run));
+    if (fresh.length && (await cache.extend(card.tag, fresh)).length) card.zoomData = null;
+  }
 
   return {
     root,
