@@ -90,7 +90,7 @@ export function formatNumber(value, digits = 4) {
   if (value == null || Number.isNaN(value)) return '—';
   if (!Number.isFinite(value)) return String(value);
   const abs = Math.abs(value);
-  if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) return value.toExponential(digits - 1);
+  if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) return value.toExponential(digits - 1).replace(/\.?0+e/, 'e');
   return Number(value.toPrecision(digits)).toString();
 }
 

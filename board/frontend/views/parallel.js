@@ -12,10 +12,11 @@ export function parallelDimensions(columns, rows, metricId) {
     if (values.every((v) => v == null || typeof v === 'number')) {
       dims.push({ label: plotlyText(column.label), values: values.map((v) => v ?? Number.NaN), id: column.id });
     } else {
-      const categories = [...new Set(values.map((v) => String(v)))].sort();
+      const text = values.map((v) => (v == null ? '(none)' : String(v)));
+      const categories = [...new Set(text)].sort();
       dims.push({
         label: plotlyText(column.label),
-        values: values.map((v) => categories.indexOf(String(v))),
+        values: text.map((v) => categories.indexOf(v)),
         tickvals: categories.map((_, i) => i),
         ticktext: categories.map(plotlyText),
         id: column.id,
