@@ -50,7 +50,9 @@ def test_group_aggregate_interpolates_members_on_the_union_of_steps(url, page):
                 {step: [0, 2, 4], value: [0, 2, 4]},
                 {step: [0, 1, 2, 3], value: [10, 10, 10, 10]}]);
             const out = {};
-            for (const k of ['step', 'mean', 'std', 'min', 'max', 'count']) out[k] = Array.from(a[k]);
+            for (const k of ['step', 'mean', 'std', 'min', 'max', 'count']) {
+                out[k] = Array.from(a[k]);
+            }
             return out; }""",
     )
     assert got["step"] == [0, 1, 2, 3, 4]
