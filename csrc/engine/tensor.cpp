@@ -175,9 +175,11 @@ class ThreadPool {
   int size() const { return (int)workers_.size() + 1; }
 
   void resize(int n) {
+    if (n == size()) return;
     stop();
     stopping_ = false;
-    for (int i = 0; i < n - 1; ++i) workers_.emplace_back([this, i] { loop(i + 1); });
+    uint64_t gen = generation_;
+    for (int i = 0; i < n - 1; ++i) workers_.emplace_back([this, i, gen] { loop(i + 1, gen); });
   }
 
   // Runs task(t) for t in [0, size()) ; the caller runs t = 0.
@@ -201,8 +203,9 @@ class ThreadPool {
   }
 
  private:
-  void loop(int index) {
-    uint64_t seen = 0;
+  // A worker only runs tasks published after it started (generation > start).
+  void loop(int index, uint64_t start) {
+    uint64_t seen = start;
     for (;;) {
       const std::function<void(int)>* task;
       {
@@ -212,6 +215,7 @@ class ThreadPool {
         seen = generation_;
         task = task_;
       }
+      if (!task) continue;
       (*task)(index);
       std::lock_guard<std::mutex> lock(m_);
       if (--pending_ == 0) done_cv_.notify_one();

@@ -219,3 +219,19 @@ def test_make_callable_and_list_devices(simple):
         f = sess.make_callable(z, [x])
         assert f([[1.0, 1.0]]) == 4.0
         assert sess.list_devices()[0] == "/device:CPU:0"
+
+
+def test_thread_count_changes_between_runs_are_safe():
+    n = 1 << 19  # large enough for the kernels to split work across the pool
+    x = eg.placeholder(eg.float32, [n])
+    y = eg.nn.relu(x * 2.0 - 1.0)
+    xv = np.linspace(-1, 1, n, dtype=np.float32)
+    want = np.maximum(xv * 2 - 1, 0)
+    before = eg.num_threads()
+    try:
+        with eg.Session() as sess:
+            for threads in (2, 1, 2, 3, 1, 2):
+                eg.set_num_threads(threads)
+                np.testing.assert_allclose(sess.run(y, {x: xv}), want)
+    finally:
+        eg.set_num_threads(before)
