@@ -11,7 +11,7 @@ const WEBGL_POINTS = 20_000;
 // fewer points (bucket extremes are kept). Rounded to a multiple of 50 so that toggling one run
 // does not change every line's sampling.
 const CHART_POINT_BUDGET = 24_000;
-const MIN_POINTS_PER_TRACE = 100;
+const MIN_POINTS_PER_TRACE = 50;
 // Above this many runs, runs sharing a colour are drawn as one trace (lines split by gaps) and
 // the faint raw lines as one grey trace: plotly's cost grows with the number of traces, and the
 // palette has fewer colours than that anyway. Tooltips still list every run.
