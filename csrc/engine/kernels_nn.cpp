@@ -437,35 +437,35 @@ void k_MaxPoolGrad(KernelContext& ctx) {
     const T* pd = dy.data<T>();
     T* pdx = dx.data<T>();
     bool disjoint = g.sh == g.kh && g.sw == g.kw;
-    std::fill_n(pdx, dx.numel(), T(0));
-    // Branch-free: scan the window backwards keeping, per channel, the offset of the last
-    // match seen, which ends as the first match in row-major order.
-    std::vector<int64_t> first((size_t)g.c);
+    std::fill_n(pdx, dx.numel(), T(0));  // pixels no window covers stay zero
+    // Branch-free (vectorisable 32-bit selects): scan the window backwards keeping, per
+    // channel, the window-local index of the last match seen, which ends as the first match
+    // in row-major order.
+    std::vector<int32_t> first((size_t)g.c);
     pool_windows<T>(g, [&](int64_t b, int64_t oy, int64_t ox, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
       int64_t off = ((b * g.oh + oy) * g.ow + ox) * g.c;
-      const T* target = py + off;
-      const T* grad = pd + off;
-      int64_t* f = first.data();
-      for (int64_t ch = 0; ch < g.c; ++ch) f[ch] = -1;
+      const T* __restrict target = py + off;
+      const T* __restrict grad = pd + off;
+      int32_t* __restrict f = first.data();
+      const int64_t c = g.c;
+      for (int64_t ch = 0; ch < c; ++ch) f[ch] = -1;
+      int32_t p = (int32_t)((y1 - y0) * (x1 - x0));
       for (int64_t iy = y1 - 1; iy >= y0; --iy)
         for (int64_t ix = x1 - 1; ix >= x0; --ix) {
-          int64_t base = ((b * g.h + iy) * g.w + ix) * g.c;
-          const T* xi = px + base;
-          for (int64_t ch = 0; ch < g.c; ++ch) f[ch] = xi[ch] == target[ch] ? base : f[ch];
+          --p;
+          const T* __restrict xi = px + ((b * g.h + iy) * g.w + ix) * c;
+          for (int64_t ch = 0; ch < c; ++ch) f[ch] = xi[ch] == target[ch] ? p : f[ch];
         }
-      if (disjoint) {
-        // Each input pixel lies in exactly one window: write every window pixel once,
-        // sequentially, instead of scattering into a zeroed buffer.
-        for (int64_t iy = y0; iy < y1; ++iy)
-          for (int64_t ix = x0; ix < x1; ++ix) {
-            int64_t base = ((b * g.h + iy) * g.w + ix) * g.c;
-            T* di = pdx + base;
-            for (int64_t ch = 0; ch < g.c; ++ch) di[ch] = f[ch] == base ? grad[ch] : T(0);
+      p = 0;
+      for (int64_t iy = y0; iy < y1; ++iy)
+        for (int64_t ix = x0; ix < x1; ++ix, ++p) {
+          T* __restrict di = pdx + ((b * g.h + iy) * g.w + ix) * c;
+          if (disjoint) {
+            for (int64_t ch = 0; ch < c; ++ch) di[ch] = f[ch] == p ? grad[ch] : T(0);
+          } else {
+            for (int64_t ch = 0; ch < c; ++ch) di[ch] += f[ch] == p ? grad[ch] : T(0);
           }
-      } else {
-        for (int64_t ch = 0; ch < g.c; ++ch)
-          if (f[ch] >= 0) pdx[f[ch] + ch] += grad[ch];
-      }
+        }
     });
   })
 }
