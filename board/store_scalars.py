@@ -12,6 +12,8 @@ import numpy as np
 
 from board.types import ScalarColumns
 
+MAX_SEGMENTS = 64  # more restarts than this in one batch take the linear path
+
 _EMPTY_I = np.zeros(0, np.int64)
 _EMPTY_F = np.zeros(0, np.float64)
 
@@ -48,11 +50,34 @@ class ScalarSeries:
         value = np.asarray(value, np.float64)
         # Segment starts: the first point, and every point whose step is below its predecessor.
         drops = np.flatnonzero(step[1:] < step[:-1]) + 1
+        if len(drops) > MAX_SEGMENTS:
+            self._extend_unordered(step, wall_time, value)
+            return len(step)
         bounds = [0, *drops.tolist(), len(step)]
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
             self.truncate_from(int(step[lo]), strict_lower=True)
             self._append(step[lo:hi], wall_time[lo:hi], value[lo:hi])
         return len(step)
+
+    def _extend_unordered(self, step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
+        """The same rule for a batch whose steps go back many times (one truncation per
+        segment would be quadratic): the held points stay in step order, so each new point
+        pops the held points at or after its step when it is below the last one -- a
+        monotonic stack, linear in the points."""
+        held_step, held_wall, held_value, n = self._state
+        steps = np.concatenate([held_step[:n], step])
+        walls = np.concatenate([held_wall[:n], wall])
+        values = np.concatenate([held_value[:n], value])
+        all_steps = steps.tolist()
+        stack = list(range(n))
+        for i in range(n, len(all_steps)):
+            s = all_steps[i]
+            if stack and s < all_steps[stack[-1]]:
+                while stack and all_steps[stack[-1]] >= s:
+                    stack.pop()
+            stack.append(i)
+        keep = np.asarray(stack, np.int64)
+        self._state = (steps[keep], walls[keep], values[keep], len(keep))
 
     def truncate_from(self, first_step: int, strict_lower: bool = False) -> None:
         """Drop every point with step >= `first_step`. With `strict_lower`, only do so when

@@ -159,3 +159,34 @@ def test_extend_matches_the_one_point_at_a_time_rule(batches):
     want = _reference(batches)
     assert snap.step.tolist() == [p[0] for p in want]
     assert snap.value.tolist() == [p[1] for p in want]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 30), st.floats(allow_nan=False)), max_size=300),
+        max_size=4,
+    )
+)
+def test_many_restarts_in_one_batch_follow_the_same_rule(batches):
+    """Batches that go back more than MAX_SEGMENTS times take the linear path."""
+    s = ScalarSeries()
+    for batch in batches:
+        steps = np.asarray([p[0] for p in batch], np.int64)
+        values = np.asarray([p[1] for p in batch], np.float64)
+        s.extend(steps, np.zeros(len(batch)), values)
+    want = _reference(batches)
+    assert s.snapshot().step.tolist() == [p[0] for p in want]
+    assert s.snapshot().value.tolist() == [p[1] for p in want]
+
+
+def test_zigzag_steps_stay_linear():
+    """0, 1000, 1, 1001, 2, ...: every other point goes back; 200k points load at once."""
+    n = 200_000
+    step = np.empty(n, np.int64)
+    step[0::2] = np.arange(n // 2)
+    step[1::2] = np.arange(n // 2) + 1_000_000
+    s = ScalarSeries()
+    s.extend(step, np.zeros(n), step.astype(float))
+    # Each low step drops the high one before it; the last high step survives.
+    assert s.snapshot().step.tolist() == [*range(n // 2), 1_000_000 + n // 2 - 1]
