@@ -69,7 +69,7 @@ def main():
     set_np_threads = _numpy_blas_threads()
     torch_default_threads = torch.get_num_threads()
     results = {
-        "machine": f"{os.cpu_count()} cores",
+        "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
         "blas": eg.BLAS_BACKEND,
         "engine_threads": eg.num_threads(),
     }
@@ -158,13 +158,13 @@ def main():
         else:
             results["tf_error"] = proc.stderr[-500:]
 
-    eng = mlp["engine"]
+    eng = min(mlp["engine"], mlp["engine_2threads"])
     best_np = min(mlp["numpy_default"], mlp["numpy_1thread"])
     best_torch = min(mlp["torch_default"], mlp["torch_1thread"])
     print(json.dumps(results, indent=1))
     print()
     print(f"engine threads (default policy): {engine_threads}; {results['machine']}")
-    print(f"MLP 784-100-100-10 SGD batch 100: engine {eng:.3f} ms/step")
+    print(f"MLP 784-100-100-10 SGD batch 100: engine (best) {eng:.3f} ms/step")
     print(f"  vs numpy (best)  {best_np:.3f} ms -> {best_np / eng:.2f}x  (target >= 1.1x)")
     print(f"  vs torch (best)  {best_torch:.3f} ms -> {best_torch / eng:.2f}x  (target >= 1.3x)")
     if "tf" in results:
@@ -183,10 +183,11 @@ def main():
         t1 = results["tf"]["tf1_tiny"] * 1e3
         print(f"  vs TF1 Session.run {t1:.1f} us -> {t1 / tiny['engine']:.1f}x  (target >= 25x)")
     best_tc = min(conv["torch_default"], conv["torch_1thread"])
+    best_ec = min(conv["engine"], conv["engine_2threads"])
     print(
         f"Convnet batch 64: engine {conv['engine']:.1f} ms/step "
         f"(all cores: {conv['engine_2threads']:.1f}); torch (best) {best_tc:.1f} ms "
-        f"-> {best_tc / conv['engine']:.2f}x  (target >= 1.0x)"
+        f"-> {best_tc / best_ec:.2f}x for the best of each  (target >= 1.0x)"
     )
 
 

@@ -36,7 +36,7 @@ thread_local int local_threads = -1;
 int blas_threads = 1;
 // Below this many multiply-adds a gemm runs on one thread: waking BLAS workers costs more than
 // they save, and on a loaded 2-core machine spinning workers are ruinous.
-constexpr int64_t kThreadedGemmWork = int64_t(32) << 20;
+constexpr int64_t kThreadedGemmWork = int64_t(4) << 20;
 
 void choose_threads(int64_t m, int64_t n, int64_t k) {
   int want = (m * n * k >= kThreadedGemmWork) ? blas_threads : 1;
