@@ -7,6 +7,8 @@ import logging
 import os
 import sys
 
+DEMO_LOGDIR = "demo_logs"
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -15,8 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--logdir",
-        required=True,
-        help="directory of runs, or NAME:PATH,NAME2:PATH2 for several",
+        default=None,
+        help="directory of runs, or NAME:PATH,NAME2:PATH2 for several "
+        f"(default: ./{DEMO_LOGDIR} when it exists, as in a checkout of this repo)",
     )
     p.add_argument(
         "--host",
@@ -35,7 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.logdir is None:
+        if not os.path.isdir(DEMO_LOGDIR):
+            parser.error(f"--logdir is required (there is no ./{DEMO_LOGDIR} to show)")
+        args.logdir = DEMO_LOGDIR
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("board")
     if args.reload_interval <= 0:
