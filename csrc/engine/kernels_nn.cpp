@@ -294,8 +294,10 @@ void col2im_add(const T* col, const ConvGeom& g, int64_t r0, int64_t r1, T* dx) 
   }
 }
 
-// Rows per im2col chunk: bounded scratch (~8 MB) so it stays near the caches.
-int64_t chunk_rows(int64_t K, size_t es) { return std::max<int64_t>(1, (int64_t)((8u << 20) / (K * es))); }
+// Rows per im2col chunk: bounded scratch so the column panel is still in cache when the gemm
+// reads it.
+constexpr size_t kChunkBytes = size_t(1) << 20;
+int64_t chunk_rows(int64_t K, size_t es) { return std::max<int64_t>(64, (int64_t)((kChunkBytes) / (K * es))); }
 
 bool is_pointwise(const ConvGeom& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0;
