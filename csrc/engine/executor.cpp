@@ -184,10 +184,18 @@ void Plan::run_step(Step& s, std::vector<Tensor>& slots) {
   }
 }
 
+namespace {
+thread_local std::vector<StepTrace> tls_traces;
+thread_local int tls_failed_step = -1;
+}  // namespace
+
+const std::vector<StepTrace>& Plan::traces() const { return tls_traces; }
+int Plan::failed_step() const { return tls_failed_step; }
+
 void Plan::execute(std::vector<Tensor>& slots, bool trace) {
   for (size_t i = 0; i < steps_.size(); ++i) {
     Step& s = steps_[i];
-    failed_step_ = (int)i;
+    tls_failed_step = (int)i;
     if (trace) {
       StepTrace tr;
       tr.start_us = now_us();
@@ -198,13 +206,13 @@ void Plan::execute(std::vector<Tensor>& slots, bool trace) {
         tr.dtypes.push_back(slots[o].dtype);
         tr.bytes.push_back((int64_t)slots[o].nbytes());
       }
-      traces_.push_back(std::move(tr));
+      tls_traces.push_back(std::move(tr));
     } else {
       run_step(s, slots);
     }
     for (int f : s.free_after) slots[f] = Tensor();
   }
-  failed_step_ = -1;
+  tls_failed_step = -1;
 }
 
 py::list Plan::run(py::list feeds, bool trace) {
@@ -212,10 +220,12 @@ py::list Plan::run(py::list feeds, bool trace) {
     throw KernelError(INTERNAL, "plan expects " + std::to_string(feed_slots_.size()) + " feeds");
   std::vector<Tensor> slots(num_slots_);
   for (size_t i = 0; i < feed_slots_.size(); ++i) slots[feed_slots_[i]] = tensor_from_numpy(feeds[i]);
-  traces_.clear();
-  failed_step_ = -1;
+  tls_traces.clear();
+  tls_failed_step = -1;
   {
     py::gil_scoped_release nogil;
+    // Taken without the GIL: a run holding it may need the GIL for a Python kernel.
+    std::lock_guard<std::mutex> lock(run_mutex_);
     try {
       execute(slots, trace);
     } catch (...) {

@@ -6,6 +6,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <mutex>
+
 #include "tensor.h"
 
 namespace fb {
@@ -45,8 +47,9 @@ class Plan {
   // Runs every step. feeds are numpy arrays matching feed_slots; returns the fetches as numpy
   // arrays. With trace=true also fills traces (one per step).
   py::list run(py::list feeds, bool trace);
-  const std::vector<StepTrace>& traces() const { return traces_; }
-  int failed_step() const { return failed_step_; }
+  // Per calling thread: the traces / failing step of this thread's last run.
+  const std::vector<StepTrace>& traces() const;
+  int failed_step() const;
   int size() const { return (int)steps_.size(); }
 
  private:
@@ -56,8 +59,7 @@ class Plan {
   int num_slots_;
   std::vector<int> feed_slots_, fetch_slots_;
   std::vector<Step> steps_;
-  std::vector<StepTrace> traces_;
-  int failed_step_ = -1;
+  std::mutex run_mutex_;  // one run of a plan at a time (kernels may keep per-op state)
 };
 
 Tensor tensor_from_numpy(py::handle obj);

@@ -235,3 +235,32 @@ def test_thread_count_changes_between_runs_are_safe():
                 np.testing.assert_allclose(sess.run(y, {x: xv}), want)
     finally:
         eg.set_num_threads(before)
+
+
+def test_concurrent_runs_from_threads():
+    import threading
+
+    v = eg.Variable(0.0, name="counter")
+    inc = v.assign_add(1.0)
+    x = eg.placeholder(eg.float32, [None])
+    y = eg.reduce_sum(eg.square(x))
+    errors = []
+    with eg.Session() as sess:
+        sess.run(v.initializer)
+
+        def work(seed):
+            try:
+                data = np.random.default_rng(seed).standard_normal(100).astype(np.float32)
+                for _ in range(200):
+                    sess.run(inc)
+                    assert np.isclose(sess.run(y, {x: data}), (data**2).sum(), rtol=1e-5)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert sess.run(v) == 800.0
