@@ -14,6 +14,8 @@ from .core import CustomKernel, KernelContext, NativeKernel, Operation, Tensor
 from .errors import InvalidArgumentError, NotFoundError
 
 DEBUG = os.environ.get("FLOWBOARD_DEBUG", "") not in ("", "0")
+# FLOWBOARD_FUSION=0 turns elementwise-chain fusion off (for comparisons and debugging).
+FUSION = os.environ.get("FLOWBOARD_FUSION", "1") not in ("0", "")
 
 
 @dataclass
@@ -82,10 +84,139 @@ def schedule(needed: set[Operation], feed_set) -> list[Operation]:
     return order
 
 
+FUSIBLE_UNARY = {
+    "Neg": 0, "Abs": 1, "Square": 2, "Exp": 3, "Log": 4, "Sqrt": 5, "Rsqrt": 6, "Reciprocal": 7,
+    "Relu": 8, "Relu6": 9, "Sigmoid": 10, "Tanh": 11, "Softplus": 12, "Elu": 13, "Sign": 14,
+}  # fmt: skip
+FUSIBLE_BINARY = {"AddV2": 20, "Add": 20, "Sub": 21, "Mul": 22, "RealDiv": 23, "Maximum": 24,
+                  "Minimum": 25, "Pow": 26}  # fmt: skip
+_FLOATS = None
+
+
+@dataclass
+class FusedChain:
+    """Consecutive elementwise ops executed as one step (FusedElementwise)."""
+
+    ops: list
+    inputs: list  # [chain input, scalar operands...]
+    codes: list  # [n, (opcode, operand index or -1, chain-is-lhs) x n]
+
+    @property
+    def outputs(self):
+        return [self.ops[-1].outputs[0]]
+
+    @property
+    def name(self):
+        return self.ops[-1].name
+
+    @property
+    def type(self):
+        return "FusedElementwise[" + ",".join(op.type for op in self.ops) + "]"
+
+
+def _scalar_operand(side: Tensor, main: Tensor) -> bool:
+    sh = side.shape
+    if not sh.is_fully_defined() or sh.num_elements() != 1:
+        return False
+    return sh.ndims == 0 or (main.shape.ndims is not None and sh.ndims <= main.shape.ndims)
+
+
+def _stage(op, chain_input):
+    """(opcode, scalar operand or None, chain-is-lhs) when ``op`` can continue a chain whose
+    current value is ``chain_input``; None otherwise."""
+    from . import dtypes as D
+
+    if op.device.startswith("/device:GPU") or not op.outputs or op.outputs[0].dtype not in D.FLOATS:
+        return None
+    if op.type in FUSIBLE_UNARY and op.inputs[0] is chain_input:
+        return FUSIBLE_UNARY[op.type], None, True
+    if op.type in FUSIBLE_BINARY:
+        a, b = op.inputs
+        if a is chain_input and b is not chain_input and _scalar_operand(b, a):
+            return FUSIBLE_BINARY[op.type], b, True
+        if b is chain_input and a is not chain_input and _scalar_operand(a, b):
+            return FUSIBLE_BINARY[op.type], a, False
+    return None
+
+
+def _head_input(op):
+    if op.type in FUSIBLE_UNARY:
+        return op.inputs[0]
+    if op.type in FUSIBLE_BINARY:
+        a, b = op.inputs
+        if _scalar_operand(b, a):
+            return a
+        if _scalar_operand(a, b):
+            return b
+    return None
+
+
+def fuse_elementwise_chains(order, fetch_set, feed_set):
+    """Replaces runs of single-consumer elementwise ops (unary, or binary with a scalar
+    operand) by FusedChain units; returns the new unit list."""
+    consumers: dict[Tensor, list] = {}
+    for op in order:
+        refs = op.op_def.ref_inputs
+        for i, t in enumerate(op.inputs):
+            if i not in refs:
+                consumers.setdefault(t, []).append(op)
+    absorbed: set = set()
+    chain_at: dict = {}
+    for op in order:
+        if op in absorbed:
+            continue
+        head_in = _head_input(op)
+        if head_in is None:
+            continue
+        first = _stage(op, head_in)
+        if first is None:
+            continue
+        stages, ops = [first], [op]
+        t = op.outputs[0]
+        while t not in fetch_set and t not in feed_set:
+            users = consumers.get(t, [])
+            if len(users) != 1 or users[0] in absorbed:
+                break
+            st = _stage(users[0], t)
+            if st is None:
+                break
+            stages.append(st)
+            ops.append(users[0])
+            t = users[0].outputs[0]
+        if len(ops) < 2:
+            continue
+        inputs, codes = [head_in], [len(stages)]
+        for code, side, lhs in stages:
+            if side is None:
+                codes += [code, -1, 1]
+            else:
+                inputs.append(side)
+                codes += [code, len(inputs) - 1, int(lhs)]
+        absorbed.update(ops)
+        chain_at[ops[-1]] = FusedChain(ops, inputs, codes)
+    units = []
+    for op in order:
+        if op in chain_at:
+            units.append(chain_at[op])
+        elif op not in absorbed:
+            units.append(op)
+    return units
+
+
+def _unit_inputs(u):
+    if isinstance(u, FusedChain):
+        return list(u.inputs), None
+    refs = u.op_def.ref_inputs
+    idx = [i for i in range(len(u.inputs)) if i not in refs]
+    return [u.inputs[i] for i in idx], idx
+
+
 def compile_plan(session, fetch_tensors, fetch_ops, feed_tensors) -> CompiledPlan:
     feed_set = set(feed_tensors)
     needed = prune_to_fetches(fetch_tensors, fetch_ops, feed_set)
     order = schedule(needed, feed_set)
+    if FUSION:
+        order = fuse_elementwise_chains(order, set(fetch_tensors), feed_set)
 
     slot_of: dict[Tensor, int] = {}
     for t in feed_tensors:
@@ -107,12 +238,11 @@ def compile_plan(session, fetch_tensors, fetch_ops, feed_tensors) -> CompiledPla
     keep = set(fetch_slots)
 
     in_slots: list[list[int]] = []
-    data_inputs: list[list[int]] = []
+    data_inputs: list = []
     for op in order:
-        refs = op.op_def.ref_inputs
-        idx = [i for i in range(len(op.inputs)) if i not in refs]
+        tensors, idx = _unit_inputs(op)
         data_inputs.append(idx)
-        in_slots.append([slot_of[op.inputs[i]] for i in idx])
+        in_slots.append([slot_of[t] for t in tensors])
 
     last_use: dict[int, int] = {}
     for i, slots in enumerate(in_slots):
@@ -154,6 +284,22 @@ def compile_plan(session, fetch_tensors, fetch_ops, feed_tensors) -> CompiledPla
 
 
 def _add_step(session, plan, op, ins, outs, free, data_idx, feed_slots):
+    if isinstance(op, FusedChain):
+        s = ins[0]
+        inplace = [0] if (s in free and s not in feed_slots and ins.count(s) == 1) else [-1]
+        plan.add_native(
+            op.name,
+            "FusedElementwise",
+            "FusedElementwise",
+            ins,
+            outs,
+            inplace,
+            free,
+            list(op.codes),
+            [],
+            [],
+        )
+        return "fused", "cpu"
     opdef = op.op_def
     if op.type == "Const":
         plan.add_constant(op.name, op.attrs["value"], outs[0], free)

@@ -264,3 +264,34 @@ def test_concurrent_runs_from_threads():
             t.join()
         assert not errors
         assert sess.run(v) == 800.0
+
+
+def test_elementwise_chains_are_fused_and_match_unfused():
+    from engine import plan as plan_mod
+
+    x = eg.placeholder(eg.float64, [None, 3], name="x")
+    y = eg.nn.relu(eg.tanh(x * 2.0 - 0.5) / 0.7)  # mul, sub, tanh, div, relu: one chain
+    z = eg.exp(-eg.square(x))  # neg after square: another chain
+    mid = eg.sqrt(eg.abs(x))
+    w = mid + 1.0  # a fetched intermediate ends a chain
+    xv = np.random.default_rng(0).standard_normal((4, 3))
+    with eg.Session() as sess:
+        yv, zv, mv, wv = sess.run([y, z, mid, w], {x: xv})
+        compiled = list(sess._plans.values())[0]
+    kinds = compiled.step_kinds
+    assert kinds.count("fused") >= 2
+    fused_types = [op.type for op, k in zip(compiled.ops, kinds, strict=True) if k == "fused"]
+    assert "FusedElementwise[Mul,Sub,Tanh,RealDiv,Relu]" in fused_types
+    np.testing.assert_allclose(yv, np.maximum(np.tanh(xv * 2 - 0.5) / 0.7, 0))
+    np.testing.assert_allclose(zv, np.exp(-(xv**2)))
+    np.testing.assert_allclose(mv, np.sqrt(np.abs(xv)))
+    np.testing.assert_allclose(wv, np.sqrt(np.abs(xv)) + 1)
+    before = plan_mod.FUSION
+    try:
+        plan_mod.FUSION = False
+        with eg.Session() as sess:
+            unfused = sess.run(y, {x: xv})
+            assert "fused" not in list(sess._plans.values())[0].step_kinds
+    finally:
+        plan_mod.FUSION = before
+    np.testing.assert_allclose(unfused, yv, rtol=1e-12)
