@@ -257,6 +257,9 @@ def tensorboard_toggle(browser, url: str, repeat: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="first-paint repetitions")
+    parser.add_argument(
+        "--flowboard-only", action="store_true", help="skip TensorBoard (for quick iterations)"
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -271,15 +274,17 @@ def main() -> None:
             ours = [flowboard_first_paint(browser, url, 100) for _ in range(args.repeat)]
         finally:
             stop(proc)
-        proc, url = start_tensorboard(wide, 100, 20)
-        try:
-            theirs = [tensorboard_first_paint(browser, url) for _ in range(args.repeat)]
-        finally:
-            stop(proc)
-        a, b = statistics.median(ours), statistics.median(theirs)
+        a = statistics.median(ours)
         print(f"  flowboard    {a:6.2f}   runs {', '.join(f'{x:.2f}' for x in ours)}")
-        print(f"  tensorboard  {b:6.2f}   runs {', '.join(f'{x:.2f}' for x in theirs)}")
-        print(f"  tensorboard / flowboard = {b / a:.2f}x")
+        if not args.flowboard_only:
+            proc, url = start_tensorboard(wide, 100, 20)
+            try:
+                theirs = [tensorboard_first_paint(browser, url) for _ in range(args.repeat)]
+            finally:
+                stop(proc)
+            b = statistics.median(theirs)
+            print(f"  tensorboard  {b:6.2f}   runs {', '.join(f'{x:.2f}' for x in theirs)}")
+            print(f"  tensorboard / flowboard = {b / a:.2f}x")
 
         print("toggle one run with 200 selected, 200 runs x 4 tags (milliseconds, median of 6)")
         proc, url = start_flowboard(many)
@@ -287,17 +292,20 @@ def main() -> None:
             ours, redrawn = flowboard_toggle(browser, url, 200, 6)
         finally:
             stop(proc)
-        proc, url = start_tensorboard(many, 200, 4)
-        try:
-            theirs = tensorboard_toggle(browser, url, 6)
-        finally:
-            stop(proc)
-        a, b = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
+        a = statistics.median(ours) * 1000
         print(f"  flowboard    {a:6.0f}   runs {', '.join(f'{x * 1000:.0f}' for x in ours)}")
-        print(f"  tensorboard  {b:6.0f}   runs {', '.join(f'{x * 1000:.0f}' for x in theirs)}")
-        print(
-            f"  tensorboard / flowboard = {b / a:.2f}x  (TensorBoard draws its charts in a worker)"
-        )
+        if not args.flowboard_only:
+            proc, url = start_tensorboard(many, 200, 4)
+            try:
+                theirs = tensorboard_toggle(browser, url, 6)
+            finally:
+                stop(proc)
+            b = statistics.median(theirs) * 1000
+            print(f"  tensorboard  {b:6.0f}   runs {', '.join(f'{x * 1000:.0f}' for x in theirs)}")
+            print(
+                f"  tensorboard / flowboard = {b / a:.2f}x"
+                "  (TensorBoard draws its charts in a worker)"
+            )
         r = statistics.median(redrawn) * 1000
         print(f"  flowboard click -> last chart redrawn {r:.0f} ms")
         browser.close()

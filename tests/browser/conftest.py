@@ -3,10 +3,12 @@ headless Debian Chromium driven by Playwright (see ../shared/TESTING.md)."""
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import shutil
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +26,18 @@ CHROMIUM_ARGS = [
 ]
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
+_SCRATCH: list[Path] = []
+
+
+def screenshot_dir() -> Path:
+    """docs/screenshots when FLOWBOARD_SCREENSHOTS=1 (to refresh the committed images), else a
+    temporary folder for this test session, so a plain test run leaves the checkout clean."""
+    if os.environ.get("FLOWBOARD_SCREENSHOTS") == "1":
+        return SCREENSHOTS
+    if not _SCRATCH:
+        _SCRATCH.append(Path(tempfile.mkdtemp(prefix="flowboard-screenshots-")))
+        atexit.register(shutil.rmtree, _SCRATCH[0], True)
+    return _SCRATCH[0]
 
 
 def shared_fixtures():
@@ -87,10 +101,13 @@ def open_board(page, url: str, query: str = "") -> None:
     page.wait_for_selector("body[data-ready='1']", timeout=15_000)
 
 
-def screenshot(page, name: str) -> None:
-    """Write docs/screenshots/NAME.png (small: viewport only)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+def screenshot(page, name: str) -> Path:
+    """Write NAME.png (small: viewport only) into screenshot_dir(); its path."""
+    folder = screenshot_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
 
 
 def traces(page, tag: str) -> list[dict]:

@@ -6,7 +6,7 @@ import { debounce, el, formatDuration, formatNumber, formatTime, throttle } from
 import { ExprError, compileFilter } from '../expr.js';
 import { buildColumns, buildRows, groupRow, knownNames, lookupIn, toCsv } from './runsModel.js';
 import { renderParallel } from './parallel.js';
-import { plotlyReady } from '../widgets/plots.js';
+import { loadPlotly } from '../widgets/plots.js';
 
 const LIVE_REFRESH_MS = 2000;
 
@@ -108,7 +108,7 @@ export function createRunsView(ctx) {
   let parallelArgs = null;
   let parallelOnScreen = false;
   const drawParallelSoon = debounce(async () => {
-    await plotlyReady;
+    await loadPlotly();
     if (parallelArgs && parallelOnScreen) {
       renderParallel(...parallelArgs);
       parallelArgs = null;

@@ -4,7 +4,7 @@ import { runColor } from '../colors.js';
 import { debounce, el, formatDuration, formatNumber, formatTime, throttle } from '../dom.js';
 import { toggled } from '../state.js';
 import { createCard, layoutSections, renderTurn } from '../widgets/card.js';
-import { Plotly, baseLayout, plotConfig } from '../widgets/plots.js';
+import { Plotly, baseLayout, loadPlotly, plotConfig } from '../widgets/plots.js';
 import { hideTooltip, showTooltip } from '../widgets/tooltip.js';
 import { ScalarCache } from './scalarData.js';
 import { buildTraces, nearestIndex, rangeBound, relativeUnit, yRange } from './scalarTraces.js';
@@ -60,7 +60,9 @@ export function createScalarsView(ctx) {
   async function drawCard(card) {
     const runs = ctx.visibleRuns().filter((run) => ctx.runHasTag(run, 'scalars', card.tag));
     await catchUp(card, runs);
-    await cache.ensure(card.tag, runs);
+    const loading = cache.ensure(card.tag, runs);
+    loadPlotly(); // parses while the server answers; renderTurn() waits for it
+    await loading;
     await renderTurn();
     render(card, runs);
     const missingFull = cache.needsFull(card.tag, runs);

@@ -1,6 +1,6 @@
 // Card frame shared by the views: title, pin / enlarge buttons, lazy drawing when on screen.
 import { el } from '../dom.js';
-import { plotlyReady } from './plots.js';
+import { loadPlotly } from './plots.js';
 
 /**
  * Create a card. `onPin(key)` toggles pinning; `draw(card)` is called when the card is on
@@ -172,7 +172,7 @@ let turning = false;
  * large charts never blocks input for longer than one chart takes.
  */
 export async function renderTurn() {
-  await plotlyReady;
+  await loadPlotly();
   return new Promise((resolve) => {
     turns.push(resolve);
     if (!turning) {

@@ -1,15 +1,32 @@
 // plotly.js helpers: the global Plotly object, WebGL detection and a shared base layout.
 
-// plotly.js loads with `async` so that data requests start while it parses; every use goes
-// through this forwarder, and drawing waits for `plotlyReady`.
+// plotly.js (3.5 MB) is loaded only when a plotting view needs it, and after that view has
+// sent its data requests, so that parsing it overlaps with the server's work instead of
+// delaying the first requests. Every use goes through this forwarder; drawing awaits
+// `loadPlotly()`.
 export const Plotly = new Proxy({}, { get: (_, key) => window.Plotly[key] });
 
-export const plotlyReady = new Promise((resolve, reject) => {
-  if (window.Plotly) return resolve();
-  const script = document.getElementById('plotly-script');
-  script.addEventListener('load', () => resolve());
-  script.addEventListener('error', () => reject(new Error('plotly.js failed to load')));
-});
+const PLOTLY_URL = 'vendor/plotly.min.js';
+let plotlyPromise = null;
+
+/** Load plotly.js once (a classic script tag); resolves when `window.Plotly` is usable. */
+export function loadPlotly() {
+  plotlyPromise ??= new Promise((resolve, reject) => {
+    if (window.Plotly) return resolve();
+    const script = document.createElement('script');
+    script.id = 'plotly-script';
+    script.async = true;
+    script.src = new URL(PLOTLY_URL, document.baseURI).href;
+    script.addEventListener('load', () => resolve());
+    script.addEventListener('error', () => {
+      plotlyPromise = null;
+      script.remove();
+      reject(new Error('plotly.js failed to load'));
+    });
+    document.head.append(script);
+  });
+  return plotlyPromise;
+}
 
 let webgl = null;
 
