@@ -65,42 +65,37 @@ from .ops.array import (
     broadcast_to,
     cast,
     check_numerics,
-    concat,
     constant,
     expand_dims,
     fill,
-    gather,
     group,
     identity,
     no_op,
-    one_hot,
     ones,
     ones_like,
-    pad,
     placeholder,
     placeholder_with_default,
     rank,
     reshape,
     shape,
     size,
-    split,
     squeeze,
-    stack,
     stop_gradient,
-    tile,
     transpose,
-    unstack,
     where,
     zeros,
     zeros_like,
 )
 from .ops.array import (
-    range_op as range,  # noqa: A004
-)
-from .ops.array import (
-    slice_op as slice,  # noqa: A004
+    range_op as range,  # noqa: A004,
 )
 from .ops.gpu import register_gpu_kernels as _register_gpu_kernels
+from .ops.joins import (
+    concat,
+    split,
+    stack,
+    unstack,
+)
 from .ops.math import (
     abs,
     add,
@@ -157,6 +152,15 @@ from .ops.random import (
     random_uniform,
     set_random_seed,
     truncated_normal,
+)
+from .ops.slicing import (
+    gather,
+    one_hot,
+    pad,
+    tile,
+)
+from .ops.slicing import (
+    slice_op as slice,  # noqa: A004,
 )
 from .session import InteractiveSession, RunMetadata, RunOptions, Session, get_default_session
 from .variables import (

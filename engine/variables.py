@@ -221,7 +221,7 @@ def initialize_all_variables():
 
 
 def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):
-    from .ops.array import stack
+    from .ops.joins import stack
 
     var_list = var_list if var_list is not None else global_variables()
     return stack([v.is_initialized() for v in var_list], name=name) if var_list else None

@@ -768,7 +768,7 @@ def _install_operators():
     T.__invert__ = lambda s: logical_not(s)
 
     def getitem(self, key):
-        from .array import strided_slice_from_key
+        from .slicing import strided_slice_from_key
 
         return strided_slice_from_key(self, key)
 

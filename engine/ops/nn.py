@@ -243,7 +243,7 @@ def softmax_cross_entropy_with_logits_v2(labels=None, logits=None, axis=-1, name
     lb, _ = _flatten_2d(labels)
     loss = make_op("SoftmaxCrossEntropyWithLogits", [lg, lb], {"T": logits.dtype}, name).outputs[0]
     if orig is not None:
-        from .array import slice_op as _slice
+        from .slicing import slice_op as _slice
 
         loss = reshape(loss, _slice(orig, [0], [logits.shape.ndims - 1]))
     return loss
