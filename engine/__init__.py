@@ -87,7 +87,7 @@ from .ops.array import (
     zeros_like,
 )
 from .ops.array import (
-    range_op as range,  # noqa: A004,
+    range_op as range,  # noqa: A004
 )
 from .ops.gpu import register_gpu_kernels as _register_gpu_kernels
 from .ops.joins import (
@@ -160,7 +160,7 @@ from .ops.slicing import (
     tile,
 )
 from .ops.slicing import (
-    slice_op as slice,  # noqa: A004,
+    slice_op as slice,  # noqa: A004
 )
 from .session import InteractiveSession, RunMetadata, RunOptions, Session, get_default_session
 from .variables import (
