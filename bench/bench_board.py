@@ -2,10 +2,13 @@
 
 Measures, for each logdir (N runs x T tags x S steps of scalars, one event per value):
 
-- time from process start until every run and tag is fully served over HTTP
-  (`/data/plugin/scalars/scalars` for every (run, tag) returns its final count and last step:
-  every point for `board` and for TensorBoard with `--samples_per_plugin scalars=<steps>`
-  (keep all), 1,000 sampled points with TensorBoard's default sampling);
+- time from process start until every run and tag is fully served over HTTP, two ways:
+  * full resolution: `/data/plugin/scalars/scalars` for every (run, tag) returns every point,
+    from `board` and from TensorBoard with `--samples_per_plugin scalars=<steps>` (keep all);
+  * 1,000 points per tag: TensorBoard's default reservoir sample from the same endpoint, against
+    `board`'s `/api/scalars?max_points=1000` (downsampled for display from a store that keeps
+    every point: `total` must equal the steps written, and `/api/scalars/export` is checked
+    to still return every point afterwards);
 - peak resident memory of the server's process tree (TensorBoard's data server included);
 
 and for `board` alone: the latency of one tag of 1M points served downsampled to 2,000 points
@@ -17,6 +20,7 @@ once keeping every scalar. Usage:
 
     python bench/bench_board.py            # both logdirs (the large one takes a few minutes)
     python bench/bench_board.py --small    # only 50 x 10 x 2,000
+    python bench/bench_board.py --small --repeat 3 --load-only   # medians of 3 runs each
 """
 
 from __future__ import annotations
@@ -146,9 +150,34 @@ def stop(proc: subprocess.Popen) -> None:
 # ---- "fully served" ---------------------------------------------------------------------------
 
 
-def time_to_fully_served(cmd, port, runs, tags, steps, expect_points, timeout=600.0):
+def _tb_complete(client, run, tag, expect_points, steps) -> bool:
+    """TensorBoard's endpoint (both servers): `expect_points` points ending at the last step."""
+    r = client.get("/data/plugin/scalars/scalars", params={"run": run, "tag": tag})
+    if r.status_code != 200:
+        return False
+    points = orjson.loads(r.content)  # the same fast client parser for every server
+    return len(points) == expect_points and points[-1][1] == steps - 1
+
+
+def _board_display_complete(client, run, tag, max_points, steps) -> bool:
+    """Our display endpoint, `/api/scalars?max_points=N`: the store holds all `steps` points
+    (`total`) and at most N of them, the final one included, come back."""
+    r = client.get("/api/scalars", params={"run": run, "tag": tag, "max_points": max_points})
+    if r.status_code != 200:
+        return False
+    series = orjson.loads(r.content)["series"]
+    if not series:
+        return False
+    s = series[0]
+    return s["total"] == steps and len(s["step"]) <= max_points and s["step"][-1] == steps - 1
+
+
+def time_to_fully_served(cmd, port, runs, tags, steps, expect_points, timeout=600.0, check=None):
     """Seconds from process start until every (run, tag) is served with `expect_points` points
-    ending at the last step; plus the peak memory of the process tree."""
+    ending at the last step (or, with `check=_board_display_complete`, until `/api/scalars`
+    serves every tag downsampled to at most `expect_points` from a store holding all `steps`
+    points); plus the peak memory of the process tree."""
+    check = check or _tb_complete
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     start = time.perf_counter()
@@ -175,12 +204,7 @@ def time_to_fully_served(cmd, port, runs, tags, steps, expect_points, timeout=60
             time.sleep(0.02)
 
         def complete(key) -> bool:
-            run, tag = key
-            r = client.get("/data/plugin/scalars/scalars", params={"run": run, "tag": tag})
-            if r.status_code != 200:
-                return False
-            points = orjson.loads(r.content)  # the same fast client parser for every server
-            return len(points) == expect_points and points[-1][1] == steps - 1
+            return check(client, *key, expect_points, steps)
 
         pending = sorted(want)
         with ThreadPoolExecutor(8) as pool:
@@ -193,30 +217,57 @@ def time_to_fully_served(cmd, port, runs, tags, steps, expect_points, timeout=60
                     time.sleep(0.2)
         elapsed = time.perf_counter() - start
         peak = tree_peak_rss_mb(proc.pid)
+        if check is _board_display_complete:  # downsampled for display only: the store has all
+            run, tag = next(iter(sorted(want)))
+            r = client.get("/api/scalars/export", params={"run": run, "tag": tag, "format": "json"})
+            exported = orjson.loads(r.content)["step"]
+            if exported != list(range(steps)):
+                raise RuntimeError(f"export of {run}/{tag} lost points: {len(exported)} of {steps}")
     finally:
         client.close()
         stop(proc)
     return elapsed, peak
 
 
-def compare_load(name, runs, tags, steps):
+def compare_load(name, runs, tags, steps, repeat=1):
     logdir = make_logdir(name, runs, tags, steps)
     print(f"\n{name}: {runs} runs x {tags} tags x {steps} steps = {runs * tags * steps:,} points")
-    rows = []
-    cases = [
-        ("board (all points)", lambda p: board_cmd(logdir, p), steps),
-        ("tensorboard load_fast, sampled", lambda p: tensorboard_cmd(logdir, p, None), TB_SAMPLES),
-        ("tensorboard load_fast, all points", lambda p: tensorboard_cmd(logdir, p, steps), steps),
-    ]
-    for label, make_cmd, expect in cases:
-        port = free_port()
-        seconds, peak = time_to_fully_served(make_cmd(port), port, runs, tags, steps, expect)
-        rows.append((label, seconds, peak))
-        print(f"  {label:36s} {seconds:7.2f} s   peak {peak:7.0f} MB", flush=True)
-    ours = rows[0]
-    for label, seconds, peak in rows[1:]:
+    board = lambda p: board_cmd(logdir, p)  # noqa: E731
+    cases = {
+        # every point of every tag over TensorBoard's endpoint, from both servers
+        "board, all points": (board, steps, None),
+        "tensorboard, all points": (lambda p: tensorboard_cmd(logdir, p, steps), steps, None),
+        # at most 1,000 points per tag: TensorBoard's reservoir sample against our display
+        # downsampling of a store that keeps every point
+        "board, max_points=1000": (board, TB_SAMPLES, _board_display_complete),
+        "tensorboard, sampled 1000": (lambda p: tensorboard_cmd(logdir, p, None), TB_SAMPLES, None),
+    }
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label in cases}
+    for _ in range(repeat):  # round-robin, so a busy moment hits every server alike
+        for label, (make_cmd, expect, check) in cases.items():
+            port = free_port()
+            seconds, peak = time_to_fully_served(
+                make_cmd(port), port, runs, tags, steps, expect, check=check
+            )
+            samples[label].append((seconds, peak))
+            print(f"  {label:36s} {seconds:7.2f} s   peak {peak:7.0f} MB", flush=True)
+    rows = {
+        label: (statistics.median(s for s, _ in got), statistics.median(m for _, m in got))
+        for label, got in samples.items()
+    }
+    if repeat > 1:
+        print(f"  medians of {repeat}:")
+        for label, (seconds, peak) in rows.items():
+            print(f"  {label:36s} {seconds:7.2f} s   peak {peak:7.0f} MB")
+    for ours, theirs in (
+        ("board, all points", "tensorboard, all points"),
+        ("board, max_points=1000", "tensorboard, sampled 1000"),
+        ("board, all points", "tensorboard, sampled 1000"),
+    ):
+        (s_ours, m_ours), (s_theirs, m_theirs) = rows[ours], rows[theirs]
         print(
-            f"  board vs {label}: {seconds / ours[1]:.1f}x faster, {ours[2] / peak:.2f}x the memory"
+            f"  {ours} vs {theirs}: {s_theirs / s_ours:.1f}x faster, "
+            f"{m_ours / m_theirs:.2f}x the memory"
         )
     return rows
 
@@ -340,14 +391,19 @@ def main() -> None:
     parser.add_argument(
         "--latency-only", action="store_true", help="skip the load-time comparisons"
     )
+    parser.add_argument("--load-only", action="store_true", help="skip the latency measures")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each load-time case (medians reported)"
+    )
     args = parser.parse_args()
     os.makedirs(CACHE, exist_ok=True)
     if not args.latency_only:
-        compare_load("small", 50, 10, 2000)
+        compare_load("small", 50, 10, 2000, args.repeat)
         if not args.small:
-            compare_load("large", 50, 20, 10_000)
-    downsample_latency()
-    sse_latency()
+            compare_load("large", 50, 20, 10_000, args.repeat)
+    if not args.load_only:
+        downsample_latency()
+        sse_latency()
 
 
 if __name__ == "__main__":

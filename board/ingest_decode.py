@@ -86,12 +86,14 @@ class RunDecoder:
                 np.asarray(steps, np.int64),
                 np.asarray(walls, np.float64),
                 np.asarray(values, np.float64),
+                adopt=True,  # fresh arrays built from the lists above
             )
 
     def add_scalar_columns(self, tag: str, step, wall_time, value) -> None:
-        """Scalars decoded elsewhere (the native fast path), in file order."""
+        """Scalars decoded elsewhere (the native fast path), in file order. The columns are
+        handed over to the store (the native scan allocates fresh ones per read)."""
         self.flush()
-        self.store.add_scalars(self.run, tag, step, wall_time, value)
+        self.store.add_scalars(self.run, tag, step, wall_time, value, adopt=True)
 
     def event(self, event, path: str, offset: int) -> None:
         """One event, whose framed record starts at byte `offset` of `path`."""

@@ -108,8 +108,16 @@ class Store:
             self._notify("runs", name, None, None)
 
     def add_scalars(
-        self, run: str, tag: str, step: np.ndarray, wall_time: np.ndarray, value: np.ndarray
+        self,
+        run: str,
+        tag: str,
+        step: np.ndarray,
+        wall_time: np.ndarray,
+        value: np.ndarray,
+        adopt: bool = False,
     ) -> None:
+        """Append points to (run, tag); with `adopt` the arrays are handed over, not copied
+        (see `ScalarSeries.extend`)."""
         if not len(step):
             return
         r = self._run(run)
@@ -117,7 +125,7 @@ class Store:
         if series is None:
             with self._lock:
                 series = r.scalars.setdefault(tag, ScalarSeries())
-        series.extend(step, wall_time, value)
+        series.extend(step, wall_time, value, adopt=adopt)
         r.see(float(np.min(wall_time)), None)
         r.see(float(np.max(wall_time)), int(np.max(step)))
         self._notify("scalars", run, tag, series.last_step)

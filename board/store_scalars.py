@@ -38,11 +38,17 @@ class ScalarSeries:
         step, _, _, n = self._state
         return int(step[n - 1]) if n else None
 
-    def extend(self, step: np.ndarray, wall_time: np.ndarray, value: np.ndarray) -> int:
+    def extend(
+        self, step: np.ndarray, wall_time: np.ndarray, value: np.ndarray, adopt: bool = False
+    ) -> int:
         """Append points in file order. Wherever the step goes back (a restarted job, or a
         `purge_step`), the points already held at or after that step are dropped first, as
         TensorBoard does, so a restart replaces points instead of duplicating them. Returns the
-        number of points appended."""
+        number of points appended.
+
+        With `adopt`, the caller hands the arrays over (it never writes to them again): an
+        empty series then keeps them as its columns instead of copying them (the first load
+        of a large logdir is mostly such batches)."""
         step = np.asarray(step, np.int64)
         if not len(step):
             return 0
@@ -52,6 +58,9 @@ class ScalarSeries:
         drops = np.flatnonzero(step[1:] < step[:-1]) + 1
         if len(drops) > MAX_SEGMENTS:
             self._extend_unordered(step, wall_time, value)
+            return len(step)
+        if adopt and not len(drops) and not self._state[3] and _adoptable(step, wall_time, value):
+            self._state = (step, wall_time, value, len(step))
             return len(step)
         bounds = [0, *drops.tolist(), len(step)]
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
@@ -111,6 +120,13 @@ class ScalarSeries:
         wall[n:m] = w
         value[n:m] = v
         self._state = (step, wall, value, m)
+
+
+def _adoptable(*columns: np.ndarray) -> bool:
+    """One-dimensional, contiguous and of equal length: usable as a series' buffers as they
+    are (appends always grow into fresh buffers, so they need not be writeable)."""
+    n = len(columns[0])
+    return all(c.ndim == 1 and len(c) == n and c.flags.c_contiguous for c in columns)
 
 
 def window(cols: ScalarColumns, min_step: int | None, max_step: int | None) -> ScalarColumns:

@@ -190,3 +190,37 @@ def test_zigzag_steps_stay_linear():
     s.extend(step, np.zeros(n), step.astype(float))
     # Each low step drops the high one before it; the last high step survives.
     assert s.snapshot().step.tolist() == [*range(n // 2), 1_000_000 + n // 2 - 1]
+
+
+def test_adopted_columns_are_kept_not_copied_and_never_written():
+    s = ScalarSeries()
+    step = np.arange(100, dtype=np.int64)
+    wall, value = step + 0.5, step * 2.0
+    s.extend(step, wall, value, adopt=True)
+    snap = s.snapshot()
+    assert np.shares_memory(snap.step, step) and np.shares_memory(snap.value, value)
+    _extend(s, range(100, 150))  # growing moves into fresh buffers
+    _extend(s, range(50, 60), [-1] * 10)  # and so does a restart
+    np.testing.assert_array_equal(step, np.arange(100))  # the handed-over arrays are untouched
+    np.testing.assert_array_equal(value, np.arange(100) * 2.0)
+    np.testing.assert_array_equal(snap.step, np.arange(100))  # and so is the old snapshot
+    assert s.snapshot().step.tolist() == list(range(60))
+    assert s.snapshot().value[50:].tolist() == [-1.0] * 10
+
+
+def test_adopt_falls_back_to_copying_when_not_possible():
+    held = ScalarSeries()
+    _extend(held, range(5))
+    step = np.arange(5, 10, dtype=np.int64)
+    held.extend(step, step + 0.5, step * 1.0, adopt=True)  # not empty: appended by copy
+    assert held.snapshot().step.tolist() == list(range(10))
+    assert not np.shares_memory(held.snapshot().step, step)
+    restart = ScalarSeries()
+    steps = np.array([0, 1, 2, 1, 2], np.int64)  # steps go back: the restart rule applies
+    restart.extend(steps, steps + 0.5, steps * 1.0, adopt=True)
+    assert restart.snapshot().step.tolist() == [0, 1, 2]
+    strided = ScalarSeries()
+    wide = np.arange(20, dtype=np.int64)[::2]
+    strided.extend(wide, wide + 0.5, wide * 1.0, adopt=True)
+    assert strided.snapshot().step.tolist() == list(range(0, 20, 2))
+    assert not np.shares_memory(strided.snapshot().step, wide)
