@@ -15,7 +15,6 @@ from .math import (
     exp,
     log1p,
     maximum,
-    reduce_sum,
 )
 from .math import (
     sigmoid as _sigmoid,
@@ -24,6 +23,7 @@ from .math import (
     tanh as _tanh,
 )
 from .random import random_uniform
+from .reduce import reduce_sum
 
 F = D.FLOATS
 
