@@ -16,7 +16,14 @@ from fastapi.responses import Response
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError
 
-from board.api_util import INT64_MAX, TensorBoardJSON, not_found, store_of, tb_float, tb_floats
+from board.api_util import (
+    INT64_MAX,
+    TensorBoardJSON,
+    not_found,
+    store_of,
+    tb_float,
+    tb_scalar_rows,
+)
 from board.ingest_decode import histogram_buckets
 from board.store_histograms import BASIS_POINTS, compress_histogram
 
@@ -88,7 +95,6 @@ async def scalars(request: Request, run: Run, tag: Tag, format: str | None = Non
     cols = store_of(request).scalars(run, tag)
     if cols is None:
         raise not_found("scalar data", run, tag)
-    rows = zip(cols.wall_time.tolist(), cols.step.tolist(), tb_floats(cols.value), strict=False)
     if format == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)
@@ -97,7 +103,9 @@ async def scalars(request: Request, run: Run, tag: Tag, format: str | None = Non
             zip(cols.wall_time.tolist(), cols.step.tolist(), cols.value.tolist(), strict=False)
         )
         return Response(buf.getvalue(), media_type="text/csv")
-    return TensorBoardJSON(list(rows))
+    return Response(
+        tb_scalar_rows(cols.wall_time, cols.step, cols.value), media_type="application/json"
+    )
 
 
 @router.get("/plugin/histograms/tags")
