@@ -125,7 +125,7 @@ def _api_router():
         )
 
     @router.get("/scalars")
-    def scalars(
+    async def scalars(  # in-memory numpy work only: no thread hop
         request: Request,
         tag: Tag,
         run: Annotated[list[str], Query(description="One or more runs (repeat `run=`).")],
