@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=1,
+        ws="none",  # no websocket routes: skip importing a websocket stack at startup
+        lifespan="off",  # no startup or shutdown hooks
     )
     server = uvicorn.Server(config)
     print(f"board: serving {args.logdir} at http://{args.host}:{args.port}/", file=sys.stderr)

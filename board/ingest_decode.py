@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 from board.types import HistogramPoint, ImageRef, TextPoint
@@ -165,5 +164,7 @@ class RunDecoder:
         if data.which == "session_start_info":
             self.store.set_hparams(self.run, dict(data.hparams), wall)
         elif data.which == "experiment":
+            from google.protobuf import json_format  # rare: kept off the startup path
+
             config = json_format.MessageToDict(data.plugin_data.experiment)
             self.store.set_hparams_config(config)
