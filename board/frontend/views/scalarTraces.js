@@ -10,8 +10,11 @@ const WEBGL_POINTS = 20_000;
 // Budget of drawn points per chart: a card is ~500 px wide, so with many runs each line gets
 // fewer points (bucket extremes are kept). Rounded to a multiple of 50 so that toggling one run
 // does not change every line's sampling.
-const CHART_POINT_BUDGET = 24_000;
+const CHART_POINT_BUDGET = 12_000;
 const MIN_POINTS_PER_TRACE = 50;
+// With many runs the faint raw lines (one grey trace under the smoothed ones) get half the
+// smoothed lines' points: plotly's drawing time grows with the points of every trace.
+const MIN_RAW_POINTS = 25;
 // Above this many runs, runs sharing a colour are drawn as one trace (lines split by gaps) and
 // the faint raw lines as one grey trace: plotly's cost grows with the number of traces, and the
 // palette has fewer colours than that anyway. Tooltips still list every run.
@@ -112,7 +115,10 @@ export function buildTraces(entries, groups, settings, unit, xRange) {
     const color = runColor(run);
     yArrays.push(smoothing ? d.smooth : d.raw);
     if (merge) {
-      if (smoothing) appendWithGap(rawMerged, d.x, d.raw);
+      if (smoothing) {
+        const faint = displaySeries(series, settings, unit, xRange, Math.max(MIN_RAW_POINTS, Math.floor(perTrace / 2)));
+        appendWithGap(rawMerged, faint.x, faint.raw);
+      }
       if (!byColor.has(color)) byColor.set(color, { x: [], y: [], runs: [] });
       const line = byColor.get(color);
       appendWithGap(line, d.x, smoothing ? d.smooth : d.raw);

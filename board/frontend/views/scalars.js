@@ -97,8 +97,12 @@ export function createScalarsView(ctx) {
         title: { text: xTitle, standoff: 4 },
         type: xAxisMode === 'wall' ? 'date' : st.logX ? 'log' : 'linear',
       },
+      // A fixed left margin instead of automargin: plotly would measure every tick label again
+      // on each redraw (a run toggle), and plotly's tick labels fit in 60 px.
+      margin: { ...baseLayout().margin, l: 60 },
       yaxis: {
         ...baseLayout().yaxis,
+        automargin: false,
         type: st.logY ? 'log' : 'linear',
         ...(range ? { range, autorange: false } : { autorange: true }),
       },

@@ -79,7 +79,7 @@ function observer() {
         if (card.visible && card.dirty) scheduleDraw(card, entry.target._drawFn);
       }
     },
-    { rootMargin: '100px 0px' },
+    { rootMargin: '0px' }, // each drawn chart costs a redraw on every run toggle
   );
   return sharedObserver;
 }
