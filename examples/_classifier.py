@@ -7,6 +7,7 @@ adds the loss, accuracy, optimizer and summaries, then trains with mini-batches 
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,3 +179,36 @@ def _make_logger(logdir: str | None, graph: eg.Graph, hparams: dict | None):
     if hparams is not None:
         return _FlatLogger(logdir, hparams)
     return _SplitLogger(logdir, graph)
+
+
+def classifier_main(
+    doc: str,
+    model_fn: ModelFn,
+    argv: list[str] | None,
+    *,
+    name: str,
+    steps: int,
+    learning_rate: float,
+    optimizer: str = "sgd",
+) -> TrainResult:
+    """The command line every digit classifier shares: train, log, print the accuracies."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--logdir", default=f"runs/{name}")
+    parser.add_argument("--steps", type=int, default=steps)
+    parser.add_argument("--optimizer", default=optimizer, choices=["sgd", "momentum", "adam"])
+    parser.add_argument("--learning-rate", type=float, default=learning_rate)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    result = train_classifier(
+        model_fn,
+        args.logdir,
+        args.steps,
+        optimizer=args.optimizer,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+    )
+    print(
+        f"train accuracy {result.train_accuracy:.3f}, validation accuracy "
+        f"{result.val_accuracy:.3f}, validation cross-entropy {result.val_loss:.3f}"
+    )
+    return result

@@ -5,11 +5,9 @@ python -m examples.convnet --logdir runs/convnet --steps 300
 
 from __future__ import annotations
 
-import argparse
-
 import engine as eg
 
-from ._classifier import train_classifier
+from ._classifier import classifier_main
 from .mnist_mlp import dense
 
 
@@ -38,21 +36,14 @@ def convnet_model(x: eg.Tensor) -> eg.Tensor:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", default="runs/convnet")
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--learning-rate", type=float, default=0.05)
-    args = parser.parse_args(argv)
-    result = train_classifier(
+    classifier_main(
+        __doc__,
         convnet_model,
-        args.logdir,
-        args.steps,
+        argv,
+        name="convnet",
+        steps=300,
+        learning_rate=0.05,
         optimizer="momentum",
-        learning_rate=args.learning_rate,
-    )
-    print(
-        f"train accuracy {result.train_accuracy:.3f}, validation accuracy "
-        f"{result.val_accuracy:.3f}, validation cross-entropy {result.val_loss:.3f}"
     )
 
 

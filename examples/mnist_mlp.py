@@ -5,11 +5,9 @@ python -m examples.mnist_mlp --logdir runs/mlp --steps 1000
 
 from __future__ import annotations
 
-import argparse
-
 import engine as eg
 
-from ._classifier import train_classifier
+from ._classifier import classifier_main
 
 
 def dense(x: eg.Tensor, units: int, name: str, activation=eg.nn.relu) -> eg.Tensor:
@@ -38,25 +36,7 @@ def mlp_model(x: eg.Tensor, hidden: tuple[int, ...] = (100, 100)) -> eg.Tensor:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", default="runs/mnist_mlp")
-    parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--optimizer", default="sgd", choices=["sgd", "momentum", "adam"])
-    parser.add_argument("--learning-rate", type=float, default=0.1)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    result = train_classifier(
-        mlp_model,
-        args.logdir,
-        args.steps,
-        optimizer=args.optimizer,
-        learning_rate=args.learning_rate,
-        seed=args.seed,
-    )
-    print(
-        f"train accuracy {result.train_accuracy:.3f}, validation accuracy "
-        f"{result.val_accuracy:.3f}, validation cross-entropy {result.val_loss:.3f}"
-    )
+    classifier_main(__doc__, mlp_model, argv, name="mnist_mlp", steps=1000, learning_rate=0.1)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,9 @@ python -m examples.mnist_softmax --logdir runs/softmax --steps 500
 
 from __future__ import annotations
 
-import argparse
-
 import engine as eg
 
-from ._classifier import train_classifier
+from ._classifier import classifier_main
 
 
 def softmax_model(x: eg.Tensor) -> eg.Tensor:
@@ -27,17 +25,8 @@ def softmax_model(x: eg.Tensor) -> eg.Tensor:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", default="runs/mnist_softmax")
-    parser.add_argument("--steps", type=int, default=500)
-    parser.add_argument("--learning-rate", type=float, default=0.5)
-    args = parser.parse_args(argv)
-    result = train_classifier(
-        softmax_model, args.logdir, args.steps, learning_rate=args.learning_rate
-    )
-    print(
-        f"train accuracy {result.train_accuracy:.3f}, validation accuracy "
-        f"{result.val_accuracy:.3f}, validation cross-entropy {result.val_loss:.3f}"
+    classifier_main(
+        __doc__, softmax_model, argv, name="mnist_softmax", steps=500, learning_rate=0.5
     )
 
 
