@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from .conftest import open_board, running_board, screenshot
+from .conftest import SCREENSHOTS, open_board, running_board, screenshot, screenshot_dir
 from .logs import write_scalars
 
 pytestmark = pytest.mark.browser
@@ -32,3 +32,13 @@ def test_scalar_chart_traces_are_exactly_the_runs(tmp_path, page):
             assert trace["n"] == 40
             assert trace["last"] == pytest.approx(math.exp(-runs[trace["run"]] * 39), rel=1e-6)
         screenshot(page, "scalars")
+
+
+def test_screenshots_go_to_docs_only_when_asked(monkeypatch):
+    monkeypatch.delenv("FLOWBOARD_SCREENSHOTS", raising=False)
+    scratch = screenshot_dir()
+    assert scratch != SCREENSHOTS and SCREENSHOTS not in scratch.parents
+    monkeypatch.setenv("FLOWBOARD_SCREENSHOTS", "0")
+    assert screenshot_dir() == scratch
+    monkeypatch.setenv("FLOWBOARD_SCREENSHOTS", "1")
+    assert screenshot_dir() == SCREENSHOTS
