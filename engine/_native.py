@@ -73,4 +73,5 @@ def set_num_threads(n: int) -> None:
 
 
 def num_threads() -> int:
+    """Returns how many threads the native executor runs kernels on (see `set_num_threads`)."""
     return _executor.num_threads()

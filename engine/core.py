@@ -134,6 +134,10 @@ def register_op(
 
 
 def get_op_def(name: str) -> OpDef:
+    """Returns the registry entry (`OpDef`) of op type `name`.
+
+    Raises `NotFoundError` when no op of that type is registered.
+    """
     from .errors import NotFoundError
 
     try:
@@ -143,6 +147,7 @@ def get_op_def(name: str) -> OpDef:
 
 
 def registered_ops() -> list[str]:
+    """Returns the sorted names of every registered op type, built-in and custom."""
     return sorted(_registry)
 
 
@@ -283,6 +288,12 @@ _VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/>]*$")
 
 
 class GraphKeys:
+    """Standard collection names, spelled as in TensorFlow 1.
+
+    `GLOBAL_VARIABLES`, `TRAINABLE_VARIABLES`, `SUMMARIES`, `GLOBAL_STEP`, ...; the values are
+    the strings GraphDefs and checkpoints use.
+    """
+
     GLOBAL_VARIABLES = "variables"
     TRAINABLE_VARIABLES = "trainable_variables"
     SUMMARIES = "summaries"
@@ -563,10 +574,18 @@ _global_default_graph = Graph()
 
 
 def get_default_graph() -> Graph:
+    """Returns the graph new ops go into.
+
+    That is the graph of the innermost `Graph.as_default()` block, else the global default.
+    """
     return _default_graph_stack[-1] if _default_graph_stack else _global_default_graph
 
 
 def reset_default_graph() -> None:
+    """Replaces the global default graph with a new, empty one.
+
+    Not allowed inside a `Graph.as_default()` block (raises AssertionError).
+    """
     global _global_default_graph
     if _default_graph_stack:
         raise AssertionError("Do not use reset_default_graph() inside a Graph.as_default() block")
@@ -585,18 +604,31 @@ def name_scope(name, default_name=None, values=None):
 
 
 def control_dependencies(control_inputs):
+    """Context manager: ops created inside run after every op in `control_inputs`.
+
+    Tensors stand for the ops that produce them; None clears the dependencies.
+    """
     return get_default_graph().control_dependencies(control_inputs)
 
 
 def device(device_name):
+    """Context manager: ops created inside are placed on `device_name`.
+
+    Names look like "/cpu:0" or "/gpu:0"; an op with no kernel on that device runs on the CPU.
+    """
     return get_default_graph().device(device_name)
 
 
 def get_collection(name, scope=None):
+    """Returns a copy of the default graph's collection `name`.
+
+    With `scope`, keeps only the items whose name starts with it.
+    """
     return get_default_graph().get_collection(name, scope)
 
 
 def add_to_collection(name, value):
+    """Appends `value` to the default graph's collection `name`."""
     get_default_graph().add_to_collection(name, value)
 
 

@@ -19,22 +19,35 @@ class OpError(Exception):
 
 
 class InvalidArgumentError(OpError):
+    """Raised when an op gets an argument of the wrong value, shape or dtype (status code 3)."""
+
     error_code = 3
 
 
 class NotFoundError(OpError):
+    """Raised when a looked-up op type, file or tensor name does not exist (status code 5)."""
+
     error_code = 5
 
 
 class FailedPreconditionError(OpError):
+    """Raised when the state does not allow the run, e.g.
+
+    reading an uninitialized variable (status code 9).
+    """
+
     error_code = 9
 
 
 class InternalError(OpError):
+    """Raised when a kernel fails unexpectedly (status code 13)."""
+
     error_code = 13
 
 
 class UnimplementedError(OpError):
+    """Raised when an op has no kernel for the requested dtype or device (status code 12)."""
+
     error_code = 12
 
 
@@ -48,4 +61,16 @@ _BY_CODE = {
 
 
 def error_for_code(code: int) -> type[OpError]:
+    """Returns the `OpError` subclass for a TensorFlow status code (`OpError` if unknown)."""
     return _BY_CODE.get(code, OpError)
+
+
+__all__ = [
+    "FailedPreconditionError",
+    "InternalError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "OpError",
+    "UnimplementedError",
+    "error_for_code",
+]

@@ -130,6 +130,11 @@ def _write_state(directory, latest, all_paths):
 
 
 def latest_checkpoint(checkpoint_dir, latest_filename=None):
+    """Returns the path prefix of the newest checkpoint in `checkpoint_dir`.
+
+    Read from the directory's state file ("checkpoint" unless `latest_filename`); None when
+    there is no state file or the checkpoint it names is gone.
+    """
     path = os.path.join(checkpoint_dir, latest_filename or _STATE)
     if not os.path.exists(path):
         return None

@@ -27,6 +27,10 @@ def _session_stack() -> list:
 
 
 def get_default_session():
+    """Returns the session made default on this thread, or None.
+
+    A session is default inside `with sess:` or `with sess.as_default():` (innermost wins).
+    """
     st = _session_stack()
     return st[-1] if st else None
 

@@ -135,24 +135,47 @@ def _summary_op(op_type, name, tensor, collections, family, attrs=None):
 
 
 def scalar(name, tensor, collections=None, family=None):
+    """Returns a serialized `Summary` holding one scalar value under tag `name`.
+
+    The tensor must hold exactly one element. The op is added to `collections` (default
+    `GraphKeys.SUMMARIES`). Op type: `ScalarSummary`.
+    """
     return _summary_op("ScalarSummary", name, tensor, collections, family)
 
 
 def histogram(name, values, collections=None, family=None):
+    """Returns a serialized `Summary` holding a histogram of `values` under tag `name`.
+
+    The run fails on NaN or infinite values. Op type: `HistogramSummary`.
+    """
     return _summary_op("HistogramSummary", name, values, collections, family)
 
 
 def image(name, tensor, max_outputs=3, collections=None, family=None):
+    """Returns a serialized `Summary` with up to `max_outputs` PNG images.
+
+    `tensor` is [batch, height, width, channels] with 1, 3 or 4 channels. uint8 is used as is;
+    non-negative floats are scaled so the maximum is 255, and floats with negatives are
+    scaled so 0 maps to 127, as TensorFlow does. Op type: `ImageSummary`.
+    """
     return _summary_op(
         "ImageSummary", name, tensor, collections, family, {"max_images": int(max_outputs)}
     )
 
 
 def text(name, tensor, collections=None):
+    """Returns a serialized `Summary` holding a string tensor under tag `name`.
+
+    The value is tagged for the text plugin. Op type: `TensorSummaryV2`.
+    """
     return _summary_op("TensorSummaryV2", name, tensor, collections, None)
 
 
 def merge(inputs, collections=None, name=None):
+    """Returns one serialized `Summary` with the values of every summary in `inputs`.
+
+    Op type: `MergeSummary`.
+    """
     ins = [convert_to_tensor(x) for x in inputs]
     res = out("MergeSummary", ins, {"N": len(ins)}, name or "Merge/MergeSummary")
     g = get_default_graph()
@@ -162,6 +185,10 @@ def merge(inputs, collections=None, name=None):
 
 
 def merge_all(key=GraphKeys.SUMMARIES, scope=None, name=None):
+    """Merges every summary in collection `key` (default `GraphKeys.SUMMARIES`).
+
+    Returns None when the collection is empty.
+    """
     items = get_default_graph().get_collection(key, scope)
     if not items:
         return None
@@ -173,3 +200,6 @@ def FileWriter(logdir, graph=None, **kwargs):  # noqa: N802 - TF's name
     from summaries import FileWriter as _FW
 
     return _FW(logdir, graph=graph, **kwargs)
+
+
+__all__ = ["FileWriter", "histogram", "image", "merge", "merge_all", "scalar", "text"]

@@ -8,7 +8,7 @@ from .core import GraphKeys, Tensor, convert_to_tensor, get_default_graph
 from .gradients import gradients
 from .ops.array import cast, constant, group, zeros
 from .ops.common import out
-from .saver import Saver, latest_checkpoint  # noqa: F401 - eg.train.Saver
+from .saver import Saver, latest_checkpoint
 from .variables import Variable, trainable_variables
 
 
@@ -155,6 +155,8 @@ class Optimizer:
 
 
 class GradientDescentOptimizer(Optimizer):
+    """Plain gradient descent: `var -= learning_rate * grad` (op `ApplyGradientDescent`)."""
+
     def __init__(self, learning_rate, use_locking=False, name="GradientDescent"):
         super().__init__(use_locking, name)
         self._learning_rate = learning_rate
@@ -171,6 +173,12 @@ class GradientDescentOptimizer(Optimizer):
 
 
 class MomentumOptimizer(Optimizer):
+    """Gradient descent with momentum (op `ApplyMomentum`).
+
+    `accum = momentum * accum + grad; var -= learning_rate * accum`; with `use_nesterov` the
+    step is `learning_rate * (grad + momentum * accum)`. One slot per variable: "momentum".
+    """
+
     def __init__(
         self, learning_rate, momentum, use_locking=False, name="Momentum", use_nesterov=False
     ):
@@ -203,6 +211,11 @@ class MomentumOptimizer(Optimizer):
 
 
 class AdagradOptimizer(Optimizer):
+    """Adagrad (op `ApplyAdagrad`): `accum += grad ** 2; var -= learning_rate * grad / sqrt(accum)`.
+
+    The "accumulator" slot starts at `initial_accumulator_value`, which must be positive.
+    """
+
     def __init__(
         self, learning_rate, initial_accumulator_value=0.1, use_locking=False, name="Adagrad"
     ):
@@ -231,6 +244,12 @@ class AdagradOptimizer(Optimizer):
 
 
 class RMSPropOptimizer(Optimizer):
+    """RMSProp (op `ApplyRMSProp`), uncentered only.
+
+    `ms = decay * ms + (1 - decay) * grad ** 2; mom = momentum * mom + learning_rate * grad /
+    sqrt(ms + epsilon); var -= mom`. Slots: "rms" (starting at 1) and "momentum".
+    """
+
     def __init__(
         self,
         learning_rate,
@@ -280,6 +299,14 @@ class RMSPropOptimizer(Optimizer):
 
 
 class AdamOptimizer(Optimizer):
+    """Adam (op `ApplyAdam`) with TensorFlow 1's bias correction folded into the step size.
+
+    `lr_t = learning_rate * sqrt(1 - beta2 ** t) / (1 - beta1 ** t)`, `m = beta1 * m + (1 -
+    beta1) * grad`, `v = beta2 * v + (1 - beta2) * grad ** 2`, `var -= lr_t * m / (sqrt(v) +
+    epsilon)`. Slots "m" and "v" per variable; `beta1_power`/`beta2_power` are shared
+    non-slot variables advanced once per `apply_gradients` run.
+    """
+
     def __init__(
         self,
         learning_rate=0.001,
@@ -353,6 +380,7 @@ class AdamOptimizer(Optimizer):
 
 
 def get_global_step(graph=None):
+    """Returns the graph's global-step variable (collection `GraphKeys.GLOBAL_STEP`), or None."""
     graph = graph or get_default_graph()
     items = graph.get_collection(GraphKeys.GLOBAL_STEP)
     if len(items) > 1:
@@ -361,6 +389,10 @@ def get_global_step(graph=None):
 
 
 def create_global_step(graph=None):
+    """Creates the int64 global-step variable "global_step" (non-trainable, starting at 0);
+
+    raises ValueError if one exists.
+    """
     graph = graph or get_default_graph()
     if get_global_step(graph) is not None:
         raise ValueError('"global_step" already exists.')
@@ -374,16 +406,23 @@ def create_global_step(graph=None):
 
 
 def get_or_create_global_step(graph=None):
+    """Returns the graph's global-step variable, creating it first if needed."""
     return get_global_step(graph) or create_global_step(graph)
 
 
 def global_step(sess, global_step_tensor):
+    """Returns the current value of `global_step_tensor` as a Python int, read through `sess`."""
     return int(sess.run(global_step_tensor))
 
 
 def exponential_decay(
     learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None
 ):
+    """Returns `learning_rate * decay_rate ** (global_step / decay_steps)` as a tensor.
+
+    With `staircase` the exponent is floored, so the rate drops in steps every `decay_steps`.
+    Computed in the dtype of `learning_rate` (float32 for Python numbers).
+    """
     from .ops.math import floor, pow
 
     step = cast(
@@ -396,3 +435,20 @@ def exponential_decay(
     if staircase:
         p = floor(p)
     return constant(float(learning_rate)) * pow(constant(float(decay_rate)), p)
+
+
+__all__ = [
+    "AdagradOptimizer",
+    "AdamOptimizer",
+    "GradientDescentOptimizer",
+    "MomentumOptimizer",
+    "Optimizer",
+    "RMSPropOptimizer",
+    "Saver",
+    "create_global_step",
+    "exponential_decay",
+    "get_global_step",
+    "get_or_create_global_step",
+    "global_step",
+    "latest_checkpoint",
+]

@@ -194,18 +194,31 @@ register_tensor_conversion_function(Variable, lambda v: v.value())
 
 
 def global_variables(scope=None):
+    """Returns the default graph's global variables, filtered by `scope`.
+
+    These are the variables in collection `GraphKeys.GLOBAL_VARIABLES`.
+    """
     return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
 
 
 def trainable_variables(scope=None):
+    """Returns the variables created with `trainable=True`, filtered by `scope`.
+
+    Optimizers update these by default.
+    """
     return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
 
 
 def local_variables(scope=None):
+    """Returns the default graph's local variables (collection 'local_variables')."""
     return get_default_graph().get_collection("local_variables", scope)
 
 
 def variables_initializer(var_list, name="init"):
+    """Returns one op that runs the initializer of every variable in `var_list`.
+
+    An empty list gives a `NoOp`.
+    """
     inits = [v.initializer for v in var_list]
     if not inits:
         return make_op("NoOp", [], {}, name)
@@ -213,14 +226,24 @@ def variables_initializer(var_list, name="init"):
 
 
 def global_variables_initializer():
+    """Returns the op that initializes every global variable.
+
+    Run it once in a session before reading or training variables.
+    """
     return variables_initializer(global_variables(), name="init")
 
 
 def initialize_all_variables():
+    """Old name of `global_variables_initializer`."""
     return global_variables_initializer()
 
 
 def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):
+    """Returns a bool vector saying which variables are initialized.
+
+    One entry per variable of `var_list` (default: every global variable); None when the list
+    is empty.
+    """
     from .ops.joins import stack
 
     var_list = var_list if var_list is not None else global_variables()

@@ -108,6 +108,11 @@ register_op(
 
 
 def placeholder(dtype, shape=None, name=None) -> Tensor:
+    """Creates a graph input that must be fed through `Session.run(feed_dict=...)`.
+
+    `shape` may be None (any shape) or contain None for unknown dimensions; a fed value is
+    checked against both `dtype` and `shape`. Op type: `Placeholder`.
+    """
     return out("Placeholder", [], {"dtype": D.as_dtype(dtype), "shape": as_shape(shape)}, name)
 
 
@@ -125,6 +130,10 @@ register_op(
 
 
 def placeholder_with_default(input, shape, name=None) -> Tensor:
+    """Creates a graph input that yields `input` unless it is fed.
+
+    The fed value must match `shape`. Op type: `PlaceholderWithDefault`.
+    """
     x = convert_to_tensor(input)
     return out("PlaceholderWithDefault", [x], {"dtype": x.dtype, "shape": as_shape(shape)}, name)
 
@@ -148,11 +157,19 @@ register_op(
 
 
 def identity(input, name=None) -> Tensor:
+    """Returns a tensor with the same value as `input` (a new node, useful for naming).
+
+    Op type: `Identity`.
+    """
     x = convert_to_tensor(input)
     return out("Identity", [x], {"T": x.dtype}, name)
 
 
 def stop_gradient(input, name=None) -> Tensor:
+    """Passes `input` through unchanged but blocks gradients from flowing back into it.
+
+    Op type: `StopGradient`.
+    """
     x = convert_to_tensor(input)
     return out("StopGradient", [x], {"T": x.dtype}, name)
 
@@ -189,6 +206,10 @@ register_op(
 
 
 def check_numerics(tensor, message, name=None) -> Tensor:
+    """Passes `tensor` through, failing the run with `message` if it holds a NaN or an infinity.
+
+    Op type: `CheckNumerics`.
+    """
     x = convert_to_tensor(tensor)
     return out("CheckNumerics", [x], {"T": x.dtype, "message": message}, name)
 
@@ -221,16 +242,25 @@ register_op(
 
 
 def shape(input, name=None, out_type=D.int32) -> Tensor:
+    """Returns the shape of `input` as a 1-D tensor of `out_type` (int32 by default).
+
+    Op type: `Shape`.
+    """
     x = convert_to_tensor(input)
     return out("Shape", [x], {"T": x.dtype, "out_type": D.as_dtype(out_type)}, name)
 
 
 def size(input, name=None, out_type=D.int32) -> Tensor:
+    """Returns the number of elements of `input` as a scalar of `out_type` (int32 by default).
+
+    Op type: `Size`.
+    """
     x = convert_to_tensor(input)
     return out("Size", [x], {"T": x.dtype, "out_type": D.as_dtype(out_type)}, name)
 
 
 def rank(input, name=None) -> Tensor:
+    """Returns the number of dimensions of `input` as an int32 scalar. Op type: `Rank`."""
     x = convert_to_tensor(input)
     return out("Rank", [x], {"T": x.dtype}, name)
 
@@ -273,6 +303,10 @@ register_op(
 
 
 def reshape(tensor, shape, name=None) -> Tensor:
+    """Returns `tensor` with a new `shape`.
+
+    One entry may be -1 to infer it from the size. Op type: `Reshape`.
+    """
     x = convert_to_tensor(tensor)
     s = (
         shape
@@ -308,6 +342,10 @@ register_op(
 
 
 def expand_dims(input, axis, name=None) -> Tensor:
+    """Inserts a dimension of size 1 at `axis` (negative counts from the end).
+
+    Op type: `ExpandDims`.
+    """
     x = convert_to_tensor(input)
     return out(
         "ExpandDims",
@@ -365,6 +403,10 @@ register_op(
 
 
 def squeeze(input, axis=None, name=None) -> Tensor:
+    """Removes dimensions of size 1.
+
+    All of them, or only those listed in `axis`. Op type: `Squeeze`.
+    """
     x = convert_to_tensor(input)
     if axis is None:
         axis = []
@@ -408,6 +450,7 @@ register_op(
 
 
 def transpose(a, perm=None, name="transpose") -> Tensor:
+    """Permutes the dimensions of `a` by `perm` (reversed when None). Op type: `Transpose`."""
     x = convert_to_tensor(a)
     if perm is None:
         if x.shape.ndims is None:
@@ -454,6 +497,10 @@ register_op(
 
 
 def fill(dims, value, name=None) -> Tensor:
+    """Creates a tensor of shape `dims` with every element equal to the scalar `value`.
+
+    Op type: `Fill`.
+    """
     d = dims if isinstance(dims, Tensor) else constant(np.asarray(dims, dtype=np.int32).reshape(-1))
     v = convert_to_tensor(value)
     return out("Fill", [d, v], {"T": v.dtype, "index_type": d.dtype}, name)
@@ -472,20 +519,30 @@ def _filled(shape, dtype, value, name):
 
 
 def zeros(shape, dtype=D.float32, name="zeros") -> Tensor:
+    """Creates a tensor of `shape` and `dtype` (float32 by default) filled with zeros."""
     return _filled(shape, dtype, 0, name)
 
 
 def ones(shape, dtype=D.float32, name="ones") -> Tensor:
+    """Creates a tensor of `shape` and `dtype` (float32 by default) filled with ones."""
     return _filled(shape, dtype, 1, name)
 
 
 def zeros_like(tensor, dtype=None, name=None) -> Tensor:
+    """Returns zeros with the shape of `tensor` and its dtype, or `dtype` when given.
+
+    Op type: `ZerosLike`.
+    """
     x = convert_to_tensor(tensor)
     res = out("ZerosLike", [x], {"T": x.dtype}, name)
     return cast(res, dtype) if dtype is not None and D.as_dtype(dtype) is not x.dtype else res
 
 
 def ones_like(tensor, dtype=None, name=None) -> Tensor:
+    """Returns ones with the shape of `tensor` and its dtype, or `dtype` when given.
+
+    Op type: `OnesLike`.
+    """
     x = convert_to_tensor(tensor)
     res = out("OnesLike", [x], {"T": x.dtype}, name)
     return cast(res, dtype) if dtype is not None and D.as_dtype(dtype) is not x.dtype else res
@@ -520,6 +577,10 @@ register_op(
 
 
 def cast(x, dtype, name=None) -> Tensor:
+    """Converts `x` to `dtype`, returning `x` itself when it already has that dtype.
+
+    Op type: `Cast`.
+    """
     x = convert_to_tensor(x)
     dt = D.as_dtype(dtype)
     if x.dtype is dt:
@@ -543,6 +604,10 @@ register_op(
 
 
 def broadcast_to(input, shape, name=None) -> Tensor:
+    """Broadcasts `input` numpy-style to `shape` (a list or an int tensor).
+
+    Op type: `BroadcastTo`.
+    """
     x = convert_to_tensor(input)
     s = shape if isinstance(shape, Tensor) else constant(np.asarray(shape, dtype=np.int32))
     return out("BroadcastTo", [x, s], {"T": x.dtype, "Tidx": s.dtype}, name)
@@ -601,6 +666,12 @@ register_op(
 
 
 def where(condition, x=None, y=None, name=None) -> Tensor:
+    """Selects elementwise between `x` and `y`, or returns the coordinates of true elements.
+
+    With `x` and `y` given, returns `x` where `condition` is true and `y` elsewhere; all three
+    broadcast numpy-style (op type `SelectV2`). With neither, returns an int64 matrix holding
+    one row of indices per true element of `condition` (op type `Where`).
+    """
     c = convert_to_tensor(condition)
     if x is None and y is None:
         return out("Where", [c], {"T": c.dtype}, name)
@@ -638,6 +709,10 @@ register_op("NoOp", shape_fn=lambda op: [], cpu=native("NoOp", None), python=lam
 
 
 def no_op(name=None):
+    """Creates an operation that does nothing.
+
+    Useful as a control-dependency anchor. Op type: `NoOp`.
+    """
     return make_op("NoOp", [], {}, name)
 
 

@@ -31,7 +31,16 @@ def make_op(op_type: str, inputs, attrs=None, name=None) -> Operation:
 
 
 def out(op_type: str, inputs, attrs=None, name=None) -> Tensor:
+    """Creates an op like `make_op` and returns its first output."""
     return make_op(op_type, inputs, attrs, name).outputs[0]
+
+
+def name_op_function(fn, name: str, doc: str):
+    """Gives a function built by an op factory its public name and docstring."""
+    fn.__name__ = name
+    fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
 
 
 def as_tensors(values, dtype=None):

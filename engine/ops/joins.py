@@ -102,6 +102,10 @@ register_op(
 
 
 def concat(values, axis, name="concat") -> Tensor:
+    """Joins `values` along the existing dimension `axis`.
+
+    Other dimensions must match. Op type: `ConcatV2`.
+    """
     vals = as_tensors(list(values))
     if len(vals) == 1:
         return identity(vals[0], name=name)
@@ -143,6 +147,7 @@ register_op(
 
 
 def stack(values, axis=0, name="stack") -> Tensor:
+    """Stacks same-shaped `values` along a new dimension at `axis`. Op type: `Pack`."""
     vals = as_tensors(list(values))
     return out("Pack", vals, {"N": len(vals), "T": vals[0].dtype, "axis": int(axis)}, name)
 
@@ -177,6 +182,10 @@ register_op(
 
 
 def unstack(value, num=None, axis=0, name="unstack"):
+    """Splits `value` along `axis` into a list of `num` tensors with that dimension removed.
+
+    Op type: `Unpack`.
+    """
     x = convert_to_tensor(value)
     if num is None:
         if x.shape.ndims is None or x.shape[axis] is None:
@@ -276,6 +285,11 @@ register_op(
 
 
 def split(value, num_or_size_splits, axis=0, num=None, name="split"):
+    """Splits `value` along `axis` and returns the list of pieces.
+
+    An int `num_or_size_splits` cuts into that many equal pieces (op type `Split`); a list gives
+    the size of each piece, one of which may be -1 (op type `SplitV`).
+    """
     x = convert_to_tensor(value)
     ax = constant(int(axis), dtype=D.int32)
     if isinstance(num_or_size_splits, int):

@@ -15,6 +15,7 @@ from .common import (
     broadcast_static,
     compare_shape_fn,
     contiguous,
+    name_op_function,
     native,
     np_kernel,
     out,
@@ -398,6 +399,13 @@ register_op(
 def matmul(
     a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, name=None
 ) -> Tensor:
+    """Returns the matrix product of `a` and `b`.
+
+    Rank-2 inputs give a `MatMul` op; when either input has rank above 2 the leading
+    dimensions broadcast and the op is `BatchMatMulV2`. `transpose_a`/`transpose_b` (or the
+    `adjoint_*` aliases, identical for real dtypes) transpose the last two dimensions first.
+    Both inputs share one dtype. Also reachable as `a @ b`.
+    """
     a, b = as_tensors([a, b])
     ta, tb = transpose_a or adjoint_a, transpose_b or adjoint_b
     ra, rb = a.shape.ndims, b.shape.ndims
@@ -434,6 +442,10 @@ register_op(
 
 
 def add_n(inputs, name=None) -> Tensor:
+    """Returns the elementwise sum of a list of same-shaped tensors.
+
+    Built as a chain of `AddV2` ops; a one-element list returns that tensor unchanged.
+    """
     ts = as_tensors(list(inputs))
     if len(ts) == 1:
         return ts[0]
@@ -446,64 +458,88 @@ def add_n(inputs, name=None) -> Tensor:
 # ---- public elementwise functions -------------------------------------------------------------
 
 
-def _binary(op_type, default_name=None, operator_name=None):
+_BINARY_RULE = (
+    "Inputs broadcast numpy-style and share one dtype; a Python or numpy value takes the dtype "
+    "of the tensor operand."
+)
+_UNARY_RULE = "Output has the input's shape and dtype."
+
+
+def _binary(op_type, public_name, summary, default_name=None, operator_name=None):
     def fn(x, y, name=None):
         a, b = as_tensors([x, y])
         return out(op_type, [a, b], {"T": a.dtype}, name or default_name)
 
     fn.operator_name = operator_name
-
-    fn.__name__ = (default_name or op_type).lower()
-    return fn
+    return name_op_function(fn, public_name, f"{summary}\n\n{_BINARY_RULE} Op type: `{op_type}`.")
 
 
-def _unary(op_type):
+def _unary(op_type, public_name, summary, rule=_UNARY_RULE):
     def fn(x, name=None):
         a = convert_to_tensor(x)
         return out(op_type, [a], {"T": a.dtype}, name)
 
-    fn.__name__ = op_type.lower()
-    return fn
+    return name_op_function(fn, public_name, f"{summary}\n\n{rule} Op type: `{op_type}`.")
 
 
-add = _binary("AddV2", "Add")
-subtract = _binary("Sub", "Sub")
-multiply = _binary("Mul", "Mul")
-maximum = _binary("Maximum")
-minimum = _binary("Minimum")
-squared_difference = _binary("SquaredDifference")
-floordiv = _binary("FloorDiv")
-floormod = _binary("FloorMod")
-div_no_nan = _binary("DivNoNan")
-less = _binary("Less")
-less_equal = _binary("LessEqual")
-greater = _binary("Greater")
-greater_equal = _binary("GreaterEqual")
-equal = _binary("Equal")
-not_equal = _binary("NotEqual")
-logical_and = _binary("LogicalAnd")
-logical_or = _binary("LogicalOr")
-logical_not = _unary("LogicalNot")
-negative = _unary("Neg")
-abs = _unary("Abs")  # noqa: A001
-sign = _unary("Sign")
-square = _unary("Square")
-exp = _unary("Exp")
-log = _unary("Log")
-log1p = _unary("Log1p")
-sqrt = _unary("Sqrt")
-rsqrt = _unary("Rsqrt")
-reciprocal = _unary("Reciprocal")
-tanh = _unary("Tanh")
-sigmoid = _unary("Sigmoid")
-floor = _unary("Floor")
-ceil = _unary("Ceil")
-round = _unary("Round")  # noqa: A001
-sin = _unary("Sin")
-cos = _unary("Cos")
+_COMPARE = "Output is bool with the broadcast shape."
+_LOGICAL = "Inputs must be bool tensors; they broadcast numpy-style."
+
+add = _binary("AddV2", "add", "Returns `x + y` elementwise.", "Add")
+subtract = _binary("Sub", "subtract", "Returns `x - y` elementwise.", "Sub")
+multiply = _binary("Mul", "multiply", "Returns `x * y` elementwise.", "Mul")
+maximum = _binary("Maximum", "maximum", "Returns the larger of `x` and `y` elementwise.")
+minimum = _binary("Minimum", "minimum", "Returns the smaller of `x` and `y` elementwise.")
+squared_difference = _binary(
+    "SquaredDifference", "squared_difference", "Returns `(x - y) ** 2` elementwise."
+)
+floordiv = _binary(
+    "FloorDiv", "floordiv", "Returns `x // y` elementwise, rounding toward negative infinity."
+)
+floormod = _binary(
+    "FloorMod", "floormod", "Returns `x % y` elementwise; the result has the sign of `y`."
+)
+div_no_nan = _binary("DivNoNan", "div_no_nan", "Returns `x / y` elementwise, or 0 where `y == 0`.")
+less = _binary("Less", "less", f"Returns `x < y` elementwise. {_COMPARE}")
+less_equal = _binary("LessEqual", "less_equal", f"Returns `x <= y` elementwise. {_COMPARE}")
+greater = _binary("Greater", "greater", f"Returns `x > y` elementwise. {_COMPARE}")
+greater_equal = _binary(
+    "GreaterEqual", "greater_equal", f"Returns `x >= y` elementwise. {_COMPARE}"
+)
+equal = _binary("Equal", "equal", f"Returns `x == y` elementwise. {_COMPARE}")
+not_equal = _binary("NotEqual", "not_equal", f"Returns `x != y` elementwise. {_COMPARE}")
+logical_and = _binary("LogicalAnd", "logical_and", f"Returns `x AND y` elementwise. {_LOGICAL}")
+logical_or = _binary("LogicalOr", "logical_or", f"Returns `x OR y` elementwise. {_LOGICAL}")
+logical_not = _unary(
+    "LogicalNot", "logical_not", "Returns `NOT x` elementwise.", "The input must be bool."
+)
+negative = _unary("Neg", "negative", "Returns `-x` elementwise.")
+abs = _unary("Abs", "abs", "Returns `|x|` elementwise.")  # noqa: A001
+sign = _unary("Sign", "sign", "Returns -1, 0 or 1 elementwise, following the sign of `x`.")
+square = _unary("Square", "square", "Returns `x * x` elementwise.")
+exp = _unary("Exp", "exp", "Returns `e ** x` elementwise.")
+log = _unary("Log", "log", "Returns the natural logarithm of `x` elementwise.")
+log1p = _unary("Log1p", "log1p", "Returns `log(1 + x)` elementwise, accurate for small `x`.")
+sqrt = _unary("Sqrt", "sqrt", "Returns the square root of `x` elementwise.")
+rsqrt = _unary("Rsqrt", "rsqrt", "Returns `1 / sqrt(x)` elementwise.")
+reciprocal = _unary("Reciprocal", "reciprocal", "Returns `1 / x` elementwise.")
+tanh = _unary("Tanh", "tanh", "Returns the hyperbolic tangent of `x` elementwise.")
+sigmoid = _unary("Sigmoid", "sigmoid", "Returns the logistic function `1 / (1 + exp(-x))`.")
+floor = _unary("Floor", "floor", "Returns the largest integer not above `x`, elementwise.")
+ceil = _unary("Ceil", "ceil", "Returns the smallest integer not below `x`, elementwise.")
+round = _unary(  # noqa: A001
+    "Round", "round", "Rounds `x` to the nearest integer elementwise, halves to even."
+)
+sin = _unary("Sin", "sin", "Returns the sine of `x` (radians) elementwise.")
+cos = _unary("Cos", "cos", "Returns the cosine of `x` (radians) elementwise.")
 
 
 def divide(x, y, name=None) -> Tensor:
+    """Returns `x / y` elementwise as true division.
+
+    Integer inputs are cast to float64 first, as Python 3's `/` does. Inputs broadcast
+    numpy-style and share one dtype. Op type: `RealDiv`, named `truediv` by default.
+    """
     a, b = as_tensors([x, y])
     if a.dtype.is_integer:
         a, b = cast(a, D.float64), cast(b, D.float64)
@@ -514,6 +550,10 @@ truediv = divide
 
 
 def pow(x, y, name=None) -> Tensor:  # noqa: A001
+    """Returns `x ** y` elementwise.
+
+    Inputs broadcast numpy-style and share one dtype (float32 or float64). Op type: `Pow`.
+    """
     a, b = as_tensors([x, y])
     return out("Pow", [a, b], {"T": a.dtype}, name)
 

@@ -9,7 +9,16 @@ from .. import dtypes as D
 from ..core import TensorShape, convert_to_tensor, register_op
 from . import _np_conv
 from .array import cast, constant, expand_dims, reshape, shape, zeros_like
-from .common import UNKNOWN, as_tensors, make_op, native, np_kernel, out, same_as_input
+from .common import (
+    UNKNOWN,
+    as_tensors,
+    make_op,
+    name_op_function,
+    native,
+    np_kernel,
+    out,
+    same_as_input,
+)
 from .math import (
     abs,
     exp,
@@ -82,24 +91,28 @@ for _name, _fn in [
     )
 
 
-def _unary_fn(op_type):
+def _unary_fn(op_type, summary):
     def fn(features, name=None):
         x = convert_to_tensor(features)
         return out(op_type, [x], {"T": x.dtype}, name)
 
-    fn.__name__ = op_type.lower()
-    return fn
+    doc = f"{summary}\n\nOutput has the input's shape and float dtype. Op type: `{op_type}`."
+    return name_op_function(fn, op_type.lower(), doc)
 
 
-relu = _unary_fn("Relu")
-relu6 = _unary_fn("Relu6")
-elu = _unary_fn("Elu")
-softplus = _unary_fn("Softplus")
+relu = _unary_fn("Relu", "Returns `max(features, 0)` elementwise.")
+relu6 = _unary_fn("Relu6", "Returns `min(max(features, 0), 6)` elementwise.")
+elu = _unary_fn("Elu", "Returns `features` where positive and `exp(features) - 1` elsewhere.")
+softplus = _unary_fn("Softplus", "Returns `log(1 + exp(features))` elementwise, computed stably.")
 sigmoid = _sigmoid
 tanh = _tanh
 
 
 def leaky_relu(features, alpha=0.2, name=None):
+    """Returns `max(alpha * x, x)` elementwise (alpha 0.2 by default).
+
+    Built from `Mul` and `Maximum` ops, as TensorFlow 1 does.
+    """
     x = convert_to_tensor(features)
     return maximum(x * alpha, x, name=name)
 
@@ -144,6 +157,11 @@ register_op(
 
 
 def softmax(logits, axis=None, name=None):
+    """Returns `exp(logits) / sum(exp(logits))`, computed stably.
+
+    Normalizes over `axis`, the last dimension by default (another axis is transposed to the
+    end and back). Op type: `Softmax`.
+    """
     x = convert_to_tensor(logits)
     if axis is not None and axis not in (-1, x.shape.ndims - 1 if x.shape.ndims else -1):
         from .array import transpose
@@ -156,6 +174,10 @@ def softmax(logits, axis=None, name=None):
 
 
 def log_softmax(logits, axis=None, name=None):
+    """Returns `logits - log(sum(exp(logits)))` over the last dimension, computed stably.
+
+    Op type: `LogSoftmax`.
+    """
     x = convert_to_tensor(logits)
     return out("LogSoftmax", [x], {"T": x.dtype}, name)
 
@@ -259,6 +281,13 @@ def softmax_cross_entropy_with_logits(labels=None, logits=None, dim=-1, name=Non
 
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
+    """Returns the per-example cross entropy between rank-2 `logits` and integer class `labels`.
+
+    `labels` holds one class index per row of `logits` (a [batch] int32/int64 vector); the
+    result is a [batch] vector of `-log(softmax(logits)[label])`. Pass both by keyword, as in
+    TensorFlow. Op type: `SparseSoftmaxCrossEntropyWithLogits` (its second output, the
+    backprop, feeds the gradient).
+    """
     logits = convert_to_tensor(logits)
     labels = convert_to_tensor(labels)
     if logits.shape.ndims is not None and logits.shape.ndims != 2:
@@ -294,6 +323,7 @@ register_op(
 
 
 def l2_loss(t, name=None):
+    """Returns `sum(t ** 2) / 2` as a scalar of `t`'s dtype. Op type: `L2Loss`."""
     x = convert_to_tensor(t)
     return out("L2Loss", [x], {"T": x.dtype}, name)
 
@@ -338,6 +368,10 @@ register_op(
 
 
 def bias_add(value, bias, data_format=None, name=None):
+    """Adds the 1-D `bias` along the last (channel) dimension of `value`.
+
+    Only NHWC layout is supported. Op type: `BiasAdd`.
+    """
     x, b = as_tensors([value, bias])
     if data_format not in (None, "NHWC", "N...C"):
         raise ValueError(f"bias_add: only NHWC is supported, got {data_format}")
@@ -449,6 +483,12 @@ def conv2d(
     name=None,
     filters=None,
 ):
+    """Computes a 2-D convolution of an NHWC `input` with an HWIO `filter` (alias `filters`).
+
+    `strides` and `dilations` are 4-element lists (or a single int) over NHWC; the batch and
+    channel entries must be 1. `padding` is "SAME" (output size ceil(in / stride)) or
+    "VALID" (no padding). Input and filter share a float dtype. Op type: `Conv2D`.
+    """
     filter = filters if filter is None else filter
     x, w = as_tensors([input, filter])
     if data_format != "NHWC":
@@ -545,10 +585,18 @@ def _pool(op_type, value, ksize, strides, padding, data_format, name):
 
 
 def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None):
+    """Takes the maximum over `ksize` windows of an NHWC `value`.
+
+    Windows move by `strides`; `padding` is "SAME" or "VALID". Op type: `MaxPool`.
+    """
     return _pool("MaxPool", value, ksize, strides, padding, data_format, name)
 
 
 def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None):
+    """Averages over `ksize` windows of an NHWC `value`, moving by `strides`.
+
+    With "SAME" `padding` only in-bounds elements count. Op type: `AvgPool`.
+    """
     return _pool("AvgPool", value, ksize, strides, padding, data_format, name)
 
 

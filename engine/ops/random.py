@@ -102,6 +102,10 @@ def _seeded(op_type, shape, dtype, seed, name):
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=D.float32, seed=None, name=None):
+    """Draws samples from a normal distribution with `mean` and `stddev`.
+
+    `seed` combines with the graph seed as in `set_random_seed`. Op type: `RandomStandardNormal`.
+    """
     g = get_default_graph()
     with g.name_scope(name or "random_normal"):
         x = _seeded("RandomStandardNormal", shape, dtype, seed, None)
@@ -109,6 +113,10 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=D.float32, seed=None, name=
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=D.float32, seed=None, name=None):
+    """Draws normal samples with `mean` and `stddev`, redrawing any beyond two standard deviations.
+
+    Op type: `TruncatedNormal`.
+    """
     g = get_default_graph()
     with g.name_scope(name or "truncated_normal"):
         x = _seeded("TruncatedNormal", shape, dtype, seed, None)
@@ -116,6 +124,11 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=D.float32, seed=None, na
 
 
 def random_uniform(shape, minval=0, maxval=None, dtype=D.float32, seed=None, name=None):
+    """Draws samples uniformly from [`minval`, `maxval`).
+
+    Floats default to [0, 1) (op `RandomUniform`); integer dtypes need `maxval` (op
+    `RandomUniformInt`). `seed` combines with the graph seed as in `set_random_seed`.
+    """
     dt = D.as_dtype(dtype)
     g = get_default_graph()
     with g.name_scope(name or "random_uniform"):

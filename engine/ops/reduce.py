@@ -7,7 +7,7 @@ import numpy as np
 from .. import dtypes as D
 from ..core import Tensor, TensorShape, convert_to_tensor, register_op
 from .array import cast, constant, reshape, shape, size
-from .common import UNKNOWN, native, np_kernel, out, static_value
+from .common import UNKNOWN, name_op_function, native, np_kernel, out, static_value
 from .math import equal
 
 # ---- reductions ----------------------------------------------------------------------------
@@ -151,7 +151,13 @@ def _axes_tensor(x: Tensor, axis):
     return constant(np.asarray(axis, dtype=np.int32))
 
 
-def _reducer(op_type, default_name):
+_REDUCE_RULE = (
+    "Reduces over `axis` (an int, a list, or None for every axis; `reduction_indices` is the "
+    "old name); the reduced dimensions are dropped unless `keepdims` (old name `keep_dims`)."
+)
+
+
+def _reducer(op_type, default_name, public_name, summary):
     def fn(
         input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None
     ):
@@ -166,17 +172,31 @@ def _reducer(op_type, default_name):
             name or default_name,
         )
 
-    fn.__name__ = default_name
-    return fn
+    return name_op_function(fn, public_name, f"{summary}\n\n{_REDUCE_RULE} Op type: `{op_type}`.")
 
 
-reduce_sum = _reducer("Sum", "Sum")
-reduce_mean = _reducer("Mean", "Mean")
-reduce_max = _reducer("Max", "Max")
-reduce_min = _reducer("Min", "Min")
-reduce_prod = _reducer("Prod", "Prod")
-reduce_all = _reducer("All", "All")
-reduce_any = _reducer("Any", "Any")
+reduce_sum = _reducer("Sum", "Sum", "reduce_sum", "Returns the sum of elements across dimensions.")
+reduce_mean = _reducer(
+    "Mean",
+    "Mean",
+    "reduce_mean",
+    "Returns the mean of elements across dimensions (integer division for integer dtypes).",
+)
+reduce_max = _reducer(
+    "Max", "Max", "reduce_max", "Returns the maximum of elements across dimensions."
+)
+reduce_min = _reducer(
+    "Min", "Min", "reduce_min", "Returns the minimum of elements across dimensions."
+)
+reduce_prod = _reducer(
+    "Prod", "Prod", "reduce_prod", "Returns the product of elements across dimensions."
+)
+reduce_all = _reducer(
+    "All", "All", "reduce_all", "Returns the logical AND of bool elements across dimensions."
+)
+reduce_any = _reducer(
+    "Any", "Any", "reduce_any", "Returns the logical OR of bool elements across dimensions."
+)
 
 
 def _arg_shape(op):
@@ -200,6 +220,11 @@ for _name, _fn in [("ArgMax", np.argmax), ("ArgMin", np.argmin)]:
 
 
 def argmax(input, axis=None, name=None, dimension=None, output_type=D.int64) -> Tensor:
+    """Returns the index of the largest value along `axis`.
+
+    `axis` defaults to 0 (`dimension` is its old name) and is removed from the shape; ties pick
+    the first index. `output_type` is int64 by default. Op type: `ArgMax`.
+    """
     x = convert_to_tensor(input)
     axis = dimension if axis is None else axis
     axis = 0 if axis is None else axis
@@ -212,6 +237,11 @@ def argmax(input, axis=None, name=None, dimension=None, output_type=D.int64) -> 
 
 
 def argmin(input, axis=None, name=None, dimension=None, output_type=D.int64) -> Tensor:
+    """Returns the index of the smallest value along `axis`.
+
+    `axis` defaults to 0 (`dimension` is its old name) and is removed from the shape; ties pick
+    the first index. `output_type` is int64 by default. Op type: `ArgMin`.
+    """
     x = convert_to_tensor(input)
     axis = dimension if axis is None else axis
     axis = 0 if axis is None else axis

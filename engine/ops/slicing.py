@@ -263,6 +263,10 @@ register_op(
 
 
 def gather(params, indices, axis=0, name=None) -> Tensor:
+    """Picks slices of `params` along `axis` at the int32/int64 `indices`.
+
+    The result's shape is params[:axis] + indices + params[axis+1:]. Op type: `GatherV2`.
+    """
     p = convert_to_tensor(params)
     i = convert_to_tensor(indices)
     if i.dtype not in INT_TYPES:
@@ -304,6 +308,12 @@ register_op("OneHot", shape_fn=_one_hot_shape, python=_one_hot_kernel)
 def one_hot(
     indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None
 ) -> Tensor:
+    """Returns a one-hot encoding of the integer `indices` with `depth` classes.
+
+    The new axis goes last unless `axis` says otherwise; positions hold `on_value` (1) or
+    `off_value` (0) in `dtype` (float32 by default); out-of-range indices give all-off rows.
+    Op type: `OneHot`.
+    """
     i = convert_to_tensor(indices)
     dt = (
         D.as_dtype(dtype)
@@ -363,6 +373,7 @@ register_op(
 
 
 def tile(input, multiples, name=None) -> Tensor:
+    """Repeats `input` `multiples[i]` times along each dimension i. Op type: `Tile`."""
     x = convert_to_tensor(input)
     m = (
         multiples
@@ -427,6 +438,11 @@ register_op("MirrorPad", shape_fn=_pad_shape, python=_pad_kernel)
 
 
 def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0) -> Tensor:
+    """Pads `tensor` by `paddings`, an [rank, 2] list of (before, after) counts per dimension.
+
+    `mode` is CONSTANT (fill with `constant_values`; op `Pad`, or `PadV2` when non-zero),
+    REFLECT or SYMMETRIC (op `MirrorPad`).
+    """
     x = convert_to_tensor(tensor)
     p = paddings if isinstance(paddings, Tensor) else constant(np.asarray(paddings, dtype=np.int32))
     mode = mode.upper()
