@@ -1,8 +1,12 @@
-"""Compiles zero_out.cc into a shared library next to it and runs it through the engine."""
+"""Compiles zero_out.cc into a shared library outside the source tree.
+
+python examples/custom_op/build.py [OUT_DIR]   # build, load and run both ops once
+"""
 
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -10,33 +14,35 @@ import engine as eg
 from engine.custom import include_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.join(HERE, "zero_out.cc")
 
 
-def build(out_dir: str = HERE) -> str:
+def build(out_dir: str | None = None) -> str:
+    """Compiles `zero_out.cc` with g++ into `out_dir` (a new temporary directory by default).
+
+    Returns the path of `libzero_out.so`; raises CalledProcessError with g++'s output when the
+    compile fails and FileNotFoundError when g++ is missing.
+    """
+    out_dir = out_dir or tempfile.mkdtemp(prefix="flowboard-custom-op-")
+    os.makedirs(out_dir, exist_ok=True)
     lib = os.path.join(out_dir, "libzero_out.so")
-    cmd = [
-        "g++",
-        "-O2",
-        "-shared",
-        "-fPIC",
-        "-std=c++17",
-        f"-I{include_dir()}",
-        os.path.join(HERE, "zero_out.cc"),
-        "-o",
-        lib,
-    ]
-    subprocess.run(cmd, check=True)
+    cmd = ["g++", "-O2", "-shared", "-fPIC", "-std=c++17", f"-I{include_dir()}", SOURCE]
+    subprocess.run([*cmd, "-o", lib], check=True)
     return lib
 
 
-if __name__ == "__main__":
-    lib = eg.load_op_library(build(sys.argv[1] if len(sys.argv) > 1 else HERE))
+def register_axpy_gradient() -> None:
+    """Attaches the gradient of `Axpy` (out = a * x + y, `a` a scalar) to the loaded op."""
 
     @eg.RegisterGradient("Axpy")
     def _axpy_grad(op, g):
         a, x, _ = op.inputs
         return [eg.reduce_sum(g * x), g * a, g]
 
+
+if __name__ == "__main__":
+    lib = eg.load_op_library(build(sys.argv[1] if len(sys.argv) > 1 else None))
+    register_axpy_gradient()
     x = eg.placeholder(eg.float32, [None])
     z = lib.zero_out(x)
     y = lib.axpy(eg.constant(2.0), x, x)
