@@ -1,5 +1,7 @@
 // Neural-network kernels: MatMul (BLAS), BiasAdd, softmax family, conv2d (im2col + gemm), pools.
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 #include <limits>
 
 #include "executor.h"
@@ -253,22 +255,39 @@ ConvGeom conv_geom(const Shape& x, const Shape& f, const std::vector<int64_t>& i
   return g;
 }
 
-// Rows [r0, r1) of the im2col matrix ([n*oh*ow, kh*kw*c]).
+// Rows [r0, r1) of the im2col matrix ([n*oh*ow, kh*kw*c]). With dilation 1 the kw*c values of
+// one filter row are contiguous in NHWC input, so an interior window row is one block copy.
 template <class T>
 void im2col(const T* x, const ConvGeom& g, int64_t r0, int64_t r1, T* col) {
-  int64_t K = g.kh * g.kw * g.c;
+  const int64_t C = g.c, K = g.kh * g.kw * C, rowlen = g.kw * C, howo = g.oh * g.ow;
+  int64_t b = r0 / howo, rem = r0 % howo, oy = rem / g.ow, ox = rem % g.ow;
   for (int64_t r = r0; r < r1; ++r) {
-    int64_t b = r / (g.oh * g.ow), rem = r % (g.oh * g.ow), oy = rem / g.ow, ox = rem % g.ow;
     T* dst = col + (r - r0) * K;
+    const int64_t ix0 = ox * g.sw - g.pl;
+    const bool x_inside = g.dw == 1 && ix0 >= 0 && ix0 + g.kw <= g.w;
     for (int64_t ky = 0; ky < g.kh; ++ky) {
-      int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+      const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+      T* d = dst + ky * rowlen;
+      if (iy < 0 || iy >= g.h) {
+        std::fill_n(d, rowlen, T(0));
+        continue;
+      }
+      const T* src = x + (b * g.h + iy) * g.w * C;
+      if (x_inside) {
+        std::copy_n(src + ix0 * C, rowlen, d);
+        continue;
+      }
       for (int64_t kx = 0; kx < g.kw; ++kx) {
-        int64_t ix = ox * g.sw - g.pl + kx * g.dw;
-        T* d = dst + (ky * g.kw + kx) * g.c;
-        bool outside = iy < 0 || iy >= g.h || ix < 0 || ix >= g.w;
-        if (g.c == 1) *d = outside ? T(0) : x[(b * g.h + iy) * g.w + ix];
-        else if (outside) std::fill_n(d, g.c, T(0));
-        else std::copy_n(x + ((b * g.h + iy) * g.w + ix) * g.c, g.c, d);
+        const int64_t ix = ix0 + kx * g.dw;
+        if (ix < 0 || ix >= g.w) std::fill_n(d + kx * C, C, T(0));
+        else std::copy_n(src + ix * C, C, d + kx * C);
+      }
+    }
+    if (++ox == g.ow) {
+      ox = 0;
+      if (++oy == g.oh) {
+        oy = 0;
+        ++b;
       }
     }
   }
@@ -276,9 +295,9 @@ void im2col(const T* x, const ConvGeom& g, int64_t r0, int64_t r1, T* col) {
 
 template <class T>
 void col2im_add(const T* col, const ConvGeom& g, int64_t r0, int64_t r1, T* dx) {
-  int64_t K = g.kh * g.kw * g.c;
+  const int64_t C = g.c, K = g.kh * g.kw * C, howo = g.oh * g.ow;
+  int64_t b = r0 / howo, rem = r0 % howo, oy = rem / g.ow, ox = rem % g.ow;
   for (int64_t r = r0; r < r1; ++r) {
-    int64_t b = r / (g.oh * g.ow), rem = r % (g.oh * g.ow), oy = rem / g.ow, ox = rem % g.ow;
     const T* src = col + (r - r0) * K;
     for (int64_t ky = 0; ky < g.kh; ++ky) {
       int64_t iy = oy * g.sh - g.pt + ky * g.dh;
@@ -286,9 +305,16 @@ void col2im_add(const T* col, const ConvGeom& g, int64_t r0, int64_t r1, T* dx) 
       for (int64_t kx = 0; kx < g.kw; ++kx) {
         int64_t ix = ox * g.sw - g.pl + kx * g.dw;
         if (ix < 0 || ix >= g.w) continue;
-        const T* s = src + (ky * g.kw + kx) * g.c;
-        T* d = dx + ((b * g.h + iy) * g.w + ix) * g.c;
-        for (int64_t ch = 0; ch < g.c; ++ch) d[ch] += s[ch];
+        const T* __restrict s = src + (ky * g.kw + kx) * C;
+        T* __restrict d = dx + ((b * g.h + iy) * g.w + ix) * C;
+        for (int64_t ch = 0; ch < C; ++ch) d[ch] += s[ch];
+      }
+    }
+    if (++ox == g.ow) {
+      ox = 0;
+      if (++oy == g.oh) {
+        oy = 0;
+        ++b;
       }
     }
   }
@@ -296,11 +322,30 @@ void col2im_add(const T* col, const ConvGeom& g, int64_t r0, int64_t r1, T* dx) 
 
 // Rows per im2col chunk: bounded scratch so the column panel is still in cache when the gemm
 // reads it.
-constexpr size_t kChunkBytes = size_t(1) << 20;
+constexpr size_t kChunkBytes = size_t(4) << 20;
 int64_t chunk_rows(int64_t K, size_t es) { return std::max<int64_t>(64, (int64_t)((kChunkBytes) / (K * es))); }
 
 bool is_pointwise(const ConvGeom& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0;
+}
+
+// out[n*oh*ow, oc] = im2col(x) . filter[kh*kw*c, oc], in row chunks whose column panel stays
+// in cache.
+template <class T>
+void conv_forward(const T* x, const ConvGeom& g, const T* filter, T* out) {
+  int64_t rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c;
+  if (rows == 0) return;
+  if (is_pointwise(g)) {
+    gemm(false, false, rows, g.oc, K, T(1), x, K, filter, g.oc, T(0), out, g.oc);
+    return;
+  }
+  int64_t cr = chunk_rows(K, sizeof(T));
+  std::vector<T> col((size_t)(std::min(cr, rows) * K));
+  for (int64_t r0 = 0; r0 < rows; r0 += cr) {
+    int64_t r1 = std::min(rows, r0 + cr);
+    im2col<T>(x, g, r0, r1, col.data());
+    gemm(false, false, r1 - r0, g.oc, K, T(1), col.data(), K, filter, g.oc, T(0), out + r0 * g.oc, g.oc);
+  }
 }
 
 void k_Conv2D(KernelContext& ctx) {
@@ -309,19 +354,7 @@ void k_Conv2D(KernelContext& ctx) {
   ConvGeom g = conv_geom(x.shape, f.shape, ctx.ints(), "Conv2D");
   FB_DISPATCH_FLOAT(x.dtype, "Conv2D", {
     Tensor& o = ctx.allocate(0, x.dtype, {g.n, g.oh, g.ow, g.oc});
-    int64_t rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c;
-    if (is_pointwise(g)) {
-      gemm(false, false, rows, g.oc, K, T(1), x.data<T>(), K, f.data<T>(), g.oc, T(0), o.data<T>(), g.oc);
-    } else {
-      int64_t cr = chunk_rows(K, sizeof(T));
-      std::vector<T> col((size_t)(std::min(cr, rows) * K));
-      for (int64_t r0 = 0; r0 < rows; r0 += cr) {
-        int64_t r1 = std::min(rows, r0 + cr);
-        im2col<T>(x.data<T>(), g, r0, r1, col.data());
-        gemm(false, false, r1 - r0, g.oc, K, T(1), col.data(), K, f.data<T>(), g.oc, T(0),
-             o.data<T>() + r0 * g.oc, g.oc);
-      }
-    }
+    conv_forward<T>(x.data<T>(), g, f.data<T>(), o.data<T>());
   })
 }
 FB_KERNEL("Conv2D", k_Conv2D);
@@ -340,6 +373,21 @@ void k_Conv2DBackpropInput(KernelContext& ctx) {
     int64_t rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c;
     if (is_pointwise(g)) {
       gemm(false, true, rows, K, g.oc, T(1), dy.data<T>(), g.oc, f.data<T>(), g.oc, T(0), dx.data<T>(), K);
+    } else if (g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.kh > g.pt && g.kw > g.pl) {
+      // Stride 1: dx is the convolution of dy with the filter rotated by 180 degrees and its
+      // channel axes swapped, padded by k-1-pad. A gather (im2col of dy) plus one gemm with a
+      // deep K replaces the shallow gemm and the scatter-add of col2im.
+      ConvGeom t{g.n, g.oh, g.ow, g.oc, g.kh, g.kw, g.c, 1, 1, 1, 1, g.h, g.w, g.kh - 1 - g.pt, g.kw - 1 - g.pl};
+      std::vector<T> ft((size_t)(g.kh * g.kw * g.oc * g.c));
+      const T* pf = f.data<T>();
+      for (int64_t ky = 0; ky < g.kh; ++ky)
+        for (int64_t kx = 0; kx < g.kw; ++kx) {
+          const T* src = pf + ((g.kh - 1 - ky) * g.kw + (g.kw - 1 - kx)) * g.c * g.oc;
+          T* dst = ft.data() + (ky * g.kw + kx) * g.oc * g.c;
+          for (int64_t ci = 0; ci < g.c; ++ci)
+            for (int64_t o = 0; o < g.oc; ++o) dst[o * g.c + ci] = src[ci * g.oc + o];
+        }
+      conv_forward<T>(dy.data<T>(), t, ft.data(), dx.data<T>());
     } else {
       std::fill_n(dx.data<T>(), dx.numel(), T(0));
       int64_t cr = chunk_rows(K, sizeof(T));
@@ -394,15 +442,20 @@ ConvGeom pool_geom(const Shape& x, const std::vector<int64_t>& ints, const char*
   return g;
 }
 
+// Visits every pooling window, images split across the executor's thread pool (windows of
+// different images never touch the same input or output element).
 template <class T, class Visit>
 void pool_windows(const ConvGeom& g, Visit visit) {
-  for (int64_t b = 0; b < g.n; ++b)
-    for (int64_t oy = 0; oy < g.oh; ++oy)
-      for (int64_t ox = 0; ox < g.ow; ++ox) {
-        int64_t y0 = std::max<int64_t>(oy * g.sh - g.pt, 0), y1 = std::min(oy * g.sh - g.pt + g.kh, g.h);
-        int64_t x0 = std::max<int64_t>(ox * g.sw - g.pl, 0), x1 = std::min(ox * g.sw - g.pl + g.kw, g.w);
-        visit(b, oy, ox, y0, y1, x0, x1);
-      }
+  int64_t per_image = std::max<int64_t>(1, g.h * g.w * g.c);
+  parallel_for(g.n, std::max<int64_t>(1, kParallelGrain / per_image), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      for (int64_t oy = 0; oy < g.oh; ++oy)
+        for (int64_t ox = 0; ox < g.ow; ++ox) {
+          int64_t y0 = std::max<int64_t>(oy * g.sh - g.pt, 0), y1 = std::min(oy * g.sh - g.pt + g.kh, g.h);
+          int64_t x0 = std::max<int64_t>(ox * g.sw - g.pl, 0), x1 = std::min(ox * g.sw - g.pl + g.kw, g.w);
+          visit(b, oy, ox, y0, y1, x0, x1);
+        }
+  });
 }
 
 void k_MaxPool(KernelContext& ctx) {
@@ -425,6 +478,22 @@ void k_MaxPool(KernelContext& ctx) {
 }
 FB_KERNEL("MaxPool", k_MaxPool);
 
+// For one input pixel of a window: channels equal to the window max take the carried gradient
+// bits, which are then cleared so later equal positions get nothing.
+template <class T, class U>
+void deliver_max_grad(const T* __restrict xi, const T* __restrict target, T* __restrict di,
+                      U* __restrict carry, int64_t c) {
+  for (int64_t ch = 0; ch < c; ++ch) {
+    U m = U(0) - U(xi[ch] == target[ch]);
+    U r = carry[ch];
+    U v = r & m;
+    T fv;
+    std::memcpy(&fv, &v, sizeof(T));
+    di[ch] += fv;
+    carry[ch] = r & ~m;
+  }
+}
+
 // MaxPoolGrad(orig_input, orig_output, grad): each window's gradient goes to the first input
 // position (row-major within the window) equal to the window's max, per channel.
 void k_MaxPoolGrad(KernelContext& ctx) {
@@ -438,35 +507,21 @@ void k_MaxPoolGrad(KernelContext& ctx) {
     const T* py = y.data<T>();
     const T* pd = dy.data<T>();
     T* pdx = dx.data<T>();
-    bool disjoint = g.sh == g.kh && g.sw == g.kw;
     std::fill_n(pdx, dx.numel(), T(0));  // pixels no window covers stay zero
-    // Branch-free (vectorisable 32-bit selects): scan the window backwards keeping, per
-    // channel, the window-local index of the last match seen, which ends as the first match
-    // in row-major order.
-    std::vector<int32_t> first((size_t)g.c);
+    // Branch-free per channel: walk the window in row-major order carrying the still
+    // undelivered gradient (as bits, so the select is an integer mask the compiler
+    // vectorises); the first position equal to the max takes it and zeroes the carry.
+    using U = typename std::conditional<sizeof(T) == 4, uint32_t, uint64_t>::type;
+    const int64_t c = g.c;
     pool_windows<T>(g, [&](int64_t b, int64_t oy, int64_t ox, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
-      int64_t off = ((b * g.oh + oy) * g.ow + ox) * g.c;
-      const T* __restrict target = py + off;
-      const T* __restrict grad = pd + off;
-      int32_t* __restrict f = first.data();
-      const int64_t c = g.c;
-      for (int64_t ch = 0; ch < c; ++ch) f[ch] = -1;
-      int32_t p = (int32_t)((y1 - y0) * (x1 - x0));
-      for (int64_t iy = y1 - 1; iy >= y0; --iy)
-        for (int64_t ix = x1 - 1; ix >= x0; --ix) {
-          --p;
-          const T* __restrict xi = px + ((b * g.h + iy) * g.w + ix) * c;
-          for (int64_t ch = 0; ch < c; ++ch) f[ch] = xi[ch] == target[ch] ? p : f[ch];
-        }
-      p = 0;
+      thread_local std::vector<U> carry;
+      if ((int64_t)carry.size() < c) carry.resize((size_t)c);
+      int64_t off = ((b * g.oh + oy) * g.ow + ox) * c;
+      std::memcpy(carry.data(), pd + off, (size_t)c * sizeof(T));
       for (int64_t iy = y0; iy < y1; ++iy)
-        for (int64_t ix = x0; ix < x1; ++ix, ++p) {
-          T* __restrict di = pdx + ((b * g.h + iy) * g.w + ix) * c;
-          if (disjoint) {
-            for (int64_t ch = 0; ch < c; ++ch) di[ch] = f[ch] == p ? grad[ch] : T(0);
-          } else {
-            for (int64_t ch = 0; ch < c; ++ch) di[ch] += f[ch] == p ? grad[ch] : T(0);
-          }
+        for (int64_t ix = x0; ix < x1; ++ix) {
+          int64_t pix = ((b * g.h + iy) * g.w + ix) * c;
+          deliver_max_grad<T, U>(px + pix, py + off, pdx + pix, carry.data(), c);
         }
     });
   })
