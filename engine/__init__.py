@@ -66,29 +66,18 @@ from .ops.array import (
     cast,
     check_numerics,
     constant,
-    expand_dims,
-    fill,
     group,
     identity,
     no_op,
-    ones,
-    ones_like,
     placeholder,
     placeholder_with_default,
-    rank,
-    reshape,
-    shape,
-    size,
-    squeeze,
     stop_gradient,
-    transpose,
     where,
-    zeros,
-    zeros_like,
 )
 from .ops.array import (
     range_op as range,  # noqa: A004
 )
+from .ops.fills import fill, ones, ones_like, zeros, zeros_like
 from .ops.gpu import register_gpu_kernels as _register_gpu_kernels
 from .ops.joins import (
     concat,
@@ -155,6 +144,7 @@ from .ops.reduce import (
     reduce_prod,
     reduce_sum,
 )
+from .ops.shaping import expand_dims, rank, reshape, shape, size, squeeze, transpose
 from .ops.slicing import (
     gather,
     one_hot,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .core import Operation, Tensor, convert_to_tensor, get_default_graph
-from .ops.array import ones_like, zeros_like
+from .ops.fills import ones_like, zeros_like
 from .ops.math import add_n
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from . import dtypes as D
 from .core import GraphKeys, Tensor, convert_to_tensor, get_default_graph
 from .gradients import gradients
-from .ops.array import cast, constant, group, zeros
+from .ops.array import cast, constant, group
 from .ops.common import out
+from .ops.fills import zeros
 from .saver import Saver, latest_checkpoint
 from .variables import Variable, trainable_variables
 

@@ -7,12 +7,7 @@ import numpy as np
 from .. import dtypes as D
 from ..core import Tensor, TensorShape, convert_to_tensor, register_op
 from ..errors import InvalidArgumentError
-from .array import (
-    constant,
-    identity,
-    shape,
-    zeros_like,
-)
+from .array import constant, identity
 from .common import (
     UNKNOWN,
     as_tensors,
@@ -21,6 +16,8 @@ from .common import (
     out,
     static_value,
 )
+from .fills import zeros_like
+from .shaping import shape
 
 # ---- joining and splitting ---------------------------------------------------------------
 

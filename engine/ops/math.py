@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import dtypes as D
 from ..core import Tensor, TensorShape, convert_to_tensor, get_op_def, register_op
-from .array import cast, constant, zeros_like
+from .array import cast, constant
 from .common import (
     UNKNOWN,
     as_tensors,
@@ -21,6 +21,7 @@ from .common import (
     out,
     same_as_input,
 )
+from .fills import zeros_like
 
 # ---- broadcasting gradients ----------------------------------------------------------------
 

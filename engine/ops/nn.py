@@ -8,7 +8,7 @@ import numpy as np
 from .. import dtypes as D
 from ..core import TensorShape, convert_to_tensor, register_op
 from . import _np_conv
-from .array import cast, constant, expand_dims, reshape, shape, zeros_like
+from .array import cast, constant
 from .common import (
     UNKNOWN,
     as_tensors,
@@ -19,6 +19,7 @@ from .common import (
     out,
     same_as_input,
 )
+from .fills import zeros_like
 from .math import (
     abs,
     exp,
@@ -33,6 +34,7 @@ from .math import (
 )
 from .random import random_uniform
 from .reduce import reduce_sum
+from .shaping import expand_dims, reshape, shape
 
 F = D.FLOATS
 
@@ -164,7 +166,7 @@ def softmax(logits, axis=None, name=None):
     """
     x = convert_to_tensor(logits)
     if axis is not None and axis not in (-1, x.shape.ndims - 1 if x.shape.ndims else -1):
-        from .array import transpose
+        from .shaping import transpose
 
         r = x.shape.ndims
         perm = list(range(r))

@@ -6,9 +6,10 @@ import numpy as np
 
 from .. import dtypes as D
 from ..core import Tensor, TensorShape, convert_to_tensor, register_op
-from .array import cast, constant, reshape, shape, size
+from .array import cast, constant
 from .common import UNKNOWN, name_op_function, native, np_kernel, out, static_value
 from .math import equal
+from .shaping import reshape, shape, size
 
 # ---- reductions ----------------------------------------------------------------------------
 

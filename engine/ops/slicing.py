@@ -7,11 +7,7 @@ import numpy as np
 from .. import dtypes as D
 from ..core import Tensor, TensorShape, convert_to_tensor, register_op
 from ..errors import InvalidArgumentError
-from .array import (
-    INT_TYPES,
-    constant,
-    shape,
-)
+from .array import INT_TYPES, constant
 from .common import (
     UNKNOWN,
     contiguous,
@@ -21,6 +17,7 @@ from .common import (
     static_value,
 )
 from .joins import stack
+from .shaping import shape
 
 # ---- slicing ----------------------------------------------------------------------------------
 
