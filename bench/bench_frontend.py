@@ -13,7 +13,11 @@ browser (headless Debian Chromium through Playwright), same run.
 
 Both servers get their logdir fully loaded before the page opens. Usage:
 
-    python bench/bench_frontend.py [--repeat 3]
+    python bench/bench_frontend.py [--repeat 3] [--flowboard-only]
+    python bench/bench_frontend.py --baseline-frontend OLD/board/frontend [--repeat 3]
+
+The second form measures this checkout's frontend against an older one in alternating rounds,
+so that both see the same load on a shared machine.
 """
 
 from __future__ import annotations
@@ -99,11 +103,17 @@ def wait_until(check, timeout: float, what: str) -> None:
     raise TimeoutError(f"{what} not ready in {timeout}s")
 
 
-def start_flowboard(logdir: str) -> tuple[subprocess.Popen, str]:
+# Runs the board with its static UI served from another folder (an older checkout's frontend).
+WITH_FRONTEND = (
+    "import sys, board.api as api; api.FRONTEND = sys.argv.pop(1);"
+    " from board.__main__ import main; sys.argv[0] = 'board'; main()"
+)
+
+
+def start_flowboard(logdir: str, frontend: str | None = None) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = start(
-        [sys.executable, "-m", "board", "--logdir", logdir, "--port", str(port), "--quiet"]
-    )
+    board = ["-c", WITH_FRONTEND, frontend] if frontend else ["-m", "board"]
+    proc = start([sys.executable, *board, "--logdir", logdir, "--port", str(port), "--quiet"])
     url = f"http://127.0.0.1:{port}/"
     wait_until(lambda: httpx.get(url + "api/status").json()["loaded"], 300, "board")
     return proc, url
@@ -254,11 +264,46 @@ def tensorboard_toggle(browser, url: str, repeat: int) -> list[float]:
     return times
 
 
+def compare_frontends(browser, baseline: str, rounds: int, wide: str, many: str) -> None:
+    """This checkout's frontend against `baseline` (a board/frontend folder), same servers'
+    data, measured in alternation so both see the same machine load."""
+    ours = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "board")
+    folders = {"baseline": baseline, "this": os.path.join(ours, "frontend")}
+    servers = {}
+    try:
+        for name, folder in folders.items():
+            servers[name] = (start_flowboard(wide, folder), start_flowboard(many, folder))
+        results = {name: ([], [], []) for name in folders}
+        for _ in range(rounds):
+            for name, ((_, wide_url), (_, many_url)) in servers.items():
+                paint, quiet, redrawn = results[name]
+                paint += [flowboard_first_paint(browser, wide_url, 100) for _ in range(2)]
+                q, r = flowboard_toggle(browser, many_url, 200, 6)
+                quiet += q
+                redrawn += r
+    finally:
+        for (wide_proc, _), (many_proc, _) in servers.values():
+            stop(wide_proc)
+            stop(many_proc)
+    print(f"{rounds} alternating rounds (first paint x2, toggle x6 each); medians")
+    for name, (paint, quiet, redrawn) in results.items():
+        print(
+            f"  {name:9} first paint {statistics.median(paint):5.2f} s   toggle quiet"
+            f" {statistics.median(quiet) * 1000:4.0f} ms   redrawn"
+            f" {statistics.median(redrawn) * 1000:4.0f} ms"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="first-paint repetitions")
     parser.add_argument(
         "--flowboard-only", action="store_true", help="skip TensorBoard (for quick iterations)"
+    )
+    parser.add_argument(
+        "--baseline-frontend",
+        metavar="DIR",
+        help="instead: compare this frontend with DIR (e.g. `git archive REV board/frontend`)",
     )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -268,6 +313,11 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        if args.baseline_frontend:
+            compare_frontends(browser, args.baseline_frontend, args.repeat, wide, many)
+            browser.close()
+            print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            return
         print("first paint, 100 runs x 20 tags x 1,000 steps (seconds, median)")
         proc, url = start_flowboard(wide)
         try:
