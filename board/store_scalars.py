@@ -152,8 +152,8 @@ def downsample_indices(step: np.ndarray, value: np.ndarray, max_points: int) -> 
     # Steps are integers, so "step >= edge" is "step >= ceil(edge)"; searching with int64 keys
     # also spares numpy a float copy of the whole step column.
     keys = np.ceil(edges).astype(np.int64)
-    starts = np.unique(np.searchsorted(step, keys, side="left"))
-    starts = starts[starts < n]
+    starts = np.searchsorted(step, keys, side="left")  # sorted, as the keys are
+    starts = _sorted_unique(starts[starts < n])
     ends = np.append(starts[1:], n)
     counts = ends - starts
     picks = [starts, ends - 1, [n - 1]]
@@ -168,4 +168,15 @@ def downsample_indices(step: np.ndarray, value: np.ndarray, max_points: int) -> 
             pos = np.minimum(np.searchsorted(hits, starts, side="left"), len(hits) - 1)
             found = hits[pos]
             picks.append(found[(found >= starts) & (found < ends)])
-    return np.unique(np.concatenate([np.asarray(p, np.int64) for p in picks]))
+    return _sorted_unique(np.sort(np.concatenate([np.asarray(p, np.int64) for p in picks])))
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array (cheaper than `np.unique`, which hashes or sorts
+    again)."""
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
