@@ -1,15 +1,6 @@
-"""Core types of the engine: Graph, Operation, Tensor, TensorShape, the op definition (OpDef),
-kernel kinds, and the one op registry that built-in and custom ops both use.
-
-An op type is registered once with ``register_op`` and holds: its shape/dtype function (static
-inference at graph-build time), its gradient, and its kernels per device:
-
-* ``cpu``: a :class:`NativeKernel` (a kernel compiled into ``engine._executor``, chosen by name,
-  with the dtypes it supports and a function packing the op's attrs into ints/floats) or a
-  :class:`CustomKernel` (a C function pointer from ``load_op_library``);
-* ``python``: ``fn(ctx, *arrays) -> array | tuple`` on numpy arrays — used for dtypes the CPU
-  kernel does not cover, or as the only kernel of quick experimental ops;
-* ``gpu``: the same signature on CuPy arrays.
+"""Core types of the engine: Graph, Operation, Tensor (with TensorShape from ``shapes``), the
+default-graph stack and tensor conversion. The op registry lives in ``registry`` and is
+re-exported here.
 """
 
 from __future__ import annotations
@@ -18,148 +9,25 @@ import contextlib
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import dtypes as _dtypes
 from .dtypes import DType
+from .registry import (  # noqa: F401 - part of core's API
+    CustomKernel,
+    GradFn,
+    KernelContext,
+    NativeKernel,
+    OpDef,
+    ShapeFn,
+    get_op_def,
+    register_gradient,
+    register_op,
+    registered_ops,
+)
 from .shapes import TensorShape, as_shape, unknown_shape  # noqa: F401 - part of core's API
-
-# ---------------------------------------------------------------------------------------------
-# Kernels and op definitions
-
-
-@dataclass(frozen=True)
-class NativeKernel:
-    """A kernel compiled into ``engine._executor``.
-
-    ``pack(op) -> (ints, floats)`` turns the op's attrs into the kernel's parameters;
-    ``inplace`` maps an output index to the input whose buffer it may reuse.
-    """
-
-    name: str
-    dtypes: frozenset | None = None
-    pack: Callable[[Operation], tuple[list, list]] | None = None
-    inplace: tuple = ()
-    dtype_input: int = 0
-    check_outputs: bool = False
-
-    def supports(self, op: Operation) -> bool:
-        if self.dtypes is None:
-            return True
-        if self.check_outputs and any(t.dtype not in self.dtypes for t in op.outputs):
-            return False
-        if not op.inputs:
-            return op.outputs[0].dtype in self.dtypes
-        return op.inputs[self.dtype_input].dtype in self.dtypes
-
-
-@dataclass(frozen=True)
-class CustomKernel:
-    """A C kernel following ``engine/include/flowboard/kernel.h`` (from ``load_op_library``)."""
-
-    address: int
-    library: str = ""
-
-    def supports(self, op: Operation) -> bool:
-        return True
-
-
-class KernelContext:
-    """What a Python kernel receives: the op (attrs, name) and a per-op persistent state dict."""
-
-    __slots__ = ("op", "attrs", "state", "device")
-
-    def __init__(self, op: Operation, device: str = "cpu"):
-        self.op = op
-        self.attrs = op.attrs
-        self.state: dict = {}
-        self.device = device
-
-
-ShapeFn = Callable[["Operation"], Sequence[tuple[DType, TensorShape]]]
-GradFn = Callable[..., Sequence[Any]]
-
-
-@dataclass
-class OpDef:
-    """One registry entry: everything the engine knows about an op type."""
-
-    name: str
-    shape_fn: ShapeFn
-    gradient: GradFn | None = None
-    kernels: dict = field(default_factory=dict)
-    ref_inputs: tuple = ()
-    stateful: bool = False
-    mutates: bool = False
-    doc: str = ""
-
-
-_registry: dict[str, OpDef] = {}
-_registry_lock = threading.Lock()
-
-
-def register_op(
-    name: str,
-    *,
-    shape_fn: ShapeFn,
-    gradient: GradFn | None = None,
-    cpu: NativeKernel | CustomKernel | None = None,
-    python: Callable | None = None,
-    gpu: Callable | None = None,
-    ref_inputs: Sequence[int] = (),
-    stateful: bool = False,
-    mutates: bool = False,
-    doc: str = "",
-    override: bool = False,
-) -> OpDef:
-    """Registers an op type; the same path serves built-in and custom ops.
-
-    ``shape_fn(op)`` returns ``[(dtype, TensorShape), ...]`` per output. ``gradient(op, *grads)``
-    returns one gradient tensor (or None) per input. At least one of ``cpu``/``python`` is needed
-    to run on the CPU. ``ref_inputs`` are inputs that must be variables (they are updated in
-    place); ``mutates`` marks ops that change state, scheduled after plain reads.
-    """
-    if cpu is None and python is None and gpu is None:
-        raise ValueError(f"register_op({name!r}): give at least one kernel (cpu, python or gpu)")
-    kernels = {k: v for k, v in (("cpu", cpu), ("python", python), ("gpu", gpu)) if v is not None}
-    opdef = OpDef(name, shape_fn, gradient, kernels, tuple(ref_inputs), stateful, mutates, doc)
-    with _registry_lock:
-        if name in _registry and not override:
-            raise ValueError(f"Op {name!r} is already registered")
-        _registry[name] = opdef
-    return opdef
-
-
-def get_op_def(name: str) -> OpDef:
-    """Returns the registry entry (`OpDef`) of op type `name`.
-
-    Raises `NotFoundError` when no op of that type is registered.
-    """
-    from .errors import NotFoundError
-
-    try:
-        return _registry[name]
-    except KeyError:
-        raise NotFoundError(None, None, f"Op type not registered '{name}'") from None
-
-
-def registered_ops() -> list[str]:
-    """Returns the sorted names of every registered op type, built-in and custom."""
-    return sorted(_registry)
-
-
-def register_gradient(op_type: str):
-    """Decorator: sets (or replaces) the gradient function of a registered op type."""
-
-    def wrap(fn):
-        get_op_def(op_type).gradient = fn
-        return fn
-
-    return wrap
-
 
 # ---------------------------------------------------------------------------------------------
 # Tensor and Operation
