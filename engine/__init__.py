@@ -106,7 +106,6 @@ from .ops.math import (
     logical_and,
     logical_not,
     logical_or,
-    matmul,
     maximum,
     minimum,
     multiply,
@@ -126,6 +125,7 @@ from .ops.math import (
     tanh,
     truediv,
 )
+from .ops.matmul import matmul
 from .ops.random import (
     get_seed,
     random_normal,
