@@ -1,5 +1,14 @@
 """``eg.nn``: neural-network ops under TensorFlow 1's names."""
 
+from .ops.losses import (
+    l2_loss,
+    log_softmax,
+    sigmoid_cross_entropy_with_logits,
+    softmax,
+    softmax_cross_entropy_with_logits,
+    softmax_cross_entropy_with_logits_v2,
+    sparse_softmax_cross_entropy_with_logits,
+)
 from .ops.math import sigmoid, tanh
 from .ops.nn import (
     avg_pool,
@@ -7,18 +16,11 @@ from .ops.nn import (
     conv2d,
     dropout,
     elu,
-    l2_loss,
     leaky_relu,
-    log_softmax,
     max_pool,
     relu,
     relu6,
-    sigmoid_cross_entropy_with_logits,
-    softmax,
-    softmax_cross_entropy_with_logits,
-    softmax_cross_entropy_with_logits_v2,
     softplus,
-    sparse_softmax_cross_entropy_with_logits,
 )
 
 __all__ = [
