@@ -419,10 +419,10 @@ def global_step(sess, global_step_tensor):
 def exponential_decay(
     learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None
 ):
-    """Returns `learning_rate * decay_rate ** (global_step / decay_steps)` as a tensor.
+    """Returns `learning_rate * decay_rate ** (global_step / decay_steps)` as a float32 tensor.
 
     With `staircase` the exponent is floored, so the rate drops in steps every `decay_steps`.
-    Computed in the dtype of `learning_rate` (float32 for Python numbers).
+    `learning_rate` and `decay_rate` are Python numbers; `global_step` a tensor or Variable.
     """
     from .ops.math import floor, pow
 

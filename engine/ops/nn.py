@@ -269,9 +269,10 @@ def conv2d(
 ):
     """Computes a 2-D convolution of an NHWC `input` with an HWIO `filter` (alias `filters`).
 
-    `strides` and `dilations` are 4-element lists (or a single int) over NHWC; the batch and
-    channel entries must be 1. `padding` is "SAME" (output size ceil(in / stride)) or
-    "VALID" (no padding). Input and filter share a float dtype. Op type: `Conv2D`.
+    `strides` and `dilations` take 1, 2 or 4 positive entries (1 or 2 entries give the H and W
+    values); the batch and channel strides must be 1. `padding` is "SAME" (output size
+    ceil(in / stride)) or "VALID" (no padding). Input and filter share a float dtype.
+    Op type: `Conv2D`.
     """
     filter = filters if filter is None else filter
     x, w = as_tensors([input, filter])
