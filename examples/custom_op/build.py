@@ -40,8 +40,9 @@ def register_axpy_gradient() -> None:
         return [eg.reduce_sum(g * x), g * a, g]
 
 
-if __name__ == "__main__":
-    lib = eg.load_op_library(build(sys.argv[1] if len(sys.argv) > 1 else None))
+def demo(path: str) -> None:
+    """Loads the library at `path` and runs both ops and Axpy's gradient once."""
+    lib = eg.load_op_library(path)
     register_axpy_gradient()
     x = eg.placeholder(eg.float32, [None])
     z = lib.zero_out(x)
@@ -49,3 +50,11 @@ if __name__ == "__main__":
     (gx,) = eg.gradients(eg.reduce_sum(y), [x])
     with eg.Session() as sess:
         print(sess.run([z, y, gx], {x: np.array([3.0, 4.0, 5.0], np.float32)}))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        demo(build(sys.argv[1]))
+    else:
+        with tempfile.TemporaryDirectory(prefix="flowboard-custom-op-") as tmp:
+            demo(build(tmp))
