@@ -76,12 +76,18 @@ def _filled(shape, dtype, value, name):
 
 
 def zeros(shape, dtype=D.float32, name="zeros") -> Tensor:
-    """Creates a tensor of `shape` and `dtype` (float32 by default) filled with zeros."""
+    """Creates a tensor of `shape` and `dtype` (float32 by default) filled with zeros.
+
+    A static shape gives a `Const` op; a shape tensor gives a `Fill` op.
+    """
     return _filled(shape, dtype, 0, name)
 
 
 def ones(shape, dtype=D.float32, name="ones") -> Tensor:
-    """Creates a tensor of `shape` and `dtype` (float32 by default) filled with ones."""
+    """Creates a tensor of `shape` and `dtype` (float32 by default) filled with ones.
+
+    A static shape gives a `Const` op; a shape tensor gives a `Fill` op.
+    """
     return _filled(shape, dtype, 1, name)
 
 
