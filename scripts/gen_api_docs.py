@@ -24,7 +24,7 @@ OUT_DIR = os.path.join(ROOT, "docs", "api")
 # (output file, title, module, namespaces documented under it)
 PACKAGES = [
     ("engine.md", "engine — graph API, ops, training", "engine",
-     ["nn", "train", "summary", "random", "math", "errors"]),
+     ["nn", "train", "summary", "errors"]),
     ("summaries.md", "summaries — event files", "summaries", []),
     ("board.md", "board — the dashboard server", "board", []),
 ]
