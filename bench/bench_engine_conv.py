@@ -1,98 +1,57 @@
-"""Per-kernel timings of the convnet's conv and pool nodes (engine vs PyTorch, one thread).
+"""Where a convnet training step's time goes, per node type (engine, one thread).
 
     python bench/bench_engine_conv.py
 
-Builds the layers of `bench_engine_models.engine_convnet` one op at a time and reports the
-minimum wall time over interleaved rounds for each forward and gradient kernel, next to the
-PyTorch eager op doing the same work, so a regression in one kernel shows up by name.
+Runs the `bench_engine_models.engine_convnet` step with FULL_TRACE and prints, for each op
+type, the median over steps of the summed kernel time of its nodes, plus the step's total, so
+a regression in one conv or pool kernel shows up by name. The ratio against PyTorch lives in
+bench_engine.py; this script is the profile behind that number.
 """
 
 from __future__ import annotations
 
+import collections
+import os
+import sys
 import time
 
 import numpy as np
 
-REPS = 7
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_engine_models as M  # noqa: E402
 
-
-def best_ms(fn, reps=REPS):
-    fn()
-    ts = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return min(ts) * 1e3
-
-
-def engine_cases():
-    import engine as eg
-
-    rng = np.random.default_rng(0)
-    cases = {}
-    for name, (n, hw, c, oc) in {"conv1": (64, 28, 1, 32), "conv2": (64, 14, 32, 64)}.items():
-        xv = rng.standard_normal((n, hw, hw, c)).astype(np.float32)
-        fv = rng.standard_normal((5, 5, c, oc)).astype(np.float32) * 0.1
-        g = eg.Graph()
-        with g.as_default():
-            x = eg.constant(xv)
-            f = eg.constant(fv)
-            y = eg.nn.conv2d(x, f, [1, 1, 1, 1], "SAME")
-            gx, gf = eg.gradients(eg.reduce_sum(y * y), [x, f])
-            p = eg.nn.max_pool(y, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
-            (gp,) = eg.gradients(eg.reduce_sum(p * p), [y])
-            sess = eg.Session()
-        yv = sess.run(y)
-        cases[f"{name} forward"] = lambda s=sess, y=y: s.run(y.op)
-        cases[f"{name} backprop input"] = lambda s=sess, t=gx: s.run(t.op)
-        cases[f"{name} backprop filter"] = lambda s=sess, t=gf: s.run(t.op)
-        cases[f"{name} maxpool"] = lambda s=sess, t=p, yv=yv, y=y: s.run(t.op, {y: yv})
-        cases[f"{name} maxpool grad"] = lambda s=sess, t=gp, yv=yv, y=y: s.run(t.op, {y: yv})
-    return cases
-
-
-def torch_cases():
-    import torch
-    import torch.nn.functional as F
-
-    torch.manual_seed(0)
-    cases = {}
-    for name, (n, hw, c, oc) in {"conv1": (64, 28, 1, 32), "conv2": (64, 14, 32, 64)}.items():
-        x = torch.randn(n, c, hw, hw, requires_grad=True)
-        w = (torch.randn(oc, c, 5, 5) * 0.1).requires_grad_()
-        y = F.conv2d(x, w, padding=2)
-        gy = torch.randn_like(y)
-        cases[f"{name} forward"] = lambda x=x, w=w: F.conv2d(x, w, padding=2)
-        cases[f"{name} backprop input"] = lambda x=x, w=w, gy=gy: torch.ops.aten.convolution_backward(
-            gy, x, w, None, [1, 1], [2, 2], [1, 1], False, [0, 0], 1, [True, False, False]
-        )
-        cases[f"{name} backprop filter"] = lambda x=x, w=w, gy=gy: torch.ops.aten.convolution_backward(
-            gy, x, w, None, [1, 1], [2, 2], [1, 1], False, [0, 0], 1, [False, True, False]
-        )
-        yd = y.detach().requires_grad_()
-        cases[f"{name} maxpool"] = lambda yd=yd: F.max_pool2d(yd, 2)
-        p = F.max_pool2d(yd, 2)
-        gp = torch.randn_like(p)
-        cases[f"{name} maxpool grad"] = lambda p=p, yd=yd, gp=gp: torch.autograd.grad(
-            p, yd, gp, retain_graph=True
-        )
-    return cases
+STEPS = int(os.environ.get("BENCH_STEPS", "15"))
 
 
 def main():
-    import torch
-
     import engine as eg
 
-    eg.set_num_threads(1)
-    torch.set_num_threads(1)
-    ec, tc = engine_cases(), torch_cases()
-    print(f"{'kernel (one thread)':32s} {'engine ms':>10s} {'torch ms':>10s} {'ratio':>7s}")
-    for k in ec:
-        e = min(best_ms(ec[k]) for _ in range(2))
-        t = min(best_ms(tc[k]) for _ in range(2))
-        print(f"{k:32s} {e:10.2f} {t:10.2f} {t / e:7.2f}x")
+    eg.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
+    step = M.engine_convnet()
+    sess, train, feed = step.sess, step.train, step.feed
+    for _ in range(3):
+        step()
+    per_type = collections.defaultdict(list)
+    walls = []
+    for _ in range(STEPS):
+        opts = eg.RunOptions(trace_level=eg.RunOptions.FULL_TRACE)
+        md = eg.RunMetadata()
+        t = time.perf_counter()
+        sess.run(train, feed, options=opts, run_metadata=md)
+        walls.append(time.perf_counter() - t)
+        sums = collections.Counter()
+        for dev in md.step_stats.dev_stats:
+            for ns in dev.node_stats:
+                op_type = ns.timeline_label.split(" = ")[1].split("(")[0]
+                sums[op_type] += ns.op_end_rel_micros
+        for k, v in sums.items():
+            per_type[k].append(v)
+    rows = sorted(((float(np.median(v)), k) for k, v in per_type.items()), reverse=True)
+    print(f"convnet step, {eg.num_threads()} thread(s), median of {STEPS} traced steps")
+    print(f"  wall {np.median(walls) * 1e3:8.2f} ms (min {min(walls) * 1e3:.2f})")
+    for us, k in rows:
+        if us >= 50:
+            print(f"  {us / 1e3:8.2f} ms  {k}")
 
 
 if __name__ == "__main__":

@@ -38,8 +38,10 @@ int blas_threads = 1;
 // they save, and on a loaded 2-core machine spinning workers are ruinous.
 constexpr int64_t kThreadedGemmWork = int64_t(4) << 20;
 
+thread_local bool serial_only = false;
+
 void choose_threads(int64_t m, int64_t n, int64_t k) {
-  int want = (m * n * k >= kThreadedGemmWork) ? blas_threads : 1;
+  int want = (!serial_only && m * n * k >= kThreadedGemmWork) ? blas_threads : 1;
   if (want == local_threads) return;
   if (set_local) set_local(want);
   else if (set_threads) set_threads(want);
@@ -107,6 +109,11 @@ bool blas_init(const std::string& path) {
 }
 
 std::string blas_backend() { return backend; }
+
+bool blas_per_thread_control() { return set_local != nullptr || (!s64 && !s32); }
+
+SerialBlasScope::SerialBlasScope() : prev_(serial_only) { serial_only = true; }
+SerialBlasScope::~SerialBlasScope() { serial_only = prev_; }
 
 void blas_set_threads(int n) {
   blas_threads = n < 1 ? 1 : n;

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <type_traits>
 #include <limits>
+#include <map>
+#include <mutex>
 
 #include "executor.h"
 #include "kernels_util.h"
@@ -329,8 +331,26 @@ bool is_pointwise(const ConvGeom& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0;
 }
 
-// out[n*oh*ow, oc] = im2col(x) . filter[kh*kw*c, oc], in row chunks whose column panel stays
-// in cache.
+// Rows [rbeg, rend) of out[n*oh*ow, oc] = im2col(x) . filter[kh*kw*c, oc], in row chunks
+// whose column panel stays in cache.
+template <class T>
+void conv_rows(const T* x, const ConvGeom& g, const T* filter, T* out, int64_t rbeg, int64_t rend) {
+  int64_t K = g.kh * g.kw * g.c, cr = chunk_rows(K, sizeof(T));
+  std::vector<T> col((size_t)(std::min(cr, rend - rbeg) * K));
+  for (int64_t r0 = rbeg; r0 < rend; r0 += cr) {
+    int64_t r1 = std::min(rend, r0 + cr);
+    im2col<T>(x, g, r0, r1, col.data());
+    gemm(false, false, r1 - r0, g.oc, K, T(1), col.data(), K, filter, g.oc, T(0), out + r0 * g.oc, g.oc);
+  }
+}
+
+// Output rows per thread-pool part: enough multiply-adds that a part outweighs waking a worker.
+int64_t conv_part_rows(const ConvGeom& g) {
+  return std::max<int64_t>(64, (int64_t(4) << 20) / std::max<int64_t>(1, g.kh * g.kw * g.c * g.oc));
+}
+
+// With several threads the output rows are split across the executor's pool, each part doing
+// its own im2col and a one-thread gemm (im2col scales too, and no BLAS threads nest).
 template <class T>
 void conv_forward(const T* x, const ConvGeom& g, const T* filter, T* out) {
   int64_t rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c;
@@ -339,12 +359,13 @@ void conv_forward(const T* x, const ConvGeom& g, const T* filter, T* out) {
     gemm(false, false, rows, g.oc, K, T(1), x, K, filter, g.oc, T(0), out, g.oc);
     return;
   }
-  int64_t cr = chunk_rows(K, sizeof(T));
-  std::vector<T> col((size_t)(std::min(cr, rows) * K));
-  for (int64_t r0 = 0; r0 < rows; r0 += cr) {
-    int64_t r1 = std::min(rows, r0 + cr);
-    im2col<T>(x, g, r0, r1, col.data());
-    gemm(false, false, r1 - r0, g.oc, K, T(1), col.data(), K, filter, g.oc, T(0), out + r0 * g.oc, g.oc);
+  if (num_threads() > 1 && blas_per_thread_control()) {
+    parallel_for(rows, conv_part_rows(g), [&](int64_t b, int64_t e) {
+      SerialBlasScope serial;
+      conv_rows<T>(x, g, filter, out, b, e);
+    });
+  } else {
+    conv_rows<T>(x, g, filter, out, 0, rows);
   }
 }
 
@@ -416,14 +437,36 @@ void k_Conv2DBackpropFilter(KernelContext& ctx) {
       gemm(true, false, K, g.oc, rows, T(1), x.data<T>(), K, dy.data<T>(), g.oc, T(0), df.data<T>(), g.oc);
     } else {
       std::fill_n(df.data<T>(), df.numel(), T(0));
-      int64_t cr = chunk_rows(K, sizeof(T));
-      std::vector<T> col((size_t)(std::min(cr, rows) * K));
-      for (int64_t r0 = 0; r0 < rows; r0 += cr) {
-        int64_t r1 = std::min(rows, r0 + cr);
-        im2col<T>(x.data<T>(), g, r0, r1, col.data());
-        gemm(true, false, K, g.oc, r1 - r0, T(1), col.data(), K, dy.data<T>() + r0 * g.oc, g.oc, T(1),
-             df.data<T>(), g.oc);
+      // df = sum over row chunks of im2col(x)^T . dy; each pool part sums its rows into a
+      // private buffer, and the buffers are added in row order (deterministic for a given
+      // thread count).
+      std::mutex m;
+      std::map<int64_t, std::vector<T>> partials;
+      auto part = [&](int64_t rb, int64_t re) {
+        int64_t cr = chunk_rows(K, sizeof(T));
+        std::vector<T> col((size_t)(std::min(cr, re - rb) * K));
+        std::vector<T> acc((size_t)(K * g.oc));
+        for (int64_t r0 = rb; r0 < re; r0 += cr) {
+          int64_t r1 = std::min(re, r0 + cr);
+          im2col<T>(x.data<T>(), g, r0, r1, col.data());
+          gemm(true, false, K, g.oc, r1 - r0, T(1), col.data(), K, dy.data<T>() + r0 * g.oc, g.oc,
+               r0 == rb ? T(0) : T(1), acc.data(), g.oc);
+        }
+        std::lock_guard<std::mutex> lock(m);
+        partials.emplace(rb, std::move(acc));
+      };
+      if (rows == 0) {
+      } else if (num_threads() > 1 && blas_per_thread_control()) {
+        parallel_for(rows, conv_part_rows(g), [&](int64_t b, int64_t e) {
+          SerialBlasScope serial;
+          part(b, e);
+        });
+      } else {
+        part(0, rows);
       }
+      T* pdf = df.data<T>();
+      for (auto& kv : partials)
+        for (int64_t i = 0; i < K * g.oc; ++i) pdf[i] += kv.second[i];
     }
   })
 }

@@ -139,5 +139,19 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
           int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc);
 void blas_set_threads(int n);
+// While alive, gemm calls from this thread run on one BLAS thread, so kernels can split their
+// own work across the pool without nesting BLAS threads. Only honoured per thread when the BLAS
+// has a per-thread thread count (or no BLAS is loaded); check blas_per_thread_control().
+bool blas_per_thread_control();
+class SerialBlasScope {
+ public:
+  SerialBlasScope();
+  ~SerialBlasScope();
+  SerialBlasScope(const SerialBlasScope&) = delete;
+  SerialBlasScope& operator=(const SerialBlasScope&) = delete;
+
+ private:
+  bool prev_;
+};
 
 }  // namespace fb
