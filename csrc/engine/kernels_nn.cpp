@@ -276,7 +276,12 @@ void im2col(const T* x, const ConvGeom& g, int64_t r0, int64_t r1, T* col) {
       }
       const T* src = x + (b * g.h + iy) * g.w * C;
       if (x_inside) {
-        std::copy_n(src + ix0 * C, rowlen, d);
+        const T* s = src + ix0 * C;
+        if (rowlen <= 32) {
+          for (int64_t i = 0; i < rowlen; ++i) d[i] = s[i];  // short rows: no memmove call
+        } else {
+          std::copy_n(s, rowlen, d);
+        }
         continue;
       }
       for (int64_t kx = 0; kx < g.kw; ++kx) {
@@ -523,7 +528,7 @@ FB_KERNEL("MaxPool", k_MaxPool);
 
 // For one input pixel of a window: channels equal to the window max take the carried gradient
 // bits, which are then cleared so later equal positions get nothing.
-template <class T, class U>
+template <bool kAccumulate, class T, class U>
 void deliver_max_grad(const T* __restrict xi, const T* __restrict target, T* __restrict di,
                       U* __restrict carry, int64_t c) {
   for (int64_t ch = 0; ch < c; ++ch) {
@@ -532,7 +537,8 @@ void deliver_max_grad(const T* __restrict xi, const T* __restrict target, T* __r
     U v = r & m;
     T fv;
     std::memcpy(&fv, &v, sizeof(T));
-    di[ch] += fv;
+    if (kAccumulate) di[ch] += fv;
+    else di[ch] = fv;
     carry[ch] = r & ~m;
   }
 }
@@ -550,7 +556,11 @@ void k_MaxPoolGrad(KernelContext& ctx) {
     const T* py = y.data<T>();
     const T* pd = dy.data<T>();
     T* pdx = dx.data<T>();
-    std::fill_n(pdx, dx.numel(), T(0));  // pixels no window covers stay zero
+    // Windows that tile the input exactly write each pixel once; otherwise pixels no window
+    // covers stay zero and overlapping windows add up.
+    const bool tiles = g.kh == g.sh && g.kw == g.sw && g.pt == 0 && g.pl == 0 && g.oh * g.kh == g.h &&
+                       g.ow * g.kw == g.w;
+    if (!tiles) std::fill_n(pdx, dx.numel(), T(0));
     // Branch-free per channel: walk the window in row-major order carrying the still
     // undelivered gradient (as bits, so the select is an integer mask the compiler
     // vectorises); the first position equal to the max takes it and zeroes the carry.
@@ -564,7 +574,8 @@ void k_MaxPoolGrad(KernelContext& ctx) {
       for (int64_t iy = y0; iy < y1; ++iy)
         for (int64_t ix = x0; ix < x1; ++ix) {
           int64_t pix = ((b * g.h + iy) * g.w + ix) * c;
-          deliver_max_grad<T, U>(px + pix, py + off, pdx + pix, carry.data(), c);
+          if (tiles) deliver_max_grad<false, T, U>(px + pix, py + off, pdx + pix, carry.data(), c);
+          else deliver_max_grad<true, T, U>(px + pix, py + off, pdx + pix, carry.data(), c);
         }
     });
   })
