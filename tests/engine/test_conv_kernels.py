@@ -173,3 +173,19 @@ def test_max_pool_grad_nan_gradient_reaches_only_the_first_max():
             got = sess.run(dx)[0, :, :, 0]
     assert np.isnan(got[0, 1])
     assert got[0, 0] == 0 and got[1, 0] == 0 and got[1, 1] == 0
+
+
+def test_conv_gradients_of_an_empty_output_are_zero():
+    # VALID with a filter larger than the image: no output, so both gradients are all zeros
+    # (the stride-1 backprop-input path reads only padding then).
+    g = eg.Graph()
+    with g.as_default():
+        x = eg.constant(np.ones((2, 2, 2, 3), np.float32))
+        f = eg.constant(np.ones((3, 3, 3, 4), np.float32))
+        y = eg.nn.conv2d(x, f, strides=1, padding="VALID")
+        dx, df = eg.gradients(eg.reduce_sum(y), [x, f])
+        with eg.Session() as sess:
+            yv, dxv, dfv = sess.run([y, dx, df])
+    assert yv.shape == (2, 0, 0, 4)
+    np.testing.assert_array_equal(dxv, np.zeros((2, 2, 2, 3), np.float32))
+    np.testing.assert_array_equal(dfv, np.zeros((3, 3, 3, 4), np.float32))
