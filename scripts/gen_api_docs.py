@@ -23,8 +23,12 @@ OUT_DIR = os.path.join(ROOT, "docs", "api")
 
 # (output file, title, module, namespaces documented under it)
 PACKAGES = [
-    ("engine.md", "engine — graph API, ops, training", "engine",
-     ["nn", "train", "summary", "errors"]),
+    (
+        "engine.md",
+        "engine — graph API, ops, training",
+        "engine",
+        ["nn", "train", "summary", "errors"],
+    ),
     ("summaries.md", "summaries — event files", "summaries", []),
     ("board.md", "board — the dashboard server", "board", []),
 ]
@@ -34,10 +38,7 @@ def public_names(module: types.ModuleType) -> list[str]:
     names = getattr(module, "__all__", None)
     if names is None:
         names = [n for n in vars(module) if not n.startswith("_")]
-    return sorted(
-        n for n in names
-        if not isinstance(getattr(module, n, None), types.ModuleType)
-    )
+    return sorted(n for n in names if not isinstance(getattr(module, n, None), types.ModuleType))
 
 
 def signature_of(obj) -> str:
@@ -75,8 +76,12 @@ def namespace_entries(prefix: str, module: types.ModuleType) -> tuple[list[str],
 
 def render(filename: str, title: str, module_name: str, namespaces: list[str]):
     module = importlib.import_module(module_name)
-    lines = [f"# {title}", "",
-             "Generated from docstrings by `scripts/gen_api_docs.py`; do not edit by hand.", ""]
+    lines = [
+        f"# {title}",
+        "",
+        "Generated from docstrings by `scripts/gen_api_docs.py`; do not edit by hand.",
+        "",
+    ]
     entries, missing = namespace_entries(module_name, module)
     lines += entries
     for ns in namespaces:

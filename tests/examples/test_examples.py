@@ -23,9 +23,14 @@ def scalar_series(run_dir: str, tag: str) -> list[tuple[int, float]]:
                 if value.HasField("simple_value"):
                     points.append((event.step, value.simple_value))
                 else:
-                    points.append((event.step, float(np.frombuffer(
-                        value.tensor.tensor_content, np.float32)[0]) if value.tensor.tensor_content
-                        else value.tensor.float_val[0]))
+                    points.append(
+                        (
+                            event.step,
+                            float(np.frombuffer(value.tensor.tensor_content, np.float32)[0])
+                            if value.tensor.tensor_content
+                            else value.tensor.float_val[0],
+                        )
+                    )
     return points
 
 
@@ -75,8 +80,9 @@ def test_digit_classifiers_learn_and_log_every_kind(tmp_path, name):
 def test_compare_optimizers_writes_hparams_per_run(tmp_path):
     from examples import compare_optimizers
 
-    compare_optimizers.main(["--logdir", str(tmp_path), "--steps", "20", "--seeds", "1",
-                             "--hidden", "16"])
+    compare_optimizers.main(
+        ["--logdir", str(tmp_path), "--steps", "20", "--seeds", "1", "--hidden", "16"]
+    )
     runs = sorted(os.listdir(tmp_path))
     assert len(runs) == 9
     plugins = set()
