@@ -57,8 +57,10 @@ def describe(qualified: str, obj) -> tuple[str, str | None]:
         heading = f"### `{qualified}{signature_of(obj)}`"
     else:
         heading = f"### `{qualified}`"
-        doc = f"Constant: `{obj!r}`." if not isinstance(obj, object.__class__) else None
-        doc = doc or f"Value of type `{type(obj).__name__}`: `{obj!r}`"
+        # Strings may name paths of this machine (e.g. the BLAS found at import), so their
+        # value is left out to keep the reference the same everywhere.
+        value = "" if isinstance(obj, str) else f": `{obj!r}`"
+        doc = f"Value of type `{type(obj).__name__}`{value}."
     return heading, doc
 
 
