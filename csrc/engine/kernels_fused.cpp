@@ -1,0 +1,97 @@
+// FusedElementwise: one pass over a block for a whole chain of elementwise stages.
+#include <algorithm>
+
+#include "executor.h"
+#include "kernels_util.h"
+
+namespace fb {
+namespace {
+
+// FusedElementwise: a chain of unary ops, and binary ops whose other operand is a scalar,
+// applied block by block so each block stays in L1 across the whole chain.
+// inputs: [chain input, scalar operands...]; ints: [n, (opcode, operand input or -1,
+// chain-is-lhs) x n]. Opcodes match engine/plan.py FUSIBLE.
+enum FusedOp : int {
+  F_NEG = 0, F_ABS, F_SQUARE, F_EXP, F_LOG, F_SQRT, F_RSQRT, F_RECIP, F_RELU, F_RELU6, F_SIGMOID,
+  F_TANH, F_SOFTPLUS, F_ELU, F_SIGN,
+  F_ADD = 20, F_SUB, F_MUL, F_DIV, F_MAX, F_MIN, F_POW
+};
+
+template <class T>
+void apply_stage(int code, T* v, int64_t n, T s, bool lhs) {
+  switch (code) {
+    case F_NEG: for (int64_t i = 0; i < n; ++i) v[i] = -v[i]; break;
+    case F_ABS: for (int64_t i = 0; i < n; ++i) v[i] = std::abs(v[i]); break;
+    case F_SQUARE: for (int64_t i = 0; i < n; ++i) v[i] = v[i] * v[i]; break;
+    case F_EXP: for (int64_t i = 0; i < n; ++i) v[i] = std::exp(v[i]); break;
+    case F_LOG: for (int64_t i = 0; i < n; ++i) v[i] = std::log(v[i]); break;
+    case F_SQRT: for (int64_t i = 0; i < n; ++i) v[i] = std::sqrt(v[i]); break;
+    case F_RSQRT: for (int64_t i = 0; i < n; ++i) v[i] = T(1) / std::sqrt(v[i]); break;
+    case F_RECIP: for (int64_t i = 0; i < n; ++i) v[i] = T(1) / v[i]; break;
+    case F_RELU: for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? v[i] : T(0); break;
+    case F_RELU6: for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? (v[i] < 6 ? v[i] : T(6)) : T(0); break;
+    case F_SIGMOID:
+      for (int64_t i = 0; i < n; ++i)
+        v[i] = v[i] >= 0 ? T(1) / (T(1) + std::exp(-v[i])) : std::exp(v[i]) / (T(1) + std::exp(v[i]));
+      break;
+    case F_TANH: for (int64_t i = 0; i < n; ++i) v[i] = std::tanh(v[i]); break;
+    case F_SOFTPLUS: for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 20 ? v[i] : std::log1p(std::exp(v[i])); break;
+    case F_ELU: for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? v[i] : std::expm1(v[i]); break;
+    case F_SIGN: for (int64_t i = 0; i < n; ++i) v[i] = T((v[i] > 0) - (v[i] < 0)); break;
+    case F_ADD: for (int64_t i = 0; i < n; ++i) v[i] = v[i] + s; break;
+    case F_SUB:
+      if (lhs) for (int64_t i = 0; i < n; ++i) v[i] = v[i] - s;
+      else for (int64_t i = 0; i < n; ++i) v[i] = s - v[i];
+      break;
+    case F_MUL: for (int64_t i = 0; i < n; ++i) v[i] = v[i] * s; break;
+    case F_DIV:
+      if (lhs) for (int64_t i = 0; i < n; ++i) v[i] = v[i] / s;
+      else for (int64_t i = 0; i < n; ++i) v[i] = s / v[i];
+      break;
+    case F_MAX: for (int64_t i = 0; i < n; ++i) v[i] = v[i] > s ? v[i] : s; break;
+    case F_MIN: for (int64_t i = 0; i < n; ++i) v[i] = v[i] < s ? v[i] : s; break;
+    case F_POW:
+      if (lhs) for (int64_t i = 0; i < n; ++i) v[i] = std::pow(v[i], s);
+      else for (int64_t i = 0; i < n; ++i) v[i] = std::pow(s, v[i]);
+      break;
+    default: throw KernelError(INTERNAL, "FusedElementwise: bad opcode " + std::to_string(code));
+  }
+}
+
+template <class T>
+void fused_run(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const auto& code = ctx.ints();
+  int64_t stages = code.at(0);
+  std::vector<T> scalars((size_t)stages, T(0));
+  for (int64_t k = 0; k < stages; ++k) {
+    int64_t side = code.at(2 + 3 * k);
+    if (side >= 0) {
+      const Tensor& st = ctx.input((int)side);
+      check_arg(st.numel() == 1 && st.dtype == x.dtype,
+                "FusedElementwise: operand " + std::to_string(side) + " must be a scalar of the chain's dtype, got " +
+                    shape_str(st.shape));
+      scalars[k] = st.data<T>()[0];
+    }
+  }
+  Tensor& o = ctx.allocate(0, x.dtype, x.shape);
+  const T* src = x.data<T>();
+  T* dst = o.data<T>();
+  const int64_t n = x.numel(), block = 2048;
+  parallel_for((n + block - 1) / block, std::max<int64_t>(1, kParallelGrain / block), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      int64_t s = b * block, len = std::min(block, n - s);
+      if (dst + s != src + s) std::copy_n(src + s, len, dst + s);
+      for (int64_t k = 0; k < stages; ++k)
+        apply_stage<T>((int)code[1 + 3 * k], dst + s, len, scalars[k], code[3 + 3 * k] != 0);
+    }
+  });
+}
+
+void k_FusedElementwise(KernelContext& ctx) {
+  FB_DISPATCH_FLOAT(ctx.input(0).dtype, "FusedElementwise", fused_run<T>(ctx))
+}
+FB_KERNEL("FusedElementwise", k_FusedElementwise);
+
+}  // namespace
+}  // namespace fb

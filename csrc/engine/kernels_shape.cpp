@@ -1,0 +1,254 @@
+// Casts, fills, shape queries and the ops that only reshape or alias their input.
+#include <algorithm>
+
+#include "executor.h"
+#include "kernels_util.h"
+
+namespace fb {
+namespace {
+
+
+template <class S>
+void cast_from(const Tensor& src, Tensor& dst) {
+  const S* s = src.data<S>();
+  int64_t n = src.numel();
+  switch (dst.dtype) {
+#define FB_CAST_TO(code, type)                                                   \
+  case code: {                                                                   \
+    type* d = dst.data<type>();                                                  \
+    for (int64_t i = 0; i < n; ++i) d[i] = (type)s[i];                           \
+    break;                                                                       \
+  }
+    FB_CAST_TO(F32, float)
+    FB_CAST_TO(F64, double)
+    FB_CAST_TO(I32, int32_t)
+    FB_CAST_TO(I64, int64_t)
+    FB_CAST_TO(U8, uint8_t)
+    FB_CAST_TO(I8, int8_t)
+    FB_CAST_TO(I16, int16_t)
+    case BOOL: {
+      bool* d = dst.data<bool>();
+      for (int64_t i = 0; i < n; ++i) d[i] = s[i] != S(0);
+      break;
+    }
+    default:
+      throw KernelError(INVALID_ARGUMENT, std::string("Cast: unsupported destination dtype ") +
+                                              dtype_name(dst.dtype));
+#undef FB_CAST_TO
+  }
+}
+
+void k_Cast(KernelContext& ctx) {
+  Tensor a = ctx.input(0);
+  int to = (int)ctx.ints().at(0);
+  Tensor& o = ctx.allocate(0, to, a.shape);
+  switch (a.dtype) {
+    case F32: cast_from<float>(a, o); break;
+    case F64: cast_from<double>(a, o); break;
+    case I32: cast_from<int32_t>(a, o); break;
+    case I64: cast_from<int64_t>(a, o); break;
+    case BOOL: cast_from<bool>(a, o); break;
+    case U8: cast_from<uint8_t>(a, o); break;
+    case I8: cast_from<int8_t>(a, o); break;
+    case I16: cast_from<int16_t>(a, o); break;
+    default:
+      throw KernelError(INVALID_ARGUMENT, std::string("Cast: unsupported source dtype ") +
+                                              dtype_name(a.dtype));
+  }
+}
+FB_KERNEL("Cast", k_Cast);
+
+void fill_value(Tensor& o, double v) {
+  int64_t n = o.numel();
+  switch (o.dtype) {
+    case F32: std::fill_n(o.data<float>(), n, (float)v); break;
+    case F64: std::fill_n(o.data<double>(), n, v); break;
+    case I32: std::fill_n(o.data<int32_t>(), n, (int32_t)v); break;
+    case I64: std::fill_n(o.data<int64_t>(), n, (int64_t)v); break;
+    case BOOL: std::fill_n(o.data<bool>(), n, v != 0); break;
+    case U8: std::fill_n(o.data<uint8_t>(), n, (uint8_t)v); break;
+    case I8: std::fill_n(o.data<int8_t>(), n, (int8_t)v); break;
+    case I16: std::fill_n(o.data<int16_t>(), n, (int16_t)v); break;
+    default: throw KernelError(INVALID_ARGUMENT, std::string("fill: unsupported dtype ") + dtype_name(o.dtype));
+  }
+}
+
+void k_ZerosLike(KernelContext& ctx) {
+  Tensor a = ctx.input(0);
+  fill_value(ctx.allocate(0, a.dtype, a.shape), 0.0);
+}
+FB_KERNEL("ZerosLike", k_ZerosLike);
+
+void k_OnesLike(KernelContext& ctx) {
+  Tensor a = ctx.input(0);
+  fill_value(ctx.allocate(0, a.dtype, a.shape), 1.0);
+}
+FB_KERNEL("OnesLike", k_OnesLike);
+
+// Fill(dims, value): output dtype is value's.
+void k_Fill(KernelContext& ctx) {
+  Shape dims = read_int_vector(ctx.input(0));
+  Tensor v = ctx.input(1);
+  check_arg(v.numel() == 1, "Fill: value must be a scalar, got shape " + shape_str(v.shape));
+  for (auto d : dims) check_arg(d >= 0, "Fill: dims must be non-negative, got " + shape_str(dims));
+  Tensor& o = ctx.allocate(0, v.dtype, dims);
+  size_t es = dtype_size(v.dtype);
+  char* d = static_cast<char*>(o.buf->data);
+  for (int64_t i = 0; i < o.numel(); ++i) std::memcpy(d + i * es, v.buf->data, es);
+}
+FB_KERNEL("Fill", k_Fill);
+
+void k_Shape(KernelContext& ctx) {
+  Tensor a = ctx.input(0);
+  int out = ctx.ints().empty() ? I32 : (int)ctx.ints()[0];
+  Tensor& o = ctx.allocate(0, out, {(int64_t)a.shape.size()});
+  for (size_t i = 0; i < a.shape.size(); ++i) {
+    if (out == I64) o.data<int64_t>()[i] = a.shape[i];
+    else o.data<int32_t>()[i] = (int32_t)a.shape[i];
+  }
+}
+FB_KERNEL("Shape", k_Shape);
+
+void k_Size(KernelContext& ctx) {
+  Tensor a = ctx.input(0);
+  int out = ctx.ints().empty() ? I32 : (int)ctx.ints()[0];
+  Tensor& o = ctx.allocate(0, out, {});
+  if (out == I64) o.data<int64_t>()[0] = a.numel();
+  else o.data<int32_t>()[0] = (int32_t)a.numel();
+}
+FB_KERNEL("Size", k_Size);
+
+// Aliasing ops share the input's buffer.
+void k_Identity(KernelContext& ctx) { ctx.set_output(0, ctx.input(0)); }
+FB_KERNEL("Identity", k_Identity);
+FB_KERNEL("StopGradient", k_Identity);
+FB_KERNEL("Snapshot", k_Identity);
+
+void k_Reshape(KernelContext& ctx) {
+  Tensor a = ctx.input(0);
+  Shape want = read_int_vector(ctx.input(1));
+  int64_t known = 1, unknown = -1;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i] == -1) {
+      check_arg(unknown < 0, "Reshape: only one input size may be -1, not both " +
+                                 std::to_string(unknown) + " and " + std::to_string(i));
+      unknown = (int64_t)i;
+    } else {
+      known *= want[i];
+    }
+  }
+  if (unknown >= 0) {
+    check_arg(known > 0 && a.numel() % known == 0,
+              "Reshape: Input to reshape is a tensor with " + std::to_string(a.numel()) +
+                  " values, but the requested shape requires a multiple of " + std::to_string(known));
+    want[unknown] = a.numel() / known;
+  } else {
+    check_arg(known == a.numel(), "Reshape: Input to reshape is a tensor with " +
+                                      std::to_string(a.numel()) +
+                                      " values, but the requested shape has " + std::to_string(known));
+  }
+  a.shape = want;
+  ctx.set_output(0, a);
+}
+FB_KERNEL("Reshape", k_Reshape);
+
+// Sums grad (shape of the broadcast result) down to the shape of `like` (TF does this with
+// BroadcastGradientArgs + Sum + Reshape).
+template <class T>
+void sum_to_shape(const Tensor& g, const Shape& target, Tensor& o) {
+  size_t r = g.shape.size();
+  Shape t(r, 1);
+  for (size_t i = 0; i < target.size(); ++i) t[r - target.size() + i] = target[i];
+  std::fill_n(o.data<T>(), o.numel(), T(0));
+  std::vector<int64_t> st(r, 0);
+  int64_t s = 1;
+  for (int64_t i = (int64_t)r - 1; i >= 0; --i) {
+    st[i] = t[i] == 1 ? 0 : s;
+    s *= t[i];
+  }
+  const T* src = g.data<T>();
+  T* dst = o.data<T>();
+  int64_t inner = r ? g.shape[r - 1] : 1;
+  int64_t rows = inner ? g.numel() / inner : 0;
+  std::vector<int64_t> idx(r, 0);
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t off = 0;
+    for (size_t d = 0; d + 1 < r; ++d) off += idx[d] * st[d];
+    const T* p = src + row * inner;
+    if (r && st[r - 1]) {
+      for (int64_t i = 0; i < inner; ++i) dst[off + i] += p[i];
+    } else {
+      T acc = 0;
+      for (int64_t i = 0; i < inner; ++i) acc += p[i];
+      dst[off] += acc;
+    }
+    for (int64_t d = (int64_t)r - 2; d >= 0; --d) {
+      if (++idx[d] < g.shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+void k_SumToShapeOf(KernelContext& ctx) {
+  Tensor g = ctx.input(0);
+  Shape target = ctx.input(1).shape;
+  if (g.shape == target) {
+    ctx.set_output(0, g);
+    return;
+  }
+  check_arg(target.size() <= g.shape.size(), "SumToShapeOf: target rank larger than gradient");
+  if (num_elements(target) == g.numel()) {
+    g.shape = target;
+    ctx.set_output(0, g);
+    return;
+  }
+  FB_DISPATCH_NUMERIC(g.dtype, "SumToShapeOf", {
+    Tensor& o = ctx.allocate(0, g.dtype, target);
+    sum_to_shape<T>(g, target, o);
+  })
+}
+FB_KERNEL("SumToShapeOf", k_SumToShapeOf);
+
+void k_NoOp(KernelContext&) {}
+FB_KERNEL("NoOp", k_NoOp);
+
+// ExpandDims(x, axis): shares x's buffer.
+void k_ExpandDims(KernelContext& ctx) {
+  Tensor a = ctx.input(0);
+  std::vector<int64_t> av = read_int_vector(ctx.input(1));
+  check_arg(av.size() == 1, "ExpandDims: axis must be a scalar");
+  int64_t r = (int64_t)a.shape.size(), axis = av[0];
+  check_arg(axis >= -r - 1 && axis <= r, "ExpandDims: Tried to expand dim index " + std::to_string(axis) +
+                                             " for tensor with " + std::to_string(r) + " dimensions.");
+  if (axis < 0) axis += r + 1;
+  a.shape.insert(a.shape.begin() + axis, 1);
+  ctx.set_output(0, a);
+}
+FB_KERNEL("ExpandDims", k_ExpandDims);
+
+// Squeeze(x) ints = dims to squeeze (empty: every size-1 dim).
+void k_Squeeze(KernelContext& ctx) {
+  Tensor a = ctx.input(0);
+  int64_t r = (int64_t)a.shape.size();
+  std::vector<bool> drop(r, false);
+  if (ctx.ints().empty()) {
+    for (int64_t i = 0; i < r; ++i) drop[i] = a.shape[i] == 1;
+  } else {
+    for (auto d : ctx.ints()) {
+      int64_t i = d < 0 ? d + r : d;
+      check_arg(i >= 0 && i < r, "Squeeze: dimension " + std::to_string(d) + " out of range for rank " + std::to_string(r));
+      check_arg(a.shape[i] == 1, "Squeeze: Can not squeeze dim[" + std::to_string(i) +
+                                     "], expected a dimension of 1, got " + std::to_string(a.shape[i]));
+      drop[i] = true;
+    }
+  }
+  Shape s;
+  for (int64_t i = 0; i < r; ++i)
+    if (!drop[i]) s.push_back(a.shape[i]);
+  a.shape = s;
+  ctx.set_output(0, a);
+}
+FB_KERNEL("Squeeze", k_Squeeze);
+
+}  // namespace
+}  // namespace fb
