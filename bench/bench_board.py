@@ -29,8 +29,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,7 +39,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import orjson
 
-CACHE = os.environ.get("FLOWBOARD_BENCH_DIR", "/tmp/flowboard-bench")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import CACHE, cached_scalar_logdir, free_port, stop  # noqa: E402
+
 TB_SAMPLES = 1000  # TensorBoard's default reservoir size for scalars
 
 
@@ -49,32 +49,18 @@ TB_SAMPLES = 1000  # TensorBoard's default reservoir size for scalars
 
 
 def make_logdir(name: str, runs: int, tags: int, steps: int) -> str:
-    """Write (once; cached under $FLOWBOARD_BENCH_DIR) a logdir of scalar runs with our writer."""
-    from summaries import SummaryWriter
-
-    root = os.path.join(CACHE, name)
-    marker = os.path.join(root, ".complete")
-    if os.path.exists(marker):
-        return root
-    shutil.rmtree(root, ignore_errors=True)
-    started = time.perf_counter()
-    for r in range(runs):
-        with SummaryWriter(os.path.join(root, f"run{r:03d}"), max_queue=100_000) as w:
-            for s in range(steps):
-                for t in range(tags):
-                    w.add_scalar(f"metrics/tag{t:02d}", (s % 1000) * 0.001 + t, s)
-    open(marker, "w").close()
-    print(f"  wrote {name} in {time.perf_counter() - started:.1f}s", flush=True)
-    return root
+    """Runs of scalar tags `metrics/tagNN`, written once with our writer and cached."""
+    return cached_scalar_logdir(
+        name,
+        runs,
+        tags,
+        steps,
+        lambda t: f"metrics/tag{t:02d}",
+        lambda r, s, t: (s % 1000) * 0.001 + t,
+    )
 
 
 # ---- processes ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _tree(pid: int) -> list[int]:
@@ -135,16 +121,6 @@ def tensorboard_cmd(logdir: str, port: int, keep_all: int | None) -> list[str]:
     if keep_all:
         cmd += ["--samples_per_plugin", f"scalars={keep_all}"]
     return cmd
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 # ---- "fully served" ---------------------------------------------------------------------------

@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,61 +31,29 @@ import time
 
 import httpx
 
-CACHE = os.environ.get("FLOWBOARD_BENCH_DIR", "/tmp/flowboard-bench")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import CHROMIUM_ARGS, cached_scalar_logdir, free_port, stop  # noqa: E402
+
 STEPS = 1000
 VIEWPORT = {"width": 1400, "height": 1000}
 
 
 def make_logdir(name: str, runs: int, tags: int, steps: int = STEPS) -> str:
-    """Write (once; cached under $FLOWBOARD_BENCH_DIR) runs of scalars with our writer."""
-    from summaries import SummaryWriter
-
-    root = os.path.join(CACHE, name)
-    marker = os.path.join(root, ".complete")
-    if os.path.exists(marker):
-        return root
-    shutil.rmtree(root, ignore_errors=True)
-    started = time.perf_counter()
-    for r in range(runs):
-        with SummaryWriter(os.path.join(root, f"run{r:03d}"), max_queue=100_000) as w:
-            for s in range(steps):
-                for t in range(tags):
-                    value = (1 + r % 7) / (1 + s * 0.01) + 0.05 * ((s * 7919 + t) % 13)
-                    w.add_scalar(f"group{t % 4}/tag{t:02d}", value, s)
-    open(marker, "w").close()
-    print(f"  wrote {name} in {time.perf_counter() - started:.1f}s", flush=True)
-    return root
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """Runs of scalar tags in four groups, written once with our writer and cached."""
+    return cached_scalar_logdir(
+        name,
+        runs,
+        tags,
+        steps,
+        lambda t: f"group{t % 4}/tag{t:02d}",
+        lambda r, s, t: (1 + r % 7) / (1 + s * 0.01) + 0.05 * ((s * 7919 + t) % 13),
+    )
 
 
 def start(cmd: list[str]) -> subprocess.Popen:
     return subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def wait_until(check, timeout: float, what: str) -> None:

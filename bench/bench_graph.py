@@ -19,7 +19,6 @@ import argparse
 import gzip
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,17 +29,11 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import sync_playwright
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import CHROMIUM_ARGS, free_port  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "board" / "fixtures" / "resnet50_train.graphdef.gz"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BLOCKS = [
     "resnet50/stage2_block1",
     "resnet50/stage3_block1",
@@ -49,12 +42,6 @@ BLOCKS = [
     "resnet50/conv1",
     "gradients",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(cmd: list[str], url: str, ready_path: str, timeout: float = 60.0) -> subprocess.Popen:

@@ -16,13 +16,21 @@ import os
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from board.api_events import router as events_router
 from board.api_tensorboard import router as tensorboard_router
-from board.api_util import INT64_MAX, INT64_MIN, JSON, not_found, store_of
+from board.api_util import (
+    IMAGE_RESPONSES,
+    INT64_MAX,
+    INT64_MIN,
+    JSON,
+    image_response,
+    not_found,
+    store_of,
+)
 from board.ingest_decode import histogram_buckets
 from board.store_histograms import BASIS_POINTS, compress_histogram
 from board.store_scalars import downsample_indices, window
@@ -268,7 +276,7 @@ def _api_router():
     @router.get(
         "/images/data",
         response_class=Response,
-        responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/gif": {}}}},
+        responses=IMAGE_RESPONSES,
     )
     def image_data(
         request: Request,
@@ -278,17 +286,16 @@ def _api_router():
         index: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ):
         """The encoded bytes of one image, read from its event file now."""
-        store = store_of(request)
-        refs = store.images(run, tag)
-        if refs is None:
-            raise not_found("images", run, tag)
-        matches = [r for r in refs if r.step == step and r.index == index]
-        if not matches:
-            raise HTTPException(404, f"no image at step {step}, index {index}")
-        data = store.image_bytes(matches[-1])
-        if data is None:
-            raise HTTPException(410, "the image's event file changed on disk")
-        return Response(data, media_type=image_mime(data), headers={"Cache-Control": "no-cache"})
+        return image_response(
+            store_of(request),
+            run,
+            tag,
+            step,
+            index,
+            "images",
+            "index",
+            headers={"Cache-Control": "no-cache"},
+        )
 
     @router.get("/text")
     def text(request: Request, run: Run, tag: Tag):
@@ -324,16 +331,6 @@ def _api_router():
         return JSON({"runs": rows, "hparams_config": store.hparams_config()})
 
     return router
-
-
-def image_mime(data: bytes) -> str:
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "image/png"
-    if data[:2] == b"\xff\xd8":
-        return "image/jpeg"
-    if data[:4] == b"GIF8":
-        return "image/gif"
-    return "application/octet-stream"
 
 
 def _download_name(run: str, tag: str, ext: str) -> str:

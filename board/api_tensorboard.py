@@ -17,8 +17,10 @@ from google.protobuf import text_format
 from google.protobuf.message import DecodeError
 
 from board.api_util import (
+    IMAGE_RESPONSES,
     INT64_MAX,
     TensorBoardJSON,
+    image_response,
     not_found,
     store_of,
     tb_float,
@@ -197,7 +199,7 @@ def images(
 @router.get(
     "/plugin/images/individualImage",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/gif": {}}}},
+    responses=IMAGE_RESPONSES,
 )
 def individual_image(
     request: Request,
@@ -207,19 +209,7 @@ def individual_image(
     sample: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ):
     """The bytes of one image (the `query` from `images`)."""
-    from board.api import image_mime
-
-    store = store_of(request)
-    refs = store.images(run, tag)
-    if refs is None:
-        raise not_found("image data", run, tag)
-    matches = [r for r in refs if r.step == step and r.index == sample]
-    if not matches:
-        raise HTTPException(404, f"no image at step {step}, sample {sample}")
-    data = store.image_bytes(matches[-1])
-    if data is None:
-        raise HTTPException(410, "the image's event file changed on disk")
-    return Response(data, media_type=image_mime(data))
+    return image_response(store_of(request), run, tag, step, sample, "image data", "sample")
 
 
 @router.get("/plugin/text/tags")

@@ -108,3 +108,41 @@ def require_run(store: Store, run: str) -> None:
 
 def not_found(what: str, run: str, tag: str):
     return HTTPException(404, f"no {what} for run {run!r}, tag {tag!r}")
+
+
+IMAGE_RESPONSES = {200: {"content": {"image/png": {}, "image/jpeg": {}, "image/gif": {}}}}
+
+
+def image_mime(data: bytes) -> str:
+    """The media type of encoded image bytes, from their magic number."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:2] == b"\xff\xd8":
+        return "image/jpeg"
+    if data[:4] == b"GIF8":
+        return "image/gif"
+    return "application/octet-stream"
+
+
+def image_response(
+    store: Store,
+    run: str,
+    tag: str,
+    step: int,
+    index: int,
+    what: str,
+    index_name: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """One image's bytes, read from its event file now: 404 when absent, 410 when the file
+    changed on disk since it was indexed."""
+    refs = store.images(run, tag)
+    if refs is None:
+        raise not_found(what, run, tag)
+    matches = [r for r in refs if r.step == step and r.index == index]
+    if not matches:
+        raise HTTPException(404, f"no image at step {step}, {index_name} {index}")
+    data = store.image_bytes(matches[-1])
+    if data is None:
+        raise HTTPException(410, "the image's event file changed on disk")
+    return Response(data, media_type=image_mime(data), headers=headers)

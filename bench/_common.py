@@ -1,0 +1,71 @@
+"""What the benchmark scripts share: browser flags, ports, server processes, cached logdirs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+
+CACHE = os.environ.get("FLOWBOARD_BENCH_DIR", "/tmp/flowboard-bench")
+
+# Debian's chromium on these machines: without the networking flags it keeps trying hosts
+# that cannot be reached (../shared/TESTING.md).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server started with start_new_session=True, its children included."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def cached_scalar_logdir(
+    name: str,
+    runs: int,
+    tags: int,
+    steps: int,
+    tag_name: Callable[[int], str],
+    value: Callable[[int, int, int], float],
+) -> str:
+    """Write (once; cached under $FLOWBOARD_BENCH_DIR) `runs` runs of `tags` scalar tags over
+    `steps` steps with our writer: tag_name(t), value(run, step, tag)."""
+    from summaries import SummaryWriter
+
+    root = os.path.join(CACHE, name)
+    marker = os.path.join(root, ".complete")
+    if os.path.exists(marker):
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    started = time.perf_counter()
+    names = [tag_name(t) for t in range(tags)]
+    for r in range(runs):
+        with SummaryWriter(os.path.join(root, f"run{r:03d}"), max_queue=100_000) as w:
+            for s in range(steps):
+                for t in range(tags):
+                    w.add_scalar(names[t], value(r, s, t), s)
+    open(marker, "w").close()
+    print(f"  wrote {name} in {time.perf_counter() - started:.1f}s", flush=True)
+    return root
