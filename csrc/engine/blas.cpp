@@ -120,32 +120,34 @@ void blas_set_threads(int n) {
   local_threads = -1;
 }
 
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+namespace {
+// Row-major C = alpha·op(A)·op(B) + beta·C through the ILP64 cblas entry point when numpy's
+// OpenBLAS has one, else the LP64 one, else our blocked gemm.
+template <class T, class Fn64, class Fn32>
+void gemm_dispatch(Fn64 f64, Fn32 f32, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                   T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
+                   int64_t ldc) {
   if (m == 0 || n == 0) return;
   choose_threads(m, n, k);
-  if (s64)
-    s64(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a, lda, b, ldb,
+  if (f64)
+    f64(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a, lda, b, ldb,
         beta, c, ldc);
-  else if (s32)
-    s32(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, alpha,
+  else if (f32)
+    f32(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, alpha,
         a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
   else
-    blocked_gemm<float>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    blocked_gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+}  // namespace
+
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  gemm_dispatch<float>(s64, s32, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,
           int64_t lda, const double* b, int64_t ldb, double beta, double* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  choose_threads(m, n, k);
-  if (d64)
-    d64(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a, lda, b, ldb,
-        beta, c, ldc);
-  else if (d32)
-    d32(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, (int)m, (int)n, (int)k, alpha,
-        a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
-  else
-    blocked_gemm<double>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  gemm_dispatch<double>(d64, d32, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace fb

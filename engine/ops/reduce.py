@@ -220,21 +220,25 @@ for _name, _fn in [("ArgMax", np.argmax), ("ArgMin", np.argmin)]:
     )
 
 
+def _arg_reduce(op_type, input, axis, name, dimension, output_type) -> Tensor:
+    x = convert_to_tensor(input)
+    axis = dimension if axis is None else axis
+    axis = 0 if axis is None else axis
+    return out(
+        op_type,
+        [x, constant(int(axis), dtype=D.int32)],
+        {"T": x.dtype, "Tidx": D.int32, "output_type": D.as_dtype(output_type)},
+        name,
+    )
+
+
 def argmax(input, axis=None, name=None, dimension=None, output_type=D.int64) -> Tensor:
     """Returns the index of the largest value along `axis`.
 
     `axis` defaults to 0 (`dimension` is its old name) and is removed from the shape; ties pick
     the first index. `output_type` is int64 by default. Op type: `ArgMax`.
     """
-    x = convert_to_tensor(input)
-    axis = dimension if axis is None else axis
-    axis = 0 if axis is None else axis
-    return out(
-        "ArgMax",
-        [x, constant(int(axis), dtype=D.int32)],
-        {"T": x.dtype, "Tidx": D.int32, "output_type": D.as_dtype(output_type)},
-        name,
-    )
+    return _arg_reduce("ArgMax", input, axis, name, dimension, output_type)
 
 
 def argmin(input, axis=None, name=None, dimension=None, output_type=D.int64) -> Tensor:
@@ -243,12 +247,4 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=D.int64) -> 
     `axis` defaults to 0 (`dimension` is its old name) and is removed from the shape; ties pick
     the first index. `output_type` is int64 by default. Op type: `ArgMin`.
     """
-    x = convert_to_tensor(input)
-    axis = dimension if axis is None else axis
-    axis = 0 if axis is None else axis
-    return out(
-        "ArgMin",
-        [x, constant(int(axis), dtype=D.int32)],
-        {"T": x.dtype, "Tidx": D.int32, "output_type": D.as_dtype(output_type)},
-        name,
-    )
+    return _arg_reduce("ArgMin", input, axis, name, dimension, output_type)
