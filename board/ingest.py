@@ -33,6 +33,7 @@ log = logging.getLogger("board.ingest")
 
 SCAN_THREADS = 2  # native scans run concurrently during the first load (the GIL is released)
 AHEAD_BYTES = 512 << 20  # at most this much event-file data scanned ahead of the store writer
+SLICE_BYTES = 128 << 20  # one native read covers at most this much of a file (huge image logs)
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,7 @@ class Ingestor:
         # Runs are scanned two at a time (the native scan releases the GIL) a few runs ahead of
         # this thread, which alone writes the results into the store, in run order. A scan
         # holds its files' bytes until applied, so the runs in flight are bounded in bytes too.
-        sizes = {name: _size(paths) for name, (_, paths) in found.items()}
+        sizes = {name: _size(paths, SLICE_BYTES) for name, (_, paths) in found.items()}
         with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="board-scan") as pool:
             ahead: deque = deque()
             in_flight = 0
@@ -286,6 +287,8 @@ class Ingestor:
             self._apply(name, state, path, batch)
             if bar is not None:
                 bar.update(batch.offset - batch.start_offset)
+            self._read_file(name, state, path, bar)  # the rest of a file larger than a slice
+            if bar is not None:
                 bar.set_postfix(events=self.events_loaded, refresh=False)
 
     def _state(self, name: str, directory: str) -> _RunState:
@@ -326,19 +329,24 @@ class Ingestor:
                 return True
         return False
 
-    def _read_file(self, run: str, state: _RunState, path: str) -> None:
-        """Read what `path` gained since its offset."""
+    def _read_file(self, run: str, state: _RunState, path: str, bar=None) -> None:
+        """Read what `path` gained since its offset, a slice of at most SLICE_BYTES at a time."""
         self._file_runs[path] = run
-        offset = state.offsets.get(path, 0)
-        try:
-            if os.path.getsize(path) <= offset:
+        while True:
+            offset = state.offsets.get(path, 0)
+            try:
+                if os.path.getsize(path) <= offset:
+                    return
+                batch = read_scalars(path, offset, plugins=state.plugins, max_bytes=SLICE_BYTES)
+            except OSError as err:
+                log.warning("cannot read %s: %s", path, err)
                 return
-            batch = read_scalars(path, offset, plugins=state.plugins)
-        except OSError as err:
-            log.warning("cannot read %s: %s", path, err)
-            return
-        state.plugins = batch.plugins
-        self._apply(run, state, path, batch)
+            state.plugins = batch.plugins
+            self._apply(run, state, path, batch)
+            if bar is not None:
+                bar.update(batch.offset - batch.start_offset)
+            if batch.offset == offset:  # only a partial record left: a writer is mid-write
+                return
 
     def _apply(self, run: str, state: _RunState, path: str, batch) -> None:
         """Store one read: scalars from the native scan straight into columns, every other
@@ -380,13 +388,14 @@ class Ingestor:
             self.store.see_event(run, float(event.wall_time), None)
 
 
-def _size(paths: list[str]) -> int:
+def _size(paths: list[str], per_file_cap: int | None = None) -> int:
     total = 0
     for path in paths:
         try:
-            total += os.path.getsize(path)
+            size = os.path.getsize(path)
         except OSError:
-            pass
+            continue
+        total += size if per_file_cap is None else min(size, per_file_cap)
     return total
 
 
@@ -397,7 +406,7 @@ def _scan_run(paths: list[str]) -> list[tuple[str, object]]:
     plugins: dict[str, str] = {}
     for path in paths:
         try:
-            batch = read_scalars(path, 0, plugins=plugins)
+            batch = read_scalars(path, 0, plugins=plugins, max_bytes=SLICE_BYTES)
         except OSError as err:
             log.warning("cannot read %s: %s", path, err)
             out.append((path, None))

@@ -231,3 +231,20 @@ def test_image_bytes_stay_on_disk(logdir):
     ref = store.images(".", "img")[123]
     img = Image.open(io.BytesIO(store.image_bytes(ref)))
     assert img.size == (128, 128)
+
+
+@pytest.mark.parametrize("first_load", [True, False])
+def test_files_larger_than_a_slice_are_read_whole(logdir, writers, monkeypatch, first_load):
+    import board.ingest
+
+    monkeypatch.setattr(board.ingest, "SLICE_BYTES", 200)  # a few records per native read
+    writers.write_scalars(logdir / "big", steps=range(300))
+    store = Store()
+    ing = Ingestor(store, parse_logdir_spec(str(logdir)), progress=False)
+    if first_load:
+        ing._initial_load()
+    else:
+        ing.sweep()
+    assert store.scalars("big", "loss").step.tolist() == list(range(300))
+    (path,) = (logdir / "big").iterdir()
+    assert ing.runs["big"].offsets[str(path)] == os.path.getsize(path)
