@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import pytest
 
 from summaries import EventFileReader
+from summaries.normalize import normalize_value
+from summaries.types import Kind
 
 
 def scalar_series(run_dir: str, tag: str) -> list[tuple[int, float]]:
@@ -18,19 +19,9 @@ def scalar_series(run_dir: str, tag: str) -> list[tuple[int, float]]:
             continue
         for event in EventFileReader(os.path.join(run_dir, name)):
             for value in event.summary.value:
-                if value.tag != tag:
-                    continue
-                if value.HasField("simple_value"):
-                    points.append((event.step, value.simple_value))
-                else:
-                    points.append(
-                        (
-                            event.step,
-                            float(np.frombuffer(value.tensor.tensor_content, np.float32)[0])
-                            if value.tensor.tensor_content
-                            else value.tensor.float_val[0],
-                        )
-                    )
+                normalized = normalize_value(value) if value.tag == tag else None
+                if normalized is not None and normalized.kind is Kind.SCALAR:
+                    points.append((event.step, normalized.data))
     return points
 
 
