@@ -305,15 +305,9 @@ def _add_step(session, plan, op, ins, outs, free, data_idx, feed_slots):
         plan.add_constant(op.name, op.attrs["value"], outs[0], free)
         return "const", "cpu"
     if op.type == "Placeholder":
-        from .ops.array import _shape_str
+        from .ops.array import missing_feed_error
 
-        raise InvalidArgumentError(
-            None,
-            op,
-            f"You must feed a value for placeholder tensor '{op.name}' with dtype "
-            f"{op.attrs['dtype'].name} and shape {_shape_str(op.attrs['shape'])}\n\t [[node "
-            f"{op.name}]]",
-        )
+        raise missing_feed_error(op)
     vars_ = []
     for r in opdef.ref_inputs:
         src = op.inputs[r].op

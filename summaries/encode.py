@@ -144,7 +144,9 @@ def histogram_proto(
     )
 
 
-def _varint(value: int) -> bytes:
+def varint(value: int) -> bytes:
+    """Protobuf's base-128 varint; negative numbers as their 64-bit two's complement."""
+    value &= (1 << 64) - 1
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
@@ -154,7 +156,7 @@ def _varint(value: int) -> bytes:
 
 
 def _length_delimited(key: bytes, payload: bytes) -> bytes:
-    return key + _varint(len(payload)) + payload
+    return key + varint(len(payload)) + payload
 
 
 def histogram_summary_bytes(

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from summaries import _records
+from summaries.encode import varint as _varint
 from summaries.proto import event_pb2
 from summaries.types import FILE_VERSION
 
@@ -51,16 +52,6 @@ def default_log_dir(comment: str = "") -> str:
     """``runs/<Mon><DD>_<HH>-<MM>-<SS>_<host><comment>``, as torch.utils.tensorboard names it."""
     stamp = datetime.now().strftime("%b%d_%H-%M-%S")
     return os.path.join("runs", f"{stamp}_{socket.gethostname()}{comment}")
-
-
-def _varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def event_bytes_with_summary(summary: bytes, step: int, wall_time: float) -> bytes:

@@ -83,15 +83,19 @@ def constant(value, dtype=None, shape=None, name="Const") -> Tensor:
     return out("Const", [], {"value": arr, "dtype": dt}, name)
 
 
-def _placeholder_kernel(ctx):
-    op = ctx.op
-    raise InvalidArgumentError(
+def missing_feed_error(op) -> InvalidArgumentError:
+    """TF's error for running a placeholder that was not fed."""
+    return InvalidArgumentError(
         None,
         op,
         f"You must feed a value for placeholder tensor '{op.name}' with dtype "
         f"{op.attrs['dtype'].name} and shape {_shape_str(op.attrs['shape'])}\n\t [[node "
         f"{op.name}]]",
     )
+
+
+def _placeholder_kernel(ctx):
+    raise missing_feed_error(ctx.op)
 
 
 def _shape_str(shape: TensorShape) -> str:
