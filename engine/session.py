@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -174,21 +175,16 @@ class Session:
         self.close()
         return False
 
+    @contextlib.contextmanager
     def as_default(self):
-        sess = self
-
-        class _Ctx:
-            def __enter__(self_inner):
-                _session_stack().append(sess)
-                return sess
-
-            def __exit__(self_inner, *a):
-                st = _session_stack()
-                if st and st[-1] is sess:
-                    st.pop()
-                return False
-
-        return _Ctx()
+        """Makes this the default session (for `Tensor.eval`, `Operation.run`) in the block."""
+        _session_stack().append(self)
+        try:
+            yield self
+        finally:
+            stack = _session_stack()
+            if stack and stack[-1] is self:
+                stack.pop()
 
     # -- state --------------------------------------------------------------------------------
     def _native_variable(self, op: Operation) -> _executor.Variable:
