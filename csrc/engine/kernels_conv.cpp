@@ -10,6 +10,7 @@
 #include "executor.h"
 #include "kernels_util.h"
 #include "conv_geom.h"
+#include "conv_direct.h"
 
 namespace fb {
 namespace {
@@ -104,6 +105,16 @@ void col2im_add(const T* col, const ConvGeom& g, int64_t r0, int64_t r1, T* dx) 
 constexpr size_t kChunkBytes = size_t(4) << 20;
 int64_t chunk_rows(int64_t K, size_t es) { return std::max<int64_t>(64, (int64_t)((kChunkBytes) / (K * es))); }
 
+// The AVX-512 direct kernels cover float32; other dtypes (and CPUs) take im2col + BLAS.
+bool direct_forward(const float* x, const ConvGeom& g, const float* f, float* out) {
+  return direct_conv_forward(x, g, f, out);
+}
+bool direct_forward(const double*, const ConvGeom&, const double*, double*) { return false; }
+bool direct_filter_grad(const float* x, const ConvGeom& g, const float* dy, float* df) {
+  return direct_conv_filter_grad(x, g, dy, df);
+}
+bool direct_filter_grad(const double*, const ConvGeom&, const double*, double*) { return false; }
+
 bool is_pointwise(const ConvGeom& g) {
   return g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0;
 }
@@ -136,6 +147,7 @@ void conv_forward(const T* x, const ConvGeom& g, const T* filter, T* out) {
     gemm(false, false, rows, g.oc, K, T(1), x, K, filter, g.oc, T(0), out, g.oc);
     return;
   }
+  if (direct_forward(x, g, filter, out)) return;
   if (num_threads() > 1 && blas_per_thread_control()) {
     parallel_for(rows, conv_part_rows(g), [&](int64_t b, int64_t e) {
       SerialBlasScope serial;
@@ -210,7 +222,9 @@ void k_Conv2DBackpropFilter(KernelContext& ctx) {
   FB_DISPATCH_FLOAT(x.dtype, "Conv2DBackpropFilter", {
     Tensor& df = ctx.allocate(0, x.dtype, fs);
     int64_t rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c;
-    if (is_pointwise(g)) {
+    if (!is_pointwise(g) && direct_filter_grad(x.data<T>(), g, dy.data<T>(), df.data<T>())) {
+      // done by the float32 direct kernel
+    } else if (is_pointwise(g)) {
       gemm(true, false, K, g.oc, rows, T(1), x.data<T>(), K, dy.data<T>(), g.oc, T(0), df.data<T>(), g.oc);
     } else {
       std::fill_n(df.data<T>(), df.numel(), T(0));

@@ -64,23 +64,30 @@ CASES = [
     (2, 9, 9, 2, 3, 3, 3, 1, 2, "SAME"),  # dilated
     (1, 4, 4, 2, 5, 5, 3, 1, 1, "SAME"),  # filter wider than the image
     (20, 48, 48, 3, 3, 3, 8, 1, 1, "SAME"),  # big enough to split rows across threads
+    # float32 runs the AVX-512 direct kernels where the CPU has them: 64-channel tiles plus a
+    # masked 36-channel tail, a 5-channel tile, and pixel counts that leave partial tiles
+    (3, 9, 7, 5, 3, 3, 100, 1, 1, "SAME"),
+    (2, 7, 7, 4, 2, 2, 5, 1, 1, "SAME"),
+    (8, 14, 14, 32, 5, 5, 64, 1, 1, "SAME"),  # the benchmark convnet's second layer
+    (1, 5, 5, 520, 3, 3, 4, 1, 1, "SAME"),  # filter panel too large: im2col + BLAS instead
 ]
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nthreads", [1, 2])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "x".join(map(str, c)))
-def test_conv2d_forward_and_gradients_match_numpy(case, nthreads, threads):
+def test_conv2d_forward_and_gradients_match_numpy(case, nthreads, dtype, threads):
     n, h, w, c, kh, kw, oc, stride, dil, padding = case
     eg.set_num_threads(nthreads)
     rng = np.random.default_rng(sum(case[:7]))
-    xv = rng.standard_normal((n, h, w, c)).astype(np.float32)
-    wv = rng.standard_normal((kh, kw, c, oc)).astype(np.float32)
+    xv = rng.standard_normal((n, h, w, c)).astype(dtype)
+    wv = rng.standard_normal((kh, kw, c, oc)).astype(dtype)
     g = eg.Graph()
     with g.as_default():
         x = eg.constant(xv)
         f = eg.constant(wv)
         y = eg.nn.conv2d(x, f, strides=stride, padding=padding, dilations=dil)
-        gy = rng.standard_normal(tuple(y.shape.as_list())).astype(np.float32)
+        gy = rng.standard_normal(tuple(y.shape.as_list())).astype(dtype)
         dx, dw = eg.gradients(y, [x, f], grad_ys=eg.constant(gy))
         with eg.Session() as sess:
             got_y, got_dx, got_dw = sess.run([y, dx, dw])

@@ -1,0 +1,298 @@
+// Direct float32 convolution on AVX-512 (see conv_direct.h).
+//
+// Forward: each tile is R output pixels × up to 64 output channels held in R×NV zmm
+// accumulators; the reduction runs over the filter rows (ky, kx, c), reading each pixel's window
+// straight from the zero-padded input (with dilation 1 a window row is kw*c contiguous floats)
+// and the filter rows as contiguous vectors. Filter gradient: each tile is R filter rows × up to
+// 64 output channels, reduced over a block of output pixels whose dy rows stay in cache.
+#include "conv_direct.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "tensor.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FB_HAVE_AVX512_KERNELS 1
+#include <immintrin.h>
+#define FB_AVX512 __attribute__((target("avx512f")))
+#endif
+
+namespace fb {
+
+#ifdef FB_HAVE_AVX512_KERNELS
+namespace {
+
+// Largest filter panel (filter rows × 64 channels) the kernels stream per tile; beyond it the
+// panel no longer sits in L2 and the blocked BLAS path is the better choice.
+constexpr int64_t kMaxPanelBytes = int64_t(768) << 10;
+// Output pixels per filter-gradient block: 256 dy rows of 64 channels is 64 KB.
+constexpr int64_t kGradPixelBlock = 256;
+
+bool cpu_has_avx512() {
+  static const bool ok = __builtin_cpu_supports("avx512f");
+  return ok;
+}
+
+// The input with its SAME padding materialised as zeros, so every window is in bounds.
+struct Padded {
+  std::unique_ptr<float[]> owned;
+  const float* data;
+  int64_t hp, wp;
+};
+
+Padded pad_input(const float* x, const ConvGeom& g) {
+  const int64_t hp = std::max((g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1, g.pt + g.h);
+  const int64_t wp = std::max((g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1, g.pl + g.w);
+  Padded p{nullptr, x, hp, wp};
+  if (hp == g.h && wp == g.w) return p;  // VALID: the input already covers every window
+  const int64_t C = g.c, image = hp * wp * C;
+  p.owned.reset(new float[(size_t)(g.n * image)]);
+  float* buf = p.owned.get();
+  parallel_for(g.n, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, image)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t n = b; n < e; ++n) {
+                   float* dst = buf + n * image;
+                   std::memset(dst, 0, sizeof(float) * (size_t)image);
+                   for (int64_t iy = 0; iy < g.h; ++iy)
+                     std::memcpy(dst + ((iy + g.pt) * wp + g.pl) * C, x + ((n * g.h + iy) * g.w) * C,
+                                 sizeof(float) * (size_t)(g.w * C));
+                 }
+               });
+  p.data = buf;
+  return p;
+}
+
+// Walks output pixels in order, giving each one's offset into the padded input.
+struct PixelWalk {
+  const ConvGeom& g;
+  int64_t hp, wp, n, oy, ox;
+  PixelWalk(const ConvGeom& geom, const Padded& xp, int64_t m)
+      : g(geom), hp(xp.hp), wp(xp.wp), n(m / (g.oh * g.ow)), oy((m % (g.oh * g.ow)) / g.ow), ox(m % g.ow) {}
+  int64_t offset() const { return ((n * hp + oy * g.sh) * wp + ox * g.sw) * g.c; }
+  void next() {
+    if (++ox == g.ow) {
+      ox = 0;
+      if (++oy == g.oh) {
+        oy = 0;
+        ++n;
+      }
+    }
+  }
+};
+
+inline __mmask16 tail_mask(int64_t ncol) {
+  const int64_t r = ncol % 16;
+  return r == 0 ? __mmask16(0xFFFF) : __mmask16((1u << r) - 1);
+}
+
+// R pixels × NV*16 channels: c[r] = sum over segments s, k < seglen of a[r][seg[s] + k] · b[row].
+template <int R, int NV>
+FB_AVX512 void forward_tile(const float* const* a, const int64_t* seg, int64_t nseg, int64_t seglen,
+                            const float* b, int64_t ldb, float* c, int64_t ldc, __mmask16 tail) {
+  __m512 acc[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  const float* bp = b;
+  for (int64_t s = 0; s < nseg; ++s) {
+    const float* ap[R];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) ap[r] = a[r] + seg[s];
+    for (int64_t k = 0; k < seglen; ++k, bp += ldb) {
+      __m512 bv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(bp + 16 * v);
+      bv[NV - 1] = _mm512_maskz_loadu_ps(tail, bp + 16 * (NV - 1));
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const __m512 av = _mm512_set1_ps(ap[r][k]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
+    _mm512_mask_storeu_ps(c + r * ldc + 16 * (NV - 1), tail, acc[r][NV - 1]);
+  }
+}
+
+// Output pixels [m0, m1), channels [col0, col0 + ncol).
+template <int R, int NV>
+FB_AVX512 void forward_pixels(const Padded& xp, const ConvGeom& g, const std::vector<int64_t>& seg, int64_t seglen,
+                              const float* filter, float* out, int64_t m0, int64_t m1, int64_t col0, int64_t ncol) {
+  const __mmask16 tail = tail_mask(ncol);
+  PixelWalk walk(g, xp, m0);
+  const float* a[R];
+  float scratch[R * 64];
+  for (int64_t m = m0; m < m1; m += R) {
+    const int64_t rows = std::min<int64_t>(R, m1 - m);
+    for (int64_t r = 0; r < rows; ++r, walk.next()) a[r] = xp.data + walk.offset();
+    for (int64_t r = rows; r < R; ++r) a[r] = a[rows - 1];
+    const float* b = filter + col0;
+    if (rows == R) {
+      forward_tile<R, NV>(a, seg.data(), (int64_t)seg.size(), seglen, b, g.oc, out + m * g.oc + col0, g.oc, tail);
+    } else {
+      forward_tile<R, NV>(a, seg.data(), (int64_t)seg.size(), seglen, b, g.oc, scratch, 64, tail);
+      for (int64_t r = 0; r < rows; ++r)
+        std::memcpy(out + (m + r) * g.oc + col0, scratch + r * 64, sizeof(float) * (size_t)ncol);
+    }
+  }
+}
+
+// R filter rows × NV*16 channels: w[r] += sum over np pixels of x[poff[p] + koff[r]] · dy[p].
+template <int R, int NV>
+FB_AVX512 void grad_tile(const float* x, const int64_t* poff, int64_t np, const float* dy, int64_t ldd,
+                         const int64_t* koff, float* w, int64_t ldw, __mmask16 tail) {
+  __m512 acc[R][NV];
+  int64_t ko[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    ko[r] = koff[r];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV - 1; ++v) acc[r][v] = _mm512_loadu_ps(w + r * ldw + 16 * v);
+    acc[r][NV - 1] = _mm512_maskz_loadu_ps(tail, w + r * ldw + 16 * (NV - 1));
+  }
+  for (int64_t p = 0; p < np; ++p) {
+    const float* base = x + poff[p];
+    const float* d = dy + p * ldd;
+    __m512 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(d + 16 * v);
+    bv[NV - 1] = _mm512_maskz_loadu_ps(tail, d + 16 * (NV - 1));
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(base[ko[r]]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(w + r * ldw + 16 * v, acc[r][v]);
+    _mm512_mask_storeu_ps(w + r * ldw + 16 * (NV - 1), tail, acc[r][NV - 1]);
+  }
+}
+
+// Adds the filter gradient of output pixels [m0, m1) into acc ([K, oc]), channels
+// [col0, col0 + ncol).
+template <int R, int NV>
+FB_AVX512 void grad_pixels(const Padded& xp, const ConvGeom& g, const std::vector<int64_t>& koff, const float* dy,
+                           float* acc, int64_t m0, int64_t m1, int64_t col0, int64_t ncol) {
+  const __mmask16 tail = tail_mask(ncol);
+  const int64_t K = (int64_t)koff.size();
+  std::vector<int64_t> poff((size_t)std::min(kGradPixelBlock, m1 - m0));
+  PixelWalk walk(g, xp, m0);
+  int64_t ko[R];
+  float scratch[R * 64];
+  for (int64_t pb = m0; pb < m1; pb += kGradPixelBlock) {
+    const int64_t np = std::min(kGradPixelBlock, m1 - pb);
+    for (int64_t p = 0; p < np; ++p, walk.next()) poff[(size_t)p] = walk.offset();
+    const float* d = dy + pb * g.oc + col0;
+    for (int64_t k0 = 0; k0 < K; k0 += R) {
+      const int64_t rows = std::min<int64_t>(R, K - k0);
+      float* w = acc + k0 * g.oc + col0;
+      if (rows == R) {
+        grad_tile<R, NV>(xp.data, poff.data(), np, d, g.oc, koff.data() + k0, w, g.oc, tail);
+        continue;
+      }
+      for (int64_t r = 0; r < R; ++r) ko[r] = koff[(size_t)(k0 + std::min<int64_t>(r, rows - 1))];
+      std::memset(scratch, 0, sizeof(scratch));
+      for (int64_t r = 0; r < rows; ++r) std::memcpy(scratch + r * 64, w + r * g.oc, sizeof(float) * (size_t)ncol);
+      grad_tile<R, NV>(xp.data, poff.data(), np, d, g.oc, ko, scratch, 64, tail);
+      for (int64_t r = 0; r < rows; ++r) std::memcpy(w + r * g.oc, scratch + r * 64, sizeof(float) * (size_t)ncol);
+    }
+  }
+}
+
+// The tile shape of a channel chunk of ncol <= 64 channels (NV vectors of 16): R×NV
+// accumulators fill most of the 32 zmm registers.
+#define FB_WITH_TILE_SHAPE(ncol, CALL)            \
+  switch ((ncol + 15) / 16) {                     \
+    case 4: { constexpr int R = 6, NV = 4; CALL; break; }  \
+    case 3: { constexpr int R = 8, NV = 3; CALL; break; }  \
+    case 2: { constexpr int R = 12, NV = 2; CALL; break; } \
+    default: { constexpr int R = 12, NV = 1; CALL; break; } \
+  }
+
+// Output pixels per thread-pool part: enough multiply-adds that a part outweighs waking a worker.
+int64_t part_pixels(const ConvGeom& g) {
+  return std::max<int64_t>(64, (int64_t(4) << 20) / std::max<int64_t>(1, g.kh * g.kw * g.c * g.oc));
+}
+
+bool usable(const ConvGeom& g) {
+  return cpu_has_avx512() && g.kh * g.kw * g.c * 64 * (int64_t)sizeof(float) <= kMaxPanelBytes;
+}
+
+}  // namespace
+
+bool direct_conv_forward(const float* x, const ConvGeom& g, const float* filter, float* out) {
+  if (!usable(g)) return false;
+  const int64_t M = g.n * g.oh * g.ow;
+  if (M == 0 || g.oc == 0) return true;
+  Padded xp = pad_input(x, g);
+  std::vector<int64_t> seg;
+  int64_t seglen;
+  if (g.dw == 1) {  // one contiguous run of kw*c floats per filter row
+    for (int64_t ky = 0; ky < g.kh; ++ky) seg.push_back(ky * g.dh * xp.wp * g.c);
+    seglen = g.kw * g.c;
+  } else {
+    for (int64_t ky = 0; ky < g.kh; ++ky)
+      for (int64_t kx = 0; kx < g.kw; ++kx) seg.push_back((ky * g.dh * xp.wp + kx * g.dw) * g.c);
+    seglen = g.c;
+  }
+  parallel_for(M, part_pixels(g), [&](int64_t m0, int64_t m1) {
+    for (int64_t col0 = 0; col0 < g.oc; col0 += 64) {
+      const int64_t ncol = std::min<int64_t>(64, g.oc - col0);
+      FB_WITH_TILE_SHAPE(ncol, (forward_pixels<R, NV>(xp, g, seg, seglen, filter, out, m0, m1, col0, ncol)))
+    }
+  });
+  return true;
+}
+
+bool direct_conv_filter_grad(const float* x, const ConvGeom& g, const float* dy, float* df) {
+  if (!usable(g)) return false;
+  const int64_t M = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c;
+  std::fill_n(df, K * g.oc, 0.0f);
+  if (M == 0 || g.oc == 0) return true;
+  Padded xp = pad_input(x, g);
+  std::vector<int64_t> koff;
+  koff.reserve((size_t)K);
+  for (int64_t ky = 0; ky < g.kh; ++ky)
+    for (int64_t kx = 0; kx < g.kw; ++kx)
+      for (int64_t ci = 0; ci < g.c; ++ci) koff.push_back((ky * g.dh * xp.wp + kx * g.dw) * g.c + ci);
+  // Each pool part sums its pixels into a private buffer; the buffers are added in pixel order
+  // (deterministic for a given thread count).
+  std::mutex mu;
+  std::map<int64_t, std::vector<float>> partials;
+  parallel_for(M, part_pixels(g), [&](int64_t m0, int64_t m1) {
+    std::vector<float> acc((size_t)(K * g.oc), 0.0f);
+    for (int64_t col0 = 0; col0 < g.oc; col0 += 64) {
+      const int64_t ncol = std::min<int64_t>(64, g.oc - col0);
+      FB_WITH_TILE_SHAPE(ncol, (grad_pixels<R, NV>(xp, g, koff, dy, acc.data(), m0, m1, col0, ncol)))
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    partials.emplace(m0, std::move(acc));
+  });
+  for (auto& kv : partials)
+    for (int64_t i = 0; i < K * g.oc; ++i) df[i] += kv.second[(size_t)i];
+  return true;
+}
+
+#else
+
+bool direct_conv_forward(const float*, const ConvGeom&, const float*, float*) { return false; }
+bool direct_conv_filter_grad(const float*, const ConvGeom&, const float*, float*) { return false; }
+
+#endif
+
+}  // namespace fb
