@@ -1,11 +1,11 @@
-// Direct float32 convolution on AVX-512 (see conv_direct.h).
+// Direct float32 convolution on AVX-512 (see direct_kernels.h).
 //
 // Forward: each tile is R output pixels × up to 64 output channels held in R×NV zmm
 // accumulators; the reduction runs over the filter rows (ky, kx, c), reading each pixel's window
 // straight from the zero-padded input (with dilation 1 a window row is kw*c contiguous floats)
 // and the filter rows as contiguous vectors. Filter gradient: each tile is R filter rows × up to
 // 64 output channels, reduced over a block of output pixels whose dy rows stay in cache.
-#include "conv_direct.h"
+#include "direct_kernels.h"
 
 #include <algorithm>
 #include <cstring>
@@ -16,27 +16,18 @@
 
 #include "tensor.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define FB_HAVE_AVX512_KERNELS 1
-#include <immintrin.h>
-#define FB_AVX512 __attribute__((target("avx512f")))
+#if FB_HAVE_AVX512_KERNELS
+#include "avx512_tiles.h"
 #endif
 
 namespace fb {
 
-#ifdef FB_HAVE_AVX512_KERNELS
+#if FB_HAVE_AVX512_KERNELS
 namespace {
+using namespace tiles;
 
-// Largest filter panel (filter rows × 64 channels) the kernels stream per tile; beyond it the
-// panel no longer sits in L2 and the blocked BLAS path is the better choice.
-constexpr int64_t kMaxPanelBytes = int64_t(768) << 10;
 // Output pixels per filter-gradient block: 256 dy rows of 64 channels is 64 KB.
 constexpr int64_t kGradPixelBlock = 256;
-
-bool cpu_has_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f");
-  return ok;
-}
 
 // The input with its SAME padding materialised as zeros, so every window is in bounds.
 struct Padded {
@@ -85,46 +76,6 @@ struct PixelWalk {
   }
 };
 
-inline __mmask16 tail_mask(int64_t ncol) {
-  const int64_t r = ncol % 16;
-  return r == 0 ? __mmask16(0xFFFF) : __mmask16((1u << r) - 1);
-}
-
-// R pixels × NV*16 channels: c[r] = sum over segments s, k < seglen of a[r][seg[s] + k] · b[row].
-template <int R, int NV>
-FB_AVX512 void forward_tile(const float* const* a, const int64_t* seg, int64_t nseg, int64_t seglen,
-                            const float* b, int64_t ldb, float* c, int64_t ldc, __mmask16 tail) {
-  __m512 acc[R][NV];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
-  const float* bp = b;
-  for (int64_t s = 0; s < nseg; ++s) {
-    const float* ap[R];
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) ap[r] = a[r] + seg[s];
-    for (int64_t k = 0; k < seglen; ++k, bp += ldb) {
-      __m512 bv[NV];
-#pragma GCC unroll 4
-      for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(bp + 16 * v);
-      bv[NV - 1] = _mm512_maskz_loadu_ps(tail, bp + 16 * (NV - 1));
-#pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) {
-        const __m512 av = _mm512_set1_ps(ap[r][k]);
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
-      }
-    }
-  }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
-    _mm512_mask_storeu_ps(c + r * ldc + 16 * (NV - 1), tail, acc[r][NV - 1]);
-  }
-}
-
 // Output pixels [m0, m1), channels [col0, col0 + ncol).
 template <int R, int NV>
 FB_AVX512 void forward_pixels(const Padded& xp, const ConvGeom& g, const std::vector<int64_t>& seg, int64_t seglen,
@@ -145,41 +96,6 @@ FB_AVX512 void forward_pixels(const Padded& xp, const ConvGeom& g, const std::ve
       for (int64_t r = 0; r < rows; ++r)
         std::memcpy(out + (m + r) * g.oc + col0, scratch + r * 64, sizeof(float) * (size_t)ncol);
     }
-  }
-}
-
-// R filter rows × NV*16 channels: w[r] += sum over np pixels of x[poff[p] + koff[r]] · dy[p].
-template <int R, int NV>
-FB_AVX512 void grad_tile(const float* x, const int64_t* poff, int64_t np, const float* dy, int64_t ldd,
-                         const int64_t* koff, float* w, int64_t ldw, __mmask16 tail) {
-  __m512 acc[R][NV];
-  int64_t ko[R];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-    ko[r] = koff[r];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV - 1; ++v) acc[r][v] = _mm512_loadu_ps(w + r * ldw + 16 * v);
-    acc[r][NV - 1] = _mm512_maskz_loadu_ps(tail, w + r * ldw + 16 * (NV - 1));
-  }
-  for (int64_t p = 0; p < np; ++p) {
-    const float* base = x + poff[p];
-    const float* d = dy + p * ldd;
-    __m512 bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(d + 16 * v);
-    bv[NV - 1] = _mm512_maskz_loadu_ps(tail, d + 16 * (NV - 1));
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(base[ko[r]]);
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(w + r * ldw + 16 * v, acc[r][v]);
-    _mm512_mask_storeu_ps(w + r * ldw + 16 * (NV - 1), tail, acc[r][NV - 1]);
   }
 }
 
@@ -213,16 +129,6 @@ FB_AVX512 void grad_pixels(const Padded& xp, const ConvGeom& g, const std::vecto
     }
   }
 }
-
-// The tile shape of a channel chunk of ncol <= 64 channels (NV vectors of 16): R×NV
-// accumulators fill most of the 32 zmm registers.
-#define FB_WITH_TILE_SHAPE(ncol, CALL)            \
-  switch ((ncol + 15) / 16) {                     \
-    case 4: { constexpr int R = 6, NV = 4; CALL; break; }  \
-    case 3: { constexpr int R = 8, NV = 3; CALL; break; }  \
-    case 2: { constexpr int R = 12, NV = 2; CALL; break; } \
-    default: { constexpr int R = 12, NV = 1; CALL; break; } \
-  }
 
 // Output pixels per thread-pool part: enough multiply-adds that a part outweighs waking a worker.
 int64_t part_pixels(const ConvGeom& g) {

@@ -10,7 +10,7 @@
 #include "executor.h"
 #include "kernels_util.h"
 #include "conv_geom.h"
-#include "conv_direct.h"
+#include "direct_kernels.h"
 
 namespace fb {
 namespace {

@@ -182,29 +182,41 @@ class ThreadPool {
     for (int i = 0; i < n - 1; ++i) workers_.emplace_back([this, i, gen] { loop(i + 1, gen); });
   }
 
-  // Runs task(t) for t in [0, size()) ; the caller runs t = 0.
+  // Runs task(t) once for each t in [0, size()). Parts are claimed first come, first served:
+  // the caller starts on part 0 and takes any part no worker has claimed by the time it is
+  // free, so a worker that is slow to wake (its core busy with another process) never makes
+  // the call slower than running every part on the caller. A part nested inside another
+  // runs its parts inline.
   void run(const std::function<void(int)>& task) {
-    if (workers_.empty()) {
-      task(0);
+    const int parts = size();
+    if (workers_.empty() || in_task_) {
+      for (int t = 0; t < parts; ++t) task(t);
       return;
     }
     std::lock_guard<std::mutex> serial(run_mutex_);
+    next_.store(0);
     {
       std::lock_guard<std::mutex> lock(m_);
       task_ = &task;
-      pending_ = (int)workers_.size();
       ++generation_;
     }
     cv_.notify_all();
-    task(0);
+    claim_parts(task, parts);
     std::unique_lock<std::mutex> lock(m_);
-    done_cv_.wait(lock, [this] { return pending_ == 0; });
-    task_ = nullptr;
+    task_ = nullptr;  // workers waking from now on find nothing to do
+    done_cv_.wait(lock, [this] { return active_ == 0; });
   }
 
  private:
+  void claim_parts(const std::function<void(int)>& task, int parts) {
+    in_task_ = true;
+    for (int t; (t = next_.fetch_add(1)) < parts;) task(t);
+    in_task_ = false;
+  }
+
   // A worker only runs tasks published after it started (generation > start).
   void loop(int index, uint64_t start) {
+    (void)index;
     uint64_t seen = start;
     for (;;) {
       const std::function<void(int)>* task;
@@ -214,11 +226,12 @@ class ThreadPool {
         if (stopping_) return;
         seen = generation_;
         task = task_;
+        if (!task) continue;
+        ++active_;
       }
-      if (!task) continue;
-      (*task)(index);
+      claim_parts(*task, size());
       std::lock_guard<std::mutex> lock(m_);
-      if (--pending_ == 0) done_cv_.notify_one();
+      if (--active_ == 0) done_cv_.notify_one();
     }
   }
 
@@ -236,10 +249,14 @@ class ThreadPool {
   std::mutex m_, run_mutex_;
   std::condition_variable cv_, done_cv_;
   const std::function<void(int)>* task_ = nullptr;
-  int pending_ = 0;
+  int active_ = 0;  // workers inside claim_parts for the current task
+  std::atomic<int> next_{0};
+  static thread_local bool in_task_;
   uint64_t generation_ = 0;
   bool stopping_ = false;
 };
+
+thread_local bool ThreadPool::in_task_ = false;
 
 int default_threads() {
   unsigned n = std::thread::hardware_concurrency();

@@ -1,0 +1,109 @@
+// AVX-512 register-blocked float32 tiles shared by the direct convolution and the small-gemm
+// kernels. Include only from translation units compiled for x86-64 with GCC or Clang; every
+// function here carries target("avx512f") and must run only when cpu_has_avx512().
+#pragma once
+
+#include <cstdint>
+#include <immintrin.h>
+
+#define FB_AVX512 __attribute__((target("avx512f")))
+
+namespace fb {
+namespace tiles {
+
+// Largest panel (reduction rows × 64 channels) a tile streams; beyond it the panel no longer
+// sits in L2 and a cache-blocked BLAS is the better choice.
+constexpr int64_t kMaxPanelBytes = int64_t(768) << 10;
+
+inline bool cpu_has_avx512() {
+  static const bool ok = __builtin_cpu_supports("avx512f");
+  return ok;
+}
+
+inline __mmask16 tail_mask(int64_t ncol) {
+  const int64_t r = ncol % 16;
+  return r == 0 ? __mmask16(0xFFFF) : __mmask16((1u << r) - 1);
+}
+
+// R pixels × NV*16 channels: c[r] = sum over segments s, k < seglen of a[r][seg[s] + k] · b[row].
+template <int R, int NV>
+FB_AVX512 inline void forward_tile(const float* const* a, const int64_t* seg, int64_t nseg, int64_t seglen,
+                            const float* b, int64_t ldb, float* c, int64_t ldc, __mmask16 tail) {
+  __m512 acc[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  const float* bp = b;
+  for (int64_t s = 0; s < nseg; ++s) {
+    const float* ap[R];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) ap[r] = a[r] + seg[s];
+    for (int64_t k = 0; k < seglen; ++k, bp += ldb) {
+      __m512 bv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(bp + 16 * v);
+      bv[NV - 1] = _mm512_maskz_loadu_ps(tail, bp + 16 * (NV - 1));
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const __m512 av = _mm512_set1_ps(ap[r][k]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+      }
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
+    _mm512_mask_storeu_ps(c + r * ldc + 16 * (NV - 1), tail, acc[r][NV - 1]);
+  }
+}
+
+// R filter rows × NV*16 channels: w[r] += sum over np pixels of x[poff[p] + koff[r]] · dy[p].
+template <int R, int NV>
+FB_AVX512 inline void grad_tile(const float* x, const int64_t* poff, int64_t np, const float* dy, int64_t ldd,
+                         const int64_t* koff, float* w, int64_t ldw, __mmask16 tail) {
+  __m512 acc[R][NV];
+  int64_t ko[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    ko[r] = koff[r];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV - 1; ++v) acc[r][v] = _mm512_loadu_ps(w + r * ldw + 16 * v);
+    acc[r][NV - 1] = _mm512_maskz_loadu_ps(tail, w + r * ldw + 16 * (NV - 1));
+  }
+  for (int64_t p = 0; p < np; ++p) {
+    const float* base = x + poff[p];
+    const float* d = dy + p * ldd;
+    __m512 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(d + 16 * v);
+    bv[NV - 1] = _mm512_maskz_loadu_ps(tail, d + 16 * (NV - 1));
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(base[ko[r]]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(w + r * ldw + 16 * v, acc[r][v]);
+    _mm512_mask_storeu_ps(w + r * ldw + 16 * (NV - 1), tail, acc[r][NV - 1]);
+  }
+}
+
+// The tile shape of a channel chunk of ncol <= 64 channels (NV vectors of 16): R×NV
+// accumulators fill most of the 32 zmm registers.
+#define FB_WITH_TILE_SHAPE(ncol, CALL)            \
+  switch ((ncol + 15) / 16) {                     \
+    case 4: { constexpr int R = 6, NV = 4; CALL; break; }  \
+    case 3: { constexpr int R = 8, NV = 3; CALL; break; }  \
+    case 2: { constexpr int R = 12, NV = 2; CALL; break; } \
+    default: { constexpr int R = 12, NV = 1; CALL; break; } \
+  }
+
+}  // namespace tiles
+}  // namespace fb

@@ -1,0 +1,31 @@
+// Direct float32 kernels on AVX-512: register-blocked tiles (a few rows × up to 64 columns held
+// in zmm accumulators) for convolutions and for the narrow gemms of small networks. Every entry
+// point returns false, touching nothing, when the CPU has no AVX-512 or the shape is outside
+// what its cache blocking suits; the caller then takes the im2col / BLAS path.
+#pragma once
+
+#include <cstdint>
+
+#include "conv_geom.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FB_HAVE_AVX512_KERNELS 1
+#else
+#define FB_HAVE_AVX512_KERNELS 0
+#endif
+
+namespace fb {
+
+// out[n*oh*ow, oc] = conv(x, filter) for an NHWC input and a HWIO filter: an implicit gemm that
+// reads each window from the zero-padded input in place, with no im2col matrix.
+bool direct_conv_forward(const float* x, const ConvGeom& g, const float* filter, float* out);
+
+// df[kh, kw, c, oc] = sum over output pixels of the input window times dy.
+bool direct_conv_filter_grad(const float* x, const ConvGeom& g, const float* dy, float* df);
+
+// Row-major c[m, n] = op(a)·b (alpha 1, beta 0) for n <= 128, with op(a) = a or aᵀ; b is not
+// transposed. Splits rows of c across the executor's pool when `parallel`.
+bool direct_sgemm(bool ta, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                  int64_t ldb, float* c, int64_t ldc, bool parallel);
+
+}  // namespace fb

@@ -1,0 +1,63 @@
+"""MatMul against numpy in float64, over the shapes that take the AVX-512 narrow-gemm tiles
+(n <= 128 columns: full 64-column tiles, masked tails, partial row tiles, rows split across the
+pool) and the ones that fall back to BLAS (wider, transposed b, deep k), on one and two
+threads."""
+
+import numpy as np
+import pytest
+
+import engine as eg
+
+SHAPES = [
+    # (m, k, n)
+    (100, 784, 100),  # the benchmark MLP's first layer: 64 + 36 columns, rows split on 2 threads
+    (784, 100, 100),
+    (7, 5, 3),  # one partial tile
+    (33, 17, 64),
+    (130, 300, 128),
+    (50, 40, 1),
+    (64, 3500, 16),  # deep k: BLAS
+    (20, 30, 200),  # wide: BLAS
+]
+
+
+@pytest.fixture
+def threads():
+    before = eg.num_threads()
+    yield
+    eg.set_num_threads(before)
+
+
+@pytest.mark.parametrize("nthreads", [1, 2])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_matmul_matches_numpy(shape, ta, tb, nthreads, threads):
+    m, k, n = shape
+    eg.set_num_threads(nthreads)
+    rng = np.random.default_rng(m * 7 + k * 3 + n)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    g = eg.Graph()
+    with g.as_default():
+        y = eg.matmul(eg.constant(a), eg.constant(b), transpose_a=ta, transpose_b=tb)
+        with eg.Session() as sess:
+            got = sess.run(y)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    want = (a64.T if ta else a64) @ (b64.T if tb else b64)
+    assert got.shape == (m, n)
+    tol = 1e-5 * np.sqrt(k) * 4
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_matmul_of_views_with_row_stride():
+    """A fed non-contiguous slice is copied in or read with its row stride; both give numpy's."""
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((40, 90)).astype(np.float32)
+    w = rng.standard_normal((50, 70)).astype(np.float32)
+    g = eg.Graph()
+    with g.as_default():
+        x = eg.placeholder(eg.float32, [None, 50])
+        y = eg.matmul(x, eg.constant(w))
+        with eg.Session() as sess:
+            got = sess.run(y, {x: base[:, 20:70]})
+    np.testing.assert_allclose(got, base[:, 20:70].astype(np.float64) @ w, rtol=1e-4, atol=1e-4)
