@@ -4,6 +4,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <exception>
+#include <utility>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -205,12 +207,22 @@ class ThreadPool {
     std::unique_lock<std::mutex> lock(m_);
     task_ = nullptr;  // workers waking from now on find nothing to do
     done_cv_.wait(lock, [this] { return active_ == 0; });
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
   }
 
  private:
+  // Runs unclaimed parts until none is left; the first exception is kept for run() to rethrow
+  // once every part has finished.
   void claim_parts(const std::function<void(int)>& task, int parts) {
     in_task_ = true;
-    for (int t; (t = next_.fetch_add(1)) < parts;) task(t);
+    for (int t; (t = next_.fetch_add(1)) < parts;) {
+      try {
+        task(t);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+    }
     in_task_ = false;
   }
 
@@ -250,6 +262,8 @@ class ThreadPool {
   std::condition_variable cv_, done_cv_;
   const std::function<void(int)>* task_ = nullptr;
   int active_ = 0;  // workers inside claim_parts for the current task
+  std::mutex error_mutex_;
+  std::exception_ptr error_;
   std::atomic<int> next_{0};
   static thread_local bool in_task_;
   uint64_t generation_ = 0;
