@@ -21,19 +21,11 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from board.api_events import router as events_router
+from board.api_fast import INT64_MAX, INT64_MIN, MAX_POINTS_LIMIT, scalar_series
 from board.api_tensorboard import router as tensorboard_router
-from board.api_util import (
-    IMAGE_RESPONSES,
-    INT64_MAX,
-    INT64_MIN,
-    JSON,
-    image_response,
-    not_found,
-    store_of,
-)
+from board.api_util import IMAGE_RESPONSES, JSON, image_response, not_found, store_of
 from board.ingest_decode import histogram_buckets
 from board.store_histograms import BASIS_POINTS, compress_histogram
-from board.store_scalars import downsample_indices, window
 
 log = logging.getLogger("board.api")
 
@@ -137,7 +129,7 @@ def _api_router():
         request: Request,
         tag: Tag,
         run: Annotated[list[str], Query(description="One or more runs (repeat `run=`).")],
-        max_points: Annotated[int, Query(ge=0, le=10_000_000)] = 2000,
+        max_points: Annotated[int, Query(ge=0, le=MAX_POINTS_LIMIT)] = 2000,
         since_step: Step = None,
         min_step: Step = None,
         max_step: Step = None,
@@ -148,35 +140,10 @@ def _api_router():
         point) and `downsampled` is true. `total` counts the points before downsampling.
         `max_points=0` returns full resolution. Runs without the tag are left out. NaN and
         infinite values are sent as null."""
-        store = store_of(request)
-        series = []
-        for r in dict.fromkeys(run):
-            cols = store.scalars(r, tag)
-            if cols is None:
-                continue
-            lo = min_step
-            if since_step is not None and since_step < INT64_MAX:
-                lo = since_step + 1 if lo is None else max(lo, since_step + 1)
-            elif since_step is not None:
-                lo = INT64_MAX
-            cols = window(cols, lo, max_step)
-            idx = downsample_indices(cols.step, cols.value, max_points)
-            sampled = len(idx) < len(cols)
-            if sampled:
-                step, wall, value = cols.step[idx], cols.wall_time[idx], cols.value[idx]
-            else:
-                step, wall, value = cols.step, cols.wall_time, cols.value
-            series.append(
-                {
-                    "run": r,
-                    "step": step,
-                    "wall_time": wall,
-                    "value": value,
-                    "total": len(cols),
-                    "downsampled": sampled,
-                }
-            )
-        return JSON({"tag": tag, "series": series})
+        body = scalar_series(
+            store_of(request), tag, run, max_points, since_step, min_step, max_step
+        )
+        return JSON(body)
 
     @router.get(
         "/scalars/export",

@@ -16,16 +16,9 @@ from fastapi.responses import Response
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError
 
-from board.api_util import (
-    IMAGE_RESPONSES,
-    INT64_MAX,
-    TensorBoardJSON,
-    image_response,
-    not_found,
-    store_of,
-    tb_float,
-    tb_scalar_rows,
-)
+from board.api_fast import INT64_MAX, tag_index, tb_scalars_json
+from board.api_json import tb_float
+from board.api_util import IMAGE_RESPONSES, TensorBoardJSON, image_response, not_found, store_of
 from board.ingest_decode import histogram_buckets
 from board.store_histograms import BASIS_POINTS, compress_histogram
 
@@ -72,13 +65,7 @@ def plugins_listing(request: Request):
 
 
 def _tag_index(request: Request, kind: str) -> TensorBoardJSON:
-    store = store_of(request)
-    out = {}
-    for r in store.runs():
-        tags = store.tags(r, kind)
-        if tags:
-            out[r] = {t: {"displayName": t, "description": ""} for t in tags}
-    return TensorBoardJSON(out)
+    return TensorBoardJSON(tag_index(store_of(request), kind))
 
 
 @router.get("/plugin/scalars/tags")
@@ -94,20 +81,22 @@ async def scalar_tags(request: Request):
 async def scalars(request: Request, run: Run, tag: Tag, format: str | None = None):
     """`[[wall_time, step, value], ...]`, every point; `format=csv` gives CSV with the header
     `Wall time,Step,Value`."""
-    cols = store_of(request).scalars(run, tag)
+    store = store_of(request)
+    if format != "csv":
+        body = tb_scalars_json(store, run, tag)
+        if body is None:
+            raise not_found("scalar data", run, tag)
+        return Response(body, media_type="application/json")
+    cols = store.scalars(run, tag)
     if cols is None:
         raise not_found("scalar data", run, tag)
-    if format == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(["Wall time", "Step", "Value"])
-        writer.writerows(
-            zip(cols.wall_time.tolist(), cols.step.tolist(), cols.value.tolist(), strict=False)
-        )
-        return Response(buf.getvalue(), media_type="text/csv")
-    return Response(
-        tb_scalar_rows(cols.wall_time, cols.step, cols.value), media_type="application/json"
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["Wall time", "Step", "Value"])
+    writer.writerows(
+        zip(cols.wall_time.tolist(), cols.step.tolist(), cols.value.tolist(), strict=False)
     )
+    return Response(buf.getvalue(), media_type="text/csv")
 
 
 @router.get("/plugin/histograms/tags")

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-import orjson
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
+from board.api_json import dumps, tb_dumps
 from board.store import Store
-
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class JSON(Response):
@@ -20,7 +15,7 @@ class JSON(Response):
     media_type = "application/json"
 
     def render(self, content) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+        return dumps(content)
 
 
 class TensorBoardJSON(Response):
@@ -29,72 +24,7 @@ class TensorBoardJSON(Response):
     media_type = "application/json"
 
     def render(self, content) -> bytes:
-        return orjson.dumps(content, default=_tb_default)
-
-
-def _tb_default(obj):
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    raise TypeError(f"not JSON serializable: {type(obj).__name__}")
-
-
-def tb_float(x: float) -> float | str:
-    """TensorBoard's spelling of a float in JSON."""
-    if math.isfinite(x):
-        return x
-    if math.isnan(x):
-        return "NaN"
-    return "Infinity" if x > 0 else "-Infinity"
-
-
-def tb_floats(values: np.ndarray) -> list:
-    """A float column as a JSON-ready list, non-finite values spelled as TensorBoard does."""
-    out = values.tolist()
-    if not np.isfinite(values).all():
-        out = [tb_float(x) for x in out]
-    return out
-
-
-_EXACT_STEP = 2**53  # float64 holds every integer below this exactly
-_COMMA, _SPACE = ord(","), ord(" ")
-
-
-def tb_scalar_rows(wall_time: np.ndarray, step: np.ndarray, value: np.ndarray) -> bytes:
-    """`[[wall_time, step, value], ...]` as TensorBoard's scalars endpoint writes it, encoded
-    straight from the columns: orjson writes one float64 matrix, and each step's trailing
-    `.0` is turned into two spaces, so steps read back as integers without any per-point
-    Python work. Columns it cannot write that way (non-finite values, steps beyond 2**53)
-    take the general path."""
-    n = len(step)
-    if not n or not (
-        -_EXACT_STEP < int(step.min())
-        and int(step.max()) < _EXACT_STEP
-        and np.isfinite(value).all()
-        and np.isfinite(wall_time).all()
-    ):
-        return _tb_scalar_rows_slow(wall_time, step, value)
-    rows = np.empty((n, 3), np.float64)
-    rows[:, 0] = wall_time
-    rows[:, 1] = step
-    rows[:, 2] = value
-    out = bytearray(orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY))
-    text = np.frombuffer(out, np.uint8)
-    # Three commas per row but the last: each row's second comma ends its step.
-    ends = np.flatnonzero(text == _COMMA)[1::3]
-    if len(ends) != n or not (
-        (text[ends - 2] == ord(".")).all() and (text[ends - 1] == ord("0")).all()
-    ):  # pragma: no cover - orjson writes integral floats below 2**53 as "N.0"
-        return _tb_scalar_rows_slow(wall_time, step, value)
-    text[ends - 2] = _SPACE
-    text[ends - 1] = _SPACE
-    return bytes(out)
-
-
-def _tb_scalar_rows_slow(wall_time: np.ndarray, step: np.ndarray, value: np.ndarray) -> bytes:
-    rows = zip(tb_floats(wall_time), step.tolist(), tb_floats(value), strict=False)
-    return orjson.dumps(list(rows))
+        return tb_dumps(content)
 
 
 def store_of(request: Request) -> Store:

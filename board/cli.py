@@ -72,9 +72,16 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from board.api import create_app
+    from board.api_fast import FastPathApp
 
-    app = create_app(store, ingestor)
+    def build_app():
+        from board.api import create_app
+
+        return create_app(store, ingestor)
+
+    # The hot reads are answered as soon as the server listens; the FastAPI app (a few tenths
+    # of a second to import and build) is built in the background from the first request on.
+    app = FastPathApp(store, build_app, build_after=ingestor.loaded)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
             "serving on %s: anyone who can reach this address can read these logs", args.host

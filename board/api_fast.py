@@ -1,0 +1,249 @@
+"""The hot read endpoints, answered without the web framework, in front of the FastAPI app.
+
+`FastPathApp(store, build_app)` is the ASGI app the `board` command serves. Dashboards and
+scripts poll a few reads over and over: TensorBoard's `/data/runs`,
+`/data/plugin/scalars/tags` and `/data/plugin/scalars/scalars`, and our `/api/scalars`. The
+front answers those itself, from the store, with the bytes and headers the FastAPI routes in
+`board.api` and `board.api_tensorboard` send (both call the bodies below, so they cannot drift
+apart). Everything else goes to the full app that `build_app()` returns, and so does any hot
+request the full app would answer differently from a plain 200: a missing, repeated or
+unknown query parameter, a number that needs validating, a run or tag that is not there.
+
+Importing FastAPI and building its app costs a few tenths of a second of CPU, more than reading
+a logdir of a million points. The front does not wait for it: the server answers the hot reads
+as soon as it listens. The first request that needs the full app builds it (and waits for it);
+otherwise a background thread builds it once `build_after` is set (the first load is done) and
+no request has come for IDLE_BEFORE_BUILD_S, because the build holds the GIL long enough to
+slow every request served meanwhile. No request is answered later than it would be if the app
+were built before listening. This module imports nothing of the web stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl
+
+from board.api_json import dumps, tb_dumps, tb_scalar_rows
+from board.store_scalars import downsample_indices, window
+from board.types import StoreReader
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+IDLE_BEFORE_BUILD_S = 0.5  # the full app is built once the server has been idle this long
+MAX_POINTS_LIMIT = 10_000_000  # `max_points` of /api/scalars
+DEFAULT_MAX_POINTS = 2000
+
+ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
+
+# ---- bodies shared with the FastAPI routes -----------------------------------------------------
+
+
+def tag_index(store: StoreReader, kind: str) -> dict:
+    """`{run: {tag: {"displayName", "description"}}}` for every tag of `kind`, runs with none
+    left out (TensorBoard's `/data/plugin/<kind>/tags`)."""
+    out = {}
+    for r in store.runs():
+        tags = store.tags(r, kind)
+        if tags:
+            out[r] = {t: {"displayName": t, "description": ""} for t in tags}
+    return out
+
+
+def scalar_series(
+    store: StoreReader,
+    tag: str,
+    runs: list[str],
+    max_points: int = DEFAULT_MAX_POINTS,
+    since_step: int | None = None,
+    min_step: int | None = None,
+    max_step: int | None = None,
+) -> dict:
+    """The body of `/api/scalars` (see its docstring in `board.api`)."""
+    series = []
+    for r in dict.fromkeys(runs):
+        cols = store.scalars(r, tag)
+        if cols is None:
+            continue
+        lo = min_step
+        if since_step is not None and since_step < INT64_MAX:
+            lo = since_step + 1 if lo is None else max(lo, since_step + 1)
+        elif since_step is not None:
+            lo = INT64_MAX
+        cols = window(cols, lo, max_step)
+        idx = downsample_indices(cols.step, cols.value, max_points)
+        sampled = len(idx) < len(cols)
+        if sampled:
+            step, wall, value = cols.step[idx], cols.wall_time[idx], cols.value[idx]
+        else:
+            step, wall, value = cols.step, cols.wall_time, cols.value
+        series.append(
+            {
+                "run": r,
+                "step": step,
+                "wall_time": wall,
+                "value": value,
+                "total": len(cols),
+                "downsampled": sampled,
+            }
+        )
+    return {"tag": tag, "series": series}
+
+
+def tb_scalars_json(store: StoreReader, run: str, tag: str) -> bytes | None:
+    """TensorBoard's `[[wall_time, step, value], ...]` for every point of (run, tag); None
+    when the store has no such series."""
+    cols = store.scalars(run, tag)
+    if cols is None:
+        return None
+    return tb_scalar_rows(cols.wall_time, cols.step, cols.value)
+
+
+# ---- query strings -----------------------------------------------------------------------------
+
+_PLAIN_INT = re.compile(r"-?[0-9]{1,19}")  # what FastAPI parses to the same int; more goes to it
+
+
+def query_params(scope: dict) -> dict[str, list[str]]:
+    """The query string as Starlette reads it (latin-1, blank values kept), grouped by name."""
+    params: dict[str, list[str]] = {}
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        params.setdefault(name, []).append(value)
+    return params
+
+
+def _one(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    return values[0] if values is not None and len(values) == 1 else None
+
+
+def _int_in(text: str, lo: int, hi: int) -> int | None:
+    if not _PLAIN_INT.fullmatch(text):
+        return None
+    number = int(text)
+    return number if lo <= number <= hi else None
+
+
+# ---- the front ---------------------------------------------------------------------------------
+
+
+class FastPathApp:
+    """ASGI app: the hot reads from `store`, everything else through `build_app()`'s app."""
+
+    def __init__(
+        self,
+        store: StoreReader,
+        build_app: Callable[[], ASGIApp],
+        build_after: threading.Event | None = None,
+    ) -> None:
+        self.store = store
+        self.delegated = 0  # requests handed to the full app
+        self._build_app = build_app
+        self._build_after = build_after
+        self._app: ASGIApp | None = None
+        self._lock = threading.Lock()
+        self._builder: threading.Thread | None = None
+        self._last_request = time.monotonic()
+        self._routes: dict[str, Callable[[dict[str, list[str]]], bytes | None]] = {
+            "/data/runs": self._tb_runs,
+            "/data/plugin/scalars/tags": self._tb_scalar_tags,
+            "/data/plugin/scalars/scalars": self._tb_scalars,
+            "/api/scalars": self._api_scalars,
+        }
+
+    def full_app(self) -> ASGIApp:
+        """The full app, built on first use (from any thread, once)."""
+        app = self._app
+        if app is None:
+            with self._lock:
+                if self._app is None:
+                    self._app = self._build_app()
+                app = self._app
+        return app
+
+    def build_in_background(self) -> None:
+        """Start building the full app in a daemon thread (once)."""
+        with self._lock:
+            if self._builder is not None or self._app is not None:
+                return
+            self._builder = threading.Thread(
+                target=self._build_when_due, name="board-app-build", daemon=True
+            )
+        self._builder.start()
+
+    def _build_when_due(self) -> None:
+        """Build once `build_after` is set and no request came for IDLE_BEFORE_BUILD_S: the
+        build holds the GIL for a few tenths of a second, which would delay every request
+        served meanwhile (a request that needs the app builds it at once instead)."""
+        if self._build_after is not None:
+            self._build_after.wait()
+        while self._app is None:
+            quiet = time.monotonic() - self._last_request
+            if quiet >= IDLE_BEFORE_BUILD_S:
+                break
+            time.sleep(IDLE_BEFORE_BUILD_S - quiet)
+        self.full_app()
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if self._app is None:
+            self._last_request = time.monotonic()
+            self.build_in_background()
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
+            answer = self._routes.get(scope["path"])
+            body = answer(query_params(scope)) if answer is not None else None
+            if body is not None:
+                await _send_json(send, body)
+                return
+        self.delegated += 1
+        app = self._app
+        if app is None:
+            app = await asyncio.to_thread(self.full_app)
+        await app(scope, receive, send)
+
+    # Each answer gives the body of a 200 response, or None to leave the request to the full
+    # app. Unknown query parameters are left to it as well, though it ignores them.
+
+    def _tb_runs(self, params: dict[str, list[str]]) -> bytes | None:
+        return tb_dumps(self.store.runs())
+
+    def _tb_scalar_tags(self, params: dict[str, list[str]]) -> bytes | None:
+        return tb_dumps(tag_index(self.store, "scalars"))
+
+    def _tb_scalars(self, params: dict[str, list[str]]) -> bytes | None:
+        run, tag = _one(params, "run"), _one(params, "tag")
+        if run is None or tag is None or len(params) != 2:
+            return None
+        return tb_scalars_json(self.store, run, tag)
+
+    def _api_scalars(self, params: dict[str, list[str]]) -> bytes | None:
+        tag, runs = _one(params, "tag"), params.get("run")
+        if tag is None or not runs:
+            return None
+        numbers: dict[str, int] = {}
+        for name, values in params.items():
+            if name in ("tag", "run"):
+                continue
+            if name == "max_points":
+                lo, hi = 0, MAX_POINTS_LIMIT
+            elif name in ("since_step", "min_step", "max_step"):
+                lo, hi = INT64_MIN, INT64_MAX
+            else:
+                return None
+            number = _int_in(values[0], lo, hi) if len(values) == 1 else None
+            if number is None:
+                return None
+            numbers[name] = number
+        return dumps(scalar_series(self.store, tag, runs, **numbers))
+
+
+async def _send_json(send: Callable, body: bytes) -> None:
+    """A 200 with the headers Starlette's `Response` sends for `application/json`."""
+    headers = [
+        (b"content-length", str(len(body)).encode("latin-1")),
+        (b"content-type", b"application/json"),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,168 @@
+"""`FastPathApp`: the hot reads answered without FastAPI, byte for byte as the FastAPI routes
+answer them, and everything else handed to the full app."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from board.api import create_app
+from board.api_fast import FastPathApp
+from board.store import Store
+
+
+def _store() -> Store:
+    store = Store()
+    steps = np.arange(50, dtype=np.int64)
+    wall = 1.7e9 + steps * 0.125
+    store.add_scalars("a", "loss", steps, wall, np.float32(np.sin(steps)).astype(np.float64))
+    store.add_scalars("a", "λ/accuracy", steps, wall + 1, steps / 7.0)
+    odd = np.array([0.5, np.nan, np.inf, -np.inf, 2.0])
+    store.add_scalars("b/c", "loss", np.arange(5, dtype=np.int64), 1.6e9 + np.arange(5.0), odd)
+    big = np.array([2**53 - 1, 2**53, 2**62], np.int64)
+    store.add_scalars("b/c", "big steps", big, 1.6e9 + np.arange(3.0), np.ones(3))
+    store.ensure_run("empty")
+    return store
+
+
+def _get(app, path: str, query: bytes = b"", method: str = "GET"):
+    """(status, headers, body) of one request through the ASGI app."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 80),
+    }
+    messages = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        messages.append(message)
+
+    async def run():
+        await app(scope, receive, send)
+
+    asyncio.run(run())
+    start = messages[0]
+    body = b"".join(m.get("body", b"") for m in messages[1:])
+    return start["status"], list(start["headers"]), body
+
+
+@pytest.fixture(scope="module")
+def apps():
+    store = _store()
+    full = create_app(store)
+    return FastPathApp(store, lambda: full), full
+
+
+HOT = [  # answered by the front itself
+    ("/data/runs", b""),
+    ("/data/plugin/scalars/tags", b""),
+    ("/data/plugin/scalars/tags", b"experiment=x"),
+    ("/data/plugin/scalars/scalars", b"run=a&tag=loss"),
+    ("/data/plugin/scalars/scalars", b"tag=%CE%BB%2Faccuracy&run=a"),
+    ("/data/plugin/scalars/scalars", b"run=b%2Fc&tag=loss"),
+    ("/data/plugin/scalars/scalars", b"run=b/c&tag=big+steps"),
+    ("/api/scalars", b"run=a&tag=loss"),
+    ("/api/scalars", b"run=a&run=b%2Fc&run=a&tag=loss&max_points=3"),
+    ("/api/scalars", b"run=a&tag=loss&max_points=0&since_step=10&max_step=40"),
+    ("/api/scalars", b"run=a&tag=loss&min_step=-9223372036854775808&max_step=007"),
+    ("/api/scalars", b"run=a&tag=loss&since_step=9223372036854775807"),
+    ("/api/scalars", b"run=b/c&tag=loss&max_points=10000000"),
+    ("/api/scalars", b"run=nobody&tag=loss"),
+    ("/api/scalars", b"run=&tag="),
+]
+
+DELEGATED = [  # left to FastAPI, whose answer the front must pass on unchanged
+    ("/data/plugin/scalars/scalars", b"run=a"),
+    ("/data/plugin/scalars/scalars", b"run=a&tag=nope"),
+    ("/data/plugin/scalars/scalars", b"run=a&tag=loss&tag=loss"),
+    ("/data/plugin/scalars/scalars", b"run=a&tag=loss&format=csv"),
+    ("/data/plugin/scalars/scalars", b"run=a&tag=loss&format=json"),
+    ("/api/scalars", b"tag=loss"),
+    ("/api/scalars", b"run=a&tag=loss&max_points=-1"),
+    ("/api/scalars", b"run=a&tag=loss&max_points=10000001"),
+    ("/api/scalars", b"run=a&tag=loss&max_points=+5"),
+    ("/api/scalars", b"run=a&tag=loss&max_points=5.0"),
+    ("/api/scalars", b"run=a&tag=loss&max_points="),
+    ("/api/scalars", b"run=a&tag=loss&max_points=1&max_points=2"),
+    ("/api/scalars", b"run=a&tag=loss&since_step=9223372036854775808"),
+    ("/api/scalars", b"run=a&tag=loss&cache=1"),
+    ("/api/runs", b""),
+    ("/data/plugin/scalars/tags/", b""),
+    ("/nowhere", b""),
+]
+
+
+@pytest.mark.parametrize(("path", "query"), HOT)
+def test_hot_reads_are_answered_as_fastapi_answers_them(apps, path, query):
+    front, full = apps
+    delegated = front.delegated
+    assert _get(front, path, query) == _get(full, path, query)
+    assert front.delegated == delegated, "the front should have answered this itself"
+
+
+@pytest.mark.parametrize(("path", "query"), DELEGATED)
+def test_other_requests_get_fastapis_answer(apps, path, query):
+    front, full = apps
+    delegated = front.delegated
+    assert _get(front, path, query) == _get(full, path, query)
+    assert front.delegated == delegated + 1
+
+
+def test_only_get_is_answered_by_the_front(apps):
+    front, full = apps
+    for method in ("HEAD", "POST"):
+        got = _get(front, "/data/runs", method=method)
+        assert got == _get(full, "/data/runs", method=method)
+        assert got[0] == 405
+
+
+def test_hot_reads_need_no_full_app_and_others_build_it_on_demand():
+    store = _store()
+    built = []
+
+    def build():
+        built.append(threading.current_thread().name)
+        return create_app(store)
+
+    front = FastPathApp(store, build, build_after=threading.Event())  # never due by itself
+    status, _, body = _get(front, "/data/plugin/scalars/scalars", b"run=a&tag=loss")
+    assert status == 200 and body.startswith(b"[[")
+    assert built == []
+    status, _, body = _get(front, "/api/status")
+    assert status == 200 and b'"loaded":true' in body
+    assert len(built) == 1
+    _get(front, "/api/runs")
+    assert len(built) == 1
+
+
+def test_full_app_is_built_once_due_and_idle(monkeypatch):
+    monkeypatch.setattr("board.api_fast.IDLE_BEFORE_BUILD_S", 0.05)
+    store = _store()
+    loaded = threading.Event()
+    front = FastPathApp(store, lambda: create_app(store), build_after=loaded)
+    _get(front, "/data/runs")  # starts the builder, which waits for `loaded`
+    time.sleep(0.2)
+    assert front._app is None
+    loaded.set()
+    for _ in range(500):
+        if front._app is not None:
+            break
+        time.sleep(0.01)
+    assert front._app is not None
+    assert front.delegated == 0
