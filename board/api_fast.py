@@ -21,6 +21,7 @@ were built before listening. This module imports nothing of the web stack.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import threading
 import time
@@ -30,6 +31,8 @@ from urllib.parse import parse_qsl
 from board.api_json import dumps, tb_dumps, tb_scalar_rows
 from board.store_scalars import downsample_indices, window
 from board.types import StoreReader
+
+log = logging.getLogger("board.api")
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 IDLE_BEFORE_BUILD_S = 0.5  # the full app is built once the server has been idle this long
@@ -144,7 +147,8 @@ class FastPathApp:
         self._build_app = build_app
         self._build_after = build_after
         self._app: ASGIApp | None = None
-        self._lock = threading.Lock()
+        self._build_lock = threading.Lock()  # held while building: never on the event loop
+        self._start_lock = threading.Lock()
         self._builder: threading.Thread | None = None
         self._last_request = time.monotonic()
         self._routes: dict[str, Callable[[dict[str, list[str]]], bytes | None]] = {
@@ -158,15 +162,15 @@ class FastPathApp:
         """The full app, built on first use (from any thread, once)."""
         app = self._app
         if app is None:
-            with self._lock:
+            with self._build_lock:
                 if self._app is None:
                     self._app = self._build_app()
                 app = self._app
         return app
 
     def build_in_background(self) -> None:
-        """Start building the full app in a daemon thread (once)."""
-        with self._lock:
+        """Start the daemon thread that builds the full app when due (once)."""
+        with self._start_lock:
             if self._builder is not None or self._app is not None:
                 return
             self._builder = threading.Thread(
@@ -185,12 +189,16 @@ class FastPathApp:
             if quiet >= IDLE_BEFORE_BUILD_S:
                 break
             time.sleep(IDLE_BEFORE_BUILD_S - quiet)
-        self.full_app()
+        try:
+            self.full_app()
+        except Exception:  # noqa: BLE001 - the next request that needs the app tries again
+            log.exception("building the web app failed")
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if self._app is None:
             self._last_request = time.monotonic()
-            self.build_in_background()
+            if self._builder is None:
+                self.build_in_background()
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
             answer = self._routes.get(scope["path"])
             body = answer(query_params(scope)) if answer is not None else None

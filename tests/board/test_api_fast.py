@@ -166,3 +166,25 @@ def test_full_app_is_built_once_due_and_idle(monkeypatch):
         time.sleep(0.01)
     assert front._app is not None
     assert front.delegated == 0
+
+
+def test_hot_reads_are_served_while_the_full_app_builds(monkeypatch):
+    monkeypatch.setattr("board.api_fast.IDLE_BEFORE_BUILD_S", 0.0)
+    store = _store()
+    building, release = threading.Event(), threading.Event()
+
+    def slow_build():
+        building.set()
+        release.wait(10)
+        return create_app(store)
+
+    loaded = threading.Event()
+    loaded.set()
+    front = FastPathApp(store, slow_build, build_after=loaded)
+    _get(front, "/data/runs")  # starts the builder
+    assert building.wait(10)
+    started = time.monotonic()
+    status, _, _ = _get(front, "/data/plugin/scalars/scalars", b"run=a&tag=loss")
+    assert status == 200 and time.monotonic() - started < 1.0
+    release.set()
+    assert _get(front, "/api/runs")[0] == 200
