@@ -15,9 +15,7 @@ function hashName(name) {
   return hash >>> 0;
 }
 
-// 24 hues x 2 lightness levels, ordered so that neighbouring indices differ strongly. A fixed
-// palette (rather than a continuous hue) lets the scalar charts draw all runs of one colour as
-// one trace when there are many runs.
+// 24 hues x 2 lightness levels, ordered so that neighbouring indices differ strongly.
 const PALETTE = buildPalette();
 
 function buildPalette() {

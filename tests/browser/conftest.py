@@ -111,12 +111,13 @@ def screenshot(page, name: str) -> Path:
 
 
 def traces(page, tag: str) -> list[dict]:
-    """The traces of the scalar chart for `tag`: meta fields plus x and y as lists."""
+    """The traces the scalar chart for `tag` shows (`plot.lines`, painted on its canvas layer):
+    meta fields plus x and y as lists."""
     return page.evaluate(
         """(tag) => {
             const plot = [...document.querySelectorAll('.scalar-card .plot')]
                 .find((p) => p.dataset.tag === tag);
-            return (plot?.data ?? []).map((t) => ({...t.meta, x: Array.from(t.x, Number),
+            return (plot?.lines ?? []).map((t) => ({...t.meta, x: Array.from(t.x, Number),
                                                    y: Array.from(t.y)}));
         }""",
         tag,
@@ -124,12 +125,13 @@ def traces(page, tag: str) -> list[dict]:
 
 
 def wait_for_traces(page, tag: str, predicate_js: str, timeout: float = 15_000) -> None:
-    """Wait until `predicate_js` (a JS expression over `data`, the plot's traces) holds."""
+    """Wait until `predicate_js` (a JS expression over `data`, the traces the plot shows)
+    holds."""
     page.wait_for_function(
         """([tag, body]) => {
             const plot = [...document.querySelectorAll('.scalar-card .plot')]
                 .find((p) => p.dataset.tag === tag);
-            const data = plot?.data;
+            const data = plot?.lines;
             return Boolean(data) && new Function('data', `return (${body});`)(data);
         }""",
         arg=[tag, predicate_js],

@@ -80,11 +80,11 @@ def test_hostile_names_and_text_render_inert(hostile_url, page):
     assert markdown.locator("a").count() == 1
     assert markdown.locator("a").get_attribute("href") == "https://example.org/a?b=1"
     assert markdown.locator(".md-link-dropped").text_content() == "click"
-    # Grouping puts names into the chart legend, which plotly renders from its own markup.
+    # Grouping puts names into the chart legend under each chart.
     page.goto(hostile_url + "?smooth=0&group=" + quote("re:nomatch"))
     page.wait_for_selector("body[data-ready='1']")
     wait_for_traces(page, HOSTILE_TAG, "data.length === 6")
-    legend = page.locator(".scalar-card .plot .legendtext").all_text_contents()
+    legend = page.locator(".scalar-card .chart-legend .legend-name").all_text_contents()
     assert sorted(legend) == sorted([HOSTILE_RUN, HOSTILE_RUN_2])
     assert page.evaluate(INJECTION_CHECK) == []
 

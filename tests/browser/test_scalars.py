@@ -257,16 +257,20 @@ def test_tooltip_lists_runs_in_the_chosen_order(scalar_board, page):
     assert [r[0] for r in rows] == ["grp_seed0", "grp_seed1", "grp_seed2"]
 
 
-def test_many_runs_share_traces_but_tooltips_name_each(scalar_board, page):
+def test_many_runs_each_get_a_trace_and_tooltips_name_each(scalar_board, page):
     url, _ = scalar_board
     open_board(page, url, "?smooth=0.5&runs=many")
-    wait_for_traces(page, "many", "data.some((t) => t.meta.runs)")
+    wait_for_traces(page, "many", "data.length === 50")
     drawn = traces(page, "many")
-    runs = [run for t in drawn for run in t.get("runs", [])]
-    assert sorted(runs) == [f"many{i:02d}" for i in range(25)]
-    assert len(drawn) < 25  # one grey trace of raw lines + one per colour
+    names = [f"many{i:02d}" for i in range(25)]
+    by_kind = {kind: [t for t in drawn if t["kind"] == kind] for kind in ("raw", "smoothed")}
+    assert sorted(t["run"] for t in by_kind["smoothed"]) == names
+    assert sorted(t["run"] for t in by_kind["raw"]) == names
+    for trace in by_kind["raw"]:  # above 20 runs the faint raw lines are grey, under the rest
+        assert trace["x"] == [float(s) for s in range(10)]
+    assert [t["kind"] for t in drawn[:25]] == ["raw"] * 25
     rows = hover_rows(page, "many")
-    assert sorted(r[0] for r in rows) == [f"many{i:02d}" for i in range(25)]
+    assert sorted(r[0] for r in rows) == names
 
 
 def test_zoom_fetches_finer_points_for_the_visible_range(scalar_board, page):

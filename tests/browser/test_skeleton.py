@@ -11,6 +11,44 @@ from .logs import write_scalars
 
 pytestmark = pytest.mark.browser
 
+# For each run on the chart of `tag`: how many canvas pixels are (nearly) its colour, opaque.
+PAINTED_COLOURS = """(tag) => {
+    const plot = document.querySelector(`.plot[data-tag='${tag}']`);
+    const canvas = plot.querySelector('canvas.line-layer');
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    const colours = {};
+    for (const trace of plot.lines) {
+        const n = parseInt(trace.line.color.slice(1), 16);
+        const rgb = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+        let count = 0;
+        for (let i = 0; i < data.length; i += 4) {
+            const near = Math.abs(data[i] - rgb[0]) + Math.abs(data[i + 1] - rgb[1])
+                + Math.abs(data[i + 2] - rgb[2]);
+            if (data[i + 3] > 200 && near < 24) count++;
+        }
+        colours[trace.meta.run] = count;
+    }
+    return { colours, size: [canvas.width, canvas.height] };
+}"""
+
+# Whether the canvas pixel where plotly's axes place (x, y), or one next to it, has the colour
+# of `run`'s trace.
+COLOUR_AT = """([tag, run, x, y]) => {
+    const plot = document.querySelector(`.plot[data-tag='${tag}']`);
+    const canvas = plot.querySelector('canvas.line-layer');
+    const { xaxis, yaxis } = plot._fullLayout;
+    const px = Math.round(xaxis.l2p(x)), py = Math.round(yaxis.l2p(y));
+    const { data } = canvas.getContext('2d').getImageData(px - 1, py - 1, 3, 3);
+    const n = parseInt(plot.lines.find((t) => t.meta.run === run).line.color.slice(1), 16);
+    const rgb = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+    for (let i = 0; i < data.length; i += 4) {
+        const near = Math.abs(data[i] - rgb[0]) + Math.abs(data[i + 1] - rgb[1])
+            + Math.abs(data[i + 2] - rgb[2]);
+        if (data[i + 3] > 200 && near < 24) return true;
+    }
+    return false;
+}"""
+
 
 def test_scalar_chart_traces_are_exactly_the_runs(tmp_path, page):
     runs = {"lr_0.1": 0.1, "lr_0.01": 0.01}
@@ -21,16 +59,22 @@ def test_scalar_chart_traces_are_exactly_the_runs(tmp_path, page):
         plot = page.wait_for_selector(".scalar-card[data-key='loss'] .plot .main-svg")
         assert plot
         page.wait_for_function(
-            "() => document.querySelector(\".plot[data-tag='loss']\").data?.length === 2"
+            "() => document.querySelector(\".plot[data-tag='loss']\").lines?.length === 2"
         )
         traces = page.evaluate(
-            """() => document.querySelector(".plot[data-tag='loss']").data
+            """() => document.querySelector(".plot[data-tag='loss']").lines
                 .map(t => ({run: t.meta.run, n: t.y.length, last: t.y[t.y.length - 1]}))"""
         )
         assert sorted(t["run"] for t in traces) == sorted(runs)
         for trace in traces:
             assert trace["n"] == 40
             assert trace["last"] == pytest.approx(math.exp(-runs[trace["run"]] * 39), rel=1e-6)
+        # The traces are painted: the chart's canvas holds opaque pixels of each run's colour.
+        painted = page.evaluate(PAINTED_COLOURS, "loss")
+        assert painted["colours"] and all(painted["colours"].values()), painted
+        # ... where plotly's axes put the data: step 20 of each run is drawn in its colour.
+        for name, lr in runs.items():
+            assert page.evaluate(COLOUR_AT, ["loss", name, 20, math.exp(-lr * 20)]), name
         screenshot(page, "scalars")
 
 

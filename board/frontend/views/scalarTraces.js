@@ -1,24 +1,19 @@
-// Turn cached scalar series into plotly traces for one card: per-run raw + smoothed lines,
-// or per-group mean lines with a ±1 std (or min–max) band.
+// Turn cached scalar series into line traces for one card: per-run raw + smoothed lines, or
+// per-group mean lines with a ±1 std (or min–max) band. The traces keep plotly's shape; the
+// chart paints them on a canvas (widgets/lineLayer.js).
 import { runColor, withAlpha } from '../colors.js';
 import { smooth } from '../smoothing.js';
 import { aggregate, displayIndices, lowerBound, pick, robustRange } from '../stats.js';
-import { hasFastWebGL, plotlyText } from '../widgets/plots.js';
 
 const MAX_DISPLAY_POINTS = 1500;
-const WEBGL_POINTS = 20_000;
 // Budget of drawn points per chart: a card is ~500 px wide, so with many runs each line gets
 // fewer points (bucket extremes are kept). Rounded to a multiple of 50 so that toggling one run
 // does not change every line's sampling.
 const CHART_POINT_BUDGET = 12_000;
 const MIN_POINTS_PER_TRACE = 50;
-// With many runs the faint raw lines (one grey trace under the smoothed ones) get half the
-// smoothed lines' points: plotly's drawing time grows with the points of every trace.
-const MIN_RAW_POINTS = 25;
-// Above this many runs, runs sharing a colour are drawn as one trace (lines split by gaps) and
-// the faint raw lines as one grey trace: plotly's cost grows with the number of traces, and the
-// palette has fewer colours than that anyway. Tooltips still list every run.
-const MERGE_ABOVE = 20;
+// Above this many runs the faint raw lines are grey rather than in each run's colour: a
+// hundred coloured shadows would hide the smoothed lines.
+const GREY_RAW_ABOVE = 20;
 
 // Memo of derived arrays per series object (a new series object replaces an old one).
 const derived = new WeakMap();
@@ -83,68 +78,45 @@ export function displaySeries(series, settings, unit, xRange, maxPoints = MAX_DI
   });
 }
 
-function lineTrace(type, x, y, color, extra) {
-  return { type, mode: 'lines', x, y, line: { color, width: 1.5 }, hoverinfo: 'none', showlegend: false, ...extra };
+function lineTrace(x, y, color, extra) {
+  return { type: 'scatter', mode: 'lines', x, y, line: { color, width: 1.5 }, ...extra };
 }
 
 /**
  * Build traces. `entries` is [{run, series}] for visible runs; `groups` null or
- * [{key, members}] (member run names). Returns {traces, display, yArrays}.
+ * [{key, members}] (member run names). Returns {traces, display, yArrays}: one raw trace per
+ * run (faint when smoothing) and one smoothed trace per run, raw lines first so that none
+ * covers a smoothed line.
  */
 export function buildTraces(entries, groups, settings, unit, xRange) {
   const live = entries.filter((e) => e.series.step.length);
   const smoothing = settings.smoothing > 0;
-  const merge = live.length > MERGE_ABOVE;
   const lines = Math.max(1, groups ? groups.length * 3 : live.length * (smoothing ? 2 : 1));
   const budget = Math.floor(CHART_POINT_BUDGET / lines / 50) * 50;
   const perTrace = Math.max(MIN_POINTS_PER_TRACE, Math.min(MAX_DISPLAY_POINTS, budget));
-  const totalPoints = live.reduce((n, e) => n + Math.min(e.series.step.length, perTrace), 0);
-  const type = hasFastWebGL() && (totalPoints > WEBGL_POINTS || live.length > 40) ? 'scattergl' : 'scatter';
-  const traces = [];
   const display = new Map();
   const yArrays = [];
   if (groups) {
-    buildGroupTraces(live, groups, settings, xRange, type, traces, display, yArrays, perTrace);
-    return { traces, display, yArrays, type };
+    const traces = buildGroupTraces(live, groups, settings, xRange, display, yArrays, perTrace);
+    return { traces, display, yArrays };
   }
-  const rawMerged = { x: [], y: [] };
-  const byColor = new Map();
+  const grey = live.length > GREY_RAW_ABOVE;
+  const raw = [];
+  const smoothed = [];
   for (const { run, series } of live) {
     const d = displaySeries(series, settings, unit, xRange, perTrace);
     display.set(run, d);
     const color = runColor(run);
     yArrays.push(smoothing ? d.smooth : d.raw);
-    if (merge) {
-      if (smoothing) {
-        const faint = displaySeries(series, settings, unit, xRange, Math.max(MIN_RAW_POINTS, Math.floor(perTrace / 2)));
-        appendWithGap(rawMerged, faint.x, faint.raw);
-      }
-      if (!byColor.has(color)) byColor.set(color, { x: [], y: [], runs: [] });
-      const line = byColor.get(color);
-      appendWithGap(line, d.x, smoothing ? d.smooth : d.raw);
-      line.runs.push(run);
+    if (!smoothing) {
+      raw.push(lineTrace(d.x, d.raw, color, { name: run, meta: { run, kind: 'raw' } }));
       continue;
     }
-    traces.push(
-      lineTrace(type, d.x, d.raw, color, {
-        name: run,
-        opacity: smoothing ? 0.25 : 1,
-        meta: { run, kind: 'raw' },
-      }),
-    );
-    if (smoothing) {
-      traces.push(lineTrace(type, d.x, d.smooth, color, { name: run, meta: { run, kind: 'smoothed' } }));
-    }
+    const faint = grey ? { opacity: 0.2, line: { color: '#888', width: 1 } } : { opacity: 0.25 };
+    raw.push(lineTrace(d.x, d.raw, color, { name: run, ...faint, meta: { run, kind: 'raw' } }));
+    smoothed.push(lineTrace(d.x, d.smooth, color, { name: run, meta: { run, kind: 'smoothed' } }));
   }
-  if (merge) {
-    if (smoothing) {
-      traces.push(lineTrace(type, rawMerged.x, rawMerged.y, '#888', { opacity: 0.2, line: { color: '#888', width: 1 }, meta: { kind: 'raw-all' } }));
-    }
-    for (const [color, line] of byColor) {
-      traces.push(lineTrace(type, line.x, line.y, color, { meta: { runs: line.runs, kind: smoothing ? 'smoothed' : 'raw' } }));
-    }
-  }
-  return { traces, display, yArrays, type };
+  return { traces: raw.concat(smoothed), display, yArrays };
 }
 
 /** Index of the point of sorted `xs` nearest to `x`, or -1 when `xs` is empty. */
@@ -156,17 +128,8 @@ export function nearestIndex(xs, x) {
   return x - xs[i - 1] <= xs[i] - x ? i - 1 : i;
 }
 
-// Lines of several runs in one trace, separated by a gap (plotly breaks lines at null).
-function appendWithGap(target, xs, ys) {
-  for (let i = 0; i < xs.length; i++) {
-    target.x.push(xs[i]);
-    target.y.push(ys[i]);
-  }
-  target.x.push(xs[xs.length - 1]);
-  target.y.push(null);
-}
-
-function buildGroupTraces(entries, groups, settings, xRange, type, traces, display, yArrays, perTrace) {
+function buildGroupTraces(entries, groups, settings, xRange, display, yArrays, perTrace) {
+  const traces = [];
   const byRun = new Map(entries.map((e) => [e.run, e.series]));
   for (const group of groups) {
     const members = group.members
@@ -194,17 +157,18 @@ function buildGroupTraces(entries, groups, settings, xRange, type, traces, displ
     const meta = { group: group.key, members: group.members.length };
     display.set(group.key, { x, mean, lower, upper, std: pick(agg.std, idx), count: pick(agg.count, idx) });
     traces.push(
-      lineTrace(type, x, lower, color, { line: { width: 0, color }, meta: { ...meta, kind: 'lower' } }),
-      lineTrace(type, x, upper, color, {
+      lineTrace(x, lower, color, { line: { width: 0, color }, meta: { ...meta, kind: 'lower' } }),
+      lineTrace(x, upper, color, {
         line: { width: 0, color },
         fill: 'tonexty',
         fillcolor: withAlpha(color, 0.2),
         meta: { ...meta, kind: 'upper' },
       }),
-      lineTrace(type, x, mean, color, { name: plotlyText(group.key), showlegend: true, meta: { ...meta, kind: 'mean' } }),
+      lineTrace(x, mean, color, { name: group.key, meta: { ...meta, kind: 'mean' } }),
     );
     yArrays.push(lower, upper);
   }
+  return traces;
 }
 
 export function yRange(yArrays, settings) {

@@ -1,9 +1,11 @@
-// Scalars dashboard: one plotly chart per tag, one trace per selected run (or per group).
+// Scalars dashboard: one chart per tag, one trace per selected run (or per group). Plotly draws
+// the axes and handles zoom and pan; the traces are painted on a canvas layer (lineLayer.js).
 import { scalarsExportUrl } from '../api.js';
 import { runColor } from '../colors.js';
 import { debounce, el, formatDuration, formatNumber, formatTime, throttle } from '../dom.js';
 import { toggled } from '../state.js';
 import { createCard, layoutSections, renderTurn } from '../widgets/card.js';
+import { drawLines, extentTrace, followAxes, trackPointer } from '../widgets/lineLayer.js';
 import { Plotly, baseLayout, loadPlotly, plotConfig } from '../widgets/plots.js';
 import { hideTooltip, showTooltip } from '../widgets/tooltip.js';
 import { ScalarCache } from './scalarData.js';
@@ -50,7 +52,8 @@ export function createScalarsView(ctx) {
     card.tag = tag;
     card.staleRuns = new Set();
     card.plot = el('div', { class: 'plot', dataset: { tag } });
-    card.body.append(card.plot);
+    card.legend = el('div', { class: 'chart-legend' });
+    card.body.append(card.plot, card.legend);
     card.actions.append(downloadControl(ctx, tag));
     card.onResize = () => card.plotted && Plotly.Plots.resize(card.plot);
     card.onDispose = () => card.plotted && Plotly.purge(card.plot);
@@ -64,7 +67,7 @@ export function createScalarsView(ctx) {
     loadPlotly(); // parses while the server answers; renderTurn() waits for it
     await loading;
     await renderTurn();
-    render(card, runs);
+    await render(card, runs);
     const missingFull = cache.needsFull(card.tag, runs);
     if (missingFull.length) {
       await cache.loadFull(card.tag, missingFull);
@@ -74,7 +77,7 @@ export function createScalarsView(ctx) {
     }
   }
 
-  function render(card, runs) {
+  async function render(card, runs) {
     const st = settings();
     const entries = runs.map((run) => ({ run, series: card.zoomData?.get(run) ?? cache.series(card.tag, run) })).filter((e) => e.series);
     const unit = relativeUnit(entries.map((e) => e.series));
@@ -85,12 +88,11 @@ export function createScalarsView(ctx) {
     card.display = built.display;
     card.unit = unit;
     card.xAxisMode = xAxisMode;
+    card.traces = built.traces;
     const range = yRange(built.yArrays, st);
     const xTitle = { step: 'step', relative: `relative (${unit.name})`, wall: 'wall time' }[xAxisMode];
     const plotLayout = baseLayout({
-      hovermode: 'x',
-      showlegend: Boolean(groups),
-      legend: { orientation: 'h', y: -0.25, font: { size: 10 } },
+      hovermode: false, // the tooltip follows the pointer itself (trackPointer)
       uirevision: `${card.tag}|${xAxisMode}|${st.logX}|${st.logY}|${st.ignoreOutliers}`,
       xaxis: {
         ...baseLayout().xaxis,
@@ -107,16 +109,35 @@ export function createScalarsView(ctx) {
         ...(range ? { range, autorange: false } : { autorange: true }),
       },
     });
-    Plotly.react(card.plot, built.traces, plotLayout, plotConfig);
-    card.root.dataset.traceType = built.type;
+    const extent = extentTrace(built.traces, st.logX && xAxisMode !== 'wall', st.logY);
+    // Plotly only draws the axes: when neither their layout nor the data's extremes changed (a
+    // run toggled inside the range), plotly has nothing to redo and is not called.
+    const plotKey = JSON.stringify([plotLayout, extent.x, extent.y]);
+    if (plotKey !== card.plotKey) {
+      await Plotly.react(card.plot, [extent], plotLayout, plotConfig);
+      card.plotKey = plotKey;
+    }
+    drawLines(card.plot, built.traces);
+    card.plot.lines = built.traces; // what the chart shows: read by tests and the benchmark
+    card.plot.drawnAt = performance.now();
     card.root.dataset.resolution = entries.every((e) => e.series.full) ? 'full' : 'overview';
+    showLegend(card, groups ? built.traces.filter((t) => t.meta.kind === 'mean') : []);
     if (!card.plotted) {
       card.plotted = true;
-      card.plot.on('plotly_hover', (event) => hover(card, event));
-      // plotly also fires unhover between neighbouring points; leaving the chart is the signal.
+      trackPointer(card.plot, (point) => (point ? hover(card, point) : hideTooltip()));
       card.plot.addEventListener('mouseleave', hideTooltip);
+      followAxes(card.plot, () => card.traces);
       card.plot.on('plotly_relayout', (change) => onZoom(card, change));
     }
+  }
+
+  // Group names under the chart, as text.
+  function showLegend(card, meanTraces) {
+    card.legend.replaceChildren(
+      ...meanTraces.map((t) =>
+        el('span', { class: 'legend-item' }, el('span', { class: 'chip', style: { background: t.line.color } }), el('span', { class: 'legend-name', text: t.name })),
+      ),
+    );
   }
 
   function onZoom(card, change) {
@@ -143,20 +164,14 @@ export function createScalarsView(ctx) {
     await renderTurn();
     if (JSON.stringify(card.xRange) !== requested) return;
     card.zoomData = fine;
-    render(card, runs);
+    await render(card, runs);
   }
 
-  // Tooltip rows come from the drawn data of every run (or group) at the hovered x, not from
-  // plotly's hover points, because many runs may share one merged trace.
-  function hover(card, event) {
+  // Tooltip rows: every run (or group) at the pointer's x, from the drawn data.
+  function hover(card, point) {
     const st = settings();
-    const gd = card.plot;
-    const point = event.points?.[0];
-    if (!point || !card.display?.size) return;
-    const x = rangeBound(point.x, card.xAxisMode);
-    const yaxis = gd._fullLayout.yaxis;
-    const box = gd.getBoundingClientRect();
-    const cursorY = event.event.clientY - box.top - gd._fullLayout._size.t;
+    if (!card.display?.size) return hideTooltip();
+    const x = point.x;
     const grouped = card.display.values().next().value.mean !== undefined;
     const rows = [];
     for (const [name, d] of card.display) {
@@ -179,15 +194,14 @@ export function createScalarsView(ctx) {
         });
       }
     }
-    const pixel = (v) => yaxis.l2p(yaxis.d2l(v));
     const order = {
-      nearest: (a, b) => Math.abs(pixel(a.value) - cursorY) - Math.abs(pixel(b.value) - cursorY),
+      nearest: (a, b) => Math.abs(point.yPixel(a.value) - point.cursorY) - Math.abs(point.yPixel(b.value) - point.cursorY),
       value: (a, b) => b.value - a.value,
       name: (a, b) => a.name.localeCompare(b.name),
     }[st.tooltipSort] ?? (() => 0);
     rows.sort(order);
     const columns = grouped ? ['group', 'mean', 'std', 'step', 'runs'] : ['run', 'smoothed', 'value', 'step', 'time', 'relative'];
-    showTooltip(event.event.clientX, event.event.clientY, columns, rows.slice(0, 30));
+    showTooltip(point.clientX, point.clientY, columns, rows.slice(0, 30));
   }
 
   function redrawAll() {
@@ -315,6 +329,7 @@ function downloadControl(ctx, tag) {
   runSelect.addEventListener('change', update);
   runSelect.addEventListener('focus', fill);
   const wrap = el('span', { class: 'download-control' }, '⤓ ', runSelect, ...links);
-  queueMicrotask(fill);
+  // A hundred options per card are not needed for the first paint of the charts.
+  (window.requestIdleCallback ?? setTimeout)(fill);
   return wrap;
 }

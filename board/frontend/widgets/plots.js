@@ -1,4 +1,4 @@
-// plotly.js helpers: the global Plotly object, WebGL detection and a shared base layout.
+// plotly.js helpers: the global Plotly object and a shared base layout.
 
 // plotly.js (3.5 MB) is loaded only when a plotting view needs it, and after that view has
 // sent its data requests, so that parsing it overlaps with the server's work instead of
@@ -26,28 +26,6 @@ export function loadPlotly() {
     document.head.append(script);
   });
   return plotlyPromise;
-}
-
-let webgl = null;
-
-/**
- * True when the browser has hardware WebGL, where scattergl beats SVG on large series. A
- * software rasteriser (SwiftShader, llvmpipe: headless or GPU-less machines) draws many WebGL
- * traces far slower than SVG paths, so there we stay with SVG.
- */
-export function hasFastWebGL() {
-  if (webgl === null) {
-    try {
-      const gl = document.createElement('canvas').getContext('webgl');
-      const info = gl?.getExtension('WEBGL_debug_renderer_info');
-      const renderer = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
-      webgl = Boolean(gl) && !/swiftshader|llvmpipe|software/i.test(renderer);
-      gl?.getExtension('WEBGL_lose_context')?.loseContext();
-    } catch {
-      webgl = false;
-    }
-  }
-  return webgl;
 }
 
 export function baseLayout(extra = {}) {

@@ -1,0 +1,195 @@
+// Line traces drawn on a canvas over a plotly chart's plot area. Plotly keeps the axes, grid,
+// zoom / pan and layout; the lines themselves are painted here, because plotly's SVG traces cost
+// ~60 ms per chart with hundreds of runs (per-point calcdata, path strings, per-trace styling)
+// while a canvas repaints them in a few. This is the analogue of plotly's WebGL traces, which
+// also draw into a layer between plotly's two SVGs, without needing a fast WebGL.
+//
+// Traces keep plotly's shape: {x, y, line: {color, width}, opacity, fill: 'tonexty',
+// fillcolor, meta}. A point with a non-finite y (or y <= 0 on a log axis) breaks the line, as
+// plotly's connectgaps: false does.
+
+/**
+ * One invisible plotly trace spanning the traces' finite extremes, so that plotly's autorange
+ * (padding, log and date axes included) gives the range it would give for the full traces.
+ */
+export function extentTrace(traces, logX, logY) {
+  const x = extent(traces.map((t) => t.x), logX);
+  const y = extent(traces.map((t) => t.y), logY);
+  return {
+    type: 'scatter',
+    mode: 'lines',
+    x: x ? [x[0], x[1]] : [],
+    y: y ? [y[0], y[1]] : [],
+    line: { width: 0 },
+    hoverinfo: 'skip',
+    showlegend: false,
+  };
+}
+
+function extent(arrays, positiveOnly) {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const values of arrays) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!Number.isFinite(v) || (positiveOnly && v <= 0)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  return lo <= hi ? [lo, hi] : null;
+}
+
+/**
+ * Data → pixel mapping of one plotly axis (from its full layout), for a plot area `length`
+ * pixels long. `range` overrides the axis range (plotly's relayouting events during a pan).
+ */
+export function axisMapping(axis, length, flip, range = axis.range) {
+  const lo = axis.r2l(range[0]);
+  const hi = axis.r2l(range[1]);
+  const scale = length / (hi - lo);
+  const log = axis.type === 'log';
+  return {
+    log,
+    toPixel: flip ? (v) => length - ((log ? Math.log10(v) : v) - lo) * scale : (v) => ((log ? Math.log10(v) : v) - lo) * scale,
+    fromPixel: (p) => {
+      const l = lo + (flip ? length - p : p) / scale;
+      return log ? 10 ** l : l;
+    },
+  };
+}
+
+/** Mappings of both axes of the chart `gd`, with optional range overrides. */
+export function chartMappings(gd, ranges = {}) {
+  const layout = gd._fullLayout;
+  const size = layout._size;
+  return {
+    size,
+    x: axisMapping(layout.xaxis, size.w, false, ranges.x ?? layout.xaxis.range),
+    y: axisMapping(layout.yaxis, size.h, true, ranges.y ?? layout.yaxis.range),
+  };
+}
+
+/** The canvas of `gd`, placed between plotly's lower SVG (grid, axes) and upper one (zoom box). */
+function canvasOf(gd) {
+  const container = gd.querySelector('.svg-container');
+  let canvas = gd._lineCanvas;
+  if (!canvas) {
+    canvas = document.createElement('canvas');
+    canvas.className = 'line-layer';
+    gd._lineCanvas = canvas;
+  }
+  if (container && canvas.parentNode !== container) {
+    const lower = container.querySelector('.main-svg');
+    container.insertBefore(canvas, lower ? lower.nextSibling : container.firstChild);
+  }
+  return canvas;
+}
+
+/** Paint `traces` on the chart `gd` with its current axes (or the `ranges` given). */
+export function drawLines(gd, traces, ranges) {
+  if (!gd._fullLayout?._size) return;
+  const map = chartMappings(gd, ranges);
+  const { size } = map;
+  const canvas = canvasOf(gd);
+  const ratio = window.devicePixelRatio || 1;
+  const width = Math.max(1, Math.round(size.w * ratio));
+  const height = Math.max(1, Math.round(size.h * ratio));
+  if (canvas.width !== width || canvas.height !== height) {
+    canvas.width = width;
+    canvas.height = height;
+  }
+  Object.assign(canvas.style, { left: `${size.l}px`, top: `${size.t}px`, width: `${size.w}px`, height: `${size.h}px` });
+  const ctx = canvas.getContext('2d');
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, size.w, size.h);
+  ctx.lineJoin = 'round';
+  let previous = null;
+  for (const trace of traces) {
+    ctx.globalAlpha = trace.opacity ?? 1;
+    if (trace.fill === 'tonexty' && previous) fillBetween(ctx, map, previous, trace);
+    const width = trace.line?.width ?? 1.5;
+    if (width > 0) {
+      ctx.strokeStyle = trace.line.color;
+      ctx.lineWidth = width;
+      ctx.beginPath();
+      tracePath(ctx, map, trace.x, trace.y, false);
+      ctx.stroke();
+    }
+    previous = trace;
+  }
+  ctx.globalAlpha = 1;
+}
+
+function usable(map, x, y) {
+  return Number.isFinite(x) && Number.isFinite(y) && !(map.x.log && x <= 0) && !(map.y.log && y <= 0);
+}
+
+// Adds the polyline of (xs, ys) to the current path; `reverse` walks it backwards (continuing a
+// polygon). Returns the number of points added.
+function tracePath(ctx, map, xs, ys, reverse) {
+  const toX = map.x.toPixel;
+  const toY = map.y.toPixel;
+  let pen = reverse;
+  let added = 0;
+  for (let k = 0; k < xs.length; k++) {
+    const i = reverse ? xs.length - 1 - k : k;
+    if (!usable(map, xs[i], ys[i])) {
+      pen = false;
+      continue;
+    }
+    if (pen) ctx.lineTo(toX(xs[i]), toY(ys[i]));
+    else ctx.moveTo(toX(xs[i]), toY(ys[i]));
+    pen = true;
+    added++;
+  }
+  return added;
+}
+
+// The band between two traces on the same x values (a group's lower and upper lines).
+function fillBetween(ctx, map, lower, upper) {
+  ctx.fillStyle = upper.fillcolor ?? upper.line.color;
+  ctx.beginPath();
+  if (tracePath(ctx, map, upper.x, upper.y, false)) {
+    tracePath(ctx, map, lower.x, lower.y, true);
+    ctx.closePath();
+    ctx.fill();
+  }
+}
+
+/**
+ * Follow the pointer over the plot area of `gd`: `onPoint({x, cursorY, yPixel, clientX,
+ * clientY})` with x in data units (ms on a date axis), or `onPoint(null)` when the pointer is
+ * outside the plot area or a zoom / pan drag is in progress. At most once per frame.
+ */
+export function trackPointer(gd, onPoint) {
+  let pending = null;
+  gd.addEventListener('mousemove', (event) => {
+    if (pending === null) requestAnimationFrame(() => report());
+    pending = event;
+  });
+  function report() {
+    const event = pending;
+    pending = null;
+    if (!gd._fullLayout?._size || event.buttons) return onPoint(null);
+    const map = chartMappings(gd);
+    const box = gd.getBoundingClientRect();
+    const px = event.clientX - box.left - map.size.l;
+    const py = event.clientY - box.top - map.size.t;
+    if (px < 0 || py < 0 || px > map.size.w || py > map.size.h) return onPoint(null);
+    onPoint({ x: map.x.fromPixel(px), cursorY: py, yPixel: map.y.toPixel, clientX: event.clientX, clientY: event.clientY });
+  }
+}
+
+/**
+ * Keep the canvas of `gd` in step with plotly's axes: repaint `traces()` after every relayout
+ * (zoom, autorange, resize) and while a pan drags the axes.
+ */
+export function followAxes(gd, traces) {
+  gd.on('plotly_relayout', () => drawLines(gd, traces()));
+  gd.on('plotly_relayouting', (change) => {
+    if (gd._fullLayout.dragmode !== 'pan') return; // a zoom box only previews its range
+    const range = (axis) => (`${axis}.range[0]` in change ? [change[`${axis}.range[0]`], change[`${axis}.range[1]`]] : undefined);
+    drawLines(gd, traces(), { x: range('xaxis'), y: range('yaxis') });
+  });
+}
