@@ -1,6 +1,10 @@
 // The run list from /api/runs and what is derived from it: visibility, tags, groups.
 import { safeRegex } from './dom.js';
 
+// One collator for every comparison: localeCompare with options builds a new one per call
+// (~50 µs each, tens of milliseconds for sorting a few hundred runs).
+const byNaturalName = new Intl.Collator(undefined, { numeric: true }).compare;
+
 export class RunIndex {
   constructor() {
     this.list = [];
@@ -10,7 +14,7 @@ export class RunIndex {
   }
 
   update(body) {
-    this.list = [...body.runs].sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+    this.list = [...body.runs].sort((a, b) => byNaturalName(a.name, b.name));
     this.byName = new Map(this.list.map((run) => [run.name, run]));
     this.tagSets = new Map(
       this.list.map((run) => [

@@ -8,6 +8,9 @@ import { buildColumns, buildRows, groupRow, knownNames, lookupIn, toCsv } from '
 import { renderParallel } from './parallel.js';
 import { loadPlotly } from '../widgets/plots.js';
 
+// One collator for the whole sort (localeCompare with options builds one per comparison).
+const byNaturalText = new Intl.Collator(undefined, { numeric: true }).compare;
+
 const LIVE_REFRESH_MS = 2000;
 
 export function createRunsView(ctx) {
@@ -87,7 +90,7 @@ export function createRunsView(ctx) {
       if (x == null || Number.isNaN(x)) return 1;
       if (y == null || Number.isNaN(y)) return -1;
       if (typeof x === 'number' && typeof y === 'number') return sign * (x - y);
-      return sign * String(x).localeCompare(String(y), undefined, { numeric: true });
+      return sign * byNaturalText(String(x), String(y));
     });
   }
 
