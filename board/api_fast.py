@@ -14,8 +14,9 @@ a logdir of a million points. The front does not wait for it: the server answers
 as soon as it listens. The first request that needs the full app builds it (and waits for it);
 otherwise a background thread builds it once `build_after` is set (the first load is done) and
 no request has come for IDLE_BEFORE_BUILD_S, because the build holds the GIL long enough to
-slow every request served meanwhile. No request is answered later than it would be if the app
-were built before listening. This module imports nothing of the web stack.
+slow every request served meanwhile. A request that needs the full app waits at most for that
+build, as every request waited before the server listened when the app was built first. This
+module imports nothing of the web stack.
 """
 
 from __future__ import annotations
