@@ -29,7 +29,8 @@ def two_runs(logdir):
 
 
 class InProcessBoard:
-    """The board app on a `Store` we fill directly, served by uvicorn in a thread."""
+    """The board app on a `Store` we fill directly, served by uvicorn in a thread the way the
+    `board` command serves it: the hot reads by `FastPathApp`, the rest by the FastAPI app."""
 
     def __init__(self, store, ingestor=None):
         import threading
@@ -38,14 +39,18 @@ class InProcessBoard:
         import uvicorn
 
         from board.api import create_app
+        from board.api_fast import FastPathApp
 
+        app = create_app(store, ingestor)
+        self.front = FastPathApp(store, lambda: app)
+        self.front.full_app()
         self.store = store
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            create_app(store, ingestor),
+            self.front,
             host="127.0.0.1",
             port=self.port,
             log_level="error",
