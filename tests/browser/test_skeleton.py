@@ -37,7 +37,7 @@ COLOUR_AT = """([tag, run, x, y]) => {
     const plot = document.querySelector(`.plot[data-tag='${tag}']`);
     const canvas = plot.querySelector('canvas.line-layer');
     const { xaxis, yaxis } = plot._fullLayout;
-    const px = Math.round(xaxis.l2p(x)), py = Math.round(yaxis.l2p(y));
+    const px = Math.round(xaxis.l2p(xaxis.d2l(x))), py = Math.round(yaxis.l2p(yaxis.d2l(y)));
     const { data } = canvas.getContext('2d').getImageData(px - 1, py - 1, 3, 3);
     const n = parseInt(plot.lines.find((t) => t.meta.run === run).line.color.slice(1), 16);
     const rgb = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
@@ -72,10 +72,31 @@ def test_scalar_chart_traces_are_exactly_the_runs(tmp_path, page):
         # The traces are painted: the chart's canvas holds opaque pixels of each run's colour.
         painted = page.evaluate(PAINTED_COLOURS, "loss")
         assert painted["colours"] and all(painted["colours"].values()), painted
-        # ... where plotly's axes put the data: step 20 of each run is drawn in its colour.
+        # ... where plotly's axes put the data: step 20 of each run is drawn in its colour, on
+        # linear, log and date axes.
         for name, lr in runs.items():
             assert page.evaluate(COLOUR_AT, ["loss", name, 20, math.exp(-lr * 20)]), name
         screenshot(page, "scalars")
+        open_board(page, url, "?smooth=0&logy=1&logx=1")
+        page.wait_for_function(
+            "() => document.querySelector(\".plot[data-tag='loss']\")?._fullLayout?.yaxis.type"
+            " === 'log' && document.querySelector(\".plot[data-tag='loss']\").lines?.length"
+        )
+        for name, lr in runs.items():
+            assert page.evaluate(COLOUR_AT, ["loss", name, 20, math.exp(-lr * 20)]), name
+        open_board(page, url, "?smooth=0&x=wall")  # a date axis: x is the wall time in ms
+        page.wait_for_function(
+            "() => document.querySelector(\".plot[data-tag='loss']\")?._fullLayout?.xaxis.type"
+            " === 'date' && document.querySelector(\".plot[data-tag='loss']\").lines?.length"
+        )
+        for name in runs:
+            wall = page.evaluate(
+                """(run) => document.querySelector(".plot[data-tag='loss']").lines
+                    .find((t) => t.meta.run === run).x[20]""",
+                name,
+            )
+            assert wall > 1e12  # milliseconds since the epoch
+            assert page.evaluate(COLOUR_AT, ["loss", name, wall, math.exp(-runs[name] * 20)])
 
 
 def test_screenshots_go_to_docs_only_when_asked(monkeypatch):

@@ -319,17 +319,18 @@ function downloadControl(ctx, tag) {
       else links[i].removeAttribute('href');
     }
   };
-  const fill = () => {
-    const runs = ctx.visibleRuns().filter((run) => ctx.runHasTag(run, 'scalars', tag));
+  // Until the list is opened it holds only the first run: a hundred options per card would
+  // cost the first paint of a page of charts tens of milliseconds for nothing.
+  const fill = (limit = Infinity) => {
+    const runs = ctx.visibleRuns().filter((run) => ctx.runHasTag(run, 'scalars', tag)).slice(0, limit);
     const current = runSelect.value;
     runSelect.replaceChildren(...runs.map((run) => el('option', { value: run, text: run })));
     if (runs.includes(current)) runSelect.value = current;
     update();
   };
   runSelect.addEventListener('change', update);
-  runSelect.addEventListener('focus', fill);
+  runSelect.addEventListener('focus', () => fill());
   const wrap = el('span', { class: 'download-control' }, '⤓ ', runSelect, ...links);
-  // A hundred options per card are not needed for the first paint of the charts.
-  (window.requestIdleCallback ?? setTimeout)(fill);
+  queueMicrotask(() => fill(1));
   return wrap;
 }
