@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         return create_app(store, ingestor)
 
     # The hot reads are answered as soon as the server listens; the FastAPI app (a few tenths
-    # of a second to import and build) is built in the background from the first request on.
+    # of a second to import and build) is built by the first request that needs it, or in the
+    # background once the first load is done and the server is idle (see board.api_fast).
     app = FastPathApp(store, build_app, build_after=ingestor.loaded)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
