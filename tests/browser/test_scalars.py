@@ -252,6 +252,8 @@ def test_tooltip_lists_runs_in_the_chosen_order(scalar_board, page):
     step = int(rows[0][3])
     assert [float(r[2]) for r in rows] == pytest.approx([step * 0.5 + k for k in (2, 1, 0)])
     page.mouse.move(0, 0)
+    page.wait_for_timeout(100)  # a frame or more after leaving: the tooltip stays hidden
+    assert page.locator(".chart-tooltip").is_hidden()
     page.select_option("select[name='tooltipSort']", "name")
     rows = hover_rows(page, "curve")
     assert [r[0] for r in rows] == ["grp_seed0", "grp_seed1", "grp_seed2"]

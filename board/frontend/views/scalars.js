@@ -125,7 +125,6 @@ export function createScalarsView(ctx) {
     if (!card.plotted) {
       card.plotted = true;
       trackPointer(card.plot, (point) => (point ? hover(card, point) : hideTooltip()));
-      card.plot.addEventListener('mouseleave', hideTooltip);
       followAxes(card.plot, () => card.traces);
       card.plot.on('plotly_relayout', (change) => onZoom(card, change));
     }

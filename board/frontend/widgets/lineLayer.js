@@ -160,17 +160,29 @@ function fillBetween(ctx, map, lower, upper) {
 /**
  * Follow the pointer over the plot area of `gd`: `onPoint({x, cursorY, yPixel, clientX,
  * clientY})` with x in data units (ms on a date axis), or `onPoint(null)` when the pointer is
- * outside the plot area or a zoom / pan drag is in progress. At most once per frame.
+ * outside the plot area, has left the chart, or a zoom / pan drag is in progress. At most once
+ * per frame.
  */
 export function trackPointer(gd, onPoint) {
   let pending = null;
+  let scheduled = false;
   gd.addEventListener('mousemove', (event) => {
-    if (pending === null) requestAnimationFrame(() => report());
     pending = event;
+    if (!scheduled) {
+      scheduled = true;
+      requestAnimationFrame(report);
+    }
+  });
+  // A move reported after the pointer left would show the tooltip again.
+  gd.addEventListener('mouseleave', () => {
+    pending = null;
+    onPoint(null);
   });
   function report() {
+    scheduled = false;
     const event = pending;
     pending = null;
+    if (!event) return;
     if (!gd._fullLayout?._size || event.buttons) return onPoint(null);
     const map = chartMappings(gd);
     const box = gd.getBoundingClientRect();
