@@ -14,6 +14,9 @@ namespace tiles {
 // Largest panel (reduction rows × 64 channels) a tile streams; beyond it the panel no longer
 // sits in L2 and a cache-blocked BLAS is the better choice.
 constexpr int64_t kMaxPanelBytes = int64_t(768) << 10;
+// A multiple of every tile height below: splitting rows in such units leaves partial tiles
+// only at the end.
+constexpr int64_t kRowUnit = 24;
 
 inline bool cpu_has_avx512() {
   static const bool ok = __builtin_cpu_supports("avx512f");

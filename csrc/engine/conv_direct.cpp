@@ -156,7 +156,9 @@ bool direct_conv_forward(const float* x, const ConvGeom& g, const float* filter,
       for (int64_t kx = 0; kx < g.kw; ++kx) seg.push_back((ky * g.dh * xp.wp + kx * g.dw) * g.c);
     seglen = g.c;
   }
-  parallel_for(M, part_pixels(g), [&](int64_t m0, int64_t m1) {
+  const int64_t units = (M + kRowUnit - 1) / kRowUnit;
+  parallel_for(units, std::max<int64_t>(1, part_pixels(g) / kRowUnit), [&](int64_t u0, int64_t u1) {
+    const int64_t m0 = u0 * kRowUnit, m1 = std::min(M, u1 * kRowUnit);
     for (int64_t col0 = 0; col0 < g.oc; col0 += 64) {
       const int64_t ncol = std::min<int64_t>(64, g.oc - col0);
       FB_WITH_TILE_SHAPE(ncol, (forward_pixels<R, NV>(xp, g, seg, seglen, filter, out, m0, m1, col0, ncol)))

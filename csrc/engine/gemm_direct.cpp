@@ -93,8 +93,15 @@ bool direct_sgemm(bool ta, int64_t m, int64_t n, int64_t k, const float* a, int6
       }
     }
   };
-  if (parallel) parallel_for(m, std::max<int64_t>(8, kPartWork / std::max<int64_t>(1, n * k)), part);
-  else part(0, m);
+  if (parallel) {
+    // Parts are whole multiples of every tile height (6, 8, 12), so only the last one has a
+    // partial tile.
+    const int64_t units = (m + kRowUnit - 1) / kRowUnit;
+    const int64_t min_units = std::max<int64_t>(1, kPartWork / std::max<int64_t>(1, n * k * kRowUnit));
+    parallel_for(units, min_units, [&](int64_t u0, int64_t u1) { part(u0 * kRowUnit, std::min(m, u1 * kRowUnit)); });
+  } else {
+    part(0, m);
+  }
   return true;
 }
 
