@@ -36,9 +36,12 @@ struct Padded {
   int64_t hp, wp;
 };
 
+// Rows and columns of the zero-padded input: every window in bounds.
+int64_t padded_rows(const ConvGeom& g) { return std::max((g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1, g.pt + g.h); }
+int64_t padded_cols(const ConvGeom& g) { return std::max((g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1, g.pl + g.w); }
+
 Padded pad_input(const float* x, const ConvGeom& g) {
-  const int64_t hp = std::max((g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1, g.pt + g.h);
-  const int64_t wp = std::max((g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1, g.pl + g.w);
+  const int64_t hp = padded_rows(g), wp = padded_cols(g);
   Padded p{nullptr, x, hp, wp};
   if (hp == g.h && wp == g.w) return p;  // VALID: the input already covers every window
   const int64_t C = g.c, image = hp * wp * C;
@@ -135,8 +138,15 @@ int64_t part_pixels(const ConvGeom& g) {
   return std::max<int64_t>(64, (int64_t(4) << 20) / std::max<int64_t>(1, g.kh * g.kw * g.c * g.oc));
 }
 
+// The zero-padded copy of the input is bounded: a larger input takes im2col + BLAS, whose
+// scratch is a few cache-sized panels.
+constexpr int64_t kMaxPaddedBytes = int64_t(256) << 20;
+
 bool usable(const ConvGeom& g) {
-  return cpu_has_avx512() && g.kh * g.kw * g.c * 64 * (int64_t)sizeof(float) <= kMaxPanelBytes;
+  const int64_t hp = padded_rows(g), wp = padded_cols(g);
+  const bool padded = hp != g.h || wp != g.w;
+  return cpu_has_avx512() && g.kh * g.kw * g.c * 64 * (int64_t)sizeof(float) <= kMaxPanelBytes &&
+         (!padded || g.n * hp * wp * g.c * (int64_t)sizeof(float) <= kMaxPaddedBytes);
 }
 
 }  // namespace
