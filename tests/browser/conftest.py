@@ -126,12 +126,12 @@ def traces(page, tag: str) -> list[dict]:
 
 def wait_for_traces(page, tag: str, predicate_js: str, timeout: float = 15_000) -> None:
     """Wait until `predicate_js` (a JS expression over `data`, the traces the plot shows)
-    holds."""
+    holds on the interactive plotly chart (not the one painted before plotly is evaluated)."""
     page.wait_for_function(
         """([tag, body]) => {
             const plot = [...document.querySelectorAll('.scalar-card .plot')]
                 .find((p) => p.dataset.tag === tag);
-            const data = plot?.lines;
+            const data = plot?.dataset.chart === 'plotly' && plot.lines;
             return Boolean(data) && new Function('data', `return (${body});`)(data);
         }""",
         arg=[tag, predicate_js],

@@ -63,7 +63,8 @@ def test_scalar_chart_traces_are_exactly_the_runs(tmp_path, page):
         plot = page.wait_for_selector(".scalar-card[data-key='loss'] .plot .main-svg")
         assert plot
         page.wait_for_function(
-            "() => document.querySelector(\".plot[data-tag='loss']\").lines?.length === 2"
+            "() => document.querySelector(\".plot[data-tag='loss'][data-chart='plotly']\")"
+            "?.lines?.length === 2"
         )
         traces = page.evaluate(
             """() => document.querySelector(".plot[data-tag='loss']").lines

@@ -1,5 +1,7 @@
 // Scalars dashboard: one chart per tag, one trace per selected run (or per group). Plotly draws
 // the axes and handles zoom and pan; the traces are painted on a canvas layer (lineLayer.js).
+// Until plotly.js is evaluated, charts on linear axes are drawn complete with axes of our own
+// (quickAxes.js), and plotly's evaluation waits until the cards on screen have painted.
 import { scalarsExportUrl } from '../api.js';
 import { runColor } from '../colors.js';
 import { debounce, el, formatDuration, formatNumber, formatTime, throttle } from '../dom.js';
@@ -7,6 +9,7 @@ import { toggled } from '../state.js';
 import { createCard, layoutSections, renderTurn } from '../widgets/card.js';
 import { drawLines, extentTrace, followAxes, trackPointer } from '../widgets/lineLayer.js';
 import { Plotly, baseLayout, loadPlotly, plotConfig } from '../widgets/plots.js';
+import { autoRanges, quickChart, removeQuickChart } from '../widgets/quickAxes.js';
 import { hideTooltip, showTooltip } from '../widgets/tooltip.js';
 import { ScalarCache } from './scalarData.js';
 import { buildTraces, nearestIndex, rangeBound, relativeUnit, yRange } from './scalarTraces.js';
@@ -21,6 +24,10 @@ export function createScalarsView(ctx) {
   const container = el('div', { class: 'sections' });
   const root = el('div', { class: 'view scalars-view' }, toolbar(ctx), container);
   const pendingLive = new Set();
+  // Cards drawing before plotly is evaluated: plotly's evaluation (~0.5 s of main thread) and
+  // the plotly charts wait until they have all painted.
+  let quickPending = 0;
+  const quickWaiters = [];
 
   function settings() {
     return ctx.store.get();
@@ -64,7 +71,8 @@ export function createScalarsView(ctx) {
     const runs = ctx.visibleRuns().filter((run) => ctx.runHasTag(run, 'scalars', card.tag));
     await catchUp(card, runs);
     const loading = cache.ensure(card.tag, runs);
-    loadPlotly(); // parses while the server answers; renderTurn() waits for it
+    if (window.Plotly || !quickFits()) loadPlotly(); // evaluates while the server answers
+    else await paintBeforePlotly(card, runs, loading);
     await loading;
     await renderTurn();
     await render(card, runs);
@@ -77,7 +85,37 @@ export function createScalarsView(ctx) {
     }
   }
 
-  async function render(card, runs) {
+  // The card drawn without plotly as soon as its data is in; plotly is evaluated once every
+  // card drawing this way has painted, and then this card waits for its plotly turn.
+  async function paintBeforePlotly(card, runs, loading) {
+    quickPending++;
+    try {
+      await loading;
+      quickRender(card, runs);
+    } finally {
+      if (--quickPending === 0) {
+        loadPlotly();
+        for (const resolve of quickWaiters.splice(0)) resolve();
+      }
+    }
+    if (quickPending) await new Promise((resolve) => quickWaiters.push(resolve));
+  }
+
+  function quickFits() {
+    const st = settings();
+    return !st.logX && !st.logY && st.xAxis !== 'wall';
+  }
+
+  // The chart before plotly: lines and axes, no zoom or tooltip yet.
+  function quickRender(card, runs) {
+    const { built, plotLayout, extent, range, groups, resolution } = chartSpec(card, runs);
+    if (plotLayout.xaxis.type !== 'linear' || plotLayout.yaxis.type !== 'linear') return;
+    const ranges = autoRanges(extent, range);
+    if (ranges && quickChart(card.plot, built.traces, plotLayout, ranges)) shown(card, built, groups, resolution, 'quick');
+  }
+
+  // Traces, plotly layout and data extremes of the chart for `runs`, from the current settings.
+  function chartSpec(card, runs) {
     const st = settings();
     const entries = runs.map((run) => ({ run, series: card.zoomData?.get(run) ?? cache.series(card.tag, run) })).filter((e) => e.series);
     const unit = relativeUnit(entries.map((e) => e.series));
@@ -110,24 +148,38 @@ export function createScalarsView(ctx) {
       },
     });
     const extent = extentTrace(built.traces, st.logX && xAxisMode !== 'wall', st.logY);
+    const resolution = entries.every((e) => e.series.full) ? 'full' : 'overview';
+    return { built, plotLayout, extent, range, groups, resolution };
+  }
+
+  // `data-chart` says which axes the lines are drawn on: "quick" (ours, before plotly; no zoom
+  // or tooltip yet) or "plotly" (the interactive chart).
+  function shown(card, built, groups, resolution, chart) {
+    card.plot.lines = built.traces; // what the chart shows: read by tests and the benchmark
+    card.plot.dataset.chart = chart;
+    card.plot.drawnAt = performance.now();
+    card.root.dataset.resolution = resolution;
+    showLegend(card, groups ? built.traces.filter((t) => t.meta.kind === 'mean') : []);
+  }
+
+  async function render(card, runs) {
+    const { built, plotLayout, extent, groups, resolution } = chartSpec(card, runs);
     // Plotly only draws the axes: when neither their layout nor the data's extremes changed (a
     // run toggled inside the range), plotly has nothing to redo and is not called.
     const plotKey = JSON.stringify([plotLayout, extent.x, extent.y]);
     if (plotKey !== card.plotKey) {
+      removeQuickChart(card.plot);
       await Plotly.react(card.plot, [extent], plotLayout, plotConfig);
       card.plotKey = plotKey;
     }
     drawLines(card.plot, built.traces);
-    card.plot.lines = built.traces; // what the chart shows: read by tests and the benchmark
-    card.plot.drawnAt = performance.now();
-    card.root.dataset.resolution = entries.every((e) => e.series.full) ? 'full' : 'overview';
-    showLegend(card, groups ? built.traces.filter((t) => t.meta.kind === 'mean') : []);
     if (!card.plotted) {
       card.plotted = true;
       trackPointer(card.plot, (point) => (point ? hover(card, point) : hideTooltip()));
       followAxes(card.plot, () => card.traces);
       card.plot.on('plotly_relayout', (change) => onZoom(card, change));
     }
+    shown(card, built, groups, resolution, 'plotly');
   }
 
   // Group names under the chart, as text.

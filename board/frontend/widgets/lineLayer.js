@@ -59,6 +59,11 @@ export function axisMapping(axis, length, flip, range = axis.range) {
   };
 }
 
+/** Data → pixel mapping of a linear axis showing `range` on `length` pixels (no plotly needed). */
+export function linearMapping(range, length, flip) {
+  return axisMapping({ r2l: Number, type: 'linear' }, length, flip, range);
+}
+
 /** Mappings of both axes of the chart `gd`, with optional range overrides. */
 export function chartMappings(gd, ranges = {}) {
   const layout = gd._fullLayout;
@@ -89,9 +94,12 @@ function canvasOf(gd) {
 /** Paint `traces` on the chart `gd` with its current axes (or the `ranges` given). */
 export function drawLines(gd, traces, ranges) {
   if (!gd._fullLayout?._size) return;
-  const map = chartMappings(gd, ranges);
+  paintLines(canvasOf(gd), chartMappings(gd, ranges), traces);
+}
+
+/** Paint `traces` on `canvas`, placed over the plot area `map.size` with the axes of `map`. */
+export function paintLines(canvas, map, traces) {
   const { size } = map;
-  const canvas = canvasOf(gd);
   const ratio = window.devicePixelRatio || 1;
   const width = Math.max(1, Math.round(size.w * ratio));
   const height = Math.max(1, Math.round(size.h * ratio));
