@@ -104,3 +104,23 @@ def test_charts_paint_with_axes_before_plotly_and_plotly_takes_over_in_place(url
         assert now["size"] == pixels[tag]["size"] and now["style"] == pixels[tag]["style"], tag
         same = sum(a == b for a, b in zip(now["rows"], pixels[tag]["rows"], strict=True))
         assert same >= 0.98 * len(now["rows"]), (tag, same, len(now["rows"]))
+
+
+def test_enlarging_a_card_before_plotly_redraws_it_at_its_new_width(url, page):
+    held = []
+    page.route("**/plotly.min.js", lambda route: held.append(route))
+    page.goto(url + "?smooth=0")
+    quick = ".plot[data-tag='loss'][data-chart='quick'] .quick-chart"
+    width = page.wait_for_selector(quick, timeout=15_000).bounding_box()["width"]
+    page.click(".scalar-card[data-key='loss'] .enlarge")
+    page.wait_for_function(
+        "([sel, w]) => document.querySelector(sel)?.getBoundingClientRect().width > w + 100",
+        arg=[quick, width],
+        timeout=15_000,
+    )
+    plot = ".plot[data-tag='loss']"
+    plot_width = page.evaluate("(sel) => document.querySelector(sel).clientWidth", plot)
+    assert page.locator(quick).bounding_box()["width"] == pytest.approx(plot_width, abs=1)
+    for route in held:
+        route.continue_()
+    page.unroute("**/plotly.min.js")

@@ -62,7 +62,8 @@ export function createScalarsView(ctx) {
     card.legend = el('div', { class: 'chart-legend' });
     card.body.append(card.plot, card.legend);
     card.actions.append(downloadControl(ctx, tag));
-    card.onResize = () => card.plotted && Plotly.Plots.resize(card.plot);
+    // Before plotly, the chart is drawn again at its new width.
+    card.onResize = () => (card.plotted ? Plotly.Plots.resize(card.plot) : card.redraw());
     card.onDispose = () => card.plotted && Plotly.purge(card.plot);
     return card;
   }
