@@ -93,10 +93,17 @@ bool direct_sgemm(bool ta, int64_t m, int64_t n, int64_t k, const float* a, int6
       }
     }
   };
-  if (parallel) {
+  const int threads = num_threads();
+  const int64_t units = (m + kRowUnit - 1) / kRowUnit;
+  if (parallel && threads > 1 && units < 4 * threads) {
+    // Few rows (a batch of 100): one even part per thread; whole-tile units would split
+    // 60 / 40 at best.
+    const int64_t per_thread = (m + threads - 1) / threads;
+    if (per_thread * n * k >= kPartWork) parallel_for(m, per_thread, part);
+    else part(0, m);
+  } else if (parallel) {
     // Parts are whole multiples of every tile height (6, 8, 12), so only the last one has a
     // partial tile.
-    const int64_t units = (m + kRowUnit - 1) / kRowUnit;
     const int64_t min_units = std::max<int64_t>(1, kPartWork / std::max<int64_t>(1, n * k * kRowUnit));
     parallel_for(units, min_units, [&](int64_t u0, int64_t u1) { part(u0 * kRowUnit, std::min(m, u1 * kRowUnit)); });
   } else {
