@@ -3,8 +3,12 @@
 // function here carries target("avx512f") and must run only when cpu_has_avx512().
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <immintrin.h>
+
+#include "tensor.h"
 
 #define FB_AVX512 __attribute__((target("avx512f")))
 
@@ -28,10 +32,28 @@ inline __mmask16 tail_mask(int64_t ncol) {
   return r == 0 ? __mmask16(0xFFFF) : __mmask16((1u << r) - 1);
 }
 
+// NV vectors of 16 floats from p (the last one masked by `tail`).
+template <int NV>
+FB_AVX512 inline void load_vectors(const float* p, __mmask16 tail, __m512* v) {
+#pragma GCC unroll 4
+  for (int i = 0; i < NV - 1; ++i) v[i] = _mm512_loadu_ps(p + 16 * i);
+  v[NV - 1] = _mm512_maskz_loadu_ps(tail, p + 16 * (NV - 1));
+}
+
+template <int R, int NV>
+FB_AVX512 inline void store_rows(const __m512 (&acc)[R][NV], float* c, int64_t ldc, __mmask16 tail) {
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
+    _mm512_mask_storeu_ps(c + r * ldc + 16 * (NV - 1), tail, acc[r][NV - 1]);
+  }
+}
+
 // R pixels × NV*16 channels: c[r] = sum over segments s, k < seglen of a[r][seg[s] + k] · b[row].
 template <int R, int NV>
 FB_AVX512 inline void forward_tile(const float* const* a, const int64_t* seg, int64_t nseg, int64_t seglen,
-                            const float* b, int64_t ldb, float* c, int64_t ldc, __mmask16 tail) {
+                                   const float* b, int64_t ldb, float* c, int64_t ldc, __mmask16 tail) {
   __m512 acc[R][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
@@ -44,9 +66,7 @@ FB_AVX512 inline void forward_tile(const float* const* a, const int64_t* seg, in
     for (int r = 0; r < R; ++r) ap[r] = a[r] + seg[s];
     for (int64_t k = 0; k < seglen; ++k, bp += ldb) {
       __m512 bv[NV];
-#pragma GCC unroll 4
-      for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(bp + 16 * v);
-      bv[NV - 1] = _mm512_maskz_loadu_ps(tail, bp + 16 * (NV - 1));
+      load_vectors<NV>(bp, tail, bv);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
         const __m512 av = _mm512_set1_ps(ap[r][k]);
@@ -55,34 +75,24 @@ FB_AVX512 inline void forward_tile(const float* const* a, const int64_t* seg, in
       }
     }
   }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
-    _mm512_mask_storeu_ps(c + r * ldc + 16 * (NV - 1), tail, acc[r][NV - 1]);
-  }
+  store_rows<R, NV>(acc, c, ldc, tail);
 }
 
 // R filter rows × NV*16 channels: w[r] += sum over np pixels of x[poff[p] + koff[r]] · dy[p].
 template <int R, int NV>
 FB_AVX512 inline void grad_tile(const float* x, const int64_t* poff, int64_t np, const float* dy, int64_t ldd,
-                         const int64_t* koff, float* w, int64_t ldw, __mmask16 tail) {
+                                const int64_t* koff, float* w, int64_t ldw, __mmask16 tail) {
   __m512 acc[R][NV];
   int64_t ko[R];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
     ko[r] = koff[r];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV - 1; ++v) acc[r][v] = _mm512_loadu_ps(w + r * ldw + 16 * v);
-    acc[r][NV - 1] = _mm512_maskz_loadu_ps(tail, w + r * ldw + 16 * (NV - 1));
+    load_vectors<NV>(w + r * ldw, tail, acc[r]);
   }
   for (int64_t p = 0; p < np; ++p) {
     const float* base = x + poff[p];
-    const float* d = dy + p * ldd;
     __m512 bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(d + 16 * v);
-    bv[NV - 1] = _mm512_maskz_loadu_ps(tail, d + 16 * (NV - 1));
+    load_vectors<NV>(dy + p * ldd, tail, bv);
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       const __m512 av = _mm512_set1_ps(base[ko[r]]);
@@ -90,12 +100,52 @@ FB_AVX512 inline void grad_tile(const float* x, const int64_t* poff, int64_t np,
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
     }
   }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int v = 0; v < NV - 1; ++v) _mm512_storeu_ps(w + r * ldw + 16 * v, acc[r][v]);
-    _mm512_mask_storeu_ps(w + r * ldw + 16 * (NV - 1), tail, acc[r][NV - 1]);
+  store_rows<R, NV>(acc, w, ldw, tail);
+}
+
+// forward_tile for `live` <= R rows (a[0, live) set; the rest are filled with a[live - 1]),
+// channels [0, ncol): a short tile computes into scratch and copies its live rows out.
+template <int R, int NV>
+FB_AVX512 inline void forward_rows(const float** a, int64_t live, const int64_t* seg, int64_t nseg, int64_t seglen,
+                                   const float* b, int64_t ldb, float* c, int64_t ldc, int64_t ncol) {
+  const __mmask16 tail = tail_mask(ncol);
+  if (live == R) return forward_tile<R, NV>(a, seg, nseg, seglen, b, ldb, c, ldc, tail);
+  float scratch[R * 64];
+  for (int64_t r = live; r < R; ++r) a[r] = a[live - 1];
+  forward_tile<R, NV>(a, seg, nseg, seglen, b, ldb, scratch, 64, tail);
+  for (int64_t r = 0; r < live; ++r) std::memcpy(c + r * ldc, scratch + r * 64, sizeof(float) * (size_t)ncol);
+}
+
+// grad_tile for `live` <= R filter rows koff[0, live), channels [0, ncol).
+template <int R, int NV>
+FB_AVX512 inline void grad_rows(const float* x, const int64_t* poff, int64_t np, const float* dy, int64_t ldd,
+                                const int64_t* koff, int64_t live, float* w, int64_t ldw, int64_t ncol) {
+  const __mmask16 tail = tail_mask(ncol);
+  if (live == R) return grad_tile<R, NV>(x, poff, np, dy, ldd, koff, w, ldw, tail);
+  int64_t ko[R];
+  float scratch[R * 64] = {};
+  for (int64_t r = 0; r < R; ++r) ko[r] = koff[std::min<int64_t>(r, live - 1)];
+  for (int64_t r = 0; r < live; ++r) std::memcpy(scratch + r * 64, w + r * ldw, sizeof(float) * (size_t)ncol);
+  grad_tile<R, NV>(x, poff, np, dy, ldd, ko, scratch, 64, tail);
+  for (int64_t r = 0; r < live; ++r) std::memcpy(w + r * ldw, scratch + r * 64, sizeof(float) * (size_t)ncol);
+}
+
+// Splits rows [0, m) over the executor's pool for fn(r0, r1), parts of at least `min_rows`.
+// Parts are whole multiples of every tile height (6, 8, 12), so only the last one has a partial
+// tile; with only a few such units (a batch of 100) it is one even part per thread instead,
+// since whole units would split 60 / 40 at best.
+template <class Fn>
+void parallel_rows(int64_t m, int64_t min_rows, Fn&& fn) {
+  const int threads = num_threads();
+  const int64_t units = (m + kRowUnit - 1) / kRowUnit;
+  if (threads > 1 && units < 4 * threads) {
+    const int64_t per_thread = (m + threads - 1) / threads;
+    if (per_thread >= min_rows) parallel_for(m, per_thread, fn);
+    else fn(0, m);
+    return;
   }
+  parallel_for(units, std::max<int64_t>(1, min_rows / kRowUnit),
+               [&](int64_t u0, int64_t u1) { fn(u0 * kRowUnit, std::min(m, u1 * kRowUnit)); });
 }
 
 // The tile shape of a channel chunk of ncol <= 64 channels (NV vectors of 16): R×NV

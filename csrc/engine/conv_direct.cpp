@@ -9,12 +9,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <vector>
 
-#include "tensor.h"
+#include "kernels_util.h"
 
 #if FB_HAVE_AVX512_KERNELS
 #include "avx512_tiles.h"
@@ -83,22 +81,13 @@ struct PixelWalk {
 template <int R, int NV>
 FB_AVX512 void forward_pixels(const Padded& xp, const ConvGeom& g, const std::vector<int64_t>& seg, int64_t seglen,
                               const float* filter, float* out, int64_t m0, int64_t m1, int64_t col0, int64_t ncol) {
-  const __mmask16 tail = tail_mask(ncol);
   PixelWalk walk(g, xp, m0);
   const float* a[R];
-  float scratch[R * 64];
   for (int64_t m = m0; m < m1; m += R) {
-    const int64_t rows = std::min<int64_t>(R, m1 - m);
-    for (int64_t r = 0; r < rows; ++r, walk.next()) a[r] = xp.data + walk.offset();
-    for (int64_t r = rows; r < R; ++r) a[r] = a[rows - 1];
-    const float* b = filter + col0;
-    if (rows == R) {
-      forward_tile<R, NV>(a, seg.data(), (int64_t)seg.size(), seglen, b, g.oc, out + m * g.oc + col0, g.oc, tail);
-    } else {
-      forward_tile<R, NV>(a, seg.data(), (int64_t)seg.size(), seglen, b, g.oc, scratch, 64, tail);
-      for (int64_t r = 0; r < rows; ++r)
-        std::memcpy(out + (m + r) * g.oc + col0, scratch + r * 64, sizeof(float) * (size_t)ncol);
-    }
+    const int64_t live = std::min<int64_t>(R, m1 - m);
+    for (int64_t r = 0; r < live; ++r, walk.next()) a[r] = xp.data + walk.offset();
+    forward_rows<R, NV>(a, live, seg.data(), (int64_t)seg.size(), seglen, filter + col0, g.oc,
+                        out + m * g.oc + col0, g.oc, ncol);
   }
 }
 
@@ -107,29 +96,15 @@ FB_AVX512 void forward_pixels(const Padded& xp, const ConvGeom& g, const std::ve
 template <int R, int NV>
 FB_AVX512 void grad_pixels(const Padded& xp, const ConvGeom& g, const std::vector<int64_t>& koff, const float* dy,
                            float* acc, int64_t m0, int64_t m1, int64_t col0, int64_t ncol) {
-  const __mmask16 tail = tail_mask(ncol);
   const int64_t K = (int64_t)koff.size();
-  std::vector<int64_t> poff((size_t)std::min(kGradPixelBlock, m1 - m0));
+  int64_t poff[kGradPixelBlock];
   PixelWalk walk(g, xp, m0);
-  int64_t ko[R];
-  float scratch[R * 64];
   for (int64_t pb = m0; pb < m1; pb += kGradPixelBlock) {
     const int64_t np = std::min(kGradPixelBlock, m1 - pb);
-    for (int64_t p = 0; p < np; ++p, walk.next()) poff[(size_t)p] = walk.offset();
-    const float* d = dy + pb * g.oc + col0;
-    for (int64_t k0 = 0; k0 < K; k0 += R) {
-      const int64_t rows = std::min<int64_t>(R, K - k0);
-      float* w = acc + k0 * g.oc + col0;
-      if (rows == R) {
-        grad_tile<R, NV>(xp.data, poff.data(), np, d, g.oc, koff.data() + k0, w, g.oc, tail);
-        continue;
-      }
-      for (int64_t r = 0; r < R; ++r) ko[r] = koff[(size_t)(k0 + std::min<int64_t>(r, rows - 1))];
-      std::memset(scratch, 0, sizeof(scratch));
-      for (int64_t r = 0; r < rows; ++r) std::memcpy(scratch + r * 64, w + r * g.oc, sizeof(float) * (size_t)ncol);
-      grad_tile<R, NV>(xp.data, poff.data(), np, d, g.oc, ko, scratch, 64, tail);
-      for (int64_t r = 0; r < rows; ++r) std::memcpy(w + r * g.oc, scratch + r * 64, sizeof(float) * (size_t)ncol);
-    }
+    for (int64_t p = 0; p < np; ++p, walk.next()) poff[p] = walk.offset();
+    for (int64_t k0 = 0; k0 < K; k0 += R)
+      grad_rows<R, NV>(xp.data, poff, np, dy + pb * g.oc + col0, g.oc, koff.data() + k0,
+                       std::min<int64_t>(R, K - k0), acc + k0 * g.oc + col0, g.oc, ncol);
   }
 }
 
@@ -166,9 +141,7 @@ bool direct_conv_forward(const float* x, const ConvGeom& g, const float* filter,
       for (int64_t kx = 0; kx < g.kw; ++kx) seg.push_back((ky * g.dh * xp.wp + kx * g.dw) * g.c);
     seglen = g.c;
   }
-  const int64_t units = (M + kRowUnit - 1) / kRowUnit;
-  parallel_for(units, std::max<int64_t>(1, part_pixels(g) / kRowUnit), [&](int64_t u0, int64_t u1) {
-    const int64_t m0 = u0 * kRowUnit, m1 = std::min(M, u1 * kRowUnit);
+  parallel_rows(M, part_pixels(g), [&](int64_t m0, int64_t m1) {
     for (int64_t col0 = 0; col0 < g.oc; col0 += 64) {
       const int64_t ncol = std::min<int64_t>(64, g.oc - col0);
       FB_WITH_TILE_SHAPE(ncol, (forward_pixels<R, NV>(xp, g, seg, seglen, filter, out, m0, m1, col0, ncol)))
@@ -188,21 +161,12 @@ bool direct_conv_filter_grad(const float* x, const ConvGeom& g, const float* dy,
   for (int64_t ky = 0; ky < g.kh; ++ky)
     for (int64_t kx = 0; kx < g.kw; ++kx)
       for (int64_t ci = 0; ci < g.c; ++ci) koff.push_back((ky * g.dh * xp.wp + kx * g.dw) * g.c + ci);
-  // Each pool part sums its pixels into a private buffer; the buffers are added in pixel order
-  // (deterministic for a given thread count).
-  std::mutex mu;
-  std::map<int64_t, std::vector<float>> partials;
-  parallel_for(M, part_pixels(g), [&](int64_t m0, int64_t m1) {
-    std::vector<float> acc((size_t)(K * g.oc), 0.0f);
+  parallel_partial_sums(M, part_pixels(g), K * g.oc, df, [&](int64_t m0, int64_t m1, float* acc) {
     for (int64_t col0 = 0; col0 < g.oc; col0 += 64) {
       const int64_t ncol = std::min<int64_t>(64, g.oc - col0);
-      FB_WITH_TILE_SHAPE(ncol, (grad_pixels<R, NV>(xp, g, koff, dy, acc.data(), m0, m1, col0, ncol)))
+      FB_WITH_TILE_SHAPE(ncol, (grad_pixels<R, NV>(xp, g, koff, dy, acc, m0, m1, col0, ncol)))
     }
-    std::lock_guard<std::mutex> lock(mu);
-    partials.emplace(m0, std::move(acc));
   });
-  for (auto& kv : partials)
-    for (int64_t i = 0; i < K * g.oc; ++i) df[i] += kv.second[(size_t)i];
   return true;
 }
 

@@ -4,7 +4,6 @@
 // two threads; here b's panel streams from L2 and rows of c split evenly over the pool.
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "direct_kernels.h"
 #include "tensor.h"
@@ -29,19 +28,12 @@ constexpr int64_t kPartWork = int64_t(1) << 20;
 template <int R, int NV>
 FB_AVX512 void rows_nn(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t k,
                        int64_t m0, int64_t m1, int64_t col0, int64_t ncol) {
-  const __mmask16 tail = tail_mask(ncol);
   const int64_t seg = 0;
   const float* rows[R];
-  float scratch[R * 64];
   for (int64_t m = m0; m < m1; m += R) {
     const int64_t live = std::min<int64_t>(R, m1 - m);
-    for (int64_t r = 0; r < R; ++r) rows[r] = a + (m + std::min<int64_t>(r, live - 1)) * lda;
-    if (live == R) {
-      forward_tile<R, NV>(rows, &seg, 1, k, b + col0, ldb, c + m * ldc + col0, ldc, tail);
-      continue;
-    }
-    forward_tile<R, NV>(rows, &seg, 1, k, b + col0, ldb, scratch, 64, tail);
-    for (int64_t r = 0; r < live; ++r) std::memcpy(c + (m + r) * ldc + col0, scratch + r * 64, sizeof(float) * (size_t)ncol);
+    for (int64_t r = 0; r < live; ++r) rows[r] = a + (m + r) * lda;
+    forward_rows<R, NV>(rows, live, &seg, 1, k, b + col0, ldb, c + m * ldc + col0, ldc, ncol);
   }
 }
 
@@ -50,26 +42,15 @@ FB_AVX512 void rows_nn(const float* a, int64_t lda, const float* b, int64_t ldb,
 template <int R, int NV>
 FB_AVX512 void rows_tn(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t k,
                        int64_t m0, int64_t m1, int64_t col0, int64_t ncol) {
-  const __mmask16 tail = tail_mask(ncol);
-  std::vector<int64_t> poff((size_t)std::min(kReductionBlock, k));
+  int64_t poff[kReductionBlock];
   int64_t cols[R];
-  float scratch[R * 64];
   for (int64_t p0 = 0; p0 < k; p0 += kReductionBlock) {
     const int64_t np = std::min(kReductionBlock, k - p0);
-    for (int64_t p = 0; p < np; ++p) poff[(size_t)p] = (p0 + p) * lda;
-    const float* bb = b + p0 * ldb + col0;
+    for (int64_t p = 0; p < np; ++p) poff[p] = (p0 + p) * lda;
     for (int64_t m = m0; m < m1; m += R) {
       const int64_t live = std::min<int64_t>(R, m1 - m);
-      for (int64_t r = 0; r < R; ++r) cols[r] = m + std::min<int64_t>(r, live - 1);
-      float* w = c + m * ldc + col0;
-      if (live == R) {
-        grad_tile<R, NV>(a, poff.data(), np, bb, ldb, cols, w, ldc, tail);
-        continue;
-      }
-      std::memset(scratch, 0, sizeof(scratch));
-      for (int64_t r = 0; r < live; ++r) std::memcpy(scratch + r * 64, w + r * ldc, sizeof(float) * (size_t)ncol);
-      grad_tile<R, NV>(a, poff.data(), np, bb, ldb, cols, scratch, 64, tail);
-      for (int64_t r = 0; r < live; ++r) std::memcpy(w + r * ldc, scratch + r * 64, sizeof(float) * (size_t)ncol);
+      for (int64_t r = 0; r < live; ++r) cols[r] = m + r;
+      grad_rows<R, NV>(a, poff, np, b + p0 * ldb + col0, ldb, cols, live, c + m * ldc + col0, ldc, ncol);
     }
   }
 }
@@ -93,22 +74,8 @@ bool direct_sgemm(bool ta, int64_t m, int64_t n, int64_t k, const float* a, int6
       }
     }
   };
-  const int threads = num_threads();
-  const int64_t units = (m + kRowUnit - 1) / kRowUnit;
-  if (parallel && threads > 1 && units < 4 * threads) {
-    // Few rows (a batch of 100): one even part per thread; whole-tile units would split
-    // 60 / 40 at best.
-    const int64_t per_thread = (m + threads - 1) / threads;
-    if (per_thread * n * k >= kPartWork) parallel_for(m, per_thread, part);
-    else part(0, m);
-  } else if (parallel) {
-    // Parts are whole multiples of every tile height (6, 8, 12), so only the last one has a
-    // partial tile.
-    const int64_t min_units = std::max<int64_t>(1, kPartWork / std::max<int64_t>(1, n * k * kRowUnit));
-    parallel_for(units, min_units, [&](int64_t u0, int64_t u1) { part(u0 * kRowUnit, std::min(m, u1 * kRowUnit)); });
-  } else {
-    part(0, m);
-  }
+  if (parallel) parallel_rows(m, std::max<int64_t>(1, kPartWork / std::max<int64_t>(1, n * k)), part);
+  else part(0, m);
   return true;
 }
 

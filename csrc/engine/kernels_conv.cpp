@@ -4,8 +4,7 @@
 #include <cstring>
 #include <type_traits>
 #include <limits>
-#include <map>
-#include <mutex>
+#include <optional>
 
 #include "executor.h"
 #include "kernels_util.h"
@@ -227,37 +226,23 @@ void k_Conv2DBackpropFilter(KernelContext& ctx) {
     } else if (is_pointwise(g)) {
       gemm(true, false, K, g.oc, rows, T(1), x.data<T>(), K, dy.data<T>(), g.oc, T(0), df.data<T>(), g.oc);
     } else {
+      // df = sum over row chunks of im2col(x)^T . dy, split over the pool when BLAS can be
+      // kept to one thread per part.
       std::fill_n(df.data<T>(), df.numel(), T(0));
-      // df = sum over row chunks of im2col(x)^T . dy; each pool part sums its rows into a
-      // private buffer, and the buffers are added in row order (deterministic for a given
-      // thread count).
-      std::mutex m;
-      std::map<int64_t, std::vector<T>> partials;
-      auto part = [&](int64_t rb, int64_t re) {
-        int64_t cr = chunk_rows(K, sizeof(T));
-        std::vector<T> col((size_t)(std::min(cr, re - rb) * K));
-        std::vector<T> acc((size_t)(K * g.oc));
-        for (int64_t r0 = rb; r0 < re; r0 += cr) {
-          int64_t r1 = std::min(re, r0 + cr);
-          im2col<T>(x.data<T>(), g, r0, r1, col.data());
-          gemm(true, false, K, g.oc, r1 - r0, T(1), col.data(), K, dy.data<T>() + r0 * g.oc, g.oc,
-               r0 == rb ? T(0) : T(1), acc.data(), g.oc);
-        }
-        std::lock_guard<std::mutex> lock(m);
-        partials.emplace(rb, std::move(acc));
-      };
-      if (rows == 0) {
-      } else if (num_threads() > 1 && blas_per_thread_control()) {
-        parallel_for(rows, conv_part_rows(g), [&](int64_t b, int64_t e) {
-          SerialBlasScope serial;
-          part(b, e);
-        });
-      } else {
-        part(0, rows);
-      }
-      T* pdf = df.data<T>();
-      for (auto& kv : partials)
-        for (int64_t i = 0; i < K * g.oc; ++i) pdf[i] += kv.second[i];
+      const bool split = num_threads() > 1 && blas_per_thread_control();
+      parallel_partial_sums(rows, split ? conv_part_rows(g) : std::max<int64_t>(rows, 1), K * g.oc, df.data<T>(),
+                            [&](int64_t rb, int64_t re, T* acc) {
+                              std::optional<SerialBlasScope> serial;
+                              if (split) serial.emplace();
+                              int64_t cr = chunk_rows(K, sizeof(T));
+                              std::vector<T> col((size_t)(std::min(cr, re - rb) * K));
+                              for (int64_t r0 = rb; r0 < re; r0 += cr) {
+                                int64_t r1 = std::min(re, r0 + cr);
+                                im2col<T>(x.data<T>(), g, r0, r1, col.data());
+                                gemm(true, false, K, g.oc, r1 - r0, T(1), col.data(), K, dy.data<T>() + r0 * g.oc,
+                                     g.oc, T(1), acc, g.oc);
+                              }
+                            });
     }
   })
 }

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <vector>
 
 #include "tensor.h"
 
@@ -41,5 +44,22 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* opname);
 std::vector<int64_t> read_int_vector(const Tensor& t);
 
 constexpr int64_t kParallelGrain = 1 << 18;
+
+// out[0, len) += the sum over the pool's parts of rows [b, e) of [0, n): fn(b, e, acc) adds its
+// rows' contribution into acc, a zeroed private buffer of len values, and the buffers are added
+// into out in row order (deterministic for a given thread count). min_chunk >= n keeps one part.
+template <class T, class Fn>
+void parallel_partial_sums(int64_t n, int64_t min_chunk, int64_t len, T* out, Fn&& fn) {
+  std::mutex mu;
+  std::map<int64_t, std::vector<T>> partials;
+  parallel_for(n, min_chunk, [&](int64_t b, int64_t e) {
+    std::vector<T> acc((size_t)len, T(0));
+    fn(b, e, acc.data());
+    std::lock_guard<std::mutex> lock(mu);
+    partials.emplace(b, std::move(acc));
+  });
+  for (auto& kv : partials)
+    for (int64_t i = 0; i < len; ++i) out[i] += kv.second[(size_t)i];
+}
 
 }  // namespace fb
