@@ -67,6 +67,21 @@ class InProcessBoard:
         else:
             raise TimeoutError("in-process board did not start")
 
+    @classmethod
+    def for_logdir(cls, spec):
+        """Ingest `spec` (a path or `name:path,...`) once, without tailing, and serve it; the
+        ingestor is `board.ingestor`."""
+        from board.ingest import Ingestor, parse_logdir_spec
+        from board.store import Store
+
+        store = Store()
+        ingestor = Ingestor(store, parse_logdir_spec(str(spec)), progress=False)
+        ingestor.sweep()
+        ingestor.loaded.set()
+        board = cls(store, ingestor)
+        board.ingestor = ingestor
+        return board
+
     def get(self, path, **params):
         return self.client.get(path, params=params or None)
 
@@ -98,21 +113,18 @@ def serve_store():
 
 
 @pytest.fixture
-def load_logdir(serve_store):
-    """`load_logdir(path_or_spec) -> InProcessBoard`: ingest once (no tailing) and serve."""
-    from board.ingest import Ingestor, parse_logdir_spec
-    from board.store import Store
+def load_logdir():
+    """`load_logdir(path_or_spec) -> InProcessBoard`: ingest once (no tailing) and serve;
+    stopped after the test."""
+    started = []
 
     def load(spec):
-        store = Store()
-        ingestor = Ingestor(store, parse_logdir_spec(str(spec)), progress=False)
-        ingestor.sweep()
-        ingestor.loaded.set()
-        board = serve_store(store, ingestor)
-        board.ingestor = ingestor
-        return board
+        started.append(InProcessBoard.for_logdir(spec))
+        return started[-1]
 
-    return load
+    yield load
+    for b in started:
+        b.stop()
 
 
 @pytest.fixture

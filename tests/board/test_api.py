@@ -12,8 +12,6 @@ from PIL import Image
 
 @pytest.fixture(scope="module")
 def everything(tmp_path_factory, inprocess_board):
-    from board.ingest import Ingestor, parse_logdir_spec
-    from board.store import Store
     from summaries import SummaryWriter
 
     logdir = tmp_path_factory.mktemp("api")
@@ -21,10 +19,7 @@ def everything(tmp_path_factory, inprocess_board):
     with SummaryWriter(str(logdir / "b")) as w:
         for step in range(5000):
             w.add_scalar("loss", step % 7, step)
-    store = Store()
-    ingestor = Ingestor(store, parse_logdir_spec(str(logdir)), progress=False)
-    ingestor.sweep()
-    board = inprocess_board(store, ingestor)
+    board = inprocess_board.for_logdir(logdir)
     yield board
     board.stop()
 

@@ -22,17 +22,12 @@ NASTY = [
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, inprocess_board):
-    from board.ingest import Ingestor, parse_logdir_spec
-    from board.store import Store
 
     tmp = tmp_path_factory.mktemp("safety")
     (tmp / "secret.txt").write_text(SECRET)
     logdir = tmp / "logs"
     write_everything(logdir / "run")
-    store = Store()
-    ingestor = Ingestor(store, parse_logdir_spec(str(logdir)), progress=False)
-    ingestor.sweep()
-    board = inprocess_board(store, ingestor)
+    board = inprocess_board.for_logdir(logdir)
     yield board
     board.stop()
 

@@ -15,9 +15,6 @@ pytestmark = pytest.mark.slow
 def served(tmp_path_factory, inprocess_board):
     from tensorboardX import SummaryWriter
 
-    from board.ingest import Ingestor, parse_logdir_spec
-    from board.store import Store
-
     root = tmp_path_factory.mktemp("fuzz")
     rng = np.random.default_rng(0)
     # Short names so that the fuzzer's strings hit real runs and tags now and then.
@@ -28,11 +25,7 @@ def served(tmp_path_factory, inprocess_board):
         w.add_histogram("0", rng.normal(size=100), 1)
         w.add_image("0", rng.random((3, 4, 4)), 1)
         w.add_text("0", "x", 1)
-    store = Store()
-    ingestor = Ingestor(store, parse_logdir_spec(str(root)), progress=False)
-    ingestor.sweep()
-    ingestor.loaded.set()
-    board = inprocess_board(store, ingestor)
+    board = inprocess_board.for_logdir(root)
     yield board
     board.stop()
 
