@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from board.api_events import router as events_router
-from board.api_fast import INT64_MAX, INT64_MIN, MAX_POINTS_LIMIT, scalar_series
+from board.api_fast import DEFAULT_MAX_POINTS, INT64_MAX, INT64_MIN, MAX_POINTS_LIMIT, scalar_series
 from board.api_tensorboard import router as tensorboard_router
 from board.api_util import IMAGE_RESPONSES, JSON, image_response, not_found, store_of
 from board.ingest_decode import histogram_buckets
@@ -129,7 +129,7 @@ def _api_router():
         request: Request,
         tag: Tag,
         run: Annotated[list[str], Query(description="One or more runs (repeat `run=`).")],
-        max_points: Annotated[int, Query(ge=0, le=MAX_POINTS_LIMIT)] = 2000,
+        max_points: Annotated[int, Query(ge=0, le=MAX_POINTS_LIMIT)] = DEFAULT_MAX_POINTS,
         since_step: Step = None,
         min_step: Step = None,
         max_step: Step = None,

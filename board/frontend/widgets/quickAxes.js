@@ -3,9 +3,9 @@
 // when plotly takes over. plotly's ~0.5 s of script evaluation then runs after the first paint
 // instead of before it; zoom, pan and the tooltip wait for plotly. Linear axes only: the caller
 // waits for plotly for log and date axes.
+import { svg as svgNode } from '../graph/svg.js';
 import { linearMapping, paintLines } from './lineLayer.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
 const FONT = '"Open Sans", verdana, arial, sans-serif';
 const TEXT_COLOR = '#444';
 
@@ -54,12 +54,6 @@ export function tickLabel(value, step, rangeMax) {
   return text.replace('-', '\u2212') + (si ? SI[si] : '');
 }
 
-function svgNode(tag, attrs, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function label(kind, x, y, text, anchor, size = 11) {
   return svgNode('text', { class: kind, x, y, 'text-anchor': anchor, style: `font-family: ${FONT}; font-size: ${size}px; fill: ${TEXT_COLOR}` }, text);
