@@ -181,7 +181,6 @@ class ThreadPool {
     if (n == size()) return;
     stop();
     stopping_ = false;
-    stopping_flag_ = false;
     uint64_t gen = generation_;
     for (int i = 0; i < n - 1; ++i) workers_.emplace_back([this, gen] { loop(gen); });
   }
@@ -236,7 +235,7 @@ class ThreadPool {
   void spin_for_work(uint64_t seen) const {
     const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
     for (int i = 1;; ++i) {
-      if (generation_.load(std::memory_order_acquire) != seen || stopping_flag_.load(std::memory_order_relaxed)) return;
+      if (generation_.load(std::memory_order_acquire) != seen || stopping_.load(std::memory_order_relaxed)) return;
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
@@ -271,7 +270,6 @@ class ThreadPool {
     {
       std::lock_guard<std::mutex> lock(m_);
       stopping_ = true;
-      stopping_flag_ = true;
     }
     cv_.notify_all();
     for (auto& w : workers_) w.join();
@@ -289,9 +287,8 @@ class ThreadPool {
   std::atomic<int> next_{0};
   static thread_local bool in_task_;
   std::atomic<uint64_t> generation_{0};  // written under m_, read without it while spinning
-  std::atomic<bool> stopping_flag_{false};
   static constexpr int kSpinMicros = 1000;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};  // written under m_, read without it while spinning
 };
 
 thread_local bool ThreadPool::in_task_ = false;
