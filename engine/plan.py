@@ -93,7 +93,7 @@ FUSIBLE_BINARY = {"AddV2": 20, "Add": 20, "Sub": 21, "Mul": 22, "RealDiv": 23, "
 _FLOATS = None
 
 
-@dataclass
+@dataclass(eq=False)
 class FusedChain:
     """Consecutive elementwise ops executed as one step (FusedElementwise)."""
 
@@ -203,8 +203,108 @@ def fuse_elementwise_chains(order, fetch_set, feed_set):
     return units
 
 
+# Native kernels whose outputs never share a variable's storage: each output is a new buffer,
+# or a dying input's that is not a variable's. (Kernels that forward an input — Identity,
+# Reshape, ExpandDims, Squeeze, BroadcastTo, SumToShapeOf — and those returning a variable are
+# not here.) A fused update reads its product's operands at the update's place in the
+# schedule, after other updates may have run; operands made by these kernels, or fed, are the
+# same there as at the product's place.
+_FRESH_KERNELS = frozenset({
+    "MatMul", "BatchMatMulV2", "AddV2", "Sub", "Mul", "RealDiv", "Relu", "Relu6", "Elu",
+    "Sigmoid", "Tanh", "Softplus", "ReluGrad", "Relu6Grad", "EluGrad", "SigmoidGrad", "TanhGrad",
+    "SoftplusGrad", "BiasAdd", "Conv2D", "MaxPool", "AvgPool", "Softmax", "LogSoftmax",
+})  # fmt: skip
+
+
+@dataclass(eq=False)
+class FusedUpdate:
+    """ApplyGradientDescent(var, lr, MatMul(a, b)) as one step (MatMulApplyGradientDescent) at
+    the update's place: the gradient is subtracted as it is computed, never stored whole."""
+
+    matmul: Operation
+    update: Operation
+
+    @property
+    def ops(self):
+        return [self.matmul, self.update]
+
+    @property
+    def inputs(self):
+        return [self.update.inputs[1], *self.matmul.inputs]
+
+    @property
+    def outputs(self):
+        return self.update.outputs
+
+    @property
+    def name(self):
+        return self.update.name
+
+    @property
+    def type(self):
+        return "MatMulApplyGradientDescent"
+
+
+def _fresh(t: Tensor, feed_set, units_by_output) -> bool:
+    if t in feed_set:
+        return True
+    unit = units_by_output.get(t)
+    if isinstance(unit, FusedChain):
+        return True
+    if not isinstance(unit, Operation) or _devices.wants_gpu(unit):
+        return False
+    cpu = unit.op_def.kernels.get("cpu")
+    return isinstance(cpu, NativeKernel) and cpu.name in _FRESH_KERNELS
+
+
+def _builtin_native(op) -> bool:
+    """Whether op runs on the built-in native kernel of its own type."""
+    cpu = op.op_def.kernels.get("cpu")
+    return isinstance(cpu, NativeKernel) and cpu.name == op.type and cpu.supports(op)
+
+
+def fuse_gradient_updates(units, fetch_set, feed_set):
+    """Replaces ApplyGradientDescent(var, lr, g) with g = MatMul(a, b) used by nothing else by
+    one FusedUpdate at the update's place (see _FRESH_KERNELS for when that is safe)."""
+    consumers: dict[Tensor, int] = {}
+    controlled: set = set()
+    units_by_output: dict = {}
+    for u in units:
+        for t in u.outputs:
+            units_by_output[t] = u
+        for t in _unit_inputs(u)[0]:
+            consumers[t] = consumers.get(t, 0) + 1
+        for op in u.ops if isinstance(u, FusedChain) else [u]:
+            controlled.update(op.control_inputs)
+    fused: dict = {}
+    for u in units:
+        if not isinstance(u, Operation) or u.type != "ApplyGradientDescent":
+            continue
+        g = u.inputs[2]
+        mm = units_by_output.get(g)
+        if (
+            not isinstance(mm, Operation)
+            or mm.type != "MatMul"
+            or g in fetch_set
+            or g in feed_set
+            or consumers.get(g) != 1
+            or mm in controlled
+            or u.inputs[0].op.type != "VariableV2"
+            or any(_devices.wants_gpu(op) for op in (u, mm))
+            or not all(_fresh(t, feed_set, units_by_output) for t in mm.inputs)
+        ):
+            continue
+        if not all(_builtin_native(op) for op in (mm, u)):
+            continue
+        fused[u] = FusedUpdate(mm, u)
+    if not fused:
+        return units
+    gone = {f.matmul for f in fused.values()}
+    return [fused.get(u, u) for u in units if u not in gone]
+
+
 def _unit_inputs(u):
-    if isinstance(u, FusedChain):
+    if isinstance(u, (FusedChain, FusedUpdate)):
         return list(u.inputs), None
     refs = u.op_def.ref_inputs
     idx = [i for i in range(len(u.inputs)) if i not in refs]
@@ -217,6 +317,7 @@ def compile_plan(session, fetch_tensors, fetch_ops, feed_tensors) -> CompiledPla
     order = schedule(needed, feed_set)
     if FUSION:
         order = fuse_elementwise_chains(order, set(fetch_tensors), feed_set)
+        order = fuse_gradient_updates(order, set(fetch_tensors), feed_set)
 
     slot_of: dict[Tensor, int] = {}
     for t in feed_tensors:
@@ -299,6 +400,14 @@ def _add_step(session, plan, op, ins, outs, free, data_idx, feed_slots):
             [],
             [],
         )
+        return "fused", "cpu"
+    if isinstance(op, FusedUpdate):
+        ints, _ = op.matmul.op_def.kernels["cpu"].pack(op.matmul)
+        var = session._native_variable(op.update.inputs[0].op)
+        plan.add_native(
+            op.name, op.type, "MatMulApplyGradientDescent", ins, outs, [-1], free, list(ints), [],
+            [var],
+        )  # fmt: skip
         return "fused", "cpu"
     opdef = op.op_def
     if op.type == "Const":
@@ -386,6 +495,8 @@ def wrap_kernel_error(compiled: CompiledPlan, exc: BaseException):
 
     idx = compiled.native.failed_step
     op = compiled.ops[idx] if 0 <= idx < len(compiled.ops) else None
+    if isinstance(op, FusedUpdate):  # name the op whose check failed
+        op = op.matmul if "MatMul:" in str(exc) else op.update
     where = f"\n\t [[node {op.name} (op: {op.type})]]" if op is not None else ""
     if isinstance(exc, _executor.KernelError):
         code, msg = (

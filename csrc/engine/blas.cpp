@@ -144,7 +144,7 @@ void gemm_dispatch(Fn64 f64, Fn32 f32, bool ta, bool tb, int64_t m, int64_t n, i
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   // Narrow products (small networks' layers) run on our AVX-512 tiles when the CPU has them.
-  if (alpha == 1.0f && beta == 0.0f && !tb && direct_sgemm(ta, m, n, k, a, lda, b, ldb, c, ldc, !serial_only)) return;
+  if (direct_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, !serial_only)) return;
   gemm_dispatch<float>(s64, s32, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 

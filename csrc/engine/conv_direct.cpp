@@ -78,7 +78,7 @@ struct PixelWalk {
 };
 
 // Output pixels [m0, m1), channels [col0, col0 + ncol).
-template <int R, int NV>
+template <int R, int NV, int TW>
 FB_AVX512 void forward_pixels(const Padded& xp, const ConvGeom& g, const std::vector<int64_t>& seg, int64_t seglen,
                               const float* filter, float* out, int64_t m0, int64_t m1, int64_t col0, int64_t ncol) {
   PixelWalk walk(g, xp, m0);
@@ -86,14 +86,14 @@ FB_AVX512 void forward_pixels(const Padded& xp, const ConvGeom& g, const std::ve
   for (int64_t m = m0; m < m1; m += R) {
     const int64_t live = std::min<int64_t>(R, m1 - m);
     for (int64_t r = 0; r < live; ++r, walk.next()) a[r] = xp.data + walk.offset();
-    forward_rows<R, NV>(a, live, seg.data(), (int64_t)seg.size(), seglen, filter + col0, g.oc,
+    forward_rows<R, NV, TW>(a, live, seg.data(), (int64_t)seg.size(), seglen, filter + col0, g.oc,
                         out + m * g.oc + col0, g.oc, ncol);
   }
 }
 
 // Adds the filter gradient of output pixels [m0, m1) into acc ([K, oc]), channels
 // [col0, col0 + ncol).
-template <int R, int NV>
+template <int R, int NV, int TW>
 FB_AVX512 void grad_pixels(const Padded& xp, const ConvGeom& g, const std::vector<int64_t>& koff, const float* dy,
                            float* acc, int64_t m0, int64_t m1, int64_t col0, int64_t ncol) {
   const int64_t K = (int64_t)koff.size();
@@ -103,7 +103,7 @@ FB_AVX512 void grad_pixels(const Padded& xp, const ConvGeom& g, const std::vecto
     const int64_t np = std::min(kGradPixelBlock, m1 - pb);
     for (int64_t p = 0; p < np; ++p, walk.next()) poff[p] = walk.offset();
     for (int64_t k0 = 0; k0 < K; k0 += R)
-      grad_rows<R, NV>(xp.data, poff, np, dy + pb * g.oc + col0, g.oc, koff.data() + k0,
+      grad_rows<R, NV, TW>(xp.data, poff, np, dy + pb * g.oc + col0, g.oc, koff.data() + k0,
                        std::min<int64_t>(R, K - k0), acc + k0 * g.oc + col0, g.oc, ncol);
   }
 }
@@ -144,7 +144,7 @@ bool direct_conv_forward(const float* x, const ConvGeom& g, const float* filter,
   parallel_rows(M, part_pixels(g), [&](int64_t m0, int64_t m1) {
     for (int64_t col0 = 0; col0 < g.oc; col0 += 64) {
       const int64_t ncol = std::min<int64_t>(64, g.oc - col0);
-      FB_WITH_TILE_SHAPE(ncol, (forward_pixels<R, NV>(xp, g, seg, seglen, filter, out, m0, m1, col0, ncol)))
+      FB_WITH_TILE_SHAPE(ncol, (forward_pixels<R, NV, TW>(xp, g, seg, seglen, filter, out, m0, m1, col0, ncol)))
     }
   });
   return true;
@@ -164,7 +164,7 @@ bool direct_conv_filter_grad(const float* x, const ConvGeom& g, const float* dy,
   parallel_partial_sums(M, part_pixels(g), K * g.oc, df, [&](int64_t m0, int64_t m1, float* acc) {
     for (int64_t col0 = 0; col0 < g.oc; col0 += 64) {
       const int64_t ncol = std::min<int64_t>(64, g.oc - col0);
-      FB_WITH_TILE_SHAPE(ncol, (grad_pixels<R, NV>(xp, g, koff, dy, acc, m0, m1, col0, ncol)))
+      FB_WITH_TILE_SHAPE(ncol, (grad_pixels<R, NV, TW>(xp, g, koff, dy, acc, m0, m1, col0, ncol)))
     }
   });
   return true;

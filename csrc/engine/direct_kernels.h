@@ -23,9 +23,12 @@ bool direct_conv_forward(const float* x, const ConvGeom& g, const float* filter,
 // df[kh, kw, c, oc] = sum over output pixels of the input window times dy.
 bool direct_conv_filter_grad(const float* x, const ConvGeom& g, const float* dy, float* df);
 
-// Row-major c[m, n] = op(a)·b (alpha 1, beta 0) for n <= 128, with op(a) = a or aᵀ; b is not
-// transposed. Splits rows of c across the executor's pool when `parallel`.
-bool direct_sgemm(bool ta, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-                  int64_t ldb, float* c, int64_t ldc, bool parallel);
+// Row-major c[m, n] = alpha·op(a)·op(b) + beta·c for n <= 128 and beta 0 or 1, with op(x) = x
+// or xᵀ (a transposed b is copied untransposed first, so only when m is not tiny; beta 1 with
+// a transposed a only when k fits one reduction block). alpha·sum is rounded before c is added,
+// so beta 1 with alpha -lr is exactly `c -= lr * (a·b)`. Splits rows of c across the executor's
+// pool when `parallel`.
+bool direct_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                  const float* b, int64_t ldb, float beta, float* c, int64_t ldc, bool parallel);
 
 }  // namespace fb

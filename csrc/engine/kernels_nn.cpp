@@ -10,12 +10,8 @@
 #include "kernels_util.h"
 
 namespace fb {
-namespace {
 
-void k_MatMul(KernelContext& ctx) {
-  const Tensor& a = ctx.input(0);
-  const Tensor& b = ctx.input(1);
-  bool ta = ctx.ints().at(0), tb = ctx.ints().at(1);
+MatMulDims matmul_dims(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   check_arg(a.shape.size() == 2 && b.shape.size() == 2,
             "MatMul: In[0] and In[1] must be matrices, got shapes " + shape_str(a.shape) + " and " +
                 shape_str(b.shape));
@@ -25,6 +21,16 @@ void k_MatMul(KernelContext& ctx) {
   int64_t k2 = tb ? b.shape[1] : b.shape[0], n = tb ? b.shape[0] : b.shape[1];
   check_arg(k == k2, "MatMul: Matrix size-incompatible: In[0]: " + shape_str(a.shape) +
                          ", In[1]: " + shape_str(b.shape));
+  return {m, n, k};
+}
+
+namespace {
+
+void k_MatMul(KernelContext& ctx) {
+  const Tensor& a = ctx.input(0);
+  const Tensor& b = ctx.input(1);
+  bool ta = ctx.ints().at(0), tb = ctx.ints().at(1);
+  const auto [m, n, k] = matmul_dims(a, b, ta, tb);
   FB_DISPATCH_FLOAT(a.dtype, "MatMul", {
     Tensor& o = ctx.allocate(0, a.dtype, {m, n});
     if (k == 0) std::fill_n(o.data<T>(), m * n, T(0));
@@ -164,16 +170,16 @@ void k_SoftmaxXent(KernelContext& ctx) {
         T* br = pb + r * c;
         T mx = c ? xr[0] : T(0);
         for (int64_t j = 1; j < c; ++j) mx = std::max(mx, xr[j]);
+        // One exp per logit: br holds exp(x - max) until the last pass.
         T sum = 0;
-        for (int64_t j = 0; j < c; ++j) sum += std::exp(xr[j] - mx);
+        for (int64_t j = 0; j < c; ++j) sum += br[j] = std::exp(xr[j] - mx);
         T lse = std::log(sum), total = 0, lsum = 0;
         for (int64_t j = 0; j < c; ++j) {
-          T logp = xr[j] - mx - lse;
-          total -= lr[j] * logp;
+          total -= lr[j] * (xr[j] - mx - lse);
           lsum += lr[j];
-          br[j] = std::exp(logp);
         }
-        for (int64_t j = 0; j < c; ++j) br[j] = br[j] * lsum - lr[j];
+        const T scale = lsum / sum;
+        for (int64_t j = 0; j < c; ++j) br[j] = br[j] * scale - lr[j];
         ploss[r] = total;
       }
     });

@@ -1,6 +1,9 @@
 // Variable kernels: reads, assignments, and the fused optimizer updates (TF's Apply* ops).
 // Variables arrive through step.vars (TF's ref inputs); scalars and gradients through inputs.
+#include <algorithm>
 #include <cmath>
+
+#include "direct_kernels.h"
 
 #include "executor.h"
 #include "kernels_util.h"
@@ -25,12 +28,14 @@ double scalar_of(const Tensor& t, const char* op, const char* what) {
   }
 }
 
+void check_same(const Variable& v, const Shape& shape, int dtype, const char* op, const char* what) {
+  check_arg(v.value.shape == shape, std::string(op) + ": var and " + what + " do not have the same shape" +
+                                        shape_str(v.value.shape) + " " + shape_str(shape));
+  check_arg(v.value.dtype == dtype, std::string(op) + ": var and " + what + " dtypes differ: " +
+                                        dtype_name(v.value.dtype) + " vs " + dtype_name(dtype));
+}
 void check_same(const Variable& v, const Tensor& t, const char* op, const char* what) {
-  check_arg(v.value.shape == t.shape, std::string(op) + ": var and " + what +
-                                          " do not have the same shape" + shape_str(v.value.shape) +
-                                          " " + shape_str(t.shape));
-  check_arg(v.value.dtype == t.dtype, std::string(op) + ": var and " + what + " dtypes differ: " +
-                                          dtype_name(v.value.dtype) + " vs " + dtype_name(t.dtype));
+  check_same(v, t.shape, t.dtype, op, what);
 }
 
 void k_VariableV2(KernelContext& ctx) { ctx.set_output(0, alias_of(ctx.var(0))); }
@@ -75,6 +80,15 @@ void k_AssignSub(KernelContext& ctx) { assign_update<-1>(ctx, "AssignSub"); }
 FB_KERNEL("AssignAdd", k_AssignAdd);
 FB_KERNEL("AssignSub", k_AssignSub);
 
+// p[0, n) -= lr * q[0, n)
+template <class T>
+void descend(T* p, const T* q, int64_t n, double lr) {
+  const T a = T(lr);
+  parallel_for(n, kParallelGrain, [&](int64_t s, int64_t e) {
+    for (int64_t i = s; i < e; ++i) p[i] -= a * q[i];
+  });
+}
+
 // var -= alpha * delta
 void k_ApplyGradientDescent(KernelContext& ctx) {
   Variable& v = ctx.var(0);
@@ -82,17 +96,44 @@ void k_ApplyGradientDescent(KernelContext& ctx) {
   const Tensor& g = ctx.input(1);
   check_same(v, g, "ApplyGradientDescent", "delta");
   double lr = scalar_of(ctx.input(0), "ApplyGradientDescent", "alpha");
-  FB_DISPATCH_FLOAT(g.dtype, "ApplyGradientDescent", {
-    T* p = v.value.data<T>();
-    const T* q = g.data<T>();
-    T a = T(lr);
-    parallel_for(g.numel(), kParallelGrain, [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) p[i] -= a * q[i];
-    });
-  })
+  FB_DISPATCH_FLOAT(g.dtype, "ApplyGradientDescent", descend<T>(v.value.data<T>(), g.data<T>(), g.numel(), lr))
   ctx.set_output(0, alias_of(v));
 }
 FB_KERNEL("ApplyGradientDescent", k_ApplyGradientDescent);
+
+bool overlaps(const Tensor& x, const Tensor& y) {
+  auto* x0 = static_cast<const char*>(x.buf->data);
+  auto* y0 = static_cast<const char*>(y.buf->data);
+  return x0 < y0 + y.nbytes() && y0 < x0 + x.nbytes();
+}
+
+// ApplyGradientDescent(var, alpha, MatMul(a, b)) as one step, fused by the planner when the
+// product feeds only the update (inputs alpha, a, b; ints [transpose_a, transpose_b]). A float32
+// product on the direct tiles is subtracted from var as each tile finishes — the same rounding
+// as the two ops, without writing and re-reading the gradient; otherwise the two ops run as
+// they are.
+void k_MatMulApplyGradientDescent(KernelContext& ctx) {
+  Variable& v = ctx.var(0);
+  v.read();
+  const Tensor& a = ctx.input(1);
+  const Tensor& b = ctx.input(2);
+  const bool ta = ctx.ints().at(0), tb = ctx.ints().at(1);
+  const auto [m, n, k] = matmul_dims(a, b, ta, tb);
+  check_same(v, Shape{m, n}, a.dtype, "ApplyGradientDescent", "delta");
+  const double lr = scalar_of(ctx.input(0), "ApplyGradientDescent", "alpha");
+  const bool in_place = a.dtype == F32 && k > 0 && !overlaps(v.value, a) && !overlaps(v.value, b);
+  if (!(in_place && direct_sgemm(ta, tb, m, n, k, -float(lr), a.data<float>(), a.shape[1], b.data<float>(),
+                                 b.shape[1], 1.0f, v.value.data<float>(), n, true))) {
+    FB_DISPATCH_FLOAT(a.dtype, "MatMul", {
+      Tensor g = make_tensor(a.dtype, {m, n});
+      if (k == 0) std::fill_n(g.data<T>(), m * n, T(0));
+      else gemm(ta, tb, m, n, k, T(1), a.data<T>(), a.shape[1], b.data<T>(), b.shape[1], T(0), g.data<T>(), n);
+      descend<T>(v.value.data<T>(), g.data<T>(), m * n, lr);
+    })
+  }
+  ctx.set_output(0, alias_of(v));
+}
+FB_KERNEL("MatMulApplyGradientDescent", k_MatMulApplyGradientDescent);
 
 // accum = accum * momentum + grad; var -= lr * accum (Nesterov: var -= lr*grad + lr*momentum*accum)
 // inputs: lr, grad, momentum; ints=[use_nesterov]

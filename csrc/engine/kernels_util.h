@@ -45,6 +45,12 @@ std::vector<int64_t> read_int_vector(const Tensor& t);
 
 constexpr int64_t kParallelGrain = 1 << 18;
 
+// op(a)[m, k] · op(b)[k, n] for 2-D a and b of one dtype; throws MatMul's errors otherwise.
+struct MatMulDims {
+  int64_t m, n, k;
+};
+MatMulDims matmul_dims(const Tensor& a, const Tensor& b, bool ta, bool tb);
+
 // out[0, len) += the sum over the pool's parts of rows [b, e) of [0, n): fn(b, e, acc) adds its
 // rows' contribution into acc, a zeroed private buffer of len values, and the buffers are added
 // into out in row order (deterministic for a given thread count). min_chunk >= n keeps one part.

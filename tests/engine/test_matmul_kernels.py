@@ -1,7 +1,7 @@
 """MatMul against numpy in float64, over the shapes that take the AVX-512 narrow-gemm tiles
-(n <= 128 columns: full 64-column tiles, masked tails, partial row tiles, rows split across the
-pool) and the ones that fall back to BLAS (wider, transposed b, deep k), on one and two
-threads."""
+(n <= 128 columns: full 64-column tiles, tails in a masked zmm or ymm, partial row tiles, rows
+split across the pool, transposed b copied first, several reduction blocks of aᵀ·b) and the ones
+that fall back to BLAS (wider, deep k, transposed b with few rows), on one and two threads."""
 
 import numpy as np
 import pytest
@@ -16,6 +16,8 @@ SHAPES = [
     (33, 17, 64),
     (130, 300, 128),
     (50, 40, 1),
+    (45, 260, 57),  # last vector 9 columns: masked zmm
+    (29, 64, 40),  # last vector 8 columns: a full ymm
     (64, 3500, 16),  # deep k: BLAS
     (20, 30, 200),  # wide: BLAS
 ]
