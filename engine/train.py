@@ -245,10 +245,13 @@ class AdagradOptimizer(Optimizer):
 
 
 class RMSPropOptimizer(Optimizer):
-    """RMSProp (op `ApplyRMSProp`), uncentered only.
+    """RMSProp (op `ApplyRMSProp`; `ApplyCenteredRMSProp` with `centered=True`).
 
     `ms = decay * ms + (1 - decay) * grad ** 2; mom = momentum * mom + learning_rate * grad /
-    sqrt(ms + epsilon); var -= mom`. Slots: "rms" (starting at 1) and "momentum".
+    sqrt(ms + epsilon); var -= mom`. Slots: "rms" (starting at 1) and "momentum". Centered,
+    a running mean of the gradient `mg = decay * mg + (1 - decay) * grad` (slot "mg") is kept
+    too and the denominator is `sqrt(ms - mg ** 2 + epsilon)`: the gradient's variance
+    instead of its second moment.
     """
 
     def __init__(
@@ -261,9 +264,8 @@ class RMSPropOptimizer(Optimizer):
         centered=False,
         name="RMSProp",
     ):
-        if centered:
-            raise NotImplementedError("centered RMSProp is not supported")
         super().__init__(use_locking, name)
+        self._centered = centered
         self._learning_rate = learning_rate
         self._decay = decay
         self._momentum = momentum
@@ -271,8 +273,12 @@ class RMSPropOptimizer(Optimizer):
 
     def _create_slots(self, var_list):
         for v in var_list:
+            # TF's slot variables: var/RMSProp (rms), var/RMSProp_1 (mg, centered only), then
+            # momentum.
             self._zeros_slot(v, "rms", self._name, init=1.0)
-            self._zeros_slot(v, "momentum", self._name + "_1")
+            if self._centered:
+                self._zeros_slot(v, "mg", self._name + "_1")
+            self._zeros_slot(v, "momentum", self._name + ("_2" if self._centered else "_1"))
 
     def _prepare(self):
         self._lr_t = self._hyper(self._learning_rate, "learning_rate", D.float32)
@@ -281,14 +287,12 @@ class RMSPropOptimizer(Optimizer):
         self._epsilon_t = self._hyper(self._epsilon, "epsilon", D.float32)
 
     def _apply_dense(self, grad, var):
-        ms = self.get_slot(var, "rms")
-        mom = self.get_slot(var, "momentum")
+        slots = ["mg", "rms", "momentum"] if self._centered else ["rms", "momentum"]
         return out(
-            "ApplyRMSProp",
+            "ApplyCenteredRMSProp" if self._centered else "ApplyRMSProp",
             [
                 var._ref(),
-                ms._ref(),
-                mom._ref(),
+                *(self.get_slot(var, s)._ref() for s in slots),
                 self._scalar("_lr_t", var),
                 self._scalar("_decay_t", var),
                 self._scalar("_momentum_t", var),

@@ -215,6 +215,43 @@ void k_ApplyRMSProp(KernelContext& ctx) {
 }
 FB_KERNEL("ApplyRMSProp", k_ApplyRMSProp);
 
+// Centered RMSProp: also a running mean of the gradient, mg, whose square is taken off the
+// second moment. vars: var, mg, ms, mom; inputs: lr, rho, momentum, epsilon, grad.
+// ms = rho*ms + (1-rho)*g^2; mg = rho*mg + (1-rho)*g; mom = momentum*mom + lr*g/sqrt(ms - mg^2
+// + epsilon); var -= mom
+void k_ApplyCenteredRMSProp(KernelContext& ctx) {
+  Variable& v = ctx.var(0);
+  Variable& mgv = ctx.var(1);
+  Variable& msv = ctx.var(2);
+  Variable& mov = ctx.var(3);
+  for (Variable* x : {&v, &mgv, &msv, &mov}) x->read();
+  const Tensor& g = ctx.input(4);
+  check_same(v, g, "ApplyCenteredRMSProp", "grad");
+  check_same(mgv, g, "ApplyCenteredRMSProp", "grad");
+  check_same(msv, g, "ApplyCenteredRMSProp", "grad");
+  check_same(mov, g, "ApplyCenteredRMSProp", "grad");
+  double lr = scalar_of(ctx.input(0), "ApplyCenteredRMSProp", "lr");
+  double rho = scalar_of(ctx.input(1), "ApplyCenteredRMSProp", "rho");
+  double mom = scalar_of(ctx.input(2), "ApplyCenteredRMSProp", "momentum");
+  double eps = scalar_of(ctx.input(3), "ApplyCenteredRMSProp", "epsilon");
+  FB_DISPATCH_FLOAT(g.dtype, "ApplyCenteredRMSProp", {
+    T* p = v.value.data<T>();
+    T* mg = mgv.value.data<T>();
+    T* s = msv.value.data<T>();
+    T* m = mov.value.data<T>();
+    const T* q = g.data<T>();
+    const T r = T(rho), r1 = T(1 - rho), mo = T(mom), l = T(lr), e = T(eps);
+    for (int64_t i = 0; i < g.numel(); ++i) {
+      s[i] = r * s[i] + r1 * q[i] * q[i];
+      mg[i] = r * mg[i] + r1 * q[i];
+      m[i] = mo * m[i] + l * q[i] / std::sqrt(s[i] - mg[i] * mg[i] + e);
+      p[i] -= m[i];
+    }
+  })
+  ctx.set_output(0, alias_of(v));
+}
+FB_KERNEL("ApplyCenteredRMSProp", k_ApplyCenteredRMSProp);
+
 // lr_t = lr*sqrt(1-beta2^t)/(1-beta1^t); m += (g-m)(1-beta1); v += (g^2-v)(1-beta2);
 // var -= lr_t*m/(sqrt(v)+eps). vars: var, m, v;
 // inputs: beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad; ints=[use_nesterov]

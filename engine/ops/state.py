@@ -105,6 +105,14 @@ register_op(
     mutates=True,
 )
 register_op(
+    "ApplyCenteredRMSProp",
+    shape_fn=_ref_shape,
+    cpu=native("ApplyCenteredRMSProp", F),
+    ref_inputs=(0, 1, 2, 3),
+    stateful=True,
+    mutates=True,
+)
+register_op(
     "ApplyAdam",
     shape_fn=_ref_shape,
     cpu=native("ApplyAdam", F, pack=_nesterov_pack),

@@ -60,6 +60,9 @@ def optimizers():
         "nesterov": lambda: tf1.train.MomentumOptimizer(0.1, 0.9, use_nesterov=True),
         "adagrad": lambda: tf1.train.AdagradOptimizer(0.1),
         "rmsprop": lambda: tf1.train.RMSPropOptimizer(0.01, decay=0.9, momentum=0.5, epsilon=1e-6),
+        "rmsprop_centered": lambda: tf1.train.RMSPropOptimizer(
+            0.01, decay=0.9, momentum=0.5, epsilon=1e-6, centered=True
+        ),
         "adam": lambda: tf1.train.AdamOptimizer(0.05),
     }
     for name, make in makers.items():

@@ -15,6 +15,9 @@ MAKERS = {
     "nesterov": lambda: eg.train.MomentumOptimizer(0.1, 0.9, use_nesterov=True),
     "adagrad": lambda: eg.train.AdagradOptimizer(0.1),
     "rmsprop": lambda: eg.train.RMSPropOptimizer(0.01, decay=0.9, momentum=0.5, epsilon=1e-6),
+    "rmsprop_centered": lambda: eg.train.RMSPropOptimizer(
+        0.01, decay=0.9, momentum=0.5, epsilon=1e-6, centered=True
+    ),
     "adam": lambda: eg.train.AdamOptimizer(0.05),
 }
 
@@ -62,6 +65,31 @@ def test_slots_and_names():
     assert not m.trainable
     names = {op.name for op in eg.get_default_graph().get_operations()}
     assert {"beta1_power", "beta2_power", "Adam/update_weights/ApplyAdam", "Adam"} <= names
+
+
+def test_centered_rmsprop_slots_and_inputs_as_tensorflow():
+    """TF1 names the slots w/RMSProp (rms), w/RMSProp_1 (mg), w/RMSProp_2 (momentum) and feeds
+    ApplyCenteredRMSProp var, mg, ms, mom, lr, rho, momentum, epsilon, grad."""
+    w = eg.Variable(np.ones(2, np.float32), name="w")
+    opt = eg.train.RMSPropOptimizer(0.1, centered=True)
+    opt.minimize(eg.reduce_sum(w * w))
+    assert opt.get_slot_names() == ["mg", "momentum", "rms"]
+    assert [opt.get_slot(w, n).name for n in opt.get_slot_names()] == [
+        "w/RMSProp_1:0",
+        "w/RMSProp_2:0",
+        "w/RMSProp:0",
+    ]
+    update = eg.get_default_graph().get_operation_by_name("RMSProp/update_w/ApplyCenteredRMSProp")
+    assert [t.name for t in update.inputs[:8]] == [
+        "w:0",
+        "w/RMSProp_1:0",
+        "w/RMSProp:0",
+        "w/RMSProp_2:0",
+        "RMSProp/learning_rate:0",
+        "RMSProp/decay:0",
+        "RMSProp/momentum:0",
+        "RMSProp/epsilon:0",
+    ]
 
 
 def test_minimize_errors():
