@@ -71,6 +71,7 @@ def main():
     results = {
         "machine": f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
         "blas": eg.BLAS_BACKEND,
+        "direct_kernels": eg.DIRECT_KERNELS,
         "engine_threads": eg.num_threads(),
     }
 

@@ -8,7 +8,7 @@ with eg.Session() as sess:
 """
 
 from . import _native, nn, summary, train  # noqa: F401 - _native loads BLAS first
-from ._native import BLAS_BACKEND, num_threads, set_num_threads
+from ._native import BLAS_BACKEND, DIRECT_KERNELS, num_threads, set_num_threads
 from .core import (
     Graph,
     GraphKeys,
@@ -183,6 +183,7 @@ __all__ = [
     "set_random_seed",
     "truncated_normal",
     "BLAS_BACKEND",
+    "DIRECT_KERNELS",
     "DType",
     "FailedPreconditionError",
     "Graph",

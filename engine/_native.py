@@ -65,6 +65,9 @@ def default_num_threads() -> int:
 
 
 BLAS_BACKEND = init_blas()
+# The instruction set of the direct float32 conv / narrow-matmul kernels: "avx512", "avx2" or
+# "none" (BLAS only); FLOWBOARD_KERNELS=avx2|blas caps it, for comparisons and tests.
+DIRECT_KERNELS = _executor.direct_kernels()
 
 
 def set_num_threads(n: int) -> None:

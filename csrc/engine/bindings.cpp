@@ -2,6 +2,7 @@
 #include <dlfcn.h>
 #include <pybind11/stl.h>
 
+#include "direct_kernels.h"
 #include "executor.h"
 
 namespace py = pybind11;
@@ -133,6 +134,7 @@ PYBIND11_MODULE(_executor, m) {
   m.def("native_kernels", &native_kernel_names);
   m.def("blas_init", &blas_init, "dlopen a BLAS shared library by path");
   m.def("blas_backend", &blas_backend);
+  m.def("direct_kernels", &direct_kernels_isa);
   m.def("set_num_threads", &set_num_threads);
   m.def("num_threads", &num_threads);
   m.def("release_pool", &release_pool);

@@ -1,7 +1,10 @@
-// Direct float32 kernels on AVX-512: register-blocked tiles (a few rows × up to 64 columns held
-// in zmm accumulators) for convolutions and for the narrow gemms of small networks. Every entry
-// point returns false, touching nothing, when the CPU has no AVX-512 or the shape is outside
-// what its cache blocking suits; the caller then takes the im2col / BLAS path.
+// Direct float32 kernels: register-blocked tiles (a few rows × a chunk of columns held in
+// vector accumulators) for convolutions and for the narrow gemms of small networks, on AVX-512
+// (zmm, chunks of 64 columns) or, convolutions only, AVX2 + FMA (ymm, chunks of 16), whichever
+// the CPU has. Every
+// entry point returns false, touching nothing, when the CPU has neither, FLOWBOARD_KERNELS=blas,
+// or the shape is outside what their cache blocking suits; the caller then takes the im2col /
+// BLAS path.
 #pragma once
 
 #include <cstdint>
@@ -9,9 +12,9 @@
 #include "conv_geom.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define FB_HAVE_AVX512_KERNELS 1
+#define FB_HAVE_DIRECT_KERNELS 1
 #else
-#define FB_HAVE_AVX512_KERNELS 0
+#define FB_HAVE_DIRECT_KERNELS 0
 #endif
 
 namespace fb {
@@ -30,5 +33,9 @@ bool direct_conv_filter_grad(const float* x, const ConvGeom& g, const float* dy,
 // pool when `parallel`.
 bool direct_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                   const float* b, int64_t ldb, float beta, float* c, int64_t ldc, bool parallel);
+
+// The instruction set the direct kernels use: "avx512", "avx2" or "none". The best the CPU has,
+// capped by FLOWBOARD_KERNELS (avx512 | avx2 | blas; read once).
+const char* direct_kernels_isa();
 
 }  // namespace fb

@@ -64,9 +64,10 @@ CASES = [
     (2, 9, 9, 2, 3, 3, 3, 1, 2, "SAME"),  # dilated
     (1, 4, 4, 2, 5, 5, 3, 1, 1, "SAME"),  # filter wider than the image
     (20, 48, 48, 3, 3, 3, 8, 1, 1, "SAME"),  # big enough to split rows across threads
-    # float32 runs the AVX-512 direct kernels where the CPU has them: 64-channel tiles plus a
-    # 36-channel chunk (its last 4 channels in a masked ymm), a 5-channel tile, a 25-channel one
-    # (its last 9 in a masked zmm), and pixel counts that leave partial tiles
+    # float32 runs the direct kernels where the CPU has them (test_kernel_paths.py repeats this
+    # on AVX2 and on BLAS). On AVX-512: 64-channel tiles plus a 36-channel chunk (its last 4
+    # channels in a masked ymm), a 5-channel tile, a 25-channel one (its last 9 in a masked
+    # zmm), and pixel counts that leave partial tiles
     (3, 9, 7, 5, 3, 3, 100, 1, 1, "SAME"),
     (2, 7, 7, 4, 2, 2, 5, 1, 1, "SAME"),
     (2, 6, 5, 3, 3, 3, 25, 1, 1, "SAME"),
