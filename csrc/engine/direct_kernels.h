@@ -11,7 +11,8 @@
 
 #include "conv_geom.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// FB_NO_DIRECT_KERNELS builds the stubs of other architectures (to check that they compile).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(FB_NO_DIRECT_KERNELS)
 #define FB_HAVE_DIRECT_KERNELS 1
 #else
 #define FB_HAVE_DIRECT_KERNELS 0
