@@ -125,11 +125,8 @@ namespace {
 // Row-major C = alpha·op(A)·op(B) + beta·C through the ILP64 cblas entry point when numpy's
 // OpenBLAS has one, else the LP64 one, else our blocked gemm.
 template <class T, class Fn64, class Fn32>
-void gemm_dispatch(Fn64 f64, Fn32 f32, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
-                   T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
-                   int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  choose_threads(m, n, k);
+void gemm_call(Fn64 f64, Fn32 f32, bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+               int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   if (f64)
     f64(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, alpha, a, lda, b, ldb,
         beta, c, ldc);
@@ -138,6 +135,41 @@ void gemm_dispatch(Fn64 f64, Fn32 f32, bool ta, bool tb, int64_t m, int64_t n, i
         a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
   else
     blocked_gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// A large product on several threads is split by the executor's pool into one-thread BLAS calls
+// (rows of c, or columns when c is wide and short), so OpenBLAS starts no threads of its own:
+// its workers and the pool's both busy-wait between tasks, and on 2 cores they fought for them
+// (a 784-512-512-10 MLP step with gemms alternating between the direct kernels and OpenBLAS:
+// 9.3-10.6 ms with OpenBLAS's threads, 4.8 ms split here). Alone, a split gemm is within a few
+// percent of OpenBLAS's own two threads.
+template <class T, class Fn64, class Fn32>
+void gemm_dispatch(Fn64 f64, Fn32 f32, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+                   T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
+                   int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  const int threads = num_threads();
+  const bool split = !serial_only && threads > 1 && set_local && m * n * k >= kThreadedGemmWork;
+  if (!split) {
+    choose_threads(m, n, k);
+    gemm_call<T>(f64, f32, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  if (m >= n) {
+    parallel_for(m, (m + threads - 1) / threads, [&](int64_t r0, int64_t r1) {
+      SerialBlasScope serial;
+      choose_threads(r1 - r0, n, k);
+      gemm_call<T>(f64, f32, ta, tb, r1 - r0, n, k, alpha, ta ? a + r0 : a + r0 * lda, lda, b, ldb, beta,
+                   c + r0 * ldc, ldc);
+    });
+  } else {
+    parallel_for(n, (n + threads - 1) / threads, [&](int64_t c0, int64_t c1) {
+      SerialBlasScope serial;
+      choose_threads(m, c1 - c0, k);
+      gemm_call<T>(f64, f32, ta, tb, m, c1 - c0, k, alpha, a, lda, tb ? b + c0 * ldb : b + c0, ldb, beta,
+                   c + c0, ldc);
+    });
+  }
 }
 }  // namespace
 

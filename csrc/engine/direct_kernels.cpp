@@ -34,8 +34,11 @@ Isa isa() {
 
 // Narrow gemms only: wider products are a general BLAS's ground.
 constexpr int64_t kMaxColumns = 128;
-// A transposed b is copied untransposed first: worth it once every row of b serves a few rows of c.
+// A transposed b is copied untransposed first: worth it once every row of b serves a few rows of
+// c, and while the copy stays in cache (512x512 floats measured slower than OpenBLAS's own
+// transposed product).
 constexpr int64_t kMinRowsForTransposedB = 16;
+constexpr int64_t kMaxTransposedB = int64_t(64) << 10;  // floats
 // The zero-padded copy of the input is bounded: a larger input takes im2col + BLAS, whose
 // scratch is a few cache-sized panels.
 constexpr int64_t kMaxPaddedBytes = int64_t(256) << 20;
@@ -122,7 +125,7 @@ bool direct_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
   // AVX2 CPUs keep OpenBLAS here (see direct_avx2.cpp).
   if (isa() != Isa::AVX512 || n > kMaxColumns || k * 64 * (int64_t)sizeof(float) > kMaxPanelBytes) return false;
   if (beta != 0.0f && !(beta == 1.0f && (!ta || k <= kReductionBlock))) return false;
-  if (tb && m < kMinRowsForTransposedB) return false;
+  if (tb && (m < kMinRowsForTransposedB || n * k > kMaxTransposedB)) return false;
   if (m == 0 || n == 0) return true;
   if (k == 0) {  // no blocks to run: c = beta·c
     if (beta == 0.0f)

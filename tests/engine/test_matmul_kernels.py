@@ -20,6 +20,8 @@ SHAPES = [
     (29, 64, 40),  # last vector 8 columns: a full ymm
     (64, 3500, 16),  # deep k: BLAS
     (20, 30, 200),  # wide: BLAS
+    (300, 200, 256),  # large and wide: BLAS, rows split over the pool on 2 threads
+    (40, 500, 600),  # large, wide and short: BLAS, columns split over the pool
 ]
 
 
@@ -49,6 +51,22 @@ def test_matmul_matches_numpy(shape, ta, tb, nthreads, threads):
     assert got.shape == (m, n)
     tol = 1e-5 * np.sqrt(k) * 4
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("nthreads", [1, 2])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, True)])
+def test_large_float64_matmul_split_over_the_pool(ta, tb, nthreads, threads):
+    m, k, n = 260, 150, 230
+    eg.set_num_threads(nthreads)
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((k, m) if ta else (m, k))
+    b = rng.standard_normal((n, k) if tb else (k, n))
+    g = eg.Graph()
+    with g.as_default():
+        y = eg.matmul(eg.constant(a), eg.constant(b), transpose_a=ta, transpose_b=tb)
+        with eg.Session() as sess:
+            got = sess.run(y)
+    np.testing.assert_allclose(got, (a.T if ta else a) @ (b.T if tb else b), rtol=1e-12, atol=1e-12)
 
 
 def test_matmul_of_views_with_row_stride():
