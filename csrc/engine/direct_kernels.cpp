@@ -2,6 +2,7 @@
 // window offsets, then the instruction set's tiles (direct_avx512.cpp / direct_avx2.cpp).
 #include "direct_kernels.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -21,7 +22,8 @@ Isa detect_isa() {
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) best = Isa::AVX512;
   else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = Isa::AVX2;
   const char* env = std::getenv("FLOWBOARD_KERNELS");
-  const std::string want = env ? env : "";
+  std::string want = env ? env : "";
+  for (char& ch : want) ch = (char)std::tolower((unsigned char)ch);
   if (want == "blas") return Isa::NONE;
   if (want == "avx2" && best == Isa::AVX512) return Isa::AVX2;
   return best;
