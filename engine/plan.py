@@ -154,12 +154,7 @@ def _head_input(op):
 def fuse_elementwise_chains(order, fetch_set, feed_set):
     """Replaces runs of single-consumer elementwise ops (unary, or binary with a scalar
     operand) by FusedChain units; returns the new unit list."""
-    consumers: dict[Tensor, list] = {}
-    for op in order:
-        refs = op.op_def.ref_inputs
-        for i, t in enumerate(op.inputs):
-            if i not in refs:
-                consumers.setdefault(t, []).append(op)
+    consumers = _consumers(order)
     absorbed: set = set()
     chain_at: dict = {}
     for op in order:
@@ -244,6 +239,10 @@ class FusedUpdate:
     def type(self):
         return "MatMulApplyGradientDescent"
 
+    def error_op(self, message: str) -> Operation:
+        """The op whose check failed: MatMul's shape checks, or the update's."""
+        return self.matmul if "MatMul:" in message else self.update
+
 
 def _fresh(t: Tensor, feed_set, units_by_output) -> bool:
     if t in feed_set:
@@ -266,14 +265,12 @@ def _builtin_native(op) -> bool:
 def fuse_gradient_updates(units, fetch_set, feed_set):
     """Replaces ApplyGradientDescent(var, lr, g) with g = MatMul(a, b) used by nothing else by
     one FusedUpdate at the update's place (see _FRESH_KERNELS for when that is safe)."""
-    consumers: dict[Tensor, int] = {}
+    consumers = _consumers(units)
     controlled: set = set()
     units_by_output: dict = {}
     for u in units:
         for t in u.outputs:
             units_by_output[t] = u
-        for t in _unit_inputs(u)[0]:
-            consumers[t] = consumers.get(t, 0) + 1
         for op in u.ops if isinstance(u, FusedChain) else [u]:
             controlled.update(op.control_inputs)
     fused: dict = {}
@@ -287,7 +284,7 @@ def fuse_gradient_updates(units, fetch_set, feed_set):
             or mm.type != "MatMul"
             or g in fetch_set
             or g in feed_set
-            or consumers.get(g) != 1
+            or len(consumers.get(g, ())) != 1
             or mm in controlled
             or u.inputs[0].op.type != "VariableV2"
             or any(_devices.wants_gpu(op) for op in (u, mm))
@@ -301,6 +298,15 @@ def fuse_gradient_updates(units, fetch_set, feed_set):
         return units
     gone = {f.matmul for f in fused.values()}
     return [fused.get(u, u) for u in units if u not in gone]
+
+
+def _consumers(units) -> dict:
+    """Tensor -> the units reading it as data (once per read)."""
+    readers: dict = {}
+    for u in units:
+        for t in _unit_inputs(u)[0]:
+            readers.setdefault(t, []).append(u)
+    return readers
 
 
 def _unit_inputs(u):
@@ -495,8 +501,8 @@ def wrap_kernel_error(compiled: CompiledPlan, exc: BaseException):
 
     idx = compiled.native.failed_step
     op = compiled.ops[idx] if 0 <= idx < len(compiled.ops) else None
-    if isinstance(op, FusedUpdate):  # name the op whose check failed
-        op = op.matmul if "MatMul:" in str(exc) else op.update
+    if isinstance(op, FusedUpdate):
+        op = op.error_op(str(exc))
     where = f"\n\t [[node {op.name} (op: {op.type})]]" if op is not None else ""
     if isinstance(exc, _executor.KernelError):
         code, msg = (

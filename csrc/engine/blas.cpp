@@ -148,6 +148,11 @@ void gemm_dispatch(Fn64 f64, Fn32 f32, bool ta, bool tb, int64_t m, int64_t n, i
                    T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
                    int64_t ldc) {
   if (m == 0 || n == 0) return;
+  if (k == 0) {  // an empty sum: c = beta·c
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t j = 0; j < n; ++j) c[r * ldc + j] = beta == T(0) ? T(0) : beta * c[r * ldc + j];
+    return;
+  }
   const int threads = num_threads();
   const bool split = !serial_only && threads > 1 && set_local && m * n * k >= kThreadedGemmWork;
   if (!split) {

@@ -22,26 +22,20 @@ using namespace tiles;
 constexpr int kW = 8;
 constexpr int64_t kChunk = 16;
 
+#include "direct_ymm.inc"
+
 template <int TW>
 struct Lane;
 template <>
-struct Lane<8> {
-  using V = __m256;
+struct Lane<8> : Ymm {
   using M = __m256i;  // lanes to load / store: all bits set
   FB_TARGET static M mask(int64_t live) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)std::min<int64_t>(live, 8)),
                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
-  FB_TARGET static V loadu(const float* p) { return _mm256_loadu_ps(p); }
-  FB_TARGET static void storeu(float* p, V v) { _mm256_storeu_ps(p, v); }
-  FB_TARGET static V set1(float x) { return _mm256_set1_ps(x); }
   FB_TARGET static V load(M m, const float* p) { return _mm256_maskload_ps(p, m); }
   FB_TARGET static void store(float* p, M m, V v) { _mm256_maskstore_ps(p, m, v); }
   FB_TARGET static V narrow(V v) { return v; }
-  FB_TARGET static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  FB_TARGET static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
-  FB_TARGET static V add(V a, V b) { return _mm256_add_ps(a, b); }
-  FB_TARGET static V zero() { return _mm256_setzero_ps(); }
 };
 
 inline int tail_width(int64_t) { return 8; }

@@ -18,6 +18,8 @@ using namespace tiles;
 constexpr int kW = 16;
 constexpr int64_t kChunk = 64;
 
+#include "direct_ymm.inc"
+
 // The last vector of a tile row: a masked zmm, or a masked ymm when at most 8 channels are
 // left. CPUs that run zmm instructions as two 256-bit halves (AMD Zen 4) spend half the time on
 // a ymm, so 100 channels cost 13 half-vectors instead of 14.
@@ -40,17 +42,12 @@ struct Lane<16> {
   FB_TARGET static V zero() { return _mm512_setzero_ps(); }
 };
 template <>
-struct Lane<8> {
-  using V = __m256;
+struct Lane<8> : Ymm {
   using M = __mmask8;
   static M mask(int64_t live) { return live >= 8 ? M(0xFF) : M((1u << live) - 1); }
   FB_TARGET static V load(M m, const float* p) { return _mm256_maskz_loadu_ps(m, p); }
   FB_TARGET static void store(float* p, M m, V v) { _mm256_mask_storeu_ps(p, m, v); }
   FB_TARGET static V narrow(__m512 v) { return _mm512_castps512_ps256(v); }
-  FB_TARGET static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  FB_TARGET static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
-  FB_TARGET static V add(V a, V b) { return _mm256_add_ps(a, b); }
-  FB_TARGET static V zero() { return _mm256_setzero_ps(); }
 };
 
 inline int tail_width(int64_t ncol) { return ncol - kW * ((ncol - 1) / kW) <= 8 ? 8 : 16; }

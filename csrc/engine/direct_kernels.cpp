@@ -128,12 +128,8 @@ bool direct_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
   if (isa() != Isa::AVX512 || n > kMaxColumns || k * 64 * (int64_t)sizeof(float) > kMaxPanelBytes) return false;
   if (beta != 0.0f && !(beta == 1.0f && (!ta || k <= kReductionBlock))) return false;
   if (tb && (m < kMinRowsForTransposedB || n * k > kMaxTransposedB)) return false;
+  if (k == 0) return false;  // nothing to multiply: gemm's c = beta·c
   if (m == 0 || n == 0) return true;
-  if (k == 0) {  // no blocks to run: c = beta·c
-    if (beta == 0.0f)
-      for (int64_t r = 0; r < m; ++r) std::fill_n(c + r * ldc, n, 0.0f);
-    return true;
-  }
   thread_local std::vector<float> bt;
   if (tb) {
     bt.resize((size_t)(k * n));

@@ -31,7 +31,7 @@ bool direct_conv_filter_grad(const float* x, const ConvGeom& g, const float* dy,
 // or xᵀ (a transposed b is copied untransposed first, so only when m is not tiny; beta 1 with
 // a transposed a only when k fits one reduction block). alpha·sum is rounded before c is added,
 // so beta 1 with alpha -lr is exactly `c -= lr * (a·b)`. Splits rows of c across the executor's
-// pool when `parallel`.
+// pool when `parallel`. Declines k = 0.
 bool direct_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                   const float* b, int64_t ldb, float beta, float* c, int64_t ldc, bool parallel);
 

@@ -33,8 +33,7 @@ void k_MatMul(KernelContext& ctx) {
   const auto [m, n, k] = matmul_dims(a, b, ta, tb);
   FB_DISPATCH_FLOAT(a.dtype, "MatMul", {
     Tensor& o = ctx.allocate(0, a.dtype, {m, n});
-    if (k == 0) std::fill_n(o.data<T>(), m * n, T(0));
-    else gemm(ta, tb, m, n, k, T(1), a.data<T>(), a.shape[1], b.data<T>(), b.shape[1], T(0), o.data<T>(), n);
+    gemm(ta, tb, m, n, k, T(1), a.data<T>(), a.shape[1], b.data<T>(), b.shape[1], T(0), o.data<T>(), n);
   })
 }
 FB_KERNEL("MatMul", k_MatMul);
@@ -66,8 +65,7 @@ void k_BatchMatMulV2(KernelContext& ctx) {
       const T* pa = a.data<T>() + (na_b == 1 ? 0 : i) * ar * ac;
       const T* pb = b.data<T>() + (nb_b == 1 ? 0 : i) * br * bc;
       T* po = o.data<T>() + i * m * n;
-      if (k == 0) std::fill_n(po, m * n, T(0));
-      else gemm(ta, tb, m, n, k, T(1), pa, ac, pb, bc, T(0), po, n);
+      gemm(ta, tb, m, n, k, T(1), pa, ac, pb, bc, T(0), po, n);
     }
   })
 }

@@ -42,22 +42,30 @@ void pool_windows(const ConvGeom& g, Visit visit) {
   });
 }
 
-void k_MaxPool(KernelContext& ctx) {
+// MaxPool / AvgPool: out[window] = finish(fold of combine(acc, x) from init, window size).
+template <class T, class Combine, class Finish>
+void pool_forward(KernelContext& ctx, const char* name, T init, Combine combine, Finish finish) {
   const Tensor& x = ctx.input(0);
-  ConvGeom g = pool_geom(x.shape, ctx.ints(), "MaxPool");
-  FB_DISPATCH_FLOAT(x.dtype, "MaxPool", {
-    Tensor& o = ctx.allocate(0, x.dtype, {g.n, g.oh, g.ow, g.c});
-    const T* px = x.data<T>();
-    T* po = o.data<T>();
-    pool_windows<T>(g, [&](int64_t b, int64_t oy, int64_t ox, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
-      T* d = po + ((b * g.oh + oy) * g.ow + ox) * g.c;
-      std::fill_n(d, g.c, std::numeric_limits<T>::lowest());
-      for (int64_t iy = y0; iy < y1; ++iy)
-        for (int64_t ix = x0; ix < x1; ++ix) {
-          const T* s = px + ((b * g.h + iy) * g.w + ix) * g.c;
-          for (int64_t ch = 0; ch < g.c; ++ch) d[ch] = std::max(d[ch], s[ch]);
-        }
-    });
+  ConvGeom g = pool_geom(x.shape, ctx.ints(), name);
+  Tensor& o = ctx.allocate(0, x.dtype, {g.n, g.oh, g.ow, g.c});
+  const T* px = x.data<T>();
+  T* po = o.data<T>();
+  pool_windows<T>(g, [&](int64_t b, int64_t oy, int64_t ox, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
+    T* d = po + ((b * g.oh + oy) * g.ow + ox) * g.c;
+    std::fill_n(d, g.c, init);
+    for (int64_t iy = y0; iy < y1; ++iy)
+      for (int64_t ix = x0; ix < x1; ++ix) {
+        const T* s = px + ((b * g.h + iy) * g.w + ix) * g.c;
+        for (int64_t ch = 0; ch < g.c; ++ch) d[ch] = combine(d[ch], s[ch]);
+      }
+    finish(d, g.c, (y1 - y0) * (x1 - x0));
+  });
+}
+
+void k_MaxPool(KernelContext& ctx) {
+  FB_DISPATCH_FLOAT(ctx.input(0).dtype, "MaxPool", {
+    pool_forward<T>(ctx, "MaxPool", std::numeric_limits<T>::lowest(), [](T a, T b) { return std::max(a, b); },
+                    [](T*, int64_t, int64_t) {});
   })
 }
 FB_KERNEL("MaxPool", k_MaxPool);
@@ -119,22 +127,10 @@ void k_MaxPoolGrad(KernelContext& ctx) {
 FB_KERNEL("MaxPoolGrad", k_MaxPoolGrad);
 
 void k_AvgPool(KernelContext& ctx) {
-  const Tensor& x = ctx.input(0);
-  ConvGeom g = pool_geom(x.shape, ctx.ints(), "AvgPool");
-  FB_DISPATCH_FLOAT(x.dtype, "AvgPool", {
-    Tensor& o = ctx.allocate(0, x.dtype, {g.n, g.oh, g.ow, g.c});
-    const T* px = x.data<T>();
-    T* po = o.data<T>();
-    pool_windows<T>(g, [&](int64_t b, int64_t oy, int64_t ox, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
-      T* d = po + ((b * g.oh + oy) * g.ow + ox) * g.c;
-      std::fill_n(d, g.c, T(0));
-      for (int64_t iy = y0; iy < y1; ++iy)
-        for (int64_t ix = x0; ix < x1; ++ix) {
-          const T* s = px + ((b * g.h + iy) * g.w + ix) * g.c;
-          for (int64_t ch = 0; ch < g.c; ++ch) d[ch] += s[ch];
-        }
-      T inv = T(1) / T((y1 - y0) * (x1 - x0));
-      for (int64_t ch = 0; ch < g.c; ++ch) d[ch] *= inv;
+  FB_DISPATCH_FLOAT(ctx.input(0).dtype, "AvgPool", {
+    pool_forward<T>(ctx, "AvgPool", T(0), [](T a, T b) { return a + b; }, [](T* d, int64_t c, int64_t count) {
+      T inv = T(1) / T(count);
+      for (int64_t ch = 0; ch < c; ++ch) d[ch] *= inv;
     });
   })
 }

@@ -121,13 +121,12 @@ void k_MatMulApplyGradientDescent(KernelContext& ctx) {
   const auto [m, n, k] = matmul_dims(a, b, ta, tb);
   check_same(v, Shape{m, n}, a.dtype, "ApplyGradientDescent", "delta");
   const double lr = scalar_of(ctx.input(0), "ApplyGradientDescent", "alpha");
-  const bool in_place = a.dtype == F32 && k > 0 && !overlaps(v.value, a) && !overlaps(v.value, b);
+  const bool in_place = a.dtype == F32 && !overlaps(v.value, a) && !overlaps(v.value, b);
   if (!(in_place && direct_sgemm(ta, tb, m, n, k, -float(lr), a.data<float>(), a.shape[1], b.data<float>(),
                                  b.shape[1], 1.0f, v.value.data<float>(), n, true))) {
     FB_DISPATCH_FLOAT(a.dtype, "MatMul", {
       Tensor g = make_tensor(a.dtype, {m, n});
-      if (k == 0) std::fill_n(g.data<T>(), m * n, T(0));
-      else gemm(ta, tb, m, n, k, T(1), a.data<T>(), a.shape[1], b.data<T>(), b.shape[1], T(0), g.data<T>(), n);
+      gemm(ta, tb, m, n, k, T(1), a.data<T>(), a.shape[1], b.data<T>(), b.shape[1], T(0), g.data<T>(), n);
       descend<T>(v.value.data<T>(), g.data<T>(), m * n, lr);
     })
   }
@@ -185,71 +184,50 @@ void k_ApplyAdagrad(KernelContext& ctx) {
 }
 FB_KERNEL("ApplyAdagrad", k_ApplyAdagrad);
 
-// ms = rho*ms + (1-rho)*g^2; mom = momentum*mom + lr*g/sqrt(ms+eps); var -= mom.
-// vars: var, ms, mom; inputs: lr, rho, momentum, epsilon, grad
-void k_ApplyRMSProp(KernelContext& ctx) {
+// RMSProp: ms = rho*ms + (1-rho)*g^2; mom = momentum*mom + lr*g/sqrt(ms + epsilon); var -= mom.
+// Centered, also mg = rho*mg + (1-rho)*g, a running mean of the gradient whose square is taken
+// off the second moment: sqrt(ms - mg^2 + epsilon). vars: var, [mg,] ms, mom; inputs: lr, rho,
+// momentum, epsilon, grad.
+template <bool Centered>
+void rmsprop(KernelContext& ctx, const char* name) {
+  constexpr int kSlots = Centered ? 3 : 2;
   Variable& v = ctx.var(0);
-  Variable& ms = ctx.var(1);
-  Variable& mo = ctx.var(2);
+  Variable* slot[3];
+  const Tensor& g = ctx.input(4);
   v.read();
-  ms.read();
-  mo.read();
-  const Tensor& g = ctx.input(4);
-  check_same(v, g, "ApplyRMSProp", "grad");
-  double lr = scalar_of(ctx.input(0), "ApplyRMSProp", "lr");
-  double rho = scalar_of(ctx.input(1), "ApplyRMSProp", "rho");
-  double mom = scalar_of(ctx.input(2), "ApplyRMSProp", "momentum");
-  double eps = scalar_of(ctx.input(3), "ApplyRMSProp", "epsilon");
-  FB_DISPATCH_FLOAT(g.dtype, "ApplyRMSProp", {
+  check_same(v, g, name, "grad");
+  for (int i = 0; i < kSlots; ++i) {
+    slot[i] = &ctx.var(1 + i);
+    slot[i]->read();
+    check_same(*slot[i], g, name, "grad");
+  }
+  double lr = scalar_of(ctx.input(0), name, "lr");
+  double rho = scalar_of(ctx.input(1), name, "rho");
+  double mom = scalar_of(ctx.input(2), name, "momentum");
+  double eps = scalar_of(ctx.input(3), name, "epsilon");
+  FB_DISPATCH_FLOAT(g.dtype, name, {
     T* p = v.value.data<T>();
-    T* s = ms.value.data<T>();
-    T* m = mo.value.data<T>();
-    const T* q = g.data<T>();
-    for (int64_t i = 0; i < g.numel(); ++i) {
-      s[i] = T(rho) * s[i] + T(1 - rho) * q[i] * q[i];
-      m[i] = T(mom) * m[i] + T(lr) * q[i] / std::sqrt(s[i] + T(eps));
-      p[i] -= m[i];
-    }
-  })
-  ctx.set_output(0, alias_of(v));
-}
-FB_KERNEL("ApplyRMSProp", k_ApplyRMSProp);
-
-// Centered RMSProp: also a running mean of the gradient, mg, whose square is taken off the
-// second moment. vars: var, mg, ms, mom; inputs: lr, rho, momentum, epsilon, grad.
-// ms = rho*ms + (1-rho)*g^2; mg = rho*mg + (1-rho)*g; mom = momentum*mom + lr*g/sqrt(ms - mg^2
-// + epsilon); var -= mom
-void k_ApplyCenteredRMSProp(KernelContext& ctx) {
-  Variable& v = ctx.var(0);
-  Variable& mgv = ctx.var(1);
-  Variable& msv = ctx.var(2);
-  Variable& mov = ctx.var(3);
-  for (Variable* x : {&v, &mgv, &msv, &mov}) x->read();
-  const Tensor& g = ctx.input(4);
-  check_same(v, g, "ApplyCenteredRMSProp", "grad");
-  check_same(mgv, g, "ApplyCenteredRMSProp", "grad");
-  check_same(msv, g, "ApplyCenteredRMSProp", "grad");
-  check_same(mov, g, "ApplyCenteredRMSProp", "grad");
-  double lr = scalar_of(ctx.input(0), "ApplyCenteredRMSProp", "lr");
-  double rho = scalar_of(ctx.input(1), "ApplyCenteredRMSProp", "rho");
-  double mom = scalar_of(ctx.input(2), "ApplyCenteredRMSProp", "momentum");
-  double eps = scalar_of(ctx.input(3), "ApplyCenteredRMSProp", "epsilon");
-  FB_DISPATCH_FLOAT(g.dtype, "ApplyCenteredRMSProp", {
-    T* p = v.value.data<T>();
-    T* mg = mgv.value.data<T>();
-    T* s = msv.value.data<T>();
-    T* m = mov.value.data<T>();
+    T* mg = slot[0]->value.data<T>();  // ms when not centered
+    T* s = slot[kSlots - 2]->value.data<T>();
+    T* m = slot[kSlots - 1]->value.data<T>();
     const T* q = g.data<T>();
     const T r = T(rho), r1 = T(1 - rho), mo = T(mom), l = T(lr), e = T(eps);
     for (int64_t i = 0; i < g.numel(); ++i) {
       s[i] = r * s[i] + r1 * q[i] * q[i];
-      mg[i] = r * mg[i] + r1 * q[i];
-      m[i] = mo * m[i] + l * q[i] / std::sqrt(s[i] - mg[i] * mg[i] + e);
+      T second = s[i];
+      if constexpr (Centered) {
+        mg[i] = r * mg[i] + r1 * q[i];
+        second = s[i] - mg[i] * mg[i];
+      }
+      m[i] = mo * m[i] + l * q[i] / std::sqrt(second + e);
       p[i] -= m[i];
     }
   })
   ctx.set_output(0, alias_of(v));
 }
+void k_ApplyRMSProp(KernelContext& ctx) { rmsprop<false>(ctx, "ApplyRMSProp"); }
+void k_ApplyCenteredRMSProp(KernelContext& ctx) { rmsprop<true>(ctx, "ApplyCenteredRMSProp"); }
+FB_KERNEL("ApplyRMSProp", k_ApplyRMSProp);
 FB_KERNEL("ApplyCenteredRMSProp", k_ApplyCenteredRMSProp);
 
 // lr_t = lr*sqrt(1-beta2^t)/(1-beta1^t); m += (g-m)(1-beta1); v += (g^2-v)(1-beta2);
