@@ -22,6 +22,7 @@ import numpy as np
 from board.graph.parse import NodeStats, attr_shape
 from board.graph.types import Cost, Node, OpNode
 
+INT64_MAX = 2**63 - 1
 VARIABLE_OPS = frozenset({"Variable", "VariableV2", "VarHandleOp", "VariableOp"})
 _SLOT = re.compile(
     r"^(Adam|Momentum|Adagrad|AdagradDA|RMSProp|Ftrl|Adadelta|Nadam|Adamax)(_\d+)?$"
@@ -224,25 +225,39 @@ def compute_static_costs(by_name: dict[str, Node], leaves: dict[str, Node], orde
     n = len(order)
     lo_of = np.fromiter((node.lo for node in by_name.values()), np.int64, len(by_name))
     hi_of = np.fromiter((node.hi for node in by_name.values()), np.int64, len(by_name))
-    params = np.zeros(n + 1, np.int64)
-    flops = np.zeros(n + 1, np.int64)
-    unknown = np.zeros(n + 1, np.int64)
+    params = [0] * (n + 1)
+    flops = [0] * (n + 1)
+    unknown = [0] * (n + 1)
     for i, leaf in enumerate(order):
         kind = leaf.op.op
         if kind in VARIABLE_OPS or kind in ("Placeholder", "prim::GetAttr"):
-            params[i + 1] = _variable_params(leaf, consumers, leaves)
+            params[i + 1] = _count(_variable_params(leaf, consumers, leaves))
         if kind in FLOP_OPS:
             estimate = estimate_flops(leaf.op, leaves)
             if estimate is None:
                 unknown[i + 1] = 1
             else:
-                flops[i + 1] = estimate
-    sums = []
-    for column in (params, flops, unknown):
-        total = np.cumsum(column)
-        sums.append((total[hi_of] - total[lo_of]).tolist())
+                flops[i + 1] = _count(estimate)
+    sums = [_range_sums(column, lo_of, hi_of) for column in (params, flops, unknown)]
     for node, p, f, u in zip(by_name.values(), *sums, strict=True):
         node.cost = Cost(params=p, flops=f, flops_unknown=u)
+
+
+def _count(value: int) -> int:
+    """A leaf's count as stored: shapes from a GraphDef may claim any size, so it saturates at
+    INT64_MAX (what the JSON can carry) instead of overflowing."""
+    return min(max(int(value), 0), INT64_MAX)
+
+
+def _range_sums(column: list[int], lo_of: np.ndarray, hi_of: np.ndarray) -> list[int]:
+    """Per node, the sum of `column[lo + 1 : hi + 1]` (column[0] is 0), saturating at
+    INT64_MAX: exact int64 prefix sums unless the total overflows them (a graph claiming
+    more than 2**63 FLOPs), then float64 ones."""
+    if sum(column) <= INT64_MAX:
+        total = np.cumsum(np.array(column, np.int64))
+        return (total[hi_of] - total[lo_of]).tolist()
+    total = np.cumsum(np.array(column, np.float64))
+    return [min(int(v), INT64_MAX) for v in (total[hi_of] - total[lo_of]).tolist()]
 
 
 def traced_costs(order: list[Node], leaves: dict[str, Node], stats: dict[str, NodeStats]):

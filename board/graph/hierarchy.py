@@ -23,6 +23,7 @@ from board.graph.parse import format_shape, parse_input
 from board.graph.types import META, OP, SERIES, MetaEdge, Node, OpNode
 
 SERIES_MIN = 5
+MAX_SCOPE_DEPTH = 100  # deeper scopes fold into the op's label (layouts recurse per level)
 AUX_MIN_DEGREE = 5
 MAX_EDGE_SHAPES = 4
 CONST_OPS = frozenset({"Const", "HostConst", "prim::Constant"})
@@ -44,12 +45,25 @@ def base_name(name: str) -> str:
     return name.rsplit("/", 1)[-1]
 
 
+def _scope_cut(name: str) -> int:
+    """Where the scope part of an op name ends: at its last `/`, or after MAX_SCOPE_DEPTH
+    scopes for a name nested deeper (the rest, slashes and all, labels the op), so that the
+    tree, and every walk over it, stays MAX_SCOPE_DEPTH levels deep at most."""
+    cut = name.rfind("/")
+    if cut <= 0 or name.count("/", 0, cut) < MAX_SCOPE_DEPTH:
+        return cut
+    cut = -1
+    for _ in range(MAX_SCOPE_DEPTH):
+        cut = name.find("/", cut + 1)
+    return cut
+
+
 def build_tree(ops: list[OpNode]) -> tuple[Node, dict[str, Node], dict[str, Node]]:
     """The scope tree: (root, every node by name, op leaf by op name)."""
     scopes: set[str] = set()
     for op in ops:
         name = op.name
-        cut = name.rfind("/")
+        cut = _scope_cut(name)
         while cut > 0:
             prefix = name[:cut]
             if prefix in scopes:
@@ -60,15 +74,22 @@ def build_tree(ops: list[OpNode]) -> tuple[Node, dict[str, Node], dict[str, Node
     by_name: dict[str, Node] = {"": root}
 
     def scope_node(path: str) -> Node:
-        node = by_name.get(path)
-        if node is None:
-            cut = path.rfind("/")
-            parent = scope_node(path[:cut]) if cut > 0 else root
-            node = Node(name=path, kind=META, label=path[cut + 1 :], parent=parent)
+        """The metanode of `path`, created with its missing ancestors (no recursion: a name
+        may hold MAX_SCOPE_DEPTH levels)."""
+        missing = []
+        cut = len(path)
+        while cut > 0 and path[:cut] not in by_name:
+            missing.append(cut)
+            cut = path.rfind("/", 0, cut)
+        parent = by_name[path[:cut]] if cut > 0 else root
+        for end in reversed(missing):
+            start = path.rfind("/", 0, end) + 1
+            node = Node(name=path[:end], kind=META, label=path[start:end], parent=parent)
             node.depth = parent.depth + 1
             parent.children.append(node)
-            by_name[path] = node
-        return node
+            by_name[node.name] = node
+            parent = node
+        return parent
 
     leaves: dict[str, Node] = {}
     for op in ops:
@@ -77,7 +98,7 @@ def build_tree(ops: list[OpNode]) -> tuple[Node, dict[str, Node], dict[str, Node
             base = base_name(op.name)
             leaf = Node(name=f"{op.name}/({base})", kind=OP, label=f"({base})", op=op)
         else:
-            cut = op.name.rfind("/")
+            cut = _scope_cut(op.name)
             parent = scope_node(op.name[:cut]) if cut > 0 else root
             leaf = Node(name=op.name, kind=OP, label=op.name[cut + 1 :], op=op)
         leaf.parent = parent

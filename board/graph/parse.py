@@ -17,6 +17,7 @@ DTYPE_NAMES = {
     20: "resource", 21: "variant", 22: "uint32", 23: "uint64",
 }  # fmt: skip
 MAX_ATTR_CHARS = 400
+MAX_SLOT = 2**31 - 1  # output indices are int32 in TensorFlow
 
 
 class GraphParseError(ValueError):
@@ -51,8 +52,11 @@ def parse_input(text: str) -> InputRef:
     if text.startswith("^"):
         return InputRef(text[1:], -1, True)
     name, sep, slot = text.rpartition(":")
-    if sep and slot.isdigit():
-        return InputRef(name, int(slot), False)
+    if sep and slot.isascii() and slot.isdigit():
+        # No op has 2**31 outputs: a larger index (any number of digits) names none of them,
+        # so the edge is drawn without a shape instead of overflowing an index array.
+        number = int(slot) if len(slot) <= 10 else MAX_SLOT
+        return InputRef(name, min(number, MAX_SLOT), False)
     return InputRef(text, 0, False)
 
 
