@@ -51,6 +51,7 @@ from .dtypes import (
     bool_ as bool,  # noqa: A004 - TF's name
 )
 from .errors import (
+    DataLossError,
     FailedPreconditionError,
     InternalError,
     InvalidArgumentError,
@@ -60,7 +61,6 @@ from .errors import (
 )
 from .gradients import gradients
 from .graph_io import import_graph_def
-from .ops import state as _state  # noqa: F401 - registers VariableV2 / Assign / Apply*
 from .ops.array import (
     broadcast_to,
     cast,
@@ -74,6 +74,7 @@ from .ops.array import (
     stop_gradient,
     where,
 )
+from .ops import state as _state  # noqa: F401 - registers VariableV2 / Assign / Apply*
 from .ops.array import (
     range_op as range,  # noqa: A004
 )
@@ -155,13 +156,11 @@ from .ops.slicing import (
     slice_op as slice,  # noqa: A004
 )
 from .session import InteractiveSession, RunMetadata, RunOptions, Session, get_default_session
-from .variables import (
     Variable,
     global_variables,
     global_variables_initializer,
     initialize_all_variables,
     local_variables,
-    report_uninitialized_variables,
     trainable_variables,
     variables_initializer,
 )
@@ -178,6 +177,7 @@ __all__ = [
     "summary",
     "get_seed",
     "nn",
+from .variables import (
     "random_normal",
     "random_uniform",
     "set_random_seed",
@@ -187,6 +187,7 @@ __all__ = [
     "DType",
     "FailedPreconditionError",
     "Graph",
+    report_uninitialized_variables,
     "GraphKeys",
     "InteractiveSession",
     "InternalError",
@@ -210,6 +211,7 @@ __all__ = [
     "add_to_collection",
     "argmax",
     "argmin",
+    "DataLossError",
     "as_dtype",
     "bool",
     "broadcast_to",

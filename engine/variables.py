@@ -211,7 +211,7 @@ def trainable_variables(scope=None):
 
 def local_variables(scope=None):
     """Returns the default graph's local variables (collection 'local_variables')."""
-    return get_default_graph().get_collection("local_variables", scope)
+    return get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
 
 
 def variables_initializer(var_list, name="init"):
@@ -231,6 +231,21 @@ def global_variables_initializer():
     Run it once in a session before reading or training variables.
     """
     return variables_initializer(global_variables(), name="init")
+
+
+def local_variables_initializer():
+    """Returns the op that initializes every local variable (e.g. the metrics' counters)."""
+    return variables_initializer(local_variables(), name="init")
+
+
+def initialize_local_variables():
+    """Old name of `local_variables_initializer`."""
+    return local_variables_initializer()
+
+
+def model_variables(scope=None):
+    """Returns the variables in collection 'model_variables' (contrib layers add theirs)."""
+    return get_default_graph().get_collection(GraphKeys.MODEL_VARIABLES, scope)
 
 
 def initialize_all_variables():

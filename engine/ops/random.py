@@ -92,6 +92,13 @@ def _shape_tensor(shape):
 
     if isinstance(shape, Tensor):
         return shape
+    if isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape):
+        from .array import cast
+        from .joins import stack
+
+        dims = [cast(d, D.int32) if isinstance(d, Tensor) and d.dtype is not D.int32 else d
+                for d in shape]  # fmt: skip
+        return stack(dims, name="shape")
     return constant(np.asarray(shape, dtype=np.int32).reshape(-1), name="shape")
 
 
@@ -101,46 +108,73 @@ def _seeded(op_type, shape, dtype, seed, name):
     return out(op_type, [_shape_tensor(shape)], attrs, name)
 
 
+def _param(value, dtype, name):
+    """A distribution parameter as a tensor of the sample dtype (Python value or Tensor)."""
+    from ..core import convert_to_tensor
+
+    return convert_to_tensor(value, dtype=dtype, name=name)
+
+
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=D.float32, seed=None, name=None):
     """Draws samples from a normal distribution with `mean` and `stddev`.
 
-    `seed` combines with the graph seed as in `set_random_seed`. Op type: `RandomStandardNormal`.
+    `mean` and `stddev` may be Python numbers or tensors of `dtype` (as in TF). `seed` combines
+    with the graph seed as in `set_random_seed`. Op type: `RandomStandardNormal`; the result is
+    the op named after the scope (``random_normal``), as TF names it.
     """
+    from .math import add
+
+    dt = D.as_dtype(dtype)
     g = get_default_graph()
-    with g.name_scope(name or "random_normal"):
-        x = _seeded("RandomStandardNormal", shape, dtype, seed, None)
-        return x * constant(stddev, dtype=dtype) + constant(mean, dtype=dtype)
+    with g.name_scope(name or "random_normal") as scope:
+        shape_t = _shape_tensor(shape)
+        mean_t = _param(mean, dt, "mean")
+        stddev_t = _param(stddev, dt, "stddev")
+        x = _seeded("RandomStandardNormal", shape_t, dt, seed, None)
+        return add(x * stddev_t, mean_t, name=scope)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=D.float32, seed=None, name=None):
     """Draws normal samples with `mean` and `stddev`, redrawing any beyond two standard deviations.
 
-    Op type: `TruncatedNormal`.
+    `mean`/`stddev` may be tensors. Op type: `TruncatedNormal`.
     """
+    from .math import add
+
+    dt = D.as_dtype(dtype)
     g = get_default_graph()
-    with g.name_scope(name or "truncated_normal"):
-        x = _seeded("TruncatedNormal", shape, dtype, seed, None)
-        return x * constant(stddev, dtype=dtype) + constant(mean, dtype=dtype)
+    with g.name_scope(name or "truncated_normal") as scope:
+        shape_t = _shape_tensor(shape)
+        mean_t = _param(mean, dt, "mean")
+        stddev_t = _param(stddev, dt, "stddev")
+        x = _seeded("TruncatedNormal", shape_t, dt, seed, None)
+        return add(x * stddev_t, mean_t, name=scope)
 
 
 def random_uniform(shape, minval=0, maxval=None, dtype=D.float32, seed=None, name=None):
     """Draws samples uniformly from [`minval`, `maxval`).
 
     Floats default to [0, 1) (op `RandomUniform`); integer dtypes need `maxval` (op
-    `RandomUniformInt`). `seed` combines with the graph seed as in `set_random_seed`.
+    `RandomUniformInt`). `minval`/`maxval` may be tensors. `seed` combines with the graph seed
+    as in `set_random_seed`.
     """
+    from .math import add
+
     dt = D.as_dtype(dtype)
     g = get_default_graph()
-    with g.name_scope(name or "random_uniform"):
+    with g.name_scope(name or "random_uniform") as scope:
+        if dt.is_integer and maxval is None:
+            raise ValueError("Must specify maxval for integer dtype")
+        shape_t = _shape_tensor(shape)
+        min_t = _param(minval, dt, "min")
+        max_t = _param(1.0 if maxval is None else maxval, dt, "max")
         if dt.is_integer:
-            if maxval is None:
-                raise ValueError("Must specify maxval for integer dtype")
             s1, s2 = get_seed(seed)
             return out(
                 "RandomUniformInt",
-                [_shape_tensor(shape), constant(minval, dtype=dt), constant(maxval, dtype=dt)],
+                [shape_t, min_t, max_t],
                 {"seed": s1 or 0, "seed2": s2 or 0, "Tout": dt, "T": D.int32},
+                name=scope,
             )
-        maxval = 1.0 if maxval is None else maxval
-        x = _seeded("RandomUniform", shape, dt, seed, None)
-        return x * constant(maxval - minval, dtype=dt) + constant(minval, dtype=dt)
+        x = _seeded("RandomUniform", shape_t, dt, seed, None)
+        return add(x * (max_t - min_t), min_t, name=scope)
