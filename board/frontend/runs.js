@@ -63,7 +63,8 @@ export class RunIndex {
 export function groupKey(spec, run, runInfo) {
   if (spec.startsWith('hp:')) {
     const name = spec.slice(3);
-    const value = runInfo?.hparams?.[name];
+    const hparams = runInfo?.hparams;
+    const value = hparams && Object.hasOwn(hparams, name) ? hparams[name] : undefined;
     return `${name}=${value === undefined ? '(none)' : value}`;
   }
   if (spec.startsWith('re:')) {

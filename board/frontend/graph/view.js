@@ -35,7 +35,7 @@ export async function mount(container, { runs = [], selectedRun = null, state = 
     scene: null,
     transform: { x: 20, y: 20, k: 1 },
     traced: null,
-    runTags: {},
+    runTags: new Map(), // run name -> its run_metadata tags (a Map: a run may be named `constructor`)
     generation: 0,
   };
 
@@ -355,7 +355,7 @@ export async function mount(container, { runs = [], selectedRun = null, state = 
     if (view.run) runSelect.value = view.run;
   }
   function fillTagSelect() {
-    const known = view.runTags[view.run];
+    const known = view.runTags.get(view.run);
     const tags = known ?? (view.tag ? [view.tag] : []);
     if (known && view.tag && !tags.includes(view.tag)) {
       view.tag = '';
@@ -404,7 +404,7 @@ export async function mount(container, { runs = [], selectedRun = null, state = 
   // The traces (run_metadata tags) are listed in /api/runs; fetched while the graph loads.
   fetchRuns()
     .then((index) => {
-      for (const run of index.runs ?? []) view.runTags[run.name] = run.tags?.run_metadata ?? [];
+      for (const run of index.runs ?? []) view.runTags.set(run.name, run.tags?.run_metadata ?? []);
       fillTagSelect();
     })
     .catch(() => {

@@ -33,11 +33,11 @@ export function buildColumns(rows, tagFilter) {
     { id: 'duration', label: 'duration', kind: 'fixed', get: (r) => r.duration },
     { id: 'last_step', label: 'last step', kind: 'fixed', get: (r) => r.last_step },
   ];
-  for (const name of [...hparams].sort()) columns.push({ id: name, label: name, kind: 'hparam', get: (r) => r.hparams[name] });
+  for (const name of [...hparams].sort()) columns.push({ id: name, label: name, kind: 'hparam', get: (r) => (Object.hasOwn(r.hparams, name) ? r.hparams[name] : undefined) });
   const tagRegex = safeTagRegex(tagFilter);
   for (const tag of [...tags].sort()) {
     if (tagRegex && !tagRegex.test(tag)) continue;
-    for (const stat of STATS) columns.push({ id: `${tag}.${stat}`, label: `${tag}.${stat}`, kind: 'metric', get: (r) => r.metrics[tag]?.[stat] });
+    for (const stat of STATS) columns.push({ id: `${tag}.${stat}`, label: `${tag}.${stat}`, kind: 'metric', get: (r) => (Object.hasOwn(r.metrics, tag) ? r.metrics[tag][stat] : undefined) });
   }
   return columns;
 }
@@ -81,16 +81,16 @@ export function knownNames(rows) {
 
 /** A group's table row: numeric columns as {mean, std}, others the common value or 'mixed'. */
 export function groupRow(key, members, columns) {
-  const cells = {};
+  const cells = new Map(); // column id -> cell (ids are hparam and tag names: `__proto__` too)
   for (const column of columns) {
     if (column.id === 'name') continue;
     const values = members.map((m) => column.get(m));
     const numeric = values.filter((v) => typeof v === 'number');
     if (numeric.length && numeric.length === values.filter((v) => v != null).length) {
-      cells[column.id] = meanStd(numeric);
+      cells.set(column.id, meanStd(numeric));
     } else {
       const distinct = new Set(values.map((v) => String(v)));
-      cells[column.id] = distinct.size === 1 ? values[0] : 'mixed';
+      cells.set(column.id, distinct.size === 1 ? values[0] : 'mixed');
     }
   }
   return { key, members, cells };

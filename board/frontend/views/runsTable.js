@@ -218,7 +218,7 @@ function groupTableRow(group, columns) {
       return el('td', { class: 'name' }, el('span', { class: 'chip', style: { background: runColor(group.key) } }), ' ',
         el('strong', { text: group.key }), ` (${group.members.length} runs)`);
     }
-    const v = group.cells[c.id];
+    const v = group.cells.get(c.id);
     if (v && typeof v === 'object' && 'mean' in v) {
       const fmt = c.id === 'duration' ? formatDuration : c.id === 'start' ? formatTime : (x) => formatNumber(x, 4);
       return el('td', { dataset: { mean: v.mean, std: v.std }, text: c.id === 'start' ? fmt(v.mean) : `${fmt(v.mean)} ± ${fmt(v.std)}` });
