@@ -185,6 +185,7 @@ from .variables import (
     "BLAS_BACKEND",
     "DIRECT_KERNELS",
     "DType",
+    "DataLossError",
     "FailedPreconditionError",
     "Graph",
     report_uninitialized_variables,

@@ -51,12 +51,19 @@ class UnimplementedError(OpError):
     error_code = 12
 
 
+class DataLossError(OpError):
+    """Raised when stored data is truncated or corrupt, e.g. a checkpoint file (status code 15)."""
+
+    error_code = 15
+
+
 _BY_CODE = {
     3: InvalidArgumentError,
     5: NotFoundError,
     9: FailedPreconditionError,
     12: UnimplementedError,
     13: InternalError,
+    15: DataLossError,
 }
 
 
@@ -66,6 +73,7 @@ def error_for_code(code: int) -> type[OpError]:
 
 
 __all__ = [
+    "DataLossError",
     "FailedPreconditionError",
     "InternalError",
     "InvalidArgumentError",

@@ -4,12 +4,21 @@ global step helpers, and Saver."""
 from __future__ import annotations
 
 from . import dtypes as D
+from .checkpoint import export_meta_graph, import_meta_graph, update_checkpoint_state
+from .checkpoint.state import checkpoint_exists, get_checkpoint_state
 from .core import GraphKeys, Tensor, convert_to_tensor, get_default_graph
 from .gradients import gradients
 from .ops.array import cast, constant, group
 from .ops.common import out
 from .ops.fills import zeros
-from .saver import Saver, latest_checkpoint
+from .saver import (
+    NewCheckpointReader,
+    Saver,
+    latest_checkpoint,
+    list_variables,
+    load_checkpoint,
+    load_variable,
+)
 from .variables import Variable, trainable_variables
 
 
@@ -449,7 +458,16 @@ __all__ = [
     "MomentumOptimizer",
     "Optimizer",
     "RMSPropOptimizer",
+    "NewCheckpointReader",
     "Saver",
+    "checkpoint_exists",
+    "export_meta_graph",
+    "get_checkpoint_state",
+    "import_meta_graph",
+    "list_variables",
+    "load_checkpoint",
+    "load_variable",
+    "update_checkpoint_state",
     "create_global_step",
     "exponential_decay",
     "get_global_step",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate summaries/proto/*_pb2.py from the .proto files next to them.
+"""Regenerate the *_pb2.py modules of summaries/proto and engine/proto from their .proto files.
 
 protoc comes from grpcio-tools, installed into a throwaway virtual environment under /tmp so
 the project's own protobuf runtime is never touched. The pinned grpcio-tools emits gencode for
@@ -21,7 +21,7 @@ import venv
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PROTO_DIR = REPO / "summaries" / "proto"
+PROTO_DIRS = [REPO / "summaries" / "proto", REPO / "engine" / "proto"]
 GRPCIO_TOOLS = "grpcio-tools==1.76.0"
 DEFAULT_VENV = Path("/tmp/flowboard-protoc")
 
@@ -38,12 +38,16 @@ def protoc_python(venv_dir: Path) -> Path:
 
 
 def generate(python: Path, out_dir: Path) -> list[Path]:
-    """Run protoc on every .proto under summaries/proto, writing *_pb2.py into out_dir."""
-    protos = sorted(p.relative_to(REPO).as_posix() for p in PROTO_DIR.glob("*.proto"))
+    """Run protoc on every .proto of PROTO_DIRS, writing *_pb2.py under out_dir."""
+    protos = sorted(p.relative_to(REPO).as_posix() for d in PROTO_DIRS for p in d.glob("*.proto"))
     cmd = [str(python), "-m", "grpc_tools.protoc", f"-I{REPO}", f"--python_out={out_dir}"]
     # The well-known types (google/protobuf/struct.proto) ship inside grpc_tools.
     subprocess.run(cmd + protos, check=True, cwd=REPO)
-    return sorted((out_dir / "summaries" / "proto").glob("*_pb2.py"))
+    return sorted(
+        out_dir / d.relative_to(REPO) / p.name
+        for d in PROTO_DIRS
+        for p in (out_dir / d.relative_to(REPO)).glob("*_pb2.py")
+    )
 
 
 def main() -> int:
@@ -56,7 +60,7 @@ def main() -> int:
         generated = generate(python, Path(tmp))
         stale = []
         for path in generated:
-            target = PROTO_DIR / path.name
+            target = REPO / path.relative_to(tmp)
             if args.check:
                 if not target.exists() or not filecmp.cmp(path, target, shallow=False):
                     stale.append(path.name)
@@ -65,7 +69,8 @@ def main() -> int:
         if args.check and stale:
             print("stale generated modules:", ", ".join(stale), file=sys.stderr)
             return 1
-    print(f"{len(generated)} modules {'checked' if args.check else 'written'} in {PROTO_DIR}")
+    where = ", ".join(str(d.relative_to(REPO)) for d in PROTO_DIRS)
+    print(f"{len(generated)} modules {'checked' if args.check else 'written'} in {where}")
     return 0
 
 

@@ -57,8 +57,9 @@ def test_saver_max_to_keep(tmp_path):
         sess.run(eg.global_variables_initializer())
         for i in range(4):
             saver.save(sess, str(tmp_path / "m"), global_step=i)
-    files = sorted(p for p in os.listdir(tmp_path) if p.endswith(".npz"))
-    assert files == ["m-2.npz", "m-3.npz"]
+    files = sorted(p for p in os.listdir(tmp_path) if p.endswith(".index"))
+    assert files == ["m-2.index", "m-3.index"]
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(("m-0.", "m-1."))]
 
 
 def test_full_trace_fills_step_stats():
