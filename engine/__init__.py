@@ -330,4 +330,11 @@ from .variables import (
     "zeros_like",
 ]
 
+# Control flow (cond, case, while_loop and the higher-order functions) and TensorArray.
+from .control_flow import case, cond, foldl, foldr, map_fn, scan, while_loop  # noqa: E402
+from .ops.array import tuple_ as tuple  # noqa: E402, A004
+from .tensor_array import TensorArray  # noqa: E402
+
+__all__ += ["TensorArray", "tuple", "case", "cond", "foldl", "foldr", "map_fn", "scan", "while_loop"]
+
 _register_gpu_kernels()

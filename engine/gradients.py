@@ -34,16 +34,28 @@ def _reachable_forward(xs: list[Tensor], graph) -> set[Operation]:
     return seen
 
 
-def _reachable_backward(ys: list[Tensor], stop_ops: set[Operation]) -> set[Operation]:
+def _reachable_backward(
+    ys: list[Tensor], stop_ops: set[Operation], boundary=frozenset()
+) -> set[Operation]:
     seen: set[Operation] = set()
-    stack = [y.op for y in ys]
+    stack = [y.op for y in ys if y not in boundary]
     while stack:
         op = stack.pop()
         if op in seen or op in stop_ops:
             continue
         seen.add(op)
-        stack.extend(t.op for t in op.inputs)
+        stack.extend(t.op for t in op.inputs if t not in boundary)
     return seen
+
+
+# dtype name -> fn(list of gradient tensors) -> their sum, for non-float gradients (the
+# TensorArray's variant flow registers one).
+AGGREGATORS: dict = {}
+
+
+def differentiable(dtype) -> bool:
+    """Whether gradients flow through tensors of ``dtype`` (floats and TensorArray flows)."""
+    return dtype.is_floating or dtype.name in AGGREGATORS
 
 
 def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None, **unused_kwargs):
@@ -55,8 +67,15 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None, **unu
     """
     ys = _as_tensor_list(ys)
     xs = _as_tensor_list(xs)
-    graph = ys[0].graph if ys else get_default_graph()
     stop = set(_as_tensor_list(stop_gradients))
+    return symbolic_gradients(ys, xs, grad_ys, name, stop)
+
+
+def symbolic_gradients(ys, xs, grad_ys=None, name="gradients", stop=frozenset(), boundary=()):
+    """`gradients` on tensor lists; the backward walk does not pass ``boundary`` tensors (a
+    control-flow body's inputs), so only ops between them and ``ys`` are differentiated."""
+    graph = ys[0].graph if ys else get_default_graph()
+    boundary = set(boundary)
     stop_ops = {t.op for t in stop}
     if grad_ys is None:
         grad_ys = [None] * len(ys)
@@ -68,7 +87,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None, **unu
     with graph.as_default(), graph.name_scope(name):
         x_ops = {x.op for x in xs}
         forward = _reachable_forward(xs, graph) | x_ops
-        backward = _reachable_backward(ys, stop_ops - x_ops)
+        backward = _reachable_backward(ys, stop_ops - x_ops, boundary)
         between = forward & backward
 
         grads: dict[Tensor, list[Tensor]] = {}
@@ -95,14 +114,14 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None, **unu
                 continue
             fn = op.op_def.gradient
             if fn is None:
-                if any(t.dtype.is_floating and t.op in between for t in op.inputs):
+                if any(differentiable(t.dtype) and t.op in between for t in op.inputs):
                     raise LookupError(
                         f"No gradient defined for operation '{op.name}' (op type: {op.type})"
                     )
                 continue
             with graph.name_scope(op.name.split("/")[-1] + "_grad"):
                 filled = [
-                    g if g is not None else (zeros_like(t) if t.dtype.is_floating else None)
+                    g if g is not None or not t.dtype.is_floating else zeros_like(t)
                     for g, t in zip(out_grads, op.outputs, strict=False)
                 ]
                 in_grads = list(fn(op, *filled))
@@ -112,9 +131,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None, **unu
                     f"expected {len(op.inputs)}"
                 )
             for t, g in zip(op.inputs, in_grads, strict=False):
-                if g is None or not t.dtype.is_floating:
+                if g is None or not differentiable(t.dtype):
                     continue
-                if t.op in between or t in xset:
+                if (t.op in between and t not in boundary) or t in xset:
                     if t in stop:
                         continue
                     grads.setdefault(t, []).append(g)
@@ -126,4 +145,5 @@ def _aggregate(gs):
         return None
     if len(gs) == 1:
         return gs[0]
-    return add_n(gs)
+    combine = AGGREGATORS.get(gs[0].dtype.name)
+    return combine(gs) if combine is not None else add_n(gs)

@@ -15,6 +15,7 @@ from . import dtypes as D
 from .core import Graph, KernelContext, Operation, Tensor, get_default_graph
 from .errors import InvalidArgumentError, OpError
 from .ops.common import contiguous
+from .control_flow.subgraph import new_run_generation
 from .plan import CompiledPlan, compile_plan, wrap_kernel_error
 
 _DEBUG = os.environ.get("FLOWBOARD_DEBUG", "") not in ("", "0")
@@ -198,6 +199,8 @@ class Session:
         ctx = self._contexts.get(op)
         if ctx is None:
             ctx = self._contexts[op] = KernelContext(op)
+            # Control-flow kernels compile and run their bodies' plans in this session.
+            ctx.state["session"] = self
         return ctx
 
     def variable_array(self, variable) -> np.ndarray:
@@ -315,6 +318,7 @@ class Session:
         return compiled
 
     def _execute(self, compiled: CompiledPlan, feed_values, trace, run_metadata):
+        new_run_generation()
         try:
             results = compiled.native.run(feed_values, trace)
         except (

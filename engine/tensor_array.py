@@ -1,0 +1,562 @@
+"""``TensorArray``: TF1's list of same-dtype tensors, written once per index, for loops.
+
+The engine's TensorArray is functional: its ``flow`` tensor (dtype `variant`) *is* the array's
+value — a 1-D object array holding one numpy array per index (None where nothing was written).
+``write``/``scatter``/``unstack`` return a new TensorArray whose flow is a new object array (the
+elements are shared, never copied), so a write costs O(size) pointer copies, not a copy of the
+data; ``read``/``gather``/``stack``/``concat`` produce ordinary tensors. A TensorArray can be a
+``while_loop`` variable, a ``cond`` output, or be captured by a loop body.
+
+Gradients flow through the flows: the gradient of a flow is again a flow (None entries are
+zeros), summed by ``TensorArrayGradAdd`` when several reads share one flow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes as D
+from .core import Tensor, TensorShape, as_shape, convert_to_tensor, get_default_graph, register_op
+from .errors import InvalidArgumentError
+from .gradients import AGGREGATORS
+from .ops.common import make_op
+from .ops.fills import zeros_like
+
+# TF's DT_VARIANT (enum 21), held natively as an object array.
+variant = D.DType("variant", object, D.string.code, 21)
+
+_FLOW_SHAPE = TensorShape([None])
+
+
+def _flow_out(op):
+    return [(variant, _FLOW_SHAPE)]
+
+
+def _error(ctx, message):
+    return InvalidArgumentError(None, ctx.op, f"TensorArray {ctx.op.name}: {message}")
+
+
+def _check_element(ctx, flow, index, value):
+    want = ctx.attrs["element_shape"]
+    if not want.is_compatible_with(value.shape):
+        raise _error(
+            ctx,
+            f"Could not write to TensorArray index {index} because the value shape is "
+            f"{list(value.shape)} which is incompatible with the TensorArray's element shape: "
+            f"{want}",
+        )
+    if ctx.attrs["infer_shape"]:
+        for other in flow:
+            if other is not None:
+                if other.shape != value.shape:
+                    raise _error(
+                        ctx,
+                        f"Could not write to TensorArray index {index} because the value shape "
+                        f"is {list(value.shape)} which is incompatible with the TensorArray's "
+                        f"inferred element shape: {list(other.shape)} (consider setting "
+                        f"infer_shape=False).",
+                    )
+                break
+
+
+def _grown(ctx, flow, size):
+    if size <= len(flow):
+        return np.array(flow, dtype=object)
+    if not ctx.attrs["dynamic_size"]:
+        raise _error(
+            ctx,
+            f"Tried to write to index {size - 1} but array is not resizeable and size is: "
+            f"{len(flow)}",
+        )
+    new = np.empty(size, dtype=object)
+    new[: len(flow)] = flow
+    return new
+
+
+def _put(ctx, new, index, value):
+    if index < 0:
+        raise _error(ctx, f"Tried to write to index {index} < 0")
+    if new[index] is not None:
+        raise _error(
+            ctx,
+            f"Could not write to TensorArray index {index} because it has already been written to.",
+        )
+    _check_element(ctx, new, index, value)
+    new[index] = value
+
+
+def _get(ctx, flow, index):
+    if index < 0 or index >= len(flow):
+        raise _error(ctx, f"Tried to read from index {index} but array size is: {len(flow)}")
+    v = flow[index]
+    if v is None:
+        # TF1 reads an unwritten index as zeros when the element shape is known.
+        try:
+            return _element_zeros(ctx, flow)
+        except InvalidArgumentError:
+            raise _error(
+                ctx,
+                f"Could not read from TensorArray index {index} because it has not yet been "
+                f"written to, and the element shape is not fully defined.",
+            ) from None
+    return v
+
+
+def _element_zeros(ctx, flow):
+    shape = ctx.attrs["element_shape"]
+    for v in flow:
+        if v is not None:
+            return np.zeros_like(v)
+    if not shape.is_fully_defined():
+        raise _error(ctx, "the element shape is unknown and no element was written")
+    return np.zeros(shape.as_list(), dtype=ctx.attrs["dtype"].np)
+
+
+def _stack_values(ctx, flow, indices):
+    values = [_get(ctx, flow, int(i)) for i in indices]
+    if not values:
+        shape = ctx.attrs["element_shape"]
+        dims = [d if d is not None else 0 for d in (shape.as_list() if shape.ndims else [])]
+        return np.zeros([0, *dims], dtype=ctx.attrs["dtype"].np)
+    return np.stack(values)
+
+
+# ---- kernels ------------------------------------------------------------------------------------
+
+
+def _create(ctx, size):
+    return np.empty(int(size), dtype=object)
+
+
+def _write(ctx, flow, index, value):
+    i = int(index)
+    new = _grown(ctx, flow, i + 1)
+    _put(ctx, new, i, value)
+    return new
+
+
+def _read(ctx, flow, index):
+    return _get(ctx, flow, int(index))
+
+
+def _stack(ctx, flow):
+    return _stack_values(ctx, flow, range(len(flow)))
+
+
+def _gather(ctx, flow, indices):
+    return _stack_values(ctx, flow, np.asarray(indices).reshape(-1))
+
+
+def _scatter(ctx, flow, indices, value):
+    idx = np.asarray(indices).reshape(-1)
+    if len(idx) != value.shape[0]:
+        raise _error(ctx, f"{len(idx)} indices for a value with first dimension {value.shape[0]}")
+    new = _grown(ctx, flow, int(idx.max()) + 1 if len(idx) else 0)
+    for j, i in enumerate(idx):
+        _put(ctx, new, int(i), value[j])
+    return new
+
+
+def _unstack(ctx, flow, value):
+    n = value.shape[0] if value.ndim else 0
+    if value.ndim == 0:
+        raise _error(ctx, "unstack needs a value of rank at least 1")
+    if n != len(flow) and not ctx.attrs["dynamic_size"]:
+        raise _error(
+            ctx, f"Tried to unstack a value with first dimension {n} into a TensorArray of "
+            f"size {len(flow)}",
+        )  # fmt: skip
+    new = np.empty(max(n, len(flow)), dtype=object)
+    for i in range(n):
+        _put(ctx, new, i, value[i])
+    return new
+
+
+def _concat(ctx, flow):
+    values = [_get(ctx, flow, i) for i in range(len(flow))]
+    if not values:
+        empty = _stack_values(ctx, flow, [])
+        return empty.reshape([0, *empty.shape[2:]])
+    return np.concatenate(values)
+
+
+def _size(ctx, flow):
+    return np.asarray(len(flow), dtype=np.int32)
+
+
+# ---- gradient kernels (flows of gradients: None entries are zeros) -----------------------------
+
+
+def _grad_add(ctx, *flows):
+    n = max(len(f) for f in flows)
+    out = np.empty(n, dtype=object)
+    for f in flows:
+        for i, v in enumerate(f):
+            if v is None:
+                continue
+            out[i] = v if out[i] is None else out[i] + v
+    return out
+
+
+def _zeros_flow(ctx, flow):
+    return np.empty(len(flow), dtype=object)
+
+
+def _write_grad(ctx, grad, index, value):
+    i = int(index)
+    g_flow = np.array(grad, dtype=object)
+    g = g_flow[i] if i < len(g_flow) else None
+    if i < len(g_flow):
+        g_flow[i] = None
+    return g_flow, (np.zeros_like(value) if g is None else np.asarray(g, dtype=value.dtype))
+
+
+def _read_grad(ctx, flow, index, grad):
+    out = np.empty(len(flow), dtype=object)
+    out[int(index)] = grad
+    return out
+
+
+def _gather_grad(ctx, flow, indices, grad):
+    out = np.empty(len(flow), dtype=object)
+    for j, i in enumerate(np.asarray(indices).reshape(-1)):
+        i = int(i)
+        out[i] = grad[j] if out[i] is None else out[i] + grad[j]
+    return out
+
+
+def _stack_grad(ctx, flow, grad):
+    out = np.empty(len(flow), dtype=object)
+    for i in range(len(flow)):
+        out[i] = grad[i]
+    return out
+
+
+def _concat_grad(ctx, flow, grad):
+    out = np.empty(len(flow), dtype=object)
+    start = 0
+    for i, v in enumerate(flow):
+        n = v.shape[0]
+        out[i] = grad[start : start + n]
+        start += n
+    return out
+
+
+def _unstack_grad(ctx, grad, value):
+    out = np.zeros_like(value)
+    for i in range(min(len(grad), value.shape[0])):
+        if grad[i] is not None:
+            out[i] = grad[i]
+    return out
+
+
+def _scatter_grad(ctx, grad, indices, value):
+    g_flow = np.array(grad, dtype=object)
+    out = np.zeros_like(value)
+    for j, i in enumerate(np.asarray(indices).reshape(-1)):
+        i = int(i)
+        if i < len(g_flow) and g_flow[i] is not None:
+            out[j] = g_flow[i]
+            g_flow[i] = None
+    return g_flow, out
+
+
+# ---- registration -------------------------------------------------------------------------------
+
+
+def _element_out(op):
+    return [(op.attrs["dtype"], op.attrs["element_shape"])]
+
+
+def _stacked_out(op):
+    el = op.attrs["element_shape"]
+    lead = None
+    if op.type == "TensorArrayGatherV3":
+        lead = op.inputs[1].shape.num_elements() if op.inputs[1].shape.is_fully_defined() else None
+    elif op.attrs.get("static_size") is not None:
+        lead = op.attrs["static_size"]
+    if op.type == "TensorArrayConcatV3":
+        rest = el.as_list()[1:] if el.ndims else None
+        return [(op.attrs["dtype"], TensorShape(None if rest is None else [None, *rest]))]
+    return [
+        (
+            op.attrs["dtype"],
+            TensorShape(None) if el.ndims is None else TensorShape([lead, *el.dims]),
+        )
+    ]
+
+
+def _g_write(op, g):
+    if g is None:
+        return [None, None, None]
+    attrs = dict(op.attrs)
+    gop = make_op("TensorArrayWriteGrad", [g, op.inputs[1], op.inputs[2]], attrs)
+    return [gop.outputs[0], None, gop.outputs[1]]
+
+
+def _g_read(op, g):
+    return [
+        make_op("TensorArrayReadGrad", [op.inputs[0], op.inputs[1], g], op.attrs).outputs[0],
+        None,
+    ]
+
+
+def _g_gather(op, g):
+    return [
+        make_op("TensorArrayGatherGrad", [op.inputs[0], op.inputs[1], g], op.attrs).outputs[0],
+        None,
+    ]
+
+
+def _g_stack(op, g):
+    return [make_op("TensorArrayStackGrad", [op.inputs[0], g], op.attrs).outputs[0]]
+
+
+def _g_concat(op, g):
+    return [make_op("TensorArrayConcatGrad", [op.inputs[0], g], op.attrs).outputs[0]]
+
+
+def _g_unstack(op, g):
+    if g is None:
+        return [None, None]
+    return [None, make_op("TensorArrayUnstackGrad", [g, op.inputs[1]], op.attrs).outputs[0]]
+
+
+def _g_scatter(op, g):
+    if g is None:
+        return [None, None, None]
+    gop = make_op("TensorArrayScatterGrad", [g, op.inputs[1], op.inputs[2]], op.attrs)
+    return [gop.outputs[0], None, gop.outputs[1]]
+
+
+def _value_like(i):
+    return lambda op: [(op.inputs[i].dtype, op.inputs[i].shape)]
+
+
+register_op("TensorArrayV3", shape_fn=_flow_out, python=_create, stateful=True)
+register_op("TensorArrayWriteV3", shape_fn=_flow_out, python=_write, gradient=_g_write)
+register_op("TensorArrayReadV3", shape_fn=_element_out, python=_read, gradient=_g_read)
+register_op("TensorArrayGatherV3", shape_fn=_stacked_out, python=_gather, gradient=_g_gather)
+register_op("TensorArrayPack", shape_fn=_stacked_out, python=_stack, gradient=_g_stack)
+register_op("TensorArrayConcatV3", shape_fn=_stacked_out, python=_concat, gradient=_g_concat)
+register_op("TensorArrayScatterV3", shape_fn=_flow_out, python=_scatter, gradient=_g_scatter)
+register_op("TensorArrayUnpack", shape_fn=_flow_out, python=_unstack, gradient=_g_unstack)
+register_op("TensorArraySizeV3", shape_fn=lambda op: [(D.int32, TensorShape([]))], python=_size)
+register_op("TensorArrayGradAdd", shape_fn=_flow_out, python=_grad_add)
+register_op("TensorArrayZerosLike", shape_fn=_flow_out, python=_zeros_flow)
+register_op(
+    "TensorArrayWriteGrad",
+    shape_fn=lambda op: [(variant, _FLOW_SHAPE), (op.inputs[2].dtype, op.inputs[2].shape)],
+    python=_write_grad,
+)
+register_op("TensorArrayReadGrad", shape_fn=_flow_out, python=_read_grad)
+register_op("TensorArrayGatherGrad", shape_fn=_flow_out, python=_gather_grad)
+register_op("TensorArrayStackGrad", shape_fn=_flow_out, python=_stack_grad)
+register_op("TensorArrayConcatGrad", shape_fn=_flow_out, python=_concat_grad)
+register_op("TensorArrayUnstackGrad", shape_fn=_value_like(1), python=_unstack_grad)
+register_op(
+    "TensorArrayScatterGrad",
+    shape_fn=lambda op: [(variant, _FLOW_SHAPE), (op.inputs[2].dtype, op.inputs[2].shape)],
+    python=_scatter_grad,
+)
+
+
+def _aggregate_flows(grads):
+    return make_op("TensorArrayGradAdd", list(grads), {}).outputs[0]
+
+
+AGGREGATORS[variant.name] = _aggregate_flows
+
+
+def zeros_like_flow(flow: Tensor) -> Tensor:
+    """A gradient flow of zeros (all entries None) as long as ``flow``."""
+    return make_op("TensorArrayZerosLike", [flow], {}).outputs[0]
+
+
+def zeros_for(t: Tensor) -> Tensor:
+    """Zeros shaped like ``t``: a zero flow for a TensorArray flow, else ``zeros_like``."""
+    return zeros_like_flow(t) if t.dtype is variant else zeros_like(t)
+
+
+# ---- the Python object --------------------------------------------------------------------------
+
+
+class TensorArray:
+    """TF1's ``tf.TensorArray(dtype, size, dynamic_size=False, clear_after_read=True,
+    element_shape=None, infer_shape=True, name=None)``.
+
+    ``write(i, v)``, ``scatter(indices, value)`` and ``unstack(value)`` return a new
+    TensorArray (use the returned one, as in TF); ``read(i)``, ``gather(indices)``, ``stack()``,
+    ``concat()`` and ``size()`` return tensors. Each index may be written once; writing past
+    ``size`` needs ``dynamic_size=True``. With ``infer_shape`` every element must have the
+    shape of the first one written. ``clear_after_read`` is accepted; reads never clear (the
+    engine's arrays are values, so a second read gives the same element).
+    """
+
+    def __init__(
+        self,
+        dtype,
+        size=None,
+        dynamic_size=None,
+        clear_after_read=None,
+        tensor_array_name=None,
+        handle=None,
+        flow=None,
+        infer_shape=True,
+        element_shape=None,
+        colocate_with_first_write_call=True,
+        name=None,
+    ):
+        self._dtype = D.as_dtype(dtype)
+        self._dynamic_size = bool(dynamic_size)
+        self._clear_after_read = True if clear_after_read is None else bool(clear_after_read)
+        self._infer_shape = bool(infer_shape)
+        self._element_shape = (
+            as_shape(element_shape) if element_shape is not None else TensorShape(None)
+        )
+        self._static_size = None
+        if flow is not None:
+            self._flow = flow
+            return
+        if size is None:
+            raise ValueError("Size must be provided if handle is not provided")
+        graph = get_default_graph()
+        with graph.name_scope(name or "TensorArray"):
+            size_t = convert_to_tensor(size, dtype=D.int32)
+            from .ops.common import static_value
+
+            sv = static_value(size_t)
+            self._static_size = int(sv) if sv is not None and not self._dynamic_size else None
+            self._flow = make_op("TensorArrayV3", [size_t], self._attrs(), "TensorArrayV3").outputs[
+                0
+            ]
+
+    # -- properties ----------------------------------------------------------------------------
+    @property
+    def flow(self) -> Tensor:
+        return self._flow
+
+    @property
+    def handle(self) -> Tensor:
+        return self._flow
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def element_shape(self) -> TensorShape:
+        return self._element_shape
+
+    @property
+    def dynamic_size(self) -> bool:
+        return self._dynamic_size
+
+    def _attrs(self) -> dict:
+        return {
+            "dtype": self._dtype,
+            "element_shape": self._element_shape,
+            "dynamic_size": self._dynamic_size,
+            "infer_shape": self._infer_shape,
+            "clear_after_read": self._clear_after_read,
+            "static_size": self._static_size if self._static_size is not None else -1,
+        }
+
+    def _with_flow(self, flow: Tensor, element_shape=None) -> TensorArray:
+        ta = TensorArray.__new__(TensorArray)
+        ta._dtype = self._dtype
+        ta._dynamic_size = self._dynamic_size
+        ta._clear_after_read = self._clear_after_read
+        ta._infer_shape = self._infer_shape
+        ta._element_shape = self._element_shape if element_shape is None else element_shape
+        ta._static_size = self._static_size
+        ta._flow = flow
+        return ta
+
+    def _merge_shape(self, shape: TensorShape) -> TensorShape:
+        if not self._infer_shape:
+            return self._element_shape
+        if not self._element_shape.is_compatible_with(shape):
+            raise ValueError(
+                f"Inconsistent shapes: saw {shape} but expected {self._element_shape} "
+                f"(and infer_shape=True)"
+            )
+        return self._element_shape.merge_with(shape)
+
+    def _op(self, op_type, inputs, name, scope):
+        attrs = self._attrs()
+        if attrs["static_size"] == -1:
+            attrs["static_size"] = None
+        with get_default_graph().name_scope(name or scope):
+            return make_op(op_type, inputs, attrs, op_type)
+
+    def _value(self, value, name="value"):
+        v = convert_to_tensor(value, dtype=self._dtype, name=name)
+        return v
+
+    # -- API ---------------------------------------------------------------------------------------
+    def write(self, index, value, name=None) -> TensorArray:
+        """A TensorArray with ``value`` at ``index``."""
+        value = self._value(value)
+        shape = self._merge_shape(value.shape)
+        index = convert_to_tensor(index, dtype=D.int32)
+        op = self._op("TensorArrayWriteV3", [self._flow, index, value], name, "TensorArrayWrite")
+        return self._with_flow(op.outputs[0], shape)
+
+    def read(self, index, name=None) -> Tensor:
+        """The element at ``index``."""
+        index = convert_to_tensor(index, dtype=D.int32)
+        return self._op("TensorArrayReadV3", [self._flow, index], name, "TensorArrayRead").outputs[
+            0
+        ]
+
+    def stack(self, name=None) -> Tensor:
+        """All elements stacked on a new first axis."""
+        return self._op("TensorArrayPack", [self._flow], name, "TensorArrayStack").outputs[0]
+
+    pack = stack
+
+    def gather(self, indices, name=None) -> Tensor:
+        """The elements at ``indices`` stacked."""
+        indices = convert_to_tensor(indices, dtype=D.int32)
+        return self._op(
+            "TensorArrayGatherV3", [self._flow, indices], name, "TensorArrayGather"
+        ).outputs[0]
+
+    def concat(self, name=None) -> Tensor:
+        """All elements concatenated along their first axis."""
+        return self._op("TensorArrayConcatV3", [self._flow], name, "TensorArrayConcat").outputs[0]
+
+    def unstack(self, value, name=None) -> TensorArray:
+        """A TensorArray holding ``value[i]`` at each index i."""
+        value = self._value(value)
+        shape = self._merge_shape(value.shape[1:] if value.shape.ndims else TensorShape(None))
+        op = self._op("TensorArrayUnpack", [self._flow, value], name, "TensorArrayUnstack")
+        return self._with_flow(op.outputs[0], shape)
+
+    unpack = unstack
+
+    def scatter(self, indices, value, name=None) -> TensorArray:
+        """A TensorArray with ``value[j]`` at ``indices[j]``."""
+        value = self._value(value)
+        shape = self._merge_shape(value.shape[1:] if value.shape.ndims else TensorShape(None))
+        indices = convert_to_tensor(indices, dtype=D.int32)
+        op = self._op(
+            "TensorArrayScatterV3", [self._flow, indices, value], name, "TensorArrayScatter"
+        )
+        return self._with_flow(op.outputs[0], shape)
+
+    def size(self, name=None) -> Tensor:
+        """The number of elements (an int32 scalar)."""
+        return self._op("TensorArraySizeV3", [self._flow], name, "TensorArraySize").outputs[0]
+
+    def identity(self) -> TensorArray:
+        return self._with_flow(self._flow)
+
+    def close(self, name=None):
+        from .ops.array import no_op
+
+        return no_op(name=name or "TensorArrayClose")
+
+    def __repr__(self):
+        return f"<eg.TensorArray dtype={self._dtype.name} flow={self._flow.name}>"
