@@ -23,12 +23,21 @@ TENSOR              any other tensor                            ``numpy.ndarray`
 
 Pass the same ``known_metadata`` dict for all values of one file (or run) so that values
 written without metadata keep the meaning their tag was first given.
+
+A value whose content disagrees with what it declares is rejected with ``ValueError`` (the
+board skips and counts it): a tensor's shape must have dims in ``[0, MAX_DIM]`` and agree
+with its values -- ``tensor_content`` of exactly elements x item size bytes, or a typed list
+of exactly as many values, or (TensorFlow's ``MakeNdarray`` rule) fewer values whose last one
+is repeated to fill the shape, which we allow only up to ``MAX_BROADCAST_ELEMENTS``; a legacy
+histogram must have as many ``bucket`` counts as ``bucket_limit`` edges; a histogram tensor
+must be ``[k, 3]``. Nothing is allocated for a declared shape before it passed these checks.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import math
 import wave
 from collections.abc import MutableMapping
 
@@ -47,6 +56,9 @@ from summaries.types import (
 )
 
 log = logging.getLogger(__name__)
+
+MAX_DIM = 1 << 62  # larger dims (or negative ones) mean a damaged or hostile shape
+MAX_BROADCAST_ELEMENTS = 1 << 16  # most elements a repeated last value may fill
 
 _NUMPY_DTYPES = {
     types_pb2.DT_FLOAT: (np.float32, "float_val"),
@@ -69,27 +81,26 @@ _NUMPY_DTYPES = {
 def tensor_to_numpy(tensor) -> np.ndarray:
     """A ``TensorProto`` (ours or any with the same schema) as a numpy array; strings come
     back as an object array of ``bytes``."""
-    shape = tuple(d.size for d in tensor.tensor_shape.dim)
-    size = int(np.prod(shape)) if shape else 1
+    shape = _declared_shape(tensor)
+    size = math.prod(shape)
     if tensor.dtype == types_pb2.DT_STRING:
         values = list(tensor.string_val)
         array = np.empty(len(values), dtype=object)
         array[:] = values
         return _fill(array, shape, size)
     if tensor.dtype == types_pb2.DT_BFLOAT16:
-        bits = (
-            np.frombuffer(tensor.tensor_content, "<u2")
-            if tensor.tensor_content
-            else (np.array(tensor.half_val, np.uint32).astype(np.uint16))
-        )
+        if tensor.tensor_content:
+            bits = _from_content(tensor.tensor_content, np.dtype("<u2"), shape, size)
+        else:
+            bits = np.array(tensor.half_val, np.uint32).astype(np.uint16)
         as_float = (bits.astype(np.uint32) << 16).view(np.float32)
         return _fill(as_float, shape, size)
     if tensor.dtype not in _NUMPY_DTYPES:
         raise ValueError(f"unsupported tensor dtype {types_pb2.DataType.Name(tensor.dtype)}")
     dtype, field = _NUMPY_DTYPES[tensor.dtype]
     if tensor.tensor_content:
-        array = np.frombuffer(tensor.tensor_content, dtype=np.dtype(dtype).newbyteorder("<"))
-        return array.astype(dtype).reshape(shape)
+        little = np.dtype(dtype).newbyteorder("<")
+        return _from_content(tensor.tensor_content, little, shape, size).astype(dtype)
     values = getattr(tensor, field)
     if field == "half_val":
         array = np.array(values, np.uint32).astype(np.uint16).view(np.float16)
@@ -101,12 +112,36 @@ def tensor_to_numpy(tensor) -> np.ndarray:
     return _fill(array, shape, size)
 
 
+def _declared_shape(tensor) -> tuple[int, ...]:
+    shape = tuple(d.size for d in tensor.tensor_shape.dim)
+    for size in shape:
+        if not 0 <= size <= MAX_DIM:
+            raise ValueError(f"tensor shape {list(shape)} has a dim outside [0, {MAX_DIM}]")
+    return shape
+
+
+def _from_content(content: bytes, dtype: np.dtype, shape: tuple[int, ...], size: int):
+    if len(content) != size * dtype.itemsize:
+        raise ValueError(
+            f"tensor_content holds {len(content)} bytes, shape {list(shape)} of "
+            f"{dtype.itemsize}-byte items needs {size * dtype.itemsize}"
+        )
+    return np.frombuffer(content, dtype=dtype).reshape(shape)
+
+
 def _fill(array: np.ndarray, shape: tuple[int, ...], size: int) -> np.ndarray:
-    # TensorFlow's convention: a shorter list is padded with its last element.
+    # TensorFlow's convention (tensor_util.MakeNdarray): a shorter list is padded with its last
+    # element. Kept only up to MAX_BROADCAST_ELEMENTS, so that a one-value tensor declaring a
+    # huge shape cannot make us allocate it.
     if array.size == size:
         return array.reshape(shape)
     if array.size == 0 or array.size > size:
         raise ValueError(f"tensor holds {array.size} values for shape {list(shape)}")
+    if size > MAX_BROADCAST_ELEMENTS:
+        raise ValueError(
+            f"tensor holds {array.size} values for shape {list(shape)} ({size} elements); "
+            f"repeating the last value is allowed up to {MAX_BROADCAST_ELEMENTS} elements"
+        )
     padded = np.concatenate([array, np.repeat(array[-1:], size - array.size)])
     return padded.reshape(shape)
 
@@ -114,6 +149,10 @@ def _fill(array: np.ndarray, shape: tuple[int, ...], size: int) -> np.ndarray:
 def _legacy_histogram(histo) -> HistogramData:
     counts = np.asarray(histo.bucket, np.float64)
     limits = np.asarray(histo.bucket_limit, np.float64)
+    if counts.size != limits.size:
+        raise ValueError(
+            f"histogram has {counts.size} bucket counts but {limits.size} bucket_limit edges"
+        )
     nonzero = np.flatnonzero(counts)
     if nonzero.size == 0:
         empty = np.zeros(0)
@@ -139,12 +178,14 @@ def _legacy_histogram(histo) -> HistogramData:
 
 
 def _tensor_histogram(array: np.ndarray) -> HistogramData:
+    if array.dtype == object:
+        raise ValueError("histogram tensor must be numeric, got strings")
     array = np.asarray(array, np.float64)
+    if array.ndim != 2 or array.shape[1] != 3:
+        raise ValueError(f"histogram tensor must have shape [k, 3], got {list(array.shape)}")
     if array.size == 0:
         empty = np.zeros(0)
         return HistogramData(empty, empty, empty, np.nan, np.nan, 0.0, np.nan, np.nan)
-    if array.ndim != 2 or array.shape[1] != 3:
-        raise ValueError(f"histogram tensor must have shape [k, 3], got {list(array.shape)}")
     left, right, count = array[:, 0], array[:, 1], array[:, 2]
     return HistogramData(
         left,

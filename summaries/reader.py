@@ -7,11 +7,18 @@ Both paths share one tolerance contract:
 - a record whose data CRC fails is skipped and counted in ``crc_errors``;
 - a header whose CRC fails is counted once, then reading resumes at the next byte position
   that holds a valid header (so intact records after the damage are still recovered);
+- a header with a valid CRC declaring more than ``MAX_RECORD_BYTES`` (1 GiB) is damage too:
+  counted in ``crc_errors`` (and in ``oversized_records``), logged with the file and offset,
+  then reading resynchronises the same way. TensorBoard's reader stops the file at such a
+  header instead; the forward scan (bounded by the bytes one read covers) keeps the records
+  after it. A declared length under the cap that the file does not hold yet is a partial
+  record. No length is ever allocated before its bytes are in the file;
 - empty files and random bytes never raise.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 from collections.abc import Iterator
@@ -21,11 +28,13 @@ from google.protobuf.message import DecodeError
 
 from summaries import _records
 from summaries.proto import event_pb2
-from summaries.records import FOOTER_SIZE, HEADER_SIZE, masked_crc32c
+from summaries.records import FOOTER_SIZE, HEADER_SIZE, MAX_RECORD_BYTES, masked_crc32c
 from summaries.types import EVENT_FILE_MARKER, Restart, ScalarBatch, ScalarColumns
 
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
+
+log = logging.getLogger(__name__)
 
 
 def _header_ok(buf: bytes | memoryview, pos: int) -> bool:
@@ -37,14 +46,17 @@ class EventFileReader:
 
     Iterating again (or creating a new reader with the last ``offset``) continues where the
     previous pass stopped, which is how a growing file is tailed. Attributes: ``offset`` (byte
-    offset after the last intact record), ``crc_errors`` (records skipped for a CRC mismatch),
-    ``decode_errors`` (intact records that are not valid ``Event`` protos, skipped).
+    offset after the last intact record), ``crc_errors`` (damaged records skipped: a CRC
+    mismatch or an oversized length), ``oversized_records`` (headers declaring more than
+    ``MAX_RECORD_BYTES``, also in ``crc_errors``), ``decode_errors`` (intact records that are
+    not valid ``Event`` protos, skipped).
     """
 
     def __init__(self, path: str | os.PathLike, offset: int = 0):
         self.path = os.fspath(path)
         self.offset = int(offset)
         self.crc_errors = 0
+        self.oversized_records = 0
         self.decode_errors = 0
 
     def __iter__(self) -> Iterator[event_pb2.Event]:
@@ -70,6 +82,13 @@ class EventFileReader:
                 self.offset = base + pos
                 continue
             (length,) = _U64.unpack_from(data, pos)
+            if length > MAX_RECORD_BYTES:
+                _warn_oversized(self.path, base + pos, length)
+                self.crc_errors += 1
+                self.oversized_records += 1
+                pos = _next_header(data, pos + 1)
+                self.offset = base + pos
+                continue
             total = HEADER_SIZE + length + FOOTER_SIZE
             if size - pos < total:
                 return  # partial trailing record: a writer may still be writing it
@@ -84,13 +103,35 @@ class EventFileReader:
             yield payload
 
 
+def _warn_oversized(path: str, offset: int, length: int) -> None:
+    log.warning(
+        "%s: record header at byte offset %d declares %d bytes (over the %d-byte cap); "
+        "skipped as damaged, resynchronising on the next valid header",
+        path,
+        offset,
+        length,
+        MAX_RECORD_BYTES,
+    )
+
+
 def _read_from(path: str, offset: int, size: int | None = None) -> bytes:
+    """Up to ``size`` bytes (all when None) of ``path`` from ``offset``; never asks the OS
+    for more than the file holds (a buffered ``read(n)`` allocates ``n`` bytes up front)."""
     try:
         with open(path, "rb") as f:
+            if size is not None:
+                size = max(0, min(size, os.fstat(f.fileno()).st_size - offset))
             f.seek(offset)
             return f.read(-1 if size is None else size)
     except FileNotFoundError:
         return b""
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
 
 
 def _next_header(data: bytes, start: int) -> int:
@@ -146,9 +187,14 @@ def read_scalars(
     if max_bytes is not None and len(data) >= HEADER_SIZE:
         (length,) = _U64.unpack_from(data, 0)
         whole = HEADER_SIZE + length + FOOTER_SIZE
-        if len(data) < whole <= (1 << 40) and _header_ok(data, 0):
-            data = _read_from(path, offset, whole)  # a record larger than max_bytes
+        if len(data) < whole and length <= MAX_RECORD_BYTES and _header_ok(data, 0):
+            # A record larger than max_bytes: read it whole once the file holds all of it;
+            # until then it is a partial record and this call returns nothing.
+            held = _file_size(path) - offset >= whole
+            data = _read_from(path, offset, whole) if held else b""
     raw = _records.scan(data, offset, dict(plugins or {}))
+    if raw["oversized"]:
+        _warn_oversized(path, raw["first_oversized_offset"], raw["first_oversized_length"])
     scalars = {
         tag: ScalarColumns(step=step, wall_time=wall, value=value)
         for tag, (step, wall, value) in zip(raw["tags"], raw["columns"], strict=True)
@@ -159,6 +205,7 @@ def read_scalars(
         start_offset=offset,
         offset=raw["end_offset"] if data else offset,
         crc_errors=raw["crc_errors"],
+        oversized_records=raw["oversized"],
         records=raw["records"],
         scalars=scalars,
         other_offsets=other_offsets,

@@ -9,6 +9,12 @@ Every record is laid out as (integers little-endian)::
 
 with ``masked(crc) = ((crc >> 15) | (crc << 17)) + 0xa282ead8`` (mod 2**32). CRC32C is computed
 by the native module ``summaries._records`` (SSE4.2 when the CPU has it, slice-by-8 otherwise).
+
+A header whose CRC holds may still declare an absurd length (a file rewritten under a reader,
+a hostile file: 2**40 bytes in a 100-byte file). Readers never allocate a declared length
+before the bytes exist: a length the file does not hold yet is a partial record (wait for
+more), and a length over ``MAX_RECORD_BYTES`` is damage, handled like a header CRC mismatch
+(counted, then reading resynchronises on the next valid header).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from summaries import _records
 
 HEADER_SIZE = 12
 FOOTER_SIZE = 4
+MAX_RECORD_BYTES = 1 << 30  # no writer we know emits a record this large; the native cap too
 _MASK_DELTA = 0xA282EAD8
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")

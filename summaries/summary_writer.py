@@ -11,7 +11,16 @@ import numpy as np
 
 from summaries import encode
 from summaries.proto import event_pb2
-from summaries.writer import FileWriter, default_log_dir, event_bytes_with_summary
+from summaries.writer import (
+    _INT64_MAX,
+    _INT64_MIN,
+    FileWriter,
+    check_step,
+    check_tag,
+    check_wall_time,
+    default_log_dir,
+    event_bytes_with_summary,
+)
 
 _time = time.time
 
@@ -68,21 +77,32 @@ class SummaryWriter:
         new_style: bool = False,
         double_precision: bool = False,
     ) -> None:
-        """Log one scalar. The common case (``simple_value``) is encoded natively in batches."""
+        """Log one scalar. The common case (``simple_value``) is encoded natively in batches.
+
+        Raises ``TypeError``/``ValueError`` for a bad tag, value or step (see
+        ``summaries.writer``), and the writer's first unreported write error, if any."""
         if new_style or double_precision or tag.__class__ is not str:
-            if not isinstance(tag, str):
-                raise TypeError(f"add_scalar: tag must be a str, got {type(tag).__name__}")
+            check_tag(tag, "add_scalar: tag")
             summary = encode.scalar(tag, scalar_value, new_style, double_precision)
             self.add_summary(summary, global_step, walltime)
             return
         sink = self._sink
         if sink._file is None:
             sink = self._live_sink()
+        if sink._first_error is not None:
+            sink._raise_first_error()
+        if not tag.isascii():
+            check_tag(tag)
+        # The common int step is checked inline: this is the hottest call of the writer.
+        if global_step.__class__ is int and _INT64_MIN <= global_step <= _INT64_MAX:
+            step = global_step
+        else:
+            step = check_step(global_step)
         sink.queue.append(
             (
                 tag,
                 float(scalar_value),
-                0 if global_step is None else int(global_step),
+                step,
                 _time() if walltime is None else float(walltime),
             )
         )
@@ -98,8 +118,13 @@ class SummaryWriter:
     ) -> None:
         """Log several related scalars: each key goes to its own sub-run
         ``<log_dir>/<main_tag>_<key>`` under the tag ``main_tag``, so they share one chart."""
-        wall_time = _time() if walltime is None else float(walltime)
-        for key, value in tag_scalar_dict.items():
+        check_tag(main_tag, "add_scalars: main_tag")
+        step = check_step(global_step)
+        wall_time = check_wall_time(walltime)
+        values = {
+            check_tag(key, "add_scalars: key"): float(v) for key, v in tag_scalar_dict.items()
+        }
+        for key, value in values.items():
             child_dir = os.path.join(self.log_dir, f"{main_tag.replace('/', '_')}_{key}")
             child = self._children.get(child_dir)
             if child is not None and child._sink.closed:
@@ -109,8 +134,7 @@ class SummaryWriter:
                     child_dir, None, self.max_queue, self.flush_secs, self.filename_suffix
                 )
                 self._children[child_dir] = child
-            step = 0 if global_step is None else int(global_step)
-            child._sink.add_scalar(main_tag, float(value), step, wall_time)
+            child._sink.add_scalar(main_tag, value, step, wall_time)
 
     # -- histograms ------------------------------------------------------------------------
 
@@ -124,6 +148,7 @@ class SummaryWriter:
         max_bins: int | None = None,
     ) -> None:
         """Log a histogram of ``values``; the bucketing runs on the writer thread."""
+        check_tag(tag)
         array = np.array(encode.to_numpy(values), dtype=np.float64, copy=True)
         if array.size == 0:
             raise ValueError(f"add_histogram {tag!r}: no values")
@@ -131,8 +156,8 @@ class SummaryWriter:
             # Resolve numpy's bin rule now, so a bad one raises here rather than at flush().
             finite = array[np.isfinite(array)]
             bins = np.histogram_bin_edges(finite, bins) if finite.size else bins
-        step = 0 if global_step is None else int(global_step)
-        wall_time = _time() if walltime is None else float(walltime)
+        step = check_step(global_step)
+        wall_time = check_wall_time(walltime)
 
         def build() -> bytes:
             summary = encode.histogram_summary_bytes(tag, array, bins, max_bins)
@@ -154,6 +179,7 @@ class SummaryWriter:
         walltime: float | None = None,
     ) -> None:
         """Log a histogram from precomputed statistics (``bucket_limits``: right edges)."""
+        check_tag(tag)
         summary = encode.histogram_raw(
             tag, min, max, num, sum, sum_squares, bucket_limits, bucket_counts
         )
@@ -170,6 +196,7 @@ class SummaryWriter:
         dataformats: str = "CHW",
     ) -> None:
         """Log one image: CHW / HWC / HW, float in [0, 1] or uint8; stored as PNG."""
+        check_tag(tag)
         array = np.array(encode.to_numpy(img_tensor), copy=True)
         encode._to_hwc(array, dataformats)  # validate the shape now, on the caller's thread
         self._defer(lambda: encode.image(tag, array, dataformats), global_step, walltime)
@@ -183,6 +210,7 @@ class SummaryWriter:
         dataformats: str = "NCHW",
     ) -> None:
         """Log a batch of images (NCHW / NHWC) as one grid image."""
+        check_tag(tag)
         array = np.array(encode.to_numpy(img_tensor), copy=True)
         if array.ndim != len(dataformats):
             raise ValueError(f"add_images {tag!r}: shape {array.shape} vs {dataformats!r}")
@@ -192,6 +220,7 @@ class SummaryWriter:
         self, tag: str, text_string: str, global_step: int | None = None, walltime=None
     ) -> None:
         """Log a (Markdown) text."""
+        check_tag(tag)
         self.add_summary(encode.text(tag, text_string), global_step, walltime)
 
     def add_audio(
@@ -203,6 +232,7 @@ class SummaryWriter:
         walltime: float | None = None,
     ) -> None:
         """Log an audio clip: float samples in [-1, 1], (frames,) or (frames, channels)."""
+        check_tag(tag)
         array = np.array(encode.to_numpy(snd_tensor), dtype=np.float64, copy=True)
         self._defer(lambda: encode.audio(tag, array, sample_rate), global_step, walltime)
 
@@ -270,8 +300,8 @@ class SummaryWriter:
         return self._sink
 
     def _defer(self, make_summary, global_step, walltime) -> None:
-        step = 0 if global_step is None else int(global_step)
-        wall_time = _time() if walltime is None else float(walltime)
+        step = check_step(global_step)
+        wall_time = check_wall_time(walltime)
         self._live_sink().add_event_bytes(
             lambda: event_bytes_with_summary(make_summary().SerializeToString(), step, wall_time)
         )

@@ -55,7 +55,9 @@ class ScalarBatch:
       images, text, hparams, mixed summaries, run metadata, ...). Nothing of those records is
       in ``scalars``; decode them with ``other_events()`` without reading the file again.
     - ``offset``: resume point for the next call (just after the last complete record);
-      ``crc_errors``: records skipped because a CRC did not match.
+      ``crc_errors``: damaged records skipped (a CRC did not match, or a header declared more
+      than ``summaries.records.MAX_RECORD_BYTES``); ``oversized_records``: how many of those
+      were oversized headers.
     - ``plugins``: tag -> plugin name learned from summary metadata so far; pass it back as
       ``plugins=`` on the next call so that TF2 values (which carry metadata only the first
       time a tag is written) keep their meaning across calls.
@@ -75,6 +77,7 @@ class ScalarBatch:
     _other_pos: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
     _other_len: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
     decode_errors: int = 0
+    oversized_records: int = 0
 
     @property
     def num_scalars(self) -> int:

@@ -9,6 +9,18 @@ thread per event file drains the queue, encodes scalars and frames every record 
 the writer before they return is in the file; the same happens for every open writer at
 interpreter exit (``atexit``). The thread drains as soon as ``max_queue`` items are pending and
 flushes the file every ``flush_secs``.
+
+Failures never take other items with them, and never stay silent:
+
+- bad arguments raise on the caller's thread (``check_tag``, ``check_step``): a tag that is not
+  a ``str`` (``TypeError``) or not encodable as UTF-8, a step outside int64 (``ValueError``).
+  Non-finite values are fine (torch accepts them too);
+- the background encoder frames a batch in one native call; if that fails, it encodes the
+  batch item by item, so only the failing item is dropped (counted in ``failed_items``);
+- the first error (a failed write, e.g. a full disk, or a failed item) is raised by the next
+  call of ``add_*``, ``flush`` or ``close``: an ``OSError`` naming the event file for a write
+  error, a ``RuntimeError`` naming it otherwise. One never raised by interpreter exit is
+  printed there as a one-line warning.
 """
 
 from __future__ import annotations
@@ -16,9 +28,11 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging
+import operator
 import os
 import socket
 import struct
+import sys
 import threading
 import time
 import weakref
@@ -38,6 +52,40 @@ _file_counter = itertools.count()
 _open_sinks: weakref.WeakSet[EventFileSink] = weakref.WeakSet()
 _time = time.time
 _F64 = struct.Struct("<d")
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def check_tag(tag: Any, what: str = "tag") -> str:
+    """``tag`` if it is a ``str`` that UTF-8 can encode (no lone surrogates); else raise."""
+    if tag.__class__ is not str and not isinstance(tag, str):
+        raise TypeError(f"{what} must be a str, got {type(tag).__name__}")
+    if not tag.isascii():
+        try:
+            tag.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(f"{what} {tag!r} is not valid UTF-8: {error.reason}") from None
+    return tag
+
+
+def check_step(step: Any) -> int:
+    """``global_step`` as an int64 (``None`` is 0); raise for anything outside int64."""
+    if step is None:
+        return 0
+    try:
+        value = operator.index(step)
+    except TypeError:
+        try:
+            value = int(step)  # floats, 0-d arrays and tensors, as before
+        except OverflowError as error:
+            raise ValueError(f"global_step {step!r} is not a finite number") from error
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise ValueError(f"global_step {step!r} is outside the int64 range")
+    return value
+
+
+def check_wall_time(walltime: Any) -> float:
+    """``walltime`` as a float (``None`` is now)."""
+    return _time() if walltime is None else float(walltime)
 
 
 def event_file_name(suffix: str = "") -> str:
@@ -77,8 +125,9 @@ class EventFileSink:
         self.max_queue = max(1, int(max_queue))
         self.flush_secs = float(flush_secs)
         self.queue: deque = deque()
-        self.errors = 0
-        self._first_error: BaseException | None = None
+        self.errors = 0  # failed writes and failed items
+        self.failed_items = 0  # items dropped because they could not be encoded
+        self._first_error: BaseException | None = None  # not yet raised to the caller
         self._lock = threading.Lock()  # one drain + write at a time, in queue order
         self._wake = threading.Event()
         self._closing = False
@@ -98,6 +147,8 @@ class EventFileSink:
 
     def add_scalar(self, tag: str, value: float, step: int, wall_time: float) -> None:
         """Queue a simple_value scalar event (already validated and converted)."""
+        if self._first_error is not None:
+            self._raise_first_error()
         self.queue.append((tag, value, step, wall_time))
         if len(self.queue) >= self.max_queue:
             self.wake()
@@ -106,6 +157,8 @@ class EventFileSink:
         """Queue a serialized Event, or a function producing one on the writer thread."""
         if self._file is None:
             raise ValueError(f"event file {self.path} is closed")
+        if self._first_error is not None:
+            self._raise_first_error()
         self.queue.append(data)
         if len(self.queue) >= self.max_queue:
             self.wake()
@@ -171,22 +224,49 @@ class EventFileSink:
                     try:
                         items[i] = item()
                     except Exception as error:  # noqa: BLE001 - counted and re-raised later
-                        self._record_error(error)
+                        self._record_item_error(error)
                         items[i] = None
             if any(item is None for item in items):
                 items = [item for item in items if item is not None]
-            self._file.write(_records.encode_items(items))
+            try:
+                data = _records.encode_items(items)
+            except Exception:  # noqa: BLE001 - one bad item: encode each alone, below
+                data = self._encode_each(items)
+            self._file.write(data)
+
+    def _encode_each(self, items: list) -> bytes:
+        out = []
+        for item in items:
+            try:
+                out.append(_records.encode_items([item]))
+            except Exception as error:  # noqa: BLE001 - counted and re-raised later
+                what = f"scalar {item[0]!r} at step {item[2]!r}" if isinstance(item, tuple) else ""
+                self._record_item_error(error, what)
+        return b"".join(out)
+
+    def _record_item_error(self, error: BaseException, what: str = "") -> None:
+        self.failed_items += 1
+        if what:
+            error = RuntimeError(f"dropped {what}: {error}")
+        self._record_error(error)
 
     def _record_error(self, error: BaseException) -> None:
         self.errors += 1
-        log.error("summaries writer %s: %s", self.path, error)
         if self._first_error is None:
+            # Info only: the next call raises it, or exit prints it (a warning here would
+            # print it twice on a script's stderr).
+            log.info("summaries writer %s: %s", self.path, error)
             self._first_error = error
 
     def _raise_first_error(self) -> None:
-        if self._first_error is not None:
-            error, self._first_error = self._first_error, None
-            raise RuntimeError(f"writing {self.path} failed: {error}") from error
+        error, self._first_error = self._first_error, None
+        if error is None:
+            return
+        if isinstance(error, OSError):
+            raise OSError(
+                error.errno, f"writing the event file failed: {error.strerror or error}", self.path
+            ) from error
+        raise RuntimeError(f"writing {self.path} failed: {error}") from error
 
 
 _forking: list[EventFileSink] = []
@@ -233,8 +313,13 @@ def _close_open_writers() -> None:
     for sink in list(_open_sinks):
         try:
             sink.close()
-        except Exception as error:  # noqa: BLE001 - nothing can be raised at exit; log it
-            log.error("closing %s at exit: %s", sink.path, error)
+        except Exception as error:  # noqa: BLE001 - nothing can be raised at exit; say it
+            # Straight to stderr: logging may be unconfigured or already shut down.
+            print(
+                f"summaries: {sink.errors} write(s) to {sink.path} failed and were never "
+                f"reported: {error}",
+                file=sys.stderr,
+            )
 
 
 def _summary_bytes(summary: Any) -> bytes:
@@ -291,24 +376,24 @@ class FileWriter:
         self._sink.add_event_bytes(event.SerializeToString())
 
     def add_summary(self, summary: Any, global_step: int | None = None, walltime=None) -> None:
-        step = 0 if global_step is None else int(global_step)
-        wall_time = _time() if walltime is None else float(walltime)
+        step = check_step(global_step)
+        wall_time = check_wall_time(walltime)
         self._sink.add_event_bytes(
             event_bytes_with_summary(_summary_bytes(summary), step, wall_time)
         )
 
     def add_graph(self, graph: Any, global_step: int | None = None, walltime=None) -> None:
         event = event_pb2.Event(
-            wall_time=_time() if walltime is None else float(walltime),
-            step=0 if global_step is None else int(global_step),
+            wall_time=check_wall_time(walltime),
+            step=check_step(global_step),
             graph_def=_graph_def_bytes(graph),
         )
         self._sink.add_event_bytes(event.SerializeToString())
 
     def add_session_log(self, session_log: Any, global_step: int | None = None, walltime=None):
         event = event_pb2.Event(
-            wall_time=_time() if walltime is None else float(walltime),
-            step=0 if global_step is None else int(global_step),
+            wall_time=check_wall_time(walltime),
+            step=check_step(global_step),
         )
         event.session_log.ParseFromString(session_log.SerializeToString())
         self._sink.add_event_bytes(event.SerializeToString())
@@ -317,10 +402,11 @@ class FileWriter:
         self, run_metadata: Any, tag: str, global_step: int | None = None, walltime=None
     ) -> None:
         """Queue a ``TaggedRunMetadata`` event (the graph dashboard's per-step trace)."""
+        check_tag(tag)
         data = run_metadata if isinstance(run_metadata, bytes) else run_metadata.SerializeToString()
         event = event_pb2.Event(
-            wall_time=_time() if walltime is None else float(walltime),
-            step=0 if global_step is None else int(global_step),
+            wall_time=check_wall_time(walltime),
+            step=check_step(global_step),
             tagged_run_metadata=event_pb2.TaggedRunMetadata(tag=tag, run_metadata=data),
         )
         self._sink.add_event_bytes(event.SerializeToString())

@@ -110,6 +110,9 @@ py::dict scan(const py::buffer& buffer, int64_t base_offset, const py::dict& plu
   py::dict out;
   out["end_offset"] = result.end_offset;
   out["crc_errors"] = result.crc_errors;
+  out["oversized"] = result.oversized;
+  out["first_oversized_offset"] = result.first_oversized_offset;
+  out["first_oversized_length"] = result.first_oversized_length;
   out["records"] = result.records;
   out["tags"] = tags;
   out["columns"] = columns;
@@ -172,6 +175,7 @@ PYBIND11_MODULE(_records, m) {
           return to_array(out);
         },
         py::arg("values"), "Bucket index (upper_bound over the limits) of each finite value.");
+  m.attr("MAX_RECORD_BYTES") = kMaxRecordBytes;
   m.def("scan", &scan, py::arg("data"), py::arg("base_offset"), py::arg("plugins"),
         "Scans TFRecord-framed events; see summaries.reader.read_scalars for the contract.");
 }

@@ -438,16 +438,21 @@ void scan_events(const uint8_t* buf, size_t size, int64_t base_offset, ScanResul
   size_t pos = 0;
   while (size - pos >= kHeaderSize) {
     const uint8_t* header = buf + pos;
-    if (!header_ok(header)) {
-      // A damaged header leaves the length unknown: find the next position whose 12 bytes
-      // form a valid header and continue there.
+    const bool valid = header_ok(header);
+    const uint64_t length = load_u64(header);
+    if (!valid || length > kMaxRecordBytes) {
+      // A damaged header (or an absurd length) leaves the record's end unknown: find the next
+      // position whose 12 bytes form a valid header and continue there.
       ++out.crc_errors;
+      if (valid && out.oversized++ == 0) {
+        out.first_oversized_offset = base_offset + static_cast<int64_t>(pos);
+        out.first_oversized_length = length;
+      }
       size_t next = pos + 1;
       while (size - next >= kHeaderSize && !header_ok(buf + next)) ++next;
       pos = next;
       continue;
     }
-    const uint64_t length = load_u64(header);
     const size_t available = size - pos - kHeaderSize;
     if (length > available || available - length < kFooterSize) break;  // partial record
     const uint8_t* data = header + kHeaderSize;

@@ -15,6 +15,8 @@ namespace flowboard::records {
 
 constexpr size_t kHeaderSize = 12;  // length + its crc
 constexpr size_t kFooterSize = 4;   // crc of data
+// A valid header declaring more than this is damage (summaries.records.MAX_RECORD_BYTES).
+constexpr uint64_t kMaxRecordBytes = uint64_t{1} << 30;
 
 struct ScalarColumns {
   std::vector<int64_t> step;
@@ -30,7 +32,10 @@ struct Restart {
 
 struct ScanResult {
   int64_t end_offset = 0;  // absolute offset just after the last intact (or skipped) record
-  int64_t crc_errors = 0;
+  int64_t crc_errors = 0;  // damaged records: a CRC mismatch or an oversized length
+  int64_t oversized = 0;   // headers (CRC valid) declaring more than kMaxRecordBytes
+  int64_t first_oversized_offset = -1;
+  uint64_t first_oversized_length = 0;
   int64_t records = 0;  // intact records seen
   std::deque<std::string> tags;  // deque: stable addresses for the string_view index
   std::vector<ScalarColumns> columns;  // parallel to tags
@@ -46,7 +51,8 @@ struct ScanResult {
 
 // Scans buf (the bytes of a file starting at absolute offset base_offset). Stops quietly at a
 // partial trailing record; skips (and counts) records whose data CRC fails; after a header
-// whose CRC fails, resynchronises on the next position holding a valid header.
+// whose CRC fails, or one declaring more than kMaxRecordBytes, resynchronises on the next
+// position holding a valid header.
 void scan_events(const uint8_t* buf, size_t size, int64_t base_offset, ScanResult& out);
 
 // Frames one payload as a TFRecord, appending to out.
