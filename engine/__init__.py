@@ -7,7 +7,7 @@ with eg.Session() as sess:
     sess.run(eg.global_variables_initializer())
 """
 
-from . import _native, nn, summary, train  # noqa: F401 - _native loads BLAS first
+from . import _native, layers, losses, nn, summary, train  # noqa: F401 - _native loads BLAS first
 from ._native import BLAS_BACKEND, DIRECT_KERNELS, num_threads, set_num_threads
 from .core import (
     Graph,
@@ -61,6 +61,19 @@ from .errors import (
 )
 from .gradients import gradients
 from .graph_io import import_graph_def
+from .init_ops import (
+    constant_initializer,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    ones_initializer,
+    orthogonal_initializer,
+    random_normal_initializer,
+    random_uniform_initializer,
+    truncated_normal_initializer,
+    variance_scaling_initializer,
+    zeros_initializer,
+)
+from .ops import state as _state  # noqa: F401 - registers VariableV2 / Assign / Apply*
 from .ops.array import (
     broadcast_to,
     cast,
@@ -74,7 +87,6 @@ from .ops.array import (
     stop_gradient,
     where,
 )
-from .ops import state as _state  # noqa: F401 - registers VariableV2 / Assign / Apply*
 from .ops.array import (
     range_op as range,  # noqa: A004
 )
@@ -156,11 +168,25 @@ from .ops.slicing import (
     slice_op as slice,  # noqa: A004
 )
 from .session import InteractiveSession, RunMetadata, RunOptions, Session, get_default_session
+from .variable_scope import (
+    AUTO_REUSE,
+    VariableScope,
+    get_local_variable,
+    get_variable,
+    get_variable_scope,
+    variable_op_scope,
+    variable_scope,
+)
+from .variables import (
     Variable,
     global_variables,
     global_variables_initializer,
     initialize_all_variables,
+    initialize_local_variables,
     local_variables,
+    local_variables_initializer,
+    model_variables,
+    report_uninitialized_variables,
     trainable_variables,
     variables_initializer,
 )
@@ -177,7 +203,6 @@ __all__ = [
     "summary",
     "get_seed",
     "nn",
-from .variables import (
     "random_normal",
     "random_uniform",
     "set_random_seed",
@@ -188,7 +213,6 @@ from .variables import (
     "DataLossError",
     "FailedPreconditionError",
     "Graph",
-    report_uninitialized_variables,
     "GraphKeys",
     "InteractiveSession",
     "InternalError",
@@ -212,7 +236,6 @@ from .variables import (
     "add_to_collection",
     "argmax",
     "argmin",
-    "DataLossError",
     "as_dtype",
     "bool",
     "broadcast_to",
@@ -328,6 +351,31 @@ from .variables import (
     "where",
     "zeros",
     "zeros_like",
+]
+
+__all__ += [
+    "AUTO_REUSE",
+    "layers",
+    "initialize_local_variables",
+    "local_variables_initializer",
+    "losses",
+    "model_variables",
+    "VariableScope",
+    "constant_initializer",
+    "get_local_variable",
+    "get_variable",
+    "get_variable_scope",
+    "glorot_normal_initializer",
+    "glorot_uniform_initializer",
+    "ones_initializer",
+    "orthogonal_initializer",
+    "random_normal_initializer",
+    "random_uniform_initializer",
+    "truncated_normal_initializer",
+    "variable_op_scope",
+    "variable_scope",
+    "variance_scaling_initializer",
+    "zeros_initializer",
 ]
 
 # Control flow (cond, case, while_loop and the higher-order functions) and TensorArray.

@@ -69,8 +69,13 @@ def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None
     return add_n(losses, name=name)
 
 
-def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
-                          reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):  # fmt: skip
+def compute_weighted_loss(
+    losses,
+    weights=1.0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
     """Weights `losses` and reduces them by `reduction`; adds the result to `loss_collection`."""
     g = get_default_graph()
     with g.name_scope(scope or "weighted_loss"):
@@ -94,9 +99,14 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=Graph
         return loss
 
 
-def mean_squared_error(labels, predictions, weights=1.0, scope=None,
-                       loss_collection=GraphKeys.LOSSES,
-                       reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):  # fmt: skip
+def mean_squared_error(
+    labels,
+    predictions,
+    weights=1.0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
     g = get_default_graph()
     with g.name_scope(scope or "mean_squared_error"):
         predictions = convert_to_tensor(predictions)
@@ -105,9 +115,14 @@ def mean_squared_error(labels, predictions, weights=1.0, scope=None,
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
 
 
-def absolute_difference(labels, predictions, weights=1.0, scope=None,
-                        loss_collection=GraphKeys.LOSSES,
-                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):  # fmt: skip
+def absolute_difference(
+    labels,
+    predictions,
+    weights=1.0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
     g = get_default_graph()
     with g.name_scope(scope or "absolute_difference"):
         predictions = convert_to_tensor(predictions)
@@ -116,9 +131,15 @@ def absolute_difference(labels, predictions, weights=1.0, scope=None,
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
 
 
-def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, scope=None,
-                          loss_collection=GraphKeys.LOSSES,
-                          reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):  # fmt: skip
+def softmax_cross_entropy(
+    onehot_labels,
+    logits,
+    weights=1.0,
+    label_smoothing=0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
     g = get_default_graph()
     with g.name_scope(scope or "softmax_cross_entropy_loss"):
         logits = convert_to_tensor(logits)
@@ -130,9 +151,14 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
 
 
-def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None,
-                                 loss_collection=GraphKeys.LOSSES,
-                                 reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):  # fmt: skip
+def sparse_softmax_cross_entropy(
+    labels,
+    logits,
+    weights=1.0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
     g = get_default_graph()
     with g.name_scope(scope or "sparse_softmax_cross_entropy_loss"):
         losses = sparse_softmax_cross_entropy_with_logits(
@@ -141,9 +167,15 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None,
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
 
 
-def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothing=0, scope=None,
-                          loss_collection=GraphKeys.LOSSES,
-                          reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):  # fmt: skip
+def sigmoid_cross_entropy(
+    multi_class_labels,
+    logits,
+    weights=1.0,
+    label_smoothing=0,
+    scope=None,
+    loss_collection=GraphKeys.LOSSES,
+    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
+):
     g = get_default_graph()
     with g.name_scope(scope or "sigmoid_cross_entropy_loss"):
         logits = convert_to_tensor(logits)

@@ -22,8 +22,11 @@ from .ops.nn import (
     relu6,
     softplus,
 )
+from .ops.normalization import batch_normalization, moments
 
 __all__ = [
+    "batch_normalization",
+    "moments",
     "avg_pool",
     "bias_add",
     "conv2d",

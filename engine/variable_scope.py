@@ -127,10 +127,25 @@ class VariableScope:
     def _prefix(self):
         return self._name + "/" if self._name else None
 
-    def get_variable(self, var_store, name, shape=None, dtype=None, initializer=None,
-                     regularizer=None, reuse=None, trainable=None, collections=None,
-                     caching_device=None, partitioner=None, validate_shape=True,
-                     use_resource=None, custom_getter=None, constraint=None, **kwargs):  # fmt: skip
+    def get_variable(
+        self,
+        var_store,
+        name,
+        shape=None,
+        dtype=None,
+        initializer=None,
+        regularizer=None,
+        reuse=None,
+        trainable=None,
+        collections=None,
+        caching_device=None,
+        partitioner=None,
+        validate_shape=True,
+        use_resource=None,
+        custom_getter=None,
+        constraint=None,
+        **kwargs,
+    ):
         """Gets or creates ``<scope>/<name>`` in `var_store` with this scope's defaults."""
         if regularizer is None:
             regularizer = self._regularizer
@@ -182,19 +197,42 @@ class _VariableStore:
             if name is None or k.startswith(name + "/"):
                 self.scope_counts[k] = 0
 
-    def get_variable(self, name, shape=None, dtype=D.float32, initializer=None, regularizer=None,
-                     reuse=None, trainable=None, collections=None, validate_shape=True,
-                     custom_getter=None, constraint=None, synchronization=None,
-                     aggregation=None, **kwargs):  # fmt: skip
+    def get_variable(
+        self,
+        name,
+        shape=None,
+        dtype=D.float32,
+        initializer=None,
+        regularizer=None,
+        reuse=None,
+        trainable=None,
+        collections=None,
+        validate_shape=True,
+        custom_getter=None,
+        constraint=None,
+        synchronization=None,
+        aggregation=None,
+        **kwargs,
+    ):
         from_value = initializer is not None and not callable(initializer)
         if shape is not None and from_value:
             raise ValueError("If initializer is a constant, do not specify shape.")
         dtype = D.as_dtype(dtype)
         shape = as_shape(shape) if shape is not None else TensorShape(None)
 
-        def true_getter(name, shape=None, dtype=D.float32, initializer=None, regularizer=None,
-                        reuse=None, trainable=None, collections=None, validate_shape=True,
-                        constraint=None, **_ignored):  # fmt: skip
+        def true_getter(
+            name,
+            shape=None,
+            dtype=D.float32,
+            initializer=None,
+            regularizer=None,
+            reuse=None,
+            trainable=None,
+            collections=None,
+            validate_shape=True,
+            constraint=None,
+            **_ignored,
+        ):
             return self._single_variable(
                 name,
                 as_shape(shape) if shape is not None else TensorShape(None),
@@ -225,8 +263,18 @@ class _VariableStore:
             return custom_getter(getter=true_getter, **args)
         return true_getter(**args)
 
-    def _single_variable(self, name, shape, dtype, initializer, regularizer, reuse, trainable,
-                         collections, validate_shape):  # fmt: skip
+    def _single_variable(
+        self,
+        name,
+        shape,
+        dtype,
+        initializer,
+        regularizer,
+        reuse,
+        trainable,
+        collections,
+        validate_shape,
+    ):
         if name in self.vars:
             if reuse is False or reuse is None:
                 where = self.defined_at.get(name, "")
@@ -335,10 +383,22 @@ def get_variable_scope() -> VariableScope:
     return _store().current_scope
 
 
-def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None,
-                 trainable=None, collections=None, caching_device=None, partitioner=None,
-                 validate_shape=True, use_resource=None, custom_getter=None, constraint=None,
-                 **kwargs):  # fmt: skip
+def get_variable(
+    name,
+    shape=None,
+    dtype=None,
+    initializer=None,
+    regularizer=None,
+    trainable=None,
+    collections=None,
+    caching_device=None,
+    partitioner=None,
+    validate_shape=True,
+    use_resource=None,
+    custom_getter=None,
+    constraint=None,
+    **kwargs,
+):
     """Gets an existing variable named ``<current scope>/<name>`` or creates it.
 
     See the module docstring for the reuse rules, names and errors (they are TF1's).
@@ -358,8 +418,16 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
     )
 
 
-def get_local_variable(name, shape=None, dtype=None, initializer=None, regularizer=None,
-                       trainable=False, collections=None, **kwargs):  # fmt: skip
+def get_local_variable(
+    name,
+    shape=None,
+    dtype=None,
+    initializer=None,
+    regularizer=None,
+    trainable=False,
+    collections=None,
+    **kwargs,
+):
     """`get_variable` into ``GraphKeys.LOCAL_VARIABLES`` (not trainable)."""
     cols = list(collections or []) + [GraphKeys.LOCAL_VARIABLES]
     return get_variable(name, shape, dtype, initializer, regularizer, False, cols, **kwargs)
@@ -390,9 +458,19 @@ def _compose_getters(outer, inner):
 
 
 @contextlib.contextmanager
-def _pure_variable_scope(name_or_scope, reuse, initializer, regularizer, custom_getter,
-                         old_name_scope, dtype, caching_device=None, partitioner=None,
-                         use_resource=None, constraint=None):  # fmt: skip
+def _pure_variable_scope(
+    name_or_scope,
+    reuse,
+    initializer,
+    regularizer,
+    custom_getter,
+    old_name_scope,
+    dtype,
+    caching_device=None,
+    partitioner=None,
+    use_resource=None,
+    constraint=None,
+):
     store = _store()
     old = store.current_scope
     if isinstance(name_or_scope, VariableScope):
@@ -453,10 +531,21 @@ def _pure_variable_scope(name_or_scope, reuse, initializer, regularizer, custom_
 
 
 @contextlib.contextmanager
-def variable_scope(name_or_scope=None, default_name=None, values=None, initializer=None,
-                   regularizer=None, caching_device=None, partitioner=None, custom_getter=None,
-                   reuse=None, dtype=None, use_resource=None, constraint=None,
-                   auxiliary_name_scope=True):  # fmt: skip
+def variable_scope(
+    name_or_scope=None,
+    default_name=None,
+    values=None,
+    initializer=None,
+    regularizer=None,
+    caching_device=None,
+    partitioner=None,
+    custom_getter=None,
+    reuse=None,
+    dtype=None,
+    use_resource=None,
+    constraint=None,
+    auxiliary_name_scope=True,
+):
     """Opens a variable scope (and, by default, a name scope of the same name).
 
     ``with variable_scope("Generator", reuse=tf.AUTO_REUSE) as vs:`` — see the module docstring

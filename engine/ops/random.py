@@ -10,6 +10,7 @@ from .array import constant
 from .common import out, static_shape_from_tensor
 
 DEFAULT_GRAPH_SEED = 87654321
+_MAXINT32 = 2**31 - 1
 
 
 def set_random_seed(seed) -> None:
@@ -19,16 +20,24 @@ def set_random_seed(seed) -> None:
 
 def get_seed(op_seed):
     """TF's rule: (graph seed, op seed) → the pair a random op uses; (None, None) means fresh
-    entropy per session."""
+    entropy per session.
+
+    With only the graph seed set, the op seed is the number of ops the graph holds (TF's
+    ``graph._last_id``), so a program that builds the same graph draws the same values. Seeds
+    are reduced modulo 2**31 - 1, and (0, 0) — which the kernels read as "unseeded" — becomes
+    (0, 2**31 - 1), as TensorFlow does.
+    """
     graph = get_default_graph()
     gseed = graph.seed
     if gseed is not None:
         if op_seed is None:
             op_seed = len(graph._ops)
-        return gseed, int(op_seed)
-    if op_seed is not None:
-        return DEFAULT_GRAPH_SEED, int(op_seed)
-    return None, None
+        seeds = int(gseed) % _MAXINT32, int(op_seed) % _MAXINT32
+    elif op_seed is not None:
+        seeds = DEFAULT_GRAPH_SEED, int(op_seed) % _MAXINT32
+    else:
+        return None, None
+    return (0, _MAXINT32) if seeds == (0, 0) else seeds
 
 
 def _generator(ctx):
@@ -96,8 +105,10 @@ def _shape_tensor(shape):
         from .array import cast
         from .joins import stack
 
-        dims = [cast(d, D.int32) if isinstance(d, Tensor) and d.dtype is not D.int32 else d
-                for d in shape]  # fmt: skip
+        dims = [
+            cast(d, D.int32) if isinstance(d, Tensor) and d.dtype is not D.int32 else d
+            for d in shape
+        ]
         return stack(dims, name="shape")
     return constant(np.asarray(shape, dtype=np.int32).reshape(-1), name="shape")
 

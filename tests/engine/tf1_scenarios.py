@@ -176,8 +176,12 @@ def scope_defaults(tf):
 def regularizers(tf):
     with tf.variable_scope("r", regularizer=lambda w: tf.reduce_sum(w * w) * 0.5):
         a = tf.get_variable("a", [2], initializer=tf.constant_initializer(2.0))
-        b = tf.get_variable("b", [3], initializer=tf.constant_initializer(1.0),
-                            regularizer=lambda w: tf.reduce_sum(w) * 0.1)  # fmt: skip
+        b = tf.get_variable(
+            "b",
+            [3],
+            initializer=tf.constant_initializer(1.0),
+            regularizer=lambda w: tf.reduce_sum(w) * 0.1,
+        )
     tf.get_variable("c", [3], initializer=tf.constant_initializer(1.0))
     regs = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
     total = tf.losses.get_regularization_loss()
@@ -236,7 +240,7 @@ def deterministic_initializers(tf):
         "const_list": tf.get_variable("cl", [2, 2], initializer=const([1, 2, 3, 4])),
         "const_int": tf.get_variable("ci", [3], dtype=tf.int32, initializer=const(7)),
         "const_class": tf.get_variable("cc", [2], initializer=tf.zeros_initializer),
-    }  # fmt: skip
+    }
     names = {k: v.name for k, v in vals.items()}
     out = _run(tf, vals)
     init_ops = [o.name for o in tf.get_default_graph().get_operations() if o.name.startswith("z/")]
@@ -283,3 +287,217 @@ def random_initializer_stats(tf):
             "max": float(v.max()),
         }
     return stats
+
+
+# ---- tf.layers ------------------------------------------------------------------------------
+
+
+def _det(shape, seed):
+    """Deterministic weights/inputs shared by both runs."""
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32) * 0.5
+
+
+@scenario
+def dense_layers(tf):
+    x = tf.placeholder(tf.float32, [None, 4], name="x")
+    r = {}
+    h1 = tf.layers.dense(x, 3)
+    h2 = tf.layers.dense(x, 3, activation=tf.nn.relu, name="fc")
+    h3 = tf.layers.dense(x, 2, use_bias=False)
+    layer = tf.layers.Dense(5, name="klass")
+    h4 = layer(x)
+    h5 = layer(x)
+    with tf.variable_scope("Generator"):
+        g = tf.layers.dense(x, 3)
+        g = tf.layers.dense(g, 2, name="out")
+    with tf.variable_scope("Generator", reuse=True):
+        g2 = tf.layers.dense(x, 3)
+        g2 = tf.layers.dense(g2, 2, name="out")
+    x3 = tf.placeholder(tf.float32, [None, 6, 4], name="x3")
+    h6 = tf.layers.dense(x3, 7)
+    r["outputs"] = [t.name for t in (h1, h2, h3, h4, h5, g, g2)]
+    r["shapes"] = [t.shape.as_list() for t in (h1, h3, h4, h6)]
+    r["globals"] = _names(tf.global_variables())
+    r["trainable_G"] = _names(tf.trainable_variables("Generator"))
+    r["class"] = [
+        layer.kernel.name,
+        layer.bias.name,
+        _names(layer.trainable_weights),
+        _names(layer.weights),
+        layer.kernel.shape.as_list(),
+        layer.name,
+    ]
+    kernel = _det([4, 3], 1)
+    bias = _det([3], 2)
+    y = tf.layers.dense(
+        x,
+        3,
+        activation=tf.nn.tanh,
+        name="fixed",
+        kernel_initializer=tf.constant_initializer(kernel),
+        bias_initializer=tf.constant_initializer(bias),
+    )
+    y3 = tf.layers.dense(x3, 3, name="fixed3", kernel_initializer=tf.constant_initializer(kernel))
+    feed = {x: _det([5, 4], 3), x3: _det([2, 6, 4], 4)}
+    r["values"] = _tolist(_run(tf, [y, y3], feed))
+    return r
+
+
+@scenario
+def dense_regularizer(tf):
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    tf.layers.dense(
+        x,
+        2,
+        kernel_initializer=tf.ones_initializer(),
+        kernel_regularizer=lambda w: tf.reduce_sum(w) * 0.5,
+        bias_regularizer=lambda b: tf.reduce_sum(b + 1.0),
+    )
+    regs = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
+    return {
+        "count": len(regs),
+        "total": float(_run(tf, tf.losses.get_regularization_loss())),
+    }
+
+
+@scenario
+def conv_layers(tf):
+    x = tf.placeholder(tf.float32, [None, 7, 7, 2], name="x")
+    r = {}
+    c1 = tf.layers.conv2d(x, 4, 3)
+    c2 = tf.layers.conv2d(x, 4, [3, 2], strides=2, padding="same", activation=tf.nn.relu)
+    c3 = tf.layers.conv2d(x, 3, 5, padding="SAME", use_bias=False, name="c")
+    t1 = tf.layers.conv2d_transpose(x, 3, 3, strides=2, padding="same")
+    t2 = tf.layers.conv2d_transpose(x, 3, [3, 2], strides=(2, 1), padding="valid")
+    t3 = tf.layers.conv2d_transpose(x, 5, 2, strides=2)
+    conv = tf.layers.Conv2D(6, 3, name="conv_class")
+    c4 = conv(x)
+    r["names"] = [t.name for t in (c1, c2, c3, t1, t2, t3, c4)]
+    r["shapes"] = [t.shape.as_list() for t in (c1, c2, c3, t1, t2, t3, c4)]
+    r["vars"] = [[v.name, v.shape.as_list()] for v in tf.global_variables()]
+    r["class"] = [conv.kernel.name, conv.bias.name]
+    k = _det([3, 3, 2, 4], 5)
+    b = _det([4], 6)
+    kt = _det([3, 3, 3, 2], 7)
+    y = tf.layers.conv2d(
+        x,
+        4,
+        3,
+        strides=2,
+        padding="same",
+        name="fixed",
+        kernel_initializer=tf.constant_initializer(k),
+        bias_initializer=tf.constant_initializer(b),
+    )
+    yt = tf.layers.conv2d_transpose(
+        x,
+        3,
+        3,
+        strides=2,
+        padding="same",
+        name="fixed_t",
+        kernel_initializer=tf.constant_initializer(kt),
+        bias_initializer=tf.constant_initializer(0.1),
+    )
+    yv = tf.layers.conv2d_transpose(
+        x,
+        3,
+        3,
+        strides=2,
+        padding="valid",
+        name="fixed_v",
+        kernel_initializer=tf.constant_initializer(kt),
+    )
+    loss = tf.reduce_sum(yt * yt) + tf.reduce_sum(yv)
+    grads = tf.gradients(loss, [x] + tf.trainable_variables("fixed_t"))
+    r["values"] = _tolist(_run(tf, [y, yt, yv] + grads, {x: _det([2, 7, 7, 2], 8)}))
+    return r
+
+
+@scenario
+def pooling_and_flatten(tf):
+    x = tf.placeholder(tf.float32, [None, 5, 5, 2], name="x")
+    p1 = tf.layers.max_pooling2d(x, 2, 2)
+    p2 = tf.layers.max_pooling2d(x, [3, 3], 2, padding="same")
+    a1 = tf.layers.average_pooling2d(x, 2, 2)
+    a2 = tf.layers.average_pooling2d(x, 3, 2, padding="same", name="avg")
+    f = tf.layers.flatten(p2)
+    f2 = tf.layers.flatten(tf.placeholder(tf.float32, [None, 3]))
+    outs = [p1, p2, a1, a2, f, f2]
+    r = {"names": [t.name for t in outs], "shapes": [t.shape.as_list() for t in outs]}
+    r["values"] = _tolist(_run(tf, outs[:5], {x: _det([2, 5, 5, 2], 9)}))
+    return r
+
+
+@scenario
+def dropout_layer(tf):
+    x = tf.ones([200, 50])
+    training = tf.placeholder(tf.bool, [], name="training")
+    d_off = tf.layers.dropout(x, rate=0.3)
+    d_on = tf.layers.dropout(x, rate=0.3, training=True, seed=1)
+    d_ph = tf.layers.dropout(x, rate=0.5, training=training)
+    drop = tf.layers.Dropout(0.25)
+    d_cls = drop(x, training=True)
+    with tf.Session() as s:
+        off, on, cls = s.run([d_off, d_on, d_cls])
+        ph_off = s.run(d_ph, {training: False})
+        ph_on = s.run(d_ph, {training: True})
+    return {
+        # the ops inside dropout differ (TF selects, the engine multiplies); the scopes do not
+        "names": [
+            d_off.name,
+            d_on.name.rsplit("/", 1)[0],
+            d_ph.name.split("/")[0],
+            d_cls.name.rsplit("/", 1)[0],
+        ],
+        "off_is_identity": bool((off == 1).all()),
+        "on_values": sorted({round(float(v), 5) for v in np.unique(on)}),
+        "on_zero_fraction": round(float((on == 0).mean()), 1),
+        "cls_values": sorted({round(float(v), 5) for v in np.unique(cls)}),
+        "ph_off_is_identity": bool((ph_off == 1).all()),
+        "ph_on_values": sorted({round(float(v), 5) for v in np.unique(ph_on)}),
+        "ph_on_zero_fraction": round(float((ph_on == 0).mean()), 1),
+    }
+
+
+@scenario
+def batch_norm_layer(tf):
+    x2 = tf.placeholder(tf.float32, [None, 3], name="x2")
+    x4 = tf.placeholder(tf.float32, [None, 4, 4, 2], name="x4")
+    training = tf.placeholder(tf.bool, [], name="training")
+    b_train = tf.layers.batch_normalization(x2, training=True)
+    b_infer = tf.layers.batch_normalization(x2, name="infer")
+    b_4d = tf.layers.batch_normalization(
+        x4,
+        training=True,
+        momentum=0.9,
+        epsilon=1e-2,
+        beta_initializer=tf.constant_initializer(0.5),
+        gamma_initializer=tf.constant_initializer(2.0),
+    )
+    b_ph = tf.layers.batch_normalization(x2, training=training, name="ph", center=False)
+    bn = tf.layers.BatchNormalization(scale=False, name="klass")
+    b_cls = bn(x2, training=True)
+    updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+    r = {
+        "globals": _names(tf.global_variables()),
+        "trainable": _names(tf.trainable_variables()),
+        "n_updates": len(updates),
+        # 4-D inputs: TF runs one FusedBatchNormV3 op, the engine composes the same arithmetic
+        "names": [b_train.name, b_infer.name, b_4d.name.split("/")[0], b_ph.name, b_cls.name],
+        "class": [_names(bn.trainable_weights), _names(bn.non_trainable_weights), len(bn.updates)],
+    }
+    feed = {x2: _det([6, 3], 10) + 1.0, x4: _det([3, 4, 4, 2], 11) - 0.5}
+    mov = [v for v in tf.global_variables() if "moving" in v.name]
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        before = s.run([b_train, b_infer, b_4d, b_cls], feed)
+        s.run(updates, {**feed, training: True})
+        after_one = s.run(mov)
+        ph_train = s.run(b_ph, {**feed, training: True})
+        ph_infer = s.run(b_ph, {**feed, training: False})
+        s.run(updates, {**feed, training: False})
+        after_two = s.run(mov)
+    r["values"] = _tolist([before, after_one, ph_train, ph_infer, after_two])
+    r["moving_names"] = _names(mov)
+    return r
