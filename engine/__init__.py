@@ -51,6 +51,7 @@ from .dtypes import (
     bool_ as bool,  # noqa: A004 - TF's name
 )
 from .errors import (
+    AlreadyExistsError,
     DataLossError,
     FailedPreconditionError,
     InternalError,
@@ -210,6 +211,7 @@ __all__ = [
     "BLAS_BACKEND",
     "DIRECT_KERNELS",
     "DType",
+    "AlreadyExistsError",
     "DataLossError",
     "FailedPreconditionError",
     "Graph",
@@ -384,5 +386,11 @@ from .ops.array import tuple_ as tuple  # noqa: E402, A004
 from .tensor_array import TensorArray  # noqa: E402
 
 __all__ += ["TensorArray", "tuple", "case", "cond", "foldl", "foldr", "map_fn", "scan", "while_loop"]
+
+# Program scaffolding: tf.app, tf.flags, tf.logging, tf.gfile, tf.io.gfile.
+from . import app, flags, gfile, io  # noqa: E402
+from . import tf_logging as logging  # noqa: E402
+
+__all__ += ["app", "flags", "gfile", "io", "logging"]
 
 _register_gpu_kernels()

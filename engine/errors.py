@@ -30,6 +30,12 @@ class NotFoundError(OpError):
     error_code = 5
 
 
+class AlreadyExistsError(OpError):
+    """Raised when a file or directory to be created already exists (status code 6)."""
+
+    error_code = 6
+
+
 class FailedPreconditionError(OpError):
     """Raised when the state does not allow the run, e.g.
 
@@ -60,6 +66,7 @@ class DataLossError(OpError):
 _BY_CODE = {
     3: InvalidArgumentError,
     5: NotFoundError,
+    6: AlreadyExistsError,
     9: FailedPreconditionError,
     12: UnimplementedError,
     13: InternalError,
@@ -73,6 +80,7 @@ def error_for_code(code: int) -> type[OpError]:
 
 
 __all__ = [
+    "AlreadyExistsError",
     "DataLossError",
     "FailedPreconditionError",
     "InternalError",

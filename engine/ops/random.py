@@ -11,6 +11,7 @@ from .common import out, static_shape_from_tensor
 
 DEFAULT_GRAPH_SEED = 87654321
 _MAXINT32 = 2**31 - 1
+_MAXINT32 = 2**31 - 1
 
 
 def set_random_seed(seed) -> None:
