@@ -21,9 +21,10 @@ property        rows come from                                       columns (lo
 ==============  ===================================================  ==========================
 
 ``extra_columns`` adds ``wall_time`` (not to ``hparams``), ``dir_name`` (the file's folder
-relative to ``log_path``, ``""`` for ``log_path`` itself), ``file_name`` and the kind's own fields (``min``, ``max``,
-``num``, ``sum``, ``sum_squares`` for histograms; ``width``, ``height`` for images;
-``content_type``, ``length_frames``, ``sample_rate`` for audio). Rows are sorted by
+relative to ``log_path``, ``""`` for ``log_path`` itself), ``file_name`` and the kind's own
+fields (``min``, ``max``, ``num``, ``sum``, ``sum_squares`` for histograms; ``width``,
+``height`` for images; ``content_type``, ``length_frames``, ``sample_rate`` for audio). Rows
+are sorted by
 (``dir_name``, ``file_name`` when requested, then ``tag``, ``step``), ties in file order.
 ``pivot=True`` gives one row per step (and folder / file when requested) and one column per
 tag (``tag/field`` for several fields); a cell holding several values holds their list.
