@@ -51,13 +51,13 @@ from .dtypes import (
     bool_ as bool,  # noqa: A004 - TF's name
 )
 from .errors import (
-    AlreadyExistsError,
     DataLossError,
     FailedPreconditionError,
     InternalError,
     InvalidArgumentError,
     NotFoundError,
     OpError,
+    ResourceExhaustedError,
     UnimplementedError,
 )
 from .gradients import gradients
@@ -211,7 +211,6 @@ __all__ = [
     "BLAS_BACKEND",
     "DIRECT_KERNELS",
     "DType",
-    "AlreadyExistsError",
     "DataLossError",
     "FailedPreconditionError",
     "Graph",
@@ -222,6 +221,7 @@ __all__ = [
     "KernelContext",
     "NativeKernel",
     "NotFoundError",
+    "ResourceExhaustedError",
     "OpDef",
     "OpError",
     "Operation",
@@ -386,11 +386,5 @@ from .ops.array import tuple_ as tuple  # noqa: E402, A004
 from .tensor_array import TensorArray  # noqa: E402
 
 __all__ += ["TensorArray", "tuple", "case", "cond", "foldl", "foldr", "map_fn", "scan", "while_loop"]
-
-# Program scaffolding: tf.app, tf.flags, tf.logging, tf.gfile, tf.io.gfile.
-from . import app, flags, gfile, io  # noqa: E402
-from . import tf_logging as logging  # noqa: E402
-
-__all__ += ["app", "flags", "gfile", "io", "logging"]
 
 _register_gpu_kernels()

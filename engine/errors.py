@@ -30,10 +30,10 @@ class NotFoundError(OpError):
     error_code = 5
 
 
-class AlreadyExistsError(OpError):
-    """Raised when a file or directory to be created already exists (status code 6)."""
+class ResourceExhaustedError(OpError):
+    """Raised when an allocation fails or a size is beyond what memory can hold (status code 8)."""
 
-    error_code = 6
+    error_code = 8
 
 
 class FailedPreconditionError(OpError):
@@ -66,7 +66,7 @@ class DataLossError(OpError):
 _BY_CODE = {
     3: InvalidArgumentError,
     5: NotFoundError,
-    6: AlreadyExistsError,
+    8: ResourceExhaustedError,
     9: FailedPreconditionError,
     12: UnimplementedError,
     13: InternalError,
@@ -80,13 +80,13 @@ def error_for_code(code: int) -> type[OpError]:
 
 
 __all__ = [
-    "AlreadyExistsError",
     "DataLossError",
     "FailedPreconditionError",
     "InternalError",
     "InvalidArgumentError",
     "NotFoundError",
     "OpError",
+    "ResourceExhaustedError",
     "UnimplementedError",
     "error_for_code",
 ]

@@ -497,7 +497,7 @@ def print_plan(compiled: CompiledPlan, in_slots, out_slots, free_after) -> None:
 
 def wrap_kernel_error(compiled: CompiledPlan, exc: BaseException):
     """Turns an executor failure into a TF-like error naming the node."""
-    from .errors import InternalError, OpError, error_for_code
+    from .errors import InternalError, OpError, ResourceExhaustedError, error_for_code
 
     idx = compiled.native.failed_step
     op = compiled.ops[idx] if 0 <= idx < len(compiled.ops) else None
@@ -516,6 +516,11 @@ def wrap_kernel_error(compiled: CompiledPlan, exc: BaseException):
         if op is not None and op.name not in exc.message:
             exc.message += where
         return exc
+    # numpy's "array is too big": the byte size overflows, which TF reports as out of memory.
+    if isinstance(exc, MemoryError) or (
+        isinstance(exc, ValueError) and "array is too big" in str(exc)
+    ):
+        return ResourceExhaustedError(None, op, f"OOM: {type(exc).__name__}: {exc}{where}")
     if isinstance(exc, (ValueError, TypeError, IndexError, ArithmeticError)):
         return InvalidArgumentError(None, op, f"{type(exc).__name__}: {exc}{where}")
     return InternalError(None, op, f"{type(exc).__name__}: {exc}{where}")

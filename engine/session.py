@@ -14,7 +14,7 @@ from . import _executor
 from . import dtypes as D
 from .core import Graph, KernelContext, Operation, Tensor, get_default_graph
 from .errors import InvalidArgumentError, OpError
-from .ops.common import contiguous
+from .ops.common import contiguous, first_unrepresentable
 from .control_flow.subgraph import new_run_generation
 from .plan import CompiledPlan, compile_plan, wrap_kernel_error
 
@@ -329,6 +329,7 @@ class Session:
             IndexError,
             ArithmeticError,
             RuntimeError,
+            MemoryError,
         ) as e:
             raise wrap_kernel_error(compiled, e) from None
         if trace:
@@ -470,17 +471,23 @@ def _convert_feed(t: Tensor, value) -> np.ndarray:
     if dt is D.string:
         arr = np.asarray(value, dtype=object)
     else:
+        if dt.is_integer and isinstance(value, int) and not isinstance(value, bool):
+            info = np.iinfo(dt.np)
+            if not info.min <= value <= info.max:
+                raise TypeError(_int_feed_message(value, dt))
         src = value if isinstance(value, np.ndarray) else np.asarray(value)
         if src.dtype.kind in "OSU" and dt is not D.string:
             raise TypeError(
                 f"Cannot feed value of dtype {src.dtype} for Tensor '{t.name}', which has dtype "
                 f"{dt.name}"
             )
-        if dt.is_integer and src.dtype.kind == "f":
-            raise TypeError(
-                f"Cannot feed a floating-point value ({src.dtype}) for Tensor '{t.name}', "
-                f"which has dtype {dt.name}"
-            )
+        if dt.is_integer and src.dtype != dt.np:
+            bad = first_unrepresentable(src, dt.np)
+            if bad is not None:
+                raise TypeError(
+                    f"{_int_feed_message(bad, dt)} (feeding {src.dtype} of shape "
+                    f"{tuple(src.shape)} to Tensor '{t.name}')"
+                )
         arr = src if src.dtype == dt.np and src.flags.c_contiguous else contiguous(src, dtype=dt.np)
     if not t.shape.is_compatible_with(arr.shape):
         raise ValueError(
@@ -488,6 +495,16 @@ def _convert_feed(t: Tensor, value) -> np.ndarray:
             f"shape '{t.shape}'"
         )
     return arr
+
+
+def _int_feed_message(value, dt) -> str:
+    # TF's words for a Python int that does not fit; also used for array elements (where TF
+    # would wrap silently, we refuse: a wrapped label or index is a silent wrong answer).
+    return (
+        f"Type of feed value {value} with type {type(value)} is not compatible with Tensor type "
+        f"{dt.np.type}. Try explicitly setting the type of the feed tensor to a larger type "
+        f"(e.g. int64)."
+    )
 
 
 _ = InvalidArgumentError

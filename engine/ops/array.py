@@ -20,6 +20,8 @@ from ..errors import InvalidArgumentError
 from .common import (
     as_tensors,
     contiguous,
+    first_unrepresentable,
+    index_array,
     make_op,
     native,
     np_kernel,
@@ -69,6 +71,11 @@ def constant(value, dtype=None, shape=None, name="Const") -> Tensor:
             )
         if dt.is_integer and src.dtype.kind == "f" and not np.all(np.equal(np.mod(src, 1), 0)):
             raise TypeError(f"Expected {dt.name}, got {value!r} of type 'float' instead.")
+        bad = first_unrepresentable(src, dt.np) if dt.is_integer else None
+        if bad is not None:
+            # TF 2.x's make_tensor_proto wraps such values silently (2**40 -> 0 in int32); a
+            # wrapped constant is a wrong graph, so it is refused here.
+            raise TypeError(f"Expected {dt.name}, but got {bad!r}, which {dt.name} cannot hold.")
         arr = src.astype(dt.np)
     if shape is not None:
         shape = [int(s) for s in shape]
@@ -279,7 +286,7 @@ def broadcast_to(input, shape, name=None) -> Tensor:
     Op type: `BroadcastTo`.
     """
     x = convert_to_tensor(input)
-    s = shape if isinstance(shape, Tensor) else constant(np.asarray(shape, dtype=np.int32))
+    s = shape if isinstance(shape, Tensor) else constant(index_array(shape))
     return out("BroadcastTo", [x, s], {"T": x.dtype, "Tidx": s.dtype}, name)
 
 

@@ -203,6 +203,46 @@ def register_elementwise(name, python_fn, dtypes, gradient=None, shape_fn=None, 
     )
 
 
+def first_unrepresentable(src: np.ndarray, target: np.dtype):
+    """The first value of `src` that the integer dtype `target` cannot hold exactly, or None.
+
+    Integer values out of `target`'s range, and floats that are not whole numbers (or are NaN or
+    infinite) or are out of range; bools and values of a narrower integer dtype always fit. A
+    scan only when a cast could change a value."""
+    kind = src.dtype.kind
+    if src.size == 0 or kind == "b" or np.can_cast(src.dtype, target, "safe"):
+        return None
+    if kind not in "iuf":
+        return None
+    info = np.iinfo(target)
+    flat = src.reshape(-1)
+    if kind == "f":
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(flat) | (np.floor(flat) != flat)
+            bad |= (flat < float(info.min)) | (flat >= float(info.max) + 1.0)
+    else:
+        bad = flat > info.max
+        if kind == "i" and info.min < 0:
+            bad |= flat < info.min
+        elif kind == "i":
+            bad |= flat < 0
+    if not bad.any():
+        return None
+    v = flat[int(np.argmax(bad))]
+    return v.item()
+
+
+def index_array(values) -> np.ndarray:
+    """Python ints (a shape, multiples, paddings) as int32, or int64 when one does not fit in
+    int32, as TF infers the dtype of such lists."""
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iub" and arr.size:
+        return np.asarray(values, dtype=np.int32)
+    if arr.size and (arr.min() < -(2**31) or arr.max() >= 2**31):
+        return arr.astype(np.int64)
+    return arr.astype(np.int32)
+
+
 def contiguous(a, dtype=None) -> np.ndarray:
     """A C-contiguous array (keeps rank 0, unlike ``np.ascontiguousarray``)."""
     return np.asarray(a, dtype=dtype, order="C")

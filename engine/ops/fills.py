@@ -13,6 +13,7 @@ from ..core import (
 )
 from .array import ALL_NATIVE, cast, constant
 from .common import (
+    index_array,
     native,
     np_kernel,
     out,
@@ -58,7 +59,7 @@ def fill(dims, value, name=None) -> Tensor:
 
     Op type: `Fill`.
     """
-    d = dims if isinstance(dims, Tensor) else constant(np.asarray(dims, dtype=np.int32).reshape(-1))
+    d = dims if isinstance(dims, Tensor) else constant(index_array(dims).reshape(-1))
     v = convert_to_tensor(value)
     return out("Fill", [d, v], {"T": v.dtype, "index_type": d.dtype}, name)
 

@@ -17,6 +17,7 @@ from .array import INT_TYPES, constant
 from .common import (
     UNKNOWN,
     contiguous,
+    index_array,
     native,
     np_kernel,
     out,
@@ -122,7 +123,7 @@ def reshape(tensor, shape, name=None) -> Tensor:
     s = (
         shape
         if isinstance(shape, Tensor)
-        else constant(np.asarray(shape, dtype=np.int32).reshape(-1))
+        else constant(index_array(shape).reshape(-1))
     )
     return out("Reshape", [x, s], {"T": x.dtype, "Tshape": s.dtype}, name)
 

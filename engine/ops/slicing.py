@@ -11,6 +11,7 @@ from .array import INT_TYPES, constant
 from .common import (
     UNKNOWN,
     contiguous,
+    index_array,
     np_kernel,
     out,
     static_shape_from_tensor,
@@ -375,7 +376,7 @@ def tile(input, multiples, name=None) -> Tensor:
     m = (
         multiples
         if isinstance(multiples, Tensor)
-        else constant(np.asarray(multiples, dtype=np.int32))
+        else constant(index_array(multiples))
     )
     return out("Tile", [x, m], {"T": x.dtype, "Tmultiples": m.dtype}, name)
 
@@ -441,7 +442,7 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0) -> Tens
     REFLECT or SYMMETRIC (op `MirrorPad`).
     """
     x = convert_to_tensor(tensor)
-    p = paddings if isinstance(paddings, Tensor) else constant(np.asarray(paddings, dtype=np.int32))
+    p = paddings if isinstance(paddings, Tensor) else constant(index_array(paddings))
     mode = mode.upper()
     if mode == "CONSTANT":
         if constant_values == 0:
