@@ -25,10 +25,12 @@ from .subgraph import (
     make_arg,
     outer_control_inputs,
     outer_inputs,
+    own,
     pop_history,
     push_history,
     record_ops,
     session_of,
+    top_level,
 )
 
 
@@ -178,6 +180,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
             "If", [pred, *captures], attrs, name="Merge", control_inputs=list(dict.fromkeys(moved))
         )
         SPECS[op] = IfSpec((false_sg, true_sg), captures)
+        own(t_ops + f_ops, op)
     outs = [
         v._with_flow(t) if isinstance(v, TensorArray) else t
         for v, t in zip(t_leaves, op.outputs, strict=True)
@@ -293,7 +296,9 @@ def _if_gradient(op, out_grads):
                 boundary=branch.captures,
             )
         grads = dict(zip(bcaps, ds, strict=True))
-        saved = list(dict.fromkeys(t for g in gops for t in g.inputs if t.op in branch.op_set))
+        saved = list(
+            dict.fromkeys(t for g in top_level(gops) for t in g.inputs if t.op in branch.op_set)
+        )
         for d in ds:
             if d is not None and d.op in branch.op_set and d not in saved:
                 saved.append(d)
@@ -320,6 +325,7 @@ def _if_gradient(op, out_grads):
         op, len(idx), grad_args, saved, saved_pos, fetches, captures,
         [captures.index(c) for c in out_caps],
     )  # fmt: skip
+    own([a.op for a in grad_args] + all_gops, gop)
     res = list(none)
     for j, c in enumerate(out_caps):
         res[1 + spec.captures.index(c)] = gop.outputs[j]

@@ -34,6 +34,21 @@ from ..errors import InvalidArgumentError, OpError
 
 # Functional op -> its spec (sub-graphs); kept off op.attrs so GraphDef export stays plain.
 SPECS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Op of a body -> the functional op that runs it. An enclosing body treats a nested body's
+# ops as the nested op's business: it neither captures nor saves what they read.
+OWNER: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def own(ops, functional_op) -> None:
+    """Marks ``ops`` (not yet owned) as run by ``functional_op``."""
+    for op in ops:
+        if op not in OWNER:
+            OWNER[op] = functional_op
+
+
+def top_level(ops) -> list:
+    """The ops not run by a nested functional op."""
+    return [op for op in ops if op not in OWNER]
 
 
 def _arg_kernel(ctx):
@@ -102,7 +117,7 @@ def outer_inputs(ops, op_set, fed) -> list:
     """The tensors from outside ``op_set`` that ``ops`` read as data (captures), in order;
     control inputs on outside ops are dropped (the caller moves them onto its functional op)."""
     seen: dict = {}
-    for op in ops:
+    for op in top_level(ops):
         for i, t in enumerate(op.inputs):
             if t in fed or t.op in op_set or i in op.op_def.ref_inputs:
                 continue

@@ -26,10 +26,12 @@ from .subgraph import (
     make_arg,
     outer_control_inputs,
     outer_inputs,
+    own,
     pop_history,
     push_history,
     record_ops,
     session_of,
+    top_level,
 )
 
 
@@ -290,6 +292,7 @@ def while_loop(
         SPECS[op] = WhileSpec(
             cond_sg, body_sg, args, shapes, maximum_iterations is not None, captures, back_prop
         )
+        own([a.op for a in args] + cond_ops + body_ops, op)
     outs = op.outputs[: len(init)]
     # TF1 returns a top-level list of loop variables as a tuple.
     structure = tuple(loop_vars) if type(loop_vars) is list else loop_vars
@@ -298,6 +301,21 @@ def while_loop(
         if len(loop_vars) == 1:
             return result[0]
     return result
+
+
+def _match_structure(loop_vars, result):
+    """The body's result as a list shaped like ``loop_vars`` (a one-variable loop may return
+    the bare value); ValueError when the structures differ, as TF."""
+    if not nest.is_sequence(result):
+        result = [result]
+    elif len(loop_vars) == 1:
+        try:
+            nest.assert_same_structure(loop_vars[0], result)
+            result = [result]
+        except ValueError:
+            pass
+    nest.assert_same_structure(list(loop_vars), list(result))
+    return list(result)
 
 
 def _body_value(v, arg: Tensor) -> Tensor:
@@ -337,16 +355,7 @@ def _build_body(graph, body, body_vars, loop_vars, args):
     start = len(graph._ops)
     with record_ops(graph) as ops:
         result = body(*body_vars)
-        if len(args) == 1 and not nest.is_sequence(result):
-            result = [result]
-        if (
-            isinstance(loop_vars, (list, tuple))
-            and len(loop_vars) == 1
-            and not nest.is_sequence(loop_vars[0])
-        ):
-            if isinstance(result, (list, tuple)) and len(result) == 1:
-                result = type(loop_vars)(result)
-        nest.assert_same_structure(list(loop_vars), list(result))
+        result = _match_structure(loop_vars, result)
         leaves = nest.flatten(result)
         outs = []
         for v, a in zip(leaves, args, strict=True):
@@ -397,7 +406,7 @@ def _while_gradient(op, out_grads):
     saved = list(
         dict.fromkeys(
             t
-            for g_op in gops
+            for g_op in top_level(gops)
             for t in g_op.inputs
             if (t in body_tensors or t.op in body.op_set) and t not in grad_args
         )
@@ -423,6 +432,7 @@ def _while_gradient(op, out_grads):
     SPECS[gop] = WhileGradSpec(
         op, len(var_idx), grad_args, saved_pos, saved, captures, fetches, len(with_grad), cap_like
     )
+    own([a.op for a in grad_args] + gops, gop)
     res = list(none)
     for j, k in enumerate(var_idx):
         res[k] = gop.outputs[j]
