@@ -7,7 +7,7 @@ with eg.Session() as sess:
     sess.run(eg.global_variables_initializer())
 """
 
-from . import _native, layers, losses, nn, summary, train  # noqa: F401 - _native loads BLAS first
+from . import _native, contrib, layers, losses, nn, summary, train  # noqa: F401 - _native loads BLAS first
 from ._native import BLAS_BACKEND, DIRECT_KERNELS, num_threads, set_num_threads
 from .core import (
     Graph,
@@ -51,6 +51,7 @@ from .dtypes import (
     bool_ as bool,  # noqa: A004 - TF's name
 )
 from .errors import (
+    AlreadyExistsError,
     DataLossError,
     FailedPreconditionError,
     InternalError,
@@ -211,6 +212,7 @@ __all__ = [
     "BLAS_BACKEND",
     "DIRECT_KERNELS",
     "DType",
+    "AlreadyExistsError",
     "DataLossError",
     "FailedPreconditionError",
     "Graph",
@@ -357,6 +359,7 @@ __all__ = [
 
 __all__ += [
     "AUTO_REUSE",
+    "contrib",
     "layers",
     "initialize_local_variables",
     "local_variables_initializer",
@@ -386,5 +389,11 @@ from .ops.array import tuple_ as tuple  # noqa: E402, A004
 from .tensor_array import TensorArray  # noqa: E402
 
 __all__ += ["TensorArray", "tuple", "case", "cond", "foldl", "foldr", "map_fn", "scan", "while_loop"]
+
+# Program scaffolding: tf.app, tf.flags, tf.logging, tf.gfile, tf.io.gfile.
+from . import app, flags, gfile, io  # noqa: E402
+from . import tf_logging as logging  # noqa: E402
+
+__all__ += ["app", "flags", "gfile", "io", "logging"]
 
 _register_gpu_kernels()

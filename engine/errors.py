@@ -36,6 +36,12 @@ class ResourceExhaustedError(OpError):
     error_code = 8
 
 
+class AlreadyExistsError(OpError):
+    """Raised when a file or directory to be created already exists (status code 6)."""
+
+    error_code = 6
+
+
 class FailedPreconditionError(OpError):
     """Raised when the state does not allow the run, e.g.
 
@@ -66,6 +72,7 @@ class DataLossError(OpError):
 _BY_CODE = {
     3: InvalidArgumentError,
     5: NotFoundError,
+    6: AlreadyExistsError,
     8: ResourceExhaustedError,
     9: FailedPreconditionError,
     12: UnimplementedError,
@@ -80,6 +87,7 @@ def error_for_code(code: int) -> type[OpError]:
 
 
 __all__ = [
+    "AlreadyExistsError",
     "DataLossError",
     "FailedPreconditionError",
     "InternalError",
