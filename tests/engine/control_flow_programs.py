@@ -68,7 +68,7 @@ def while_rnn(tf, steps=6, batch=3, n_in=4, n_h=5):
     loss = tf.reduce_sum(ys * wy) + tf.reduce_sum(h_last * h_last)
     grads = tf.gradients(loss, [xs, h0, W, U, b])
     fetches = {"ys": ys, "h": h_last, "loss": loss}
-    fetches.update({f"g_{n}": g for n, g in zip(["xs", "h0", "W", "U", "b"], grads)})
+    fetches.update({f"g_{n}": g for n, g in zip(["xs", "h0", "W", "U", "b"], grads, strict=True)})
     feed = {
         xs: r.normal(size=(steps, batch, n_in)).astype(np.float32),
         h0: r.normal(size=(batch, n_h)).astype(np.float32) * 0.1,

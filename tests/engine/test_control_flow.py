@@ -43,7 +43,7 @@ def test_program_matches_tensorflow(name):
         np.testing.assert_allclose(value, ref, rtol=2e-4, atol=2e-5, err_msg=f"{name}/{key}")
 
 
-# ---- cond -------------------------------------------------------------------------------------------
+# ---- cond ---------------------------------------------------------------------------------------
 
 
 def test_cond_runs_only_the_taken_branch():
@@ -100,7 +100,7 @@ def test_cond_static_shape_is_what_branches_agree_on():
     assert run(y).shape == (2, 3)
 
 
-# ---- case -------------------------------------------------------------------------------------------
+# ---- case ---------------------------------------------------------------------------------------
 
 
 def test_case_first_true_default_and_errors():
@@ -124,7 +124,7 @@ def test_case_first_true_default_and_errors():
             sess.run(nodef, {k: 3})
 
 
-# ---- while_loop ---------------------------------------------------------------------------------------
+# ---- while_loop ---------------------------------------------------------------------------------
 
 
 def test_while_basic_names_and_single_variable():
@@ -219,7 +219,7 @@ def test_fetching_a_body_tensor_is_an_error():
         sess.run(inner)
 
 
-# ---- TensorArray --------------------------------------------------------------------------------------
+# ---- TensorArray --------------------------------------------------------------------------------
 
 
 def test_tensor_array_ops_and_errors():
@@ -258,7 +258,7 @@ def test_tensor_array_as_loop_variable_with_dynamic_size():
     np.testing.assert_array_equal(run(out.stack()), [0, 2, 4, 6])
 
 
-# ---- gradients by finite differences ---------------------------------------------------------------
+# ---- gradients by finite differences ------------------------------------------------------------
 
 
 def test_gradcheck_cond_both_branches():
@@ -302,8 +302,12 @@ def test_gradcheck_rnn_with_while_and_tensor_array_matches_unrolled():
         return o.stack()
 
     rng = np.random.default_rng(0)
-    vals = [rng.normal(size=(steps, 2, 3)), rng.normal(size=(2, 4)) * 0.1, rng.normal(size=(3, 4)) * 0.5,
-            rng.normal(size=(4, 4)) * 0.5]  # fmt: skip
+    vals = [
+        rng.normal(size=(steps, 2, 3)),
+        rng.normal(size=(2, 4)) * 0.1,
+        rng.normal(size=(3, 4)) * 0.5,
+        rng.normal(size=(4, 4)) * 0.5,
+    ]
     assert_gradients_match(build, vals)
 
     def unrolled(xs, h0, w, u):
@@ -320,8 +324,8 @@ def test_gradcheck_rnn_with_while_and_tensor_array_matches_unrolled():
         ga = eg.gradients(eg.reduce_sum(a * a), phs)
         gb = eg.gradients(eg.reduce_sum(b * b), phs)
         with eg.Session() as sess:
-            ra, rb = sess.run([ga, gb], dict(zip(phs, vals)))
-    for x, y in zip(ra, rb):
+            ra, rb = sess.run([ga, gb], dict(zip(phs, vals, strict=True)))
+    for x, y in zip(ra, rb, strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-10)
 
 
@@ -375,7 +379,7 @@ def test_gradients_through_variables_read_in_the_body_train():
         assert sess.run(loss) < first
 
 
-# ---- planner: caching and pruning ---------------------------------------------------------------------
+# ---- planner: caching and pruning ---------------------------------------------------------------
 
 
 def test_body_plans_are_compiled_once_and_reused(monkeypatch):
