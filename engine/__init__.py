@@ -7,7 +7,7 @@ with eg.Session() as sess:
     sess.run(eg.global_variables_initializer())
 """
 
-from . import _native, contrib, layers, losses, nn, summary, train  # noqa: F401 - _native loads BLAS first
+from . import _native, layers, losses, nn, summary, train  # noqa: F401 - _native loads BLAS first
 from ._native import BLAS_BACKEND, DIRECT_KERNELS, num_threads, set_num_threads
 from .core import (
     Graph,
@@ -359,7 +359,6 @@ __all__ = [
 
 __all__ += [
     "AUTO_REUSE",
-    "contrib",
     "layers",
     "initialize_local_variables",
     "local_variables_initializer",
