@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from board.api import create_app
-from board.api_fast import FastPathApp
+from board.api.fast import FastPathApp
 from board.store import Store
 
 
@@ -152,7 +152,7 @@ def test_hot_reads_need_no_full_app_and_others_build_it_on_demand():
 
 
 def test_full_app_is_built_once_due_and_idle(monkeypatch):
-    monkeypatch.setattr("board.api_fast.IDLE_BEFORE_BUILD_S", 0.05)
+    monkeypatch.setattr("board.api.fast.IDLE_BEFORE_BUILD_S", 0.05)
     store = _store()
     loaded = threading.Event()
     front = FastPathApp(store, lambda: create_app(store), build_after=loaded)
@@ -169,7 +169,7 @@ def test_full_app_is_built_once_due_and_idle(monkeypatch):
 
 
 def test_hot_reads_are_served_while_the_full_app_builds(monkeypatch):
-    monkeypatch.setattr("board.api_fast.IDLE_BEFORE_BUILD_S", 0.0)
+    monkeypatch.setattr("board.api.fast.IDLE_BEFORE_BUILD_S", 0.0)
     store = _store()
     building, release = threading.Event(), threading.Event()
 

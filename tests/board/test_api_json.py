@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from board.api_json import tb_scalar_rows
+from board.api.encoders import tb_scalar_rows
 
 
 def _reference(wall, step, value) -> list:

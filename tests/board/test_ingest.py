@@ -235,9 +235,9 @@ def test_image_bytes_stay_on_disk(logdir):
 
 @pytest.mark.parametrize("first_load", [True, False])
 def test_files_larger_than_a_slice_are_read_whole(logdir, writers, monkeypatch, first_load):
-    import board.ingest
+    import board.ingest.ingestor
 
-    monkeypatch.setattr(board.ingest, "SLICE_BYTES", 200)  # a few records per native read
+    monkeypatch.setattr(board.ingest.ingestor, "SLICE_BYTES", 200)  # a few records per native read
     writers.write_scalars(logdir / "big", steps=range(300))
     store = Store()
     ing = Ingestor(store, parse_logdir_spec(str(logdir)), progress=False)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from board.store import Store
-from board.types import HistogramPoint, ImageRef, TextPoint
+from board.store.types import HistogramPoint, ImageRef, TextPoint
 
 
 def _hist(step):

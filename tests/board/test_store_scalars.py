@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from board.store_scalars import ScalarSeries, downsample_indices, window
+from board.store.scalars import ScalarSeries, downsample_indices, window
 
 
 def _extend(series, steps, values=None):

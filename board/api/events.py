@@ -13,7 +13,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from board.types import KINDS
+from board.store.types import KINDS
 
 router = APIRouter(tags=["flowboard"])
 

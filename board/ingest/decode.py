@@ -14,7 +14,7 @@ import logging
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from board.types import HistogramPoint, ImageRef, TextPoint
+from board.store.types import HistogramPoint, ImageRef, TextPoint
 from summaries.normalize import normalize_value
 from summaries.proto import event_pb2
 from summaries.types import Kind

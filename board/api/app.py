@@ -1,7 +1,7 @@
 """The board's HTTP API: our JSON under `/api/...`, TensorBoard's `/data/...`, SSE, static UI.
 
 `create_app(store, ingestor)` builds the FastAPI app; `app.state.store` is the
-`board.types.StoreReader` every router reads. Every endpoint is documented in the OpenAPI
+`board.store.types.StoreReader` every router reads. Every endpoint is documented in the OpenAPI
 schema (`/docs`, `/openapi.json`) and in `docs/http-api.md`. Run and tag are always query
 parameters and only ever used as keys into the store, so no request can name a file; malformed
 values are answered with 4xx.
@@ -20,16 +20,16 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from board.api_events import router as events_router
-from board.api_fast import DEFAULT_MAX_POINTS, INT64_MAX, INT64_MIN, MAX_POINTS_LIMIT, scalar_series
-from board.api_tensorboard import router as tensorboard_router
-from board.api_util import IMAGE_RESPONSES, JSON, image_response, not_found, store_of
-from board.ingest_decode import histogram_buckets
-from board.store_histograms import BASIS_POINTS, compress_histogram
+from board.api.events import router as events_router
+from board.api.fast import DEFAULT_MAX_POINTS, INT64_MAX, INT64_MIN, MAX_POINTS_LIMIT, scalar_series
+from board.api.responses import IMAGE_RESPONSES, JSON, image_response, not_found, store_of
+from board.api.tensorboard import router as tensorboard_router
+from board.ingest.decode import histogram_buckets
+from board.store.histograms import BASIS_POINTS, compress_histogram
 
 log = logging.getLogger("board.api")
 
-FRONTEND = os.path.join(os.path.dirname(__file__), "frontend")
+FRONTEND = os.path.join(os.path.dirname(os.path.dirname(__file__)), "frontend")
 
 Run = Annotated[str, Query(description="Run name, as listed by /api/runs.")]
 Tag = Annotated[str, Query(description="Tag name.")]
@@ -56,7 +56,7 @@ def create_app(store, ingestor=None) -> FastAPI:
     app.include_router(events_router)
     app.include_router(tensorboard_router)
     try:
-        from board.api_graph import router as graph_router
+        from board.api.graph import router as graph_router
     except ImportError as err:
         log.info("graph endpoints unavailable: %s", err)
     else:

@@ -2,7 +2,7 @@
 
 Ingest (`board.ingest`) decodes event files into the records below and hands them to
 `board.store.Store`; the HTTP layer (`board.api*`, including the graph helper's
-`board/api_graph.py`) only ever reads through the `StoreReader` protocol, which it reaches as
+`board/api/graph.py`) only ever reads through the `StoreReader` protocol, which it reaches as
 `request.app.state.store`.
 
 Steps are int64, wall times float64 seconds since the epoch, scalar values float64 (NaN and

@@ -1,10 +1,11 @@
 """The all-points store: every run's data, per tag, kept whole in memory (image bytes excepted).
 
 Ingest is the only writer (`add_*`, `purge_from`, `remove_run`); the API reads through the
-`board.types.StoreReader` methods from any thread. Structural changes (new runs, new tags) take
-a lock; scalar reads are lock-free snapshots (see `board.store_scalars`). Every write notifies
-the subscribers registered with `subscribe` with `(event, run, tag, last_step)`, where `event` is
-a kind from `board.types.KINDS`, or `"runs"` when the set of runs changed (tag and step None).
+`board.store.types.StoreReader` methods from any thread. Structural changes (new runs, new
+tags) take a lock; scalar reads are lock-free snapshots (see `board.store.scalars`). Every
+write notifies the subscribers registered with `subscribe` with `(event, run, tag,
+last_step)`, where `event` is a kind from `board.store.types.KINDS`, or `"runs"` when the set
+of runs changed (tag and step None).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from board.ingest_records import read_record_at
-from board.store_scalars import ScalarSeries
-from board.types import KINDS, HistogramPoint, ImageRef, RunInfo, ScalarColumns, TextPoint
+from board.ingest.records import read_record_at
+from board.store.scalars import ScalarSeries
+from board.store.types import KINDS, HistogramPoint, ImageRef, RunInfo, ScalarColumns, TextPoint
 
 log = logging.getLogger("board.store")
 
@@ -248,7 +249,7 @@ class Store:
         return self._points("images", run, tag)
 
     def image_bytes(self, ref: ImageRef) -> bytes | None:
-        from board.ingest_decode import image_from_record
+        from board.ingest.decode import image_from_record
 
         data = read_record_at(ref.path, ref.offset)
         if data is None:

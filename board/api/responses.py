@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
-from board.api_json import dumps, tb_dumps
+from board.api.encoders import dumps, tb_dumps
 from board.store import Store
 
 

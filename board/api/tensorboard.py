@@ -16,11 +16,17 @@ from fastapi.responses import Response
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError
 
-from board.api_fast import INT64_MAX, tag_index, tb_scalars_json
-from board.api_json import tb_float
-from board.api_util import IMAGE_RESPONSES, TensorBoardJSON, image_response, not_found, store_of
-from board.ingest_decode import histogram_buckets
-from board.store_histograms import BASIS_POINTS, compress_histogram
+from board.api.encoders import tb_float
+from board.api.fast import INT64_MAX, tag_index, tb_scalars_json
+from board.api.responses import (
+    IMAGE_RESPONSES,
+    TensorBoardJSON,
+    image_response,
+    not_found,
+    store_of,
+)
+from board.ingest.decode import histogram_buckets
+from board.store.histograms import BASIS_POINTS, compress_histogram
 
 router = APIRouter(prefix="/data", tags=["tensorboard"], default_response_class=TensorBoardJSON)
 
@@ -211,7 +217,7 @@ def text_tags(request: Request):
 @router.get("/plugin/text/text")
 def text(request: Request, run: Run, tag: Tag):
     """`[{"wall_time", "step", "text": <safe HTML rendered from Markdown>}]`."""
-    from board.api_markdown import markdown_to_safe_html
+    from board.api.markdown import markdown_to_safe_html
 
     points = store_of(request).text(run, tag)
     if points is None:

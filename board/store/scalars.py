@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from board.types import ScalarColumns
+from board.store.types import ScalarColumns
 
 MAX_SEGMENTS = 64  # more restarts than this in one batch take the linear path
 

@@ -4,7 +4,7 @@
 scripts poll a few reads over and over: TensorBoard's `/data/runs`,
 `/data/plugin/scalars/tags` and `/data/plugin/scalars/scalars`, and our `/api/scalars`. The
 front answers those itself, from the store, with the bytes and headers the FastAPI routes in
-`board.api` and `board.api_tensorboard` send (both call the bodies below, so they cannot drift
+`board.api` and `board.api.tensorboard` send (both call the bodies below, so they cannot drift
 apart). Everything else goes to the full app that `build_app()` returns, and so does any hot
 request the full app would answer differently from a plain 200: a missing, repeated or
 unknown query parameter, a number that needs validating, a run or tag that is not there.
@@ -29,9 +29,9 @@ import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
-from board.api_json import dumps, tb_dumps, tb_scalar_rows
-from board.store_scalars import downsample_indices, window
-from board.types import StoreReader
+from board.api.encoders import dumps, tb_dumps, tb_scalar_rows
+from board.store.scalars import downsample_indices, window
+from board.store.types import StoreReader
 
 log = logging.getLogger("board.api")
 

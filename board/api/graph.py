@@ -1,4 +1,4 @@
-"""The graph explorer's HTTP endpoints (`/api/graph...`), included by `board/api.py`.
+"""The graph explorer's HTTP endpoints (`/api/graph...`), included by `board/api/app.py`.
 
 The store (`request.app.state.store`) holds each run's serialized GraphDef and RunMetadata;
 this router turns them into `GraphModel`s (parsed once per distinct GraphDef, cached) and lays

@@ -1,4 +1,4 @@
-"""JSON encoding for the HTTP layer, free of the web framework (`board.api_fast` answers with
+"""JSON encoding for the HTTP layer, free of the web framework (`board.api.fast` answers with
 it before FastAPI is imported): our JSON, TensorBoard's spelling of floats, and TensorBoard's
 scalar rows encoded straight from the store's columns."""
 
