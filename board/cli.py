@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
+import socket
 import sys
 
 DEMO_LOGDIR = "demo_logs"
@@ -64,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         if not os.path.isdir(root.path):
             log.warning("logdir %s does not exist (yet); watching for it", root.path)
 
+    try:  # before loading anything: a port in use is one clear line, not a late traceback
+        listener = listen_socket(args.host, args.port)
+    except OSError as err:
+        print(f"board: {bind_error(args.host, args.port, err)}", file=sys.stderr)
+        return 1
+
     from board.store import Store
 
     store = Store()
@@ -73,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from board.api.fast import FastPathApp
+    from board.http_guard import HostGuard, is_loopback_bind, server_config
 
     def build_app():
         from board.api import create_app
@@ -82,28 +91,50 @@ def main(argv: list[str] | None = None) -> int:
     # The hot reads are answered as soon as the server listens; the FastAPI app (a few tenths
     # of a second to import and build) is built by the first request that needs it, or in the
     # background once the first load is done and the server is idle (see board.api.fast).
-    app = FastPathApp(store, build_app, build_after=ingestor.loaded)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    front = FastPathApp(store, build_app, build_after=ingestor.loaded)
+    loopback = is_loopback_bind(args.host)
+    if not loopback:
         log.warning(
             "serving on %s: anyone who can reach this address can read these logs", args.host
         )
-    config = uvicorn.Config(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=1,
-        ws="none",  # no websocket routes: skip importing a websocket stack at startup
-        lifespan="off",  # no startup or shutdown hooks
-    )
-    server = uvicorn.Server(config)
-    print(f"board: serving {args.logdir} at http://{args.host}:{args.port}/", file=sys.stderr)
+    port = listener.getsockname()[1]
+    app = HostGuard(front, loopback_only=loopback)  # DNS rebinding: see board.http_guard
+    server = uvicorn.Server(server_config(app, args.host, port))
+    print(f"board: serving {args.logdir} at {server_url(args.host, port)}", file=sys.stderr)
     try:
-        server.run()
+        server.run(sockets=[listener])
     finally:
         ingestor.stop()
     return 0
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (host, port), as uvicorn would bind it; port 0 picks a free one."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def bind_error(host: str, port: int, err: OSError) -> str:
+    if err.errno == errno.EADDRINUSE:
+        return f"port {port} is in use (try --port 0 to pick a free one, or stop what holds it)"
+    if isinstance(err, socket.gaierror):
+        return f"cannot listen on {host!r}: {err.strerror}"
+    return f"cannot listen on {host}:{port}: {err.strerror or err}"
+
+
+def server_url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
 
 
 if __name__ == "__main__":

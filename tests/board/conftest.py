@@ -40,6 +40,7 @@ class InProcessBoard:
 
         from board.api import create_app
         from board.api.fast import FastPathApp
+        from board.http_guard import HostGuard, server_config
 
         app = create_app(store, ingestor)
         self.front = FastPathApp(store, lambda: app)
@@ -49,13 +50,8 @@ class InProcessBoard:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            self.front,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="error",
-            timeout_graceful_shutdown=1,
-        )
+        guarded = HostGuard(self.front, loopback_only=True)
+        config = server_config(guarded, "127.0.0.1", self.port, log_level="error")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
