@@ -45,6 +45,7 @@ class WhileSpec:
     captures: list  # union of cond and body captures, as the op's inputs
     back_prop: bool = True
     saved: list = field(default_factory=list)  # body tensors fetched per iteration for gradients
+    has_grad: bool = False  # a gradient exists: every run pushes its saved values
     version: int = 0
 
     def save(self, tensors) -> list[int]:
@@ -90,7 +91,7 @@ def _while_kernel(ctx, *arrays):
         ctx, ("body", spec.version), spec.body.outputs + spec.saved, spec.args + spec.body.captures
     )
     body_caps = [caps[t] for t in spec.body.captures]
-    record = [] if spec.saved else None
+    record = [] if spec.has_grad else None
     count = 0
     while limit is None or count < limit:
         if not cond_plan.run(values + cond_caps)[0]:
@@ -415,6 +416,7 @@ def _while_gradient(op, out_grads):
     fetches = dvars + [d for _, d in with_grad]
     saved += [t for t in fetches if t.op in body.op_set and t not in saved]
     saved_pos = spec.save(saved)
+    spec.has_grad = True
     fed = set(saved) | set(grad_args)
     bcaps = outer_inputs(gops, gop_set, fed)
     bcaps = [t for t in bcaps if t not in fed]

@@ -287,6 +287,15 @@ def test_gradcheck_while_power_and_captures():
     assert_gradients_match(build, [np.array([0.3, -0.4, 0.8]), np.array([0.1, 0.2, -0.3])])
 
 
+def test_gradcheck_while_whose_gradient_needs_no_saved_values():
+    def build(x, w):
+        return eg.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a + w), [eg.constant(0), x])[
+            1
+        ]
+
+    assert_gradients_match(build, [np.array([0.3, -0.4]), np.array([0.1, 0.2])])
+
+
 def test_gradcheck_rnn_with_while_and_tensor_array_matches_unrolled():
     steps = 5
 
