@@ -136,12 +136,9 @@ def _file_size(path: str) -> int:
 
 def _next_header(data: bytes, start: int) -> int:
     """First position at or after ``start`` holding a valid record header; if none, the first
-    position where a header could still be completed by more bytes."""
-    last = len(data) - HEADER_SIZE
-    for i in range(start, last + 1):
-        if _header_ok(data, i):
-            return i
-    return max(start, last + 1)
+    position where a header could still be completed by more bytes (a native scan: one pass
+    over the bytes already read, so resynchronising after damage never stalls)."""
+    return _records.next_header(data, start)
 
 
 def is_event_file(name: str) -> bool:

@@ -176,6 +176,16 @@ PYBIND11_MODULE(_records, m) {
         },
         py::arg("values"), "Bucket index (upper_bound over the limits) of each finite value.");
   m.attr("MAX_RECORD_BYTES") = kMaxRecordBytes;
+  m.def("next_header",
+        [](const py::buffer& b, size_t start) {
+          py::buffer_info info = b.request();
+          const BufferView view = view_of(info);
+          py::gil_scoped_release release;
+          return next_header(view.data, view.size, start);
+        },
+        py::arg("data"), py::arg("start"),
+        "First position >= start holding a valid record header; if none, the first position "
+        "where more bytes could still complete one.");
   m.def("scan", &scan, py::arg("data"), py::arg("base_offset"), py::arg("plugins"),
         "Scans TFRecord-framed events; see summaries.reader.read_scalars for the contract.");
 }

@@ -433,6 +433,12 @@ class EventScanner {
 
 }  // namespace
 
+size_t next_header(const uint8_t* buf, size_t size, size_t start) {
+  size_t pos = start;
+  while (pos <= size && size - pos >= kHeaderSize && !header_ok(buf + pos)) ++pos;
+  return pos;
+}
+
 void scan_events(const uint8_t* buf, size_t size, int64_t base_offset, ScanResult& out) {
   EventScanner scanner(out);
   size_t pos = 0;
@@ -448,9 +454,7 @@ void scan_events(const uint8_t* buf, size_t size, int64_t base_offset, ScanResul
         out.first_oversized_offset = base_offset + static_cast<int64_t>(pos);
         out.first_oversized_length = length;
       }
-      size_t next = pos + 1;
-      while (size - next >= kHeaderSize && !header_ok(buf + next)) ++next;
-      pos = next;
+      pos = next_header(buf, size, pos + 1);
       continue;
     }
     const size_t available = size - pos - kHeaderSize;

@@ -55,6 +55,10 @@ struct ScanResult {
 // position holding a valid header.
 void scan_events(const uint8_t* buf, size_t size, int64_t base_offset, ScanResult& out);
 
+// First position at or after start whose 12 bytes form a valid header (CRC of the length
+// matches); if none, the first position where more bytes could still complete one.
+size_t next_header(const uint8_t* buf, size_t size, size_t start);
+
 // Frames one payload as a TFRecord, appending to out.
 void append_record(std::string& out, const uint8_t* data, size_t size);
 

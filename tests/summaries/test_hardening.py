@@ -478,3 +478,22 @@ def test_numpy_and_float_steps_still_work(log_dir):
         w.add_scalar("x", 1.0, 6.0)
         w.add_scalar("x", 1.0, np.array(7))
     assert read_scalars(only_event_file(log_dir)).scalars["x"].step.tolist() == [5, 6, 7]
+
+
+def _next_header_reference(data: bytes, start: int) -> int:
+    last = len(data) - 12
+    for i in range(start, last + 1):
+        if masked_crc32c(data[i : i + 8]) == struct.unpack_from("<I", data, i + 8)[0]:
+            return i
+    return max(start, last + 1)
+
+
+def test_native_resync_finds_the_same_header_as_the_byte_by_byte_rule():
+    rng = np.random.default_rng(13)
+    record = scalar_record("x", 1.0, 7)
+    for trial in range(200):
+        junk = rng.integers(0, 256, int(rng.integers(0, 64)), dtype=np.uint8).tobytes()
+        tail = record[: int(rng.integers(0, len(record) + 1))] if trial % 2 else record
+        data = junk + tail
+        for start in range(0, len(data) + 1, 5):
+            assert _records.next_header(data, start) == _next_header_reference(data, start)
