@@ -7,7 +7,7 @@ with eg.Session() as sess:
     sess.run(eg.global_variables_initializer())
 """
 
-from . import _native, layers, losses, nn, summary, train  # noqa: F401 - _native loads BLAS first
+from . import _native, contrib, layers, losses, metrics, nn, summary, train  # noqa: F401
 from ._native import BLAS_BACKEND, DIRECT_KERNELS, num_threads, set_num_threads
 from .core import (
     Graph,
@@ -92,6 +92,7 @@ from .ops.array import (
 from .ops.array import (
     range_op as range,  # noqa: A004
 )
+from .ops.deprecated import arg_max, arg_min, to_double, to_float, to_int32, to_int64
 from .ops.fills import fill, ones, ones_like, zeros, zeros_like
 from .ops.gpu import register_gpu_kernels as _register_gpu_kernels
 from .ops.joins import (
@@ -170,6 +171,7 @@ from .ops.slicing import (
     slice_op as slice,  # noqa: A004
 )
 from .session import InteractiveSession, RunMetadata, RunOptions, Session, get_default_session
+from .session_config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions
 from .variable_scope import (
     AUTO_REUSE,
     VariableScope,
@@ -357,8 +359,32 @@ __all__ = [
     "zeros_like",
 ]
 
+# TF1's protos under their tf.* names (``tf.Summary(value=[tf.Summary.Value(...)])``).
+from summaries.proto.event_pb2 import Event  # noqa: E402
+from summaries.proto.graph_pb2 import GraphDef  # noqa: E402
+from summaries.proto.histogram_pb2 import HistogramProto  # noqa: E402
+from summaries.proto.node_def_pb2 import NodeDef  # noqa: E402
+from summaries.proto.summary_pb2 import Summary  # noqa: E402
+
 __all__ += [
     "AUTO_REUSE",
+    "ConfigProto",
+    "Event",
+    "GPUOptions",
+    "GraphDef",
+    "GraphOptions",
+    "HistogramProto",
+    "NodeDef",
+    "OptimizerOptions",
+    "Summary",
+    "arg_max",
+    "arg_min",
+    "metrics",
+    "to_double",
+    "to_float",
+    "to_int32",
+    "to_int64",
+    "contrib",
     "layers",
     "initialize_local_variables",
     "local_variables_initializer",

@@ -289,7 +289,11 @@ class Graph:
 
     @contextlib.contextmanager
     def device(self, device_name):
-        self._device_stack.append(_canonical_device(device_name))
+        """Places new ops on `device_name`: a string (``"/gpu:0"``, ``"/job:ps/task:0"``), None
+        (no constraint), or a function ``op -> string`` called for each new op (TF1's device
+        functions, e.g. ``train.replica_device_setter``)."""
+        entry = device_name if callable(device_name) else _canonical_device(device_name)
+        self._device_stack.append(entry)
         try:
             yield
         finally:
@@ -330,7 +334,8 @@ class Graph:
                 if all(c is not x for x in ctrl):
                     ctrl.append(c)
             device = next((d for d in reversed(self._device_stack) if d is not None), "")
-            op = Operation(self, op_name, op_type, inputs, attrs or {}, ctrl, device, op_def)
+            op = Operation(self, op_name, op_type, inputs, attrs or {}, ctrl, "", op_def)
+            op.device = _canonical_device(device(op)) or "" if callable(device) else device
             outs = op_def.shape_fn(op)
             op.outputs = [Tensor(op, i, dt, as_shape(sh)) for i, (dt, sh) in enumerate(outs)]
             self._add_op(op)
@@ -431,17 +436,33 @@ def _as_op(x) -> Operation:
 
 
 def _canonical_device(name) -> str | None:
+    """TF's canonical device string: ``"/gpu:1"`` → ``"/device:GPU:1"``; job, replica and task
+    fields kept in that order (``"/job:ps/task:0"``). In one process the job/task part places
+    nothing; only the device type and index matter."""
     if name is None:
         return None
-    if callable(name):
-        raise TypeError("device functions are not supported; pass a device string")
-    s = str(name).lower().strip()
+    s = str(name).strip()
     if not s:
         return ""
-    m = re.search(r"(cpu|gpu)(?::(\d+))?$", s)
-    if not m:
-        raise ValueError(f"Unknown device specification '{name}'")
-    return f"/device:{m.group(1).upper()}:{m.group(2) or 0}"
+    fields: dict[str, str] = {}
+    for part in filter(None, s.split("/")):
+        key, sep, value = part.partition(":")
+        k = key.lower()
+        if k in ("cpu", "gpu"):
+            index = value or "0"
+            fields["device"] = f"{k.upper()}:{'0' if index == '*' else index}"
+        elif k == "device" and sep:
+            dtype, _, index = value.partition(":")
+            index = index or "0"
+            fields["device"] = f"{dtype.upper()}:{'0' if index == '*' else index}"
+        elif k in ("job", "replica", "task") and sep and value:
+            fields[k] = value
+        else:
+            raise ValueError(f"Unknown device specification '{name}'")
+        if "device" in fields and not fields["device"].split(":")[1].isdigit():
+            raise ValueError(f"Unknown device specification '{name}'")
+    spec = "".join(f"/{k}:{fields[k]}" for k in ("job", "replica", "task") if k in fields)
+    return spec + (f"/device:{fields['device']}" if "device" in fields else "")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,8 +23,11 @@ from .ops.nn import (
     softplus,
 )
 from .ops.normalization import batch_normalization, moments
+from .ops.topk import in_top_k, top_k
 
 __all__ = [
+    "in_top_k",
+    "top_k",
     "batch_normalization",
     "moments",
     "avg_pool",

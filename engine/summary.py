@@ -3,6 +3,9 @@ encoded by ``summaries.encode``; ``merge``/``merge_all`` concatenate them."""
 
 from __future__ import annotations
 
+import logging
+import re
+
 import numpy as np
 
 from . import dtypes as D
@@ -11,6 +14,19 @@ from .ops.array import constant
 from .ops.common import out
 
 _SCALAR = (D.string, [])
+_INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w\.]")
+log = logging.getLogger(__name__)
+
+
+def clean_tag(name):
+    """TF's rule for summary names: characters outside ``[-/\\w.]`` become ``_`` and leading
+    slashes go (``"W1:0"`` → ``"W1_0"``), logged as TF logs it."""
+    if name is None:
+        return None
+    new = _INVALID_TAG_CHARACTERS.sub("_", name).lstrip("/")
+    if new != name:
+        log.info("Summary name %s is illegal; using %s instead.", name, new)
+    return new
 
 
 def _bytes_scalar(b: bytes) -> np.ndarray:
@@ -124,9 +140,12 @@ register_op("MergeSummary", shape_fn=_s, python=_merge_kernel)
 
 def _summary_op(op_type, name, tensor, collections, family, attrs=None):
     g = get_default_graph()
+    name, family = clean_tag(name), clean_tag(family)
     full = f"{family}/{name}" if family else name
     with g.name_scope(full) as scope:
-        tag = constant(scope[:-1], dtype=D.string, name="tag")
+        # With a family, TF prefixes the tag with it once more, so it shows in that group.
+        tag_text = f"{family}/{scope[:-1]}" if family else scope[:-1]
+        tag = constant(tag_text, dtype=D.string, name="tag")
         x = convert_to_tensor(tensor)
         res = out(op_type, [tag, x], {"T": x.dtype, **(attrs or {})}, name=scope)
     for c in collections if collections is not None else [GraphKeys.SUMMARIES]:

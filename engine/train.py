@@ -7,6 +7,7 @@ from . import dtypes as D
 from .checkpoint import export_meta_graph, import_meta_graph, update_checkpoint_state
 from .checkpoint.state import checkpoint_exists, get_checkpoint_state
 from .core import GraphKeys, Tensor, convert_to_tensor, get_default_graph
+from .devices import replica_device_setter
 from .gradients import gradients
 from .ops.array import cast, constant, group
 from .ops.common import out
@@ -452,6 +453,7 @@ def exponential_decay(
 
 
 __all__ = [
+    "replica_device_setter",
     "AdagradOptimizer",
     "AdamOptimizer",
     "GradientDescentOptimizer",

@@ -39,9 +39,10 @@ def _assert_matches(ours, theirs, path=""):
 
 
 def _leaves(x):
-    if isinstance(x, list) and x and isinstance(x[0], list | dict) or isinstance(x, dict):
-        items = x.values() if isinstance(x, dict) else x
-        return [leaf for item in items for leaf in _leaves(item)]
+    if isinstance(x, dict):
+        return [leaf for k in sorted(x) for leaf in _leaves(x[k])]
+    if isinstance(x, list):
+        return [leaf for item in x for leaf in _leaves(item)]
     return [np.asarray(x, dtype=np.float64)]
 
 

@@ -1,0 +1,117 @@
+"""``tf.metrics`` (TF1): streaming metrics built from local variables.
+
+Each metric returns ``(value, update_op)``: running `update_op` folds a batch into the metric's
+``total``/``count`` variables (in ``LOCAL_VARIABLES`` and ``METRIC_VARIABLES``, zero-initialized
+by `local_variables_initializer`), and `value` reads the current result. Variable and op names
+are TF's: ``accuracy/total:0``, ``accuracy/count:0``, ``accuracy/value:0``,
+``accuracy/update_op:0``.
+"""
+
+from __future__ import annotations
+
+from . import dtypes as D
+from .core import GraphKeys, convert_to_tensor, get_default_graph
+from .ops.array import cast
+from .ops.fills import ones_like, zeros
+from .ops.math import abs as abs_
+from .ops.math import div_no_nan, equal, multiply, sqrt, squared_difference
+from .ops.reduce import reduce_sum
+from .variable_scope import variable_scope
+from .variables import Variable
+
+
+def metric_variable(shape, dtype, validate_shape=True, name=None):
+    """A zero-initialized local variable in ``METRIC_VARIABLES`` (not trainable), named in the
+    current name scope (so a second ``accuracy`` gets ``accuracy_1/total``, as in TF)."""
+    return Variable(
+        lambda: zeros(shape, dtype),
+        trainable=False,
+        collections=[GraphKeys.LOCAL_VARIABLES, GraphKeys.METRIC_VARIABLES],
+        validate_shape=validate_shape,
+        name=name,
+    )
+
+
+def _collect(value, update_op, metrics_collections, updates_collections):
+    g = get_default_graph()
+    for c in metrics_collections or []:
+        g.add_to_collection(c, value)
+    for c in updates_collections or []:
+        g.add_to_collection(c, update_op)
+
+
+def mean(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
+    """The (weighted) mean of every value seen: ``total / count``."""
+    with variable_scope(name, "mean", (values, weights)):
+        values = cast(convert_to_tensor(values), D.float32)
+        total = metric_variable([], D.float32, name="total")
+        count = metric_variable([], D.float32, name="count")
+        if weights is None:
+            num_values = cast(reduce_sum(ones_like(values)), D.float32)
+        else:
+            weights = cast(convert_to_tensor(weights), D.float32)
+            values = multiply(values, weights)
+            num_values = reduce_sum(multiply(weights, ones_like(values)))
+        update_total = total.assign_add(reduce_sum(values))
+        update_count = count.assign_add(num_values)
+        value = div_no_nan(total, count, name="value")
+        update_op = div_no_nan(update_total, update_count, name="update_op")
+        _collect(value, update_op, metrics_collections, updates_collections)
+        return value, update_op
+
+
+def accuracy(
+    labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """How often `predictions` equal `labels` (predictions cast to the labels' dtype)."""
+    labels = convert_to_tensor(labels)
+    predictions = convert_to_tensor(predictions)
+    if labels.dtype is not predictions.dtype:
+        predictions = cast(predictions, labels.dtype)
+    is_correct = cast(equal(predictions, labels), D.float32)
+    return mean(is_correct, weights, metrics_collections, updates_collections, name or "accuracy")
+
+
+def mean_absolute_error(
+    labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """Running mean of ``|predictions - labels|``."""
+    p = convert_to_tensor(predictions)
+    err = abs_(p - cast(convert_to_tensor(labels), p.dtype))
+    return mean(
+        err, weights, metrics_collections, updates_collections, name or "mean_absolute_error"
+    )
+
+
+def mean_squared_error(
+    labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """Running mean of ``(predictions - labels) ** 2``."""
+    p = convert_to_tensor(predictions)
+    err = squared_difference(p, cast(convert_to_tensor(labels), p.dtype))
+    return mean(
+        err, weights, metrics_collections, updates_collections, name or "mean_squared_error"
+    )
+
+
+def root_mean_squared_error(
+    labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """Square root of the running mean squared error."""
+    g = get_default_graph()
+    with g.name_scope(name or "root_mean_squared_error"):
+        mse, update_mse = mean_squared_error(labels, predictions, weights)
+        value = sqrt(mse)
+        update_op = sqrt(update_mse)
+    _collect(value, update_op, metrics_collections, updates_collections)
+    return value, update_op
+
+
+__all__ = [
+    "accuracy",
+    "mean",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "metric_variable",
+    "root_mean_squared_error",
+]
