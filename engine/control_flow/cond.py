@@ -30,6 +30,7 @@ from .subgraph import (
     push_history,
     record_ops,
     session_of,
+    spec_of,
     top_level,
 )
 
@@ -56,7 +57,7 @@ class IfGradSpec:
 
 
 def _if_kernel(ctx, pred, *caps):
-    spec: IfSpec = SPECS[ctx.op]
+    spec: IfSpec = spec_of(ctx)
     taken = int(bool(pred))
     branch = spec.branches[taken]
     values = dict(zip(spec.captures, caps, strict=True))
@@ -70,7 +71,7 @@ def _if_kernel(ctx, pred, *caps):
 
 
 def _if_grad_kernel(ctx, pred, *arrays):
-    spec: IfGradSpec = SPECS[ctx.op]
+    spec: IfGradSpec = spec_of(ctx)
     taken, saved = pop_history(session_of(ctx), spec.forward)
     grads = list(arrays[: spec.n_grads])
     caps = list(arrays[spec.n_grads :])

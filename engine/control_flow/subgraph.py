@@ -165,6 +165,22 @@ class SubPlan:
             raise wrap_kernel_error(self.compiled, e) from None
 
 
+def spec_of(ctx):
+    """The sub-graphs of a functional op (UnimplementedError for one imported from a GraphDef,
+    whose bodies the engine does not rebuild)."""
+    spec = SPECS.get(ctx.op)
+    if spec is None:
+        from ..errors import UnimplementedError
+
+        raise UnimplementedError(
+            None,
+            ctx.op,
+            f"{ctx.op.type} '{ctx.op.name}' has no sub-graphs in this process (imported from a "
+            f"GraphDef?); build it with the control-flow API",
+        )
+    return spec
+
+
 def session_of(ctx):
     """The session a kernel context belongs to (set by ``Session._kernel_context``)."""
     return ctx.state["session"]

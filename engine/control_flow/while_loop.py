@@ -31,6 +31,7 @@ from .subgraph import (
     push_history,
     record_ops,
     session_of,
+    spec_of,
     top_level,
 )
 
@@ -76,7 +77,7 @@ class WhileGradSpec:
 
 
 def _while_kernel(ctx, *arrays):
-    spec: WhileSpec = SPECS[ctx.op]
+    spec: WhileSpec = spec_of(ctx)
     n = len(spec.args)
     values = list(arrays[:n])
     pos = n
@@ -109,7 +110,7 @@ def _while_kernel(ctx, *arrays):
 
 
 def _while_grad_kernel(ctx, count, *arrays):
-    spec: WhileGradSpec = SPECS[ctx.op]
+    spec: WhileGradSpec = spec_of(ctx)
     nv = spec.n_vars
     grads = list(arrays[:nv])
     caps = list(arrays[nv:])
