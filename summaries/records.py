@@ -19,6 +19,7 @@ more), and a length over ``MAX_RECORD_BYTES`` is damage, handled like a header C
 
 from __future__ import annotations
 
+import os
 import struct
 from typing import BinaryIO
 
@@ -79,3 +80,28 @@ def check_data(data: bytes, footer: bytes, offset: int = 0) -> None:
     (stored,) = _U32.unpack_from(footer, 0)
     if masked_crc32c(data) != stored:
         raise RecordError("record data CRC mismatch", offset)
+
+
+def read_record(fileobj: BinaryIO, offset: int) -> bytes | None:
+    """The data of the record whose header starts at ``offset`` in a binary file, CRCs checked.
+
+    ``None`` when the file does not hold the whole record (yet). Raises ``RecordError`` for a
+    damaged header, a length over ``MAX_RECORD_BYTES`` or a data CRC mismatch. Never reads, nor
+    allocates, more than the file holds: the declared length is compared with the file's size
+    first.
+    """
+    fileobj.seek(offset)
+    header = fileobj.read(HEADER_SIZE)
+    if len(header) != HEADER_SIZE:
+        return None
+    length = parse_header(header, offset)
+    if length > MAX_RECORD_BYTES:
+        raise RecordError(f"record header declares {length} bytes (over the cap)", offset)
+    if os.fstat(fileobj.fileno()).st_size - offset < HEADER_SIZE + length + FOOTER_SIZE:
+        return None
+    data = fileobj.read(length)
+    footer = fileobj.read(FOOTER_SIZE)
+    if len(data) != length or len(footer) != FOOTER_SIZE:
+        return None  # truncated under us
+    check_data(data, footer, offset)
+    return data

@@ -497,3 +497,19 @@ def test_native_resync_finds_the_same_header_as_the_byte_by_byte_rule():
         data = junk + tail
         for start in range(0, len(data) + 1, 5):
             assert _records.next_header(data, start) == _next_header_reference(data, start)
+
+
+def test_read_record_checks_the_length_against_the_file_first(tmp_path):
+    from summaries.records import RecordError, read_record
+
+    path = tmp_path / "events.out.tfevents.1.host"
+    good = scalar_record("x", 1.0, 1)
+    path.write_bytes(good + header_declaring(1 << 29) + b"z" * 10 + header_declaring(1 << 40))
+    with open(path, "rb") as f:
+        assert event_pb2.Event.FromString(read_record(f, 0)).step == 1
+        assert read_record(f, len(good)) is None  # 512 MiB declared, not in the file: partial
+        with pytest.raises(RecordError, match="over the cap"):
+            read_record(f, len(good) + 22)
+        with pytest.raises(RecordError, match="header CRC"):
+            read_record(f, 1)
+        assert read_record(f, os.path.getsize(path)) is None
