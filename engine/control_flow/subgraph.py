@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,11 +31,36 @@ from .. import _executor
 from ..core import Operation, Tensor, TensorShape, register_op
 from ..errors import InvalidArgumentError, OpError
 
+
+class _PerGraph:
+    """A table keyed by op, stored on the op's graph (so a graph and its control flow are
+    collected together; a module-level weak table would keep every graph alive through its
+    values)."""
+
+    def __init__(self, attr: str):
+        self.attr = attr
+
+    def _table(self, op) -> dict:
+        return op.graph.__dict__.setdefault(self.attr, {})
+
+    def __getitem__(self, op):
+        return self._table(op)[op]
+
+    def __setitem__(self, op, value):
+        self._table(op)[op] = value
+
+    def __contains__(self, op):
+        return op in self._table(op)
+
+    def get(self, op, default=None):
+        return self._table(op).get(op, default)
+
+
 # Functional op -> its spec (sub-graphs); kept off op.attrs so GraphDef export stays plain.
-SPECS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+SPECS = _PerGraph("_control_flow_specs")
 # Op of a body -> the functional op that runs it. An enclosing body treats a nested body's
 # ops as the nested op's business: it neither captures nor saves what they read.
-OWNER: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+OWNER = _PerGraph("_control_flow_owner")
 
 
 def own(ops, functional_op) -> None:

@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import _executor
 from .. import dtypes as D
 from ..core import Tensor, TensorShape, as_shape, convert_to_tensor, get_default_graph, register_op
+from ..errors import OpError
 from ..gradients import differentiable, symbolic_gradients
+from ..plan import wrap_kernel_error
 from ..tensor_array import TensorArray, variant, zeros_for
 from . import nest
 from .subgraph import (
@@ -92,21 +95,39 @@ def _while_kernel(ctx, *arrays):
         ctx, ("body", spec.version), spec.body.outputs + spec.saved, spec.args + spec.body.captures
     )
     body_caps = [caps[t] for t in spec.body.captures]
-    record = [] if spec.has_grad else None
+    values, count, record = run_loop(
+        cond_plan, body_plan, values, cond_caps, body_caps, limit, spec.has_grad
+    )
+    if record is not None:
+        push_history(ctx, record)
+    return (*values, np.asarray(count, dtype=np.int32))
+
+
+def run_loop(cond_plan, body_plan, values, cond_caps, body_caps, limit, record):
+    """Iterates in the executor (``Plan.run_while``: loop state stays native), or in Python on
+    an executor built without it. Returns (values, count, per-iteration saved values or None)."""
+    native = body_plan.native
+    if hasattr(native, "run_while"):
+        try:
+            return native.run_while(
+                cond_plan.native, values, cond_caps, body_caps, -1 if limit is None else limit,
+                record,
+            )  # fmt: skip
+        except (_executor.KernelError, OpError, ValueError, TypeError, IndexError) as e:
+            failed = cond_plan if _executor.Plan.failed_in_cond() else body_plan
+            raise wrap_kernel_error(failed.compiled, e) from None
+    n = len(values)
+    saved = [] if record else None
     count = 0
     while limit is None or count < limit:
         if not cond_plan.run(values + cond_caps)[0]:
             break
         res = body_plan.run(values + body_caps)
-        if record is not None:
-            record.append(res[n:])
-            values = res[:n]
-        else:
-            values = res
+        if saved is not None:
+            saved.append(res[n:])
+        values = res[:n]
         count += 1
-    if record is not None:
-        push_history(ctx, record)
-    return (*values, np.asarray(count, dtype=np.int32))
+    return values, count, saved
 
 
 def _while_grad_kernel(ctx, count, *arrays):

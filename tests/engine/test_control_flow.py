@@ -481,3 +481,24 @@ def test_graph_def_export_with_control_flow():
     gd = eg.get_default_graph().as_graph_def()
     types = {n.name: n.op for n in gd.node}
     assert types["cond/Merge"] == "If" and types["while/Exit"] == "While"
+
+
+def _graph_with_control_flow_run_once():
+    import weakref
+
+    g = eg.Graph()
+    with g.as_default():
+        x = eg.placeholder(eg.float32, [2])
+        y = eg.while_loop(lambda i, a: i < 2, lambda i, a: (i + 1, a * 2.0), [eg.constant(0), x])[1]
+        eg.gradients(eg.reduce_sum(eg.cond(eg.constant(True), lambda: y, lambda: x)), x)
+        with eg.Session() as sess:
+            sess.run(y, {x: [1.0, 2.0]})
+    return weakref.ref(g)
+
+
+def test_a_graph_with_control_flow_is_collected():
+    import gc
+
+    ref = _graph_with_control_flow_run_once()
+    gc.collect()
+    assert ref() is None
