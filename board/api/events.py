@@ -13,12 +13,12 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from board.store.types import KINDS
+from board.kinds import ANNOUNCED as KIND_EVENTS
 
 router = APIRouter(tags=["flowboard"])
 
 HEARTBEAT_S = 15.0
-ANNOUNCED = (*KINDS, "runs", "graph", "run_metadata", "hparams")
+ANNOUNCED = (*KIND_EVENTS, "runs")
 
 
 class _Mailbox:

@@ -4,10 +4,10 @@
 scripts poll a few reads over and over: TensorBoard's `/data/runs`,
 `/data/plugin/scalars/tags` and `/data/plugin/scalars/scalars`, and our `/api/scalars`. The
 front answers those itself, from the store, with the bytes and headers the FastAPI routes in
-`board.api` and `board.api.tensorboard` send (both call the bodies below, so they cannot drift
-apart). Everything else goes to the full app that `build_app()` returns, and so does any hot
-request the full app would answer differently from a plain 200: a missing, repeated or
-unknown query parameter, a number that needs validating, a run or tag that is not there.
+`board.kinds.scalars` send (both call the same bodies, so they cannot drift apart).
+Everything else goes to the full app that `build_app()` returns, and so does any hot request
+the full app would answer differently from a plain 200: a missing, repeated or unknown query
+parameter, a number that needs validating, a run or tag that is not there.
 
 Importing FastAPI and building its app costs a few tenths of a second of CPU, more than reading
 a logdir of a million points. The front does not wait for it: the server answers the hot reads
@@ -29,81 +29,16 @@ import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
-from board.api.encoders import dumps, tb_dumps, tb_scalar_rows
-from board.store.scalars import downsample_indices, window
-from board.store.types import StoreReader
+from board.api.encoders import dumps, tb_dumps
+from board.kinds import tag_index
+from board.kinds.scalars import MAX_POINTS_LIMIT, scalar_series, tb_scalars_json
+from board.store.types import INT64_MAX, INT64_MIN, StoreReader
 
 log = logging.getLogger("board.api")
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 IDLE_BEFORE_BUILD_S = 0.5  # the full app is built once the server has been idle this long
-MAX_POINTS_LIMIT = 10_000_000  # `max_points` of /api/scalars
-DEFAULT_MAX_POINTS = 2000
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
-
-# ---- bodies shared with the FastAPI routes -----------------------------------------------------
-
-
-def tag_index(store: StoreReader, kind: str) -> dict:
-    """`{run: {tag: {"displayName", "description"}}}` for every tag of `kind`, runs with none
-    left out (TensorBoard's `/data/plugin/<kind>/tags`)."""
-    out = {}
-    for r in store.runs():
-        tags = store.tags(r, kind)
-        if tags:
-            out[r] = {t: {"displayName": t, "description": ""} for t in tags}
-    return out
-
-
-def scalar_series(
-    store: StoreReader,
-    tag: str,
-    runs: list[str],
-    max_points: int = DEFAULT_MAX_POINTS,
-    since_step: int | None = None,
-    min_step: int | None = None,
-    max_step: int | None = None,
-) -> dict:
-    """The body of `/api/scalars` (see its docstring in `board.api`)."""
-    series = []
-    for r in dict.fromkeys(runs):
-        cols = store.scalars(r, tag)
-        if cols is None:
-            continue
-        lo = min_step
-        if since_step is not None and since_step < INT64_MAX:
-            lo = since_step + 1 if lo is None else max(lo, since_step + 1)
-        elif since_step is not None:
-            lo = INT64_MAX
-        cols = window(cols, lo, max_step)
-        idx = downsample_indices(cols.step, cols.value, max_points)
-        sampled = len(idx) < len(cols)
-        if sampled:
-            step, wall, value = cols.step[idx], cols.wall_time[idx], cols.value[idx]
-        else:
-            step, wall, value = cols.step, cols.wall_time, cols.value
-        series.append(
-            {
-                "run": r,
-                "step": step,
-                "wall_time": wall,
-                "value": value,
-                "total": len(cols),
-                "downsampled": sampled,
-            }
-        )
-    return {"tag": tag, "series": series}
-
-
-def tb_scalars_json(store: StoreReader, run: str, tag: str) -> bytes | None:
-    """TensorBoard's `[[wall_time, step, value], ...]` for every point of (run, tag); None
-    when the store has no such series."""
-    cols = store.scalars(run, tag)
-    if cols is None:
-        return None
-    return tb_scalar_rows(cols.wall_time, cols.step, cols.value)
-
 
 # ---- query strings -----------------------------------------------------------------------------
 

@@ -1,12 +1,21 @@
-"""Shared pieces of the HTTP layer: fast JSON responses, store access, lookups that 404."""
+"""Shared pieces of the HTTP layer: fast JSON responses, store access, lookups that 404, and
+the query parameters every kind's routes share."""
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
+from typing import Annotated
+
+from fastapi import HTTPException, Query, Request
 from fastapi.responses import Response
 
 from board.api.encoders import dumps, tb_dumps
 from board.store import Store
+from board.store.types import INT64_MAX, INT64_MIN
+
+Run = Annotated[str, Query(description="Run name, as listed by /api/runs.")]
+TBRun = Annotated[str, Query(description="Run name, as listed by /data/runs.")]
+Tag = Annotated[str, Query(description="Tag name.")]
+Step = Annotated[int | None, Query(ge=INT64_MIN, le=INT64_MAX)]
 
 
 class JSON(Response):

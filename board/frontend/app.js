@@ -1,20 +1,12 @@
 // Entry point: builds the frame (tabs, sidebar, tag filter), owns the run index and the live
-// event stream, and hands both to the views. Views are created the first time they are shown.
+// event stream, and hands both to the views. The tabs are views/registry.js; a view is created
+// the first time it is shown.
 import { fetchRuns, openEvents } from './api.js';
 import { debounce, el, safeRegex, throttle } from './dom.js';
 import { RunIndex, groupRuns } from './runs.js';
 import { Store, parseUrl } from './state.js';
+import { LIVE_KINDS, VIEWS } from './views/registry.js';
 import { createSidebar } from './widgets/sidebar.js';
-
-const TABS = [
-  ['scalars', 'Scalars', () => import('./views/scalars.js').then((m) => m.createScalarsView)],
-  ['histograms', 'Histograms', () => import('./views/histograms.js').then((m) => m.createHistogramsView)],
-  ['distributions', 'Distributions', () => import('./views/distributions.js').then((m) => m.createDistributionsView)],
-  ['images', 'Images', () => import('./views/images.js').then((m) => m.createImagesView)],
-  ['text', 'Text', () => import('./views/text.js').then((m) => m.createTextView)],
-  ['runs', 'Runs', () => import('./views/runsTable.js').then((m) => m.createRunsView)],
-  ['graph', 'Graph', () => import('./views/graphTab.js').then((m) => m.createGraphTab)],
-];
 
 const store = new Store(parseUrl(window.location.search));
 const index = new RunIndex();
@@ -34,7 +26,7 @@ const ctx = {
 };
 window.flowboard = ctx;
 
-const tabButtons = TABS.map(([id, label]) =>
+const tabButtons = VIEWS.map(({ id, label }) =>
   el('button', {
     class: 'tab', role: 'tab', dataset: { tab: id }, text: label,
     onclick: () => store.set({ tab: id }, { push: true }),
@@ -69,11 +61,11 @@ document.body.append(frame);
 let activeTab = null;
 
 async function showTab(id) {
-  const entry = TABS.find(([tab]) => tab === id) ?? TABS[0];
-  const tab = entry[0];
+  const entry = VIEWS.find((view) => view.id === id) ?? VIEWS[0];
+  const tab = entry.id;
   for (const button of tabButtons) button.setAttribute('aria-selected', String(button.dataset.tab === tab));
   if (!views.has(tab)) {
-    const factory = await entry[2]();
+    const factory = await entry.load();
     views.set(tab, factory(ctx));
   }
   if (activeTab && activeTab !== tab) views.get(activeTab)?.deactivate?.();
@@ -116,7 +108,7 @@ const refreshRunsSoon = throttle(refreshRuns, 300);
 
 function connectLive() {
   const source = openEvents();
-  for (const kind of ['scalars', 'histograms', 'images', 'text']) {
+  for (const kind of LIVE_KINDS) {
     source.addEventListener(kind, (message) => {
       let data;
       try {

@@ -33,6 +33,8 @@ class ScalarSeries:
         step, wall, value, n = self._state
         return ScalarColumns(step[:n], wall[:n], value[:n])
 
+    read = snapshot  # the `board.store.series.Series` reading (written by `extend`, not points)
+
     @property
     def last_step(self) -> int | None:
         step, _, _, n = self._state

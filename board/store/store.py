@@ -4,8 +4,11 @@ Ingest is the only writer (`add_*`, `purge_from`, `remove_run`); the API reads t
 `board.store.types.StoreReader` methods from any thread. Structural changes (new runs, new
 tags) take a lock; scalar reads are lock-free snapshots (see `board.store.scalars`). Every
 write notifies the subscribers registered with `subscribe` with `(event, run, tag,
-last_step)`, where `event` is a kind from `board.store.types.KINDS`, or `"runs"` when the set
-of runs changed (tag and step None).
+last_step)`, where `event` is one of `board.kinds.ANNOUNCED` (a kind's name for its
+per-tag data), or `"runs"` when the set of runs changed (tag and step None).
+
+The store knows kinds only through the registry (`board.kinds`): each tagged kind gets a table
+of one `series()` per tag, written by `add_point` and read by `read`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from board.ingest.records import read_record_at
+from board.kinds import BY_NAME, TAGGED
+from board.kinds.histograms import HistogramPoint
+from board.kinds.images import ImageRef
+from board.kinds.text import TextPoint
 from board.store.scalars import ScalarSeries
-from board.store.types import KINDS, HistogramPoint, ImageRef, RunInfo, ScalarColumns, TextPoint
+from board.store.series import Series
+from board.store.types import RunInfo, ScalarColumns
 
 log = logging.getLogger("board.store")
 
@@ -29,10 +36,7 @@ Listener = Callable[[str, str, "str | None", "int | None"], None]
 @dataclass
 class _Run:
     name: str
-    scalars: dict[str, ScalarSeries] = field(default_factory=dict)
-    histograms: dict[str, list[HistogramPoint]] = field(default_factory=dict)
-    images: dict[str, list[ImageRef]] = field(default_factory=dict)
-    text: dict[str, list[TextPoint]] = field(default_factory=dict)
+    tables: dict[str, dict[str, Series]] = field(default_factory=lambda: {k: {} for k in TAGGED})
     run_metadata: dict[str, bytes] = field(default_factory=dict)
     graph_def: bytes | None = None
     hparams: dict[str, object] = field(default_factory=dict)
@@ -40,6 +44,7 @@ class _Run:
     first_wall_time: float | None = None
     last_wall_time: float | None = None
     last_step: int | None = None
+    version: int = 0  # bumped after every change to the run (see Store.run_version)
 
     def see(self, wall_time: float, step: int | None) -> None:
         if self.first_wall_time is None or wall_time < self.first_wall_time:
@@ -48,10 +53,7 @@ class _Run:
             self.last_wall_time = wall_time
         if step is not None and (self.last_step is None or step > self.last_step):
             self.last_step = step
-
-
-def _purge_list(points: list, first_step: int) -> list:
-    return [p for p in points if p.step < first_step]
+        self.version += 1  # after the change: a reader that saw the old number rereads
 
 
 class Store:
@@ -78,6 +80,9 @@ class Store:
         return unsubscribe
 
     def _notify(self, event: str, run: str, tag: str | None, last_step: int | None) -> None:
+        changed = self._runs.get(run)
+        if changed is not None:
+            changed.version += 1
         for listener in list(self._listeners):
             try:
                 listener(event, run, tag, last_step)
@@ -122,36 +127,38 @@ class Store:
         if not len(step):
             return
         r = self._run(run)
-        series = r.scalars.get(tag)
+        table = r.tables["scalars"]
+        series = table.get(tag)
         if series is None:
             with self._lock:
-                series = r.scalars.setdefault(tag, ScalarSeries())
+                series = table.setdefault(tag, ScalarSeries())
         series.extend(step, wall_time, value, adopt=adopt)
         r.see(float(np.min(wall_time)), None)
         r.see(float(np.max(wall_time)), int(np.max(step)))
         self._notify("scalars", run, tag, series.last_step)
 
-    def _add_point(self, kind: str, run: str, tag: str, point) -> None:
+    def add_point(self, kind: str, run: str, tag: str, point) -> None:
+        """Append one point (an object with `step` and `wall_time`) to (run, tag) of `kind`,
+        a tagged kind of `board.kinds`; a step below the newest one restarts the series there
+        (see `board.store.series.Series.append`)."""
         r = self._run(run)
-        table = getattr(r, kind)
+        table = r.tables[kind]
         with self._lock:
-            points = table.get(tag)
-            if points is None:
-                points = table[tag] = []
-            if points and point.step < points[-1].step:
-                table[tag] = points = _purge_list(points, point.step)
-            points.append(point)
+            series = table.get(tag)
+            if series is None:
+                series = table[tag] = BY_NAME[kind].series()
+            series.append(point)
         r.see(point.wall_time, point.step)
         self._notify(kind, run, tag, point.step)
 
     def add_histogram(self, run: str, tag: str, point: HistogramPoint) -> None:
-        self._add_point("histograms", run, tag, point)
+        self.add_point("histograms", run, tag, point)
 
     def add_image(self, run: str, tag: str, ref: ImageRef) -> None:
-        self._add_point("images", run, tag, ref)
+        self.add_point("images", run, tag, ref)
 
     def add_text(self, run: str, tag: str, point: TextPoint) -> None:
-        self._add_point("text", run, tag, point)
+        self.add_point("text", run, tag, point)
 
     def set_graph_def(self, run: str, graph_def: bytes, wall_time: float) -> None:
         r = self._run(run)
@@ -186,12 +193,9 @@ class Store:
         if r is None:
             return
         with self._lock:
-            for series in r.scalars.values():
-                series.truncate_from(first_step)
-            for kind in ("histograms", "images", "text"):
-                table = getattr(r, kind)
-                for tag, points in list(table.items()):
-                    table[tag] = _purge_list(points, first_step)
+            for table in r.tables.values():
+                for series in table.values():
+                    series.truncate_from(first_step)
 
     # ---- reads (StoreReader) -------------------------------------------------------------
 
@@ -204,12 +208,18 @@ class Store:
     def has_run(self, run: str) -> bool:
         return run in self._runs
 
+    def run_version(self, run: str) -> int | None:
+        """A number that changes after every change to what `run_info(run)` says (read it
+        before `run_info` to cache what that returns); None for an unknown run."""
+        r = self._runs.get(run)
+        return r.version if r is not None else None
+
     def run_info(self, run: str) -> RunInfo | None:
         r = self._runs.get(run)
         if r is None:
             return None
         with self._lock:
-            tags = {kind: sorted(getattr(r, kind)) for kind in KINDS}
+            tags = {kind: sorted(table) for kind, table in r.tables.items()}
             tags["run_metadata"] = sorted(r.run_metadata)
         return RunInfo(
             name=r.name,
@@ -224,40 +234,39 @@ class Store:
 
     def tags(self, run: str, kind: str) -> list[str]:
         r = self._runs.get(run)
-        if r is None or kind not in KINDS:
+        table = r.tables.get(kind) if r is not None else None
+        if table is None:
             return []
         with self._lock:
-            return sorted(getattr(r, kind))
+            return sorted(table)
 
     def scalars(self, run: str, tag: str) -> ScalarColumns | None:
         r = self._runs.get(run)
-        series = r.scalars.get(tag) if r is not None else None
-        return series.snapshot() if series is not None else None
+        series = r.tables["scalars"].get(tag) if r is not None else None
+        return series.snapshot() if series is not None else None  # lock-free, see ScalarSeries
 
-    def _points(self, kind: str, run: str, tag: str) -> list | None:
+    def read(self, kind: str, run: str, tag: str):
+        """A snapshot of (run, tag) of `kind` (`Series.read`: a list of points for most
+        kinds), or None when the store has no such series."""
         r = self._runs.get(run)
-        if r is None:
+        table = r.tables.get(kind) if r is not None else None
+        if table is None:
             return None
         with self._lock:
-            points = getattr(r, kind).get(tag)
-            return list(points) if points is not None else None
+            series = table.get(tag)
+            return series.read() if series is not None else None
 
     def histograms(self, run: str, tag: str) -> list[HistogramPoint] | None:
-        return self._points("histograms", run, tag)
+        return self.read("histograms", run, tag)
 
     def images(self, run: str, tag: str) -> list[ImageRef] | None:
-        return self._points("images", run, tag)
+        return self.read("images", run, tag)
 
     def image_bytes(self, ref: ImageRef) -> bytes | None:
-        from board.ingest.decode import image_from_record
-
-        data = read_record_at(ref.path, ref.offset)
-        if data is None:
-            return None
-        return image_from_record(data, ref)
+        return ref.read()
 
     def text(self, run: str, tag: str) -> list[TextPoint] | None:
-        return self._points("text", run, tag)
+        return self.read("text", run, tag)
 
     def graph_def(self, run: str) -> bytes | None:
         r = self._runs.get(run)

@@ -1,9 +1,9 @@
-"""The board's core types: what ingest writes into the store and what the API reads out.
+"""The store's core types: the read interface between ingest and the API.
 
-Ingest (`board.ingest`) decodes event files into the records below and hands them to
-`board.store.Store`; the HTTP layer (`board.api*`, including the graph helper's
-`board/api/graph.py`) only ever reads through the `StoreReader` protocol, which it reaches as
-`request.app.state.store`.
+Ingest (`board.ingest`) decodes event files into points of each kind (`board.kinds`: the
+point types live with their kinds) and hands them to `board.store.Store`; the HTTP layer
+(`board.api`, each kind's routes, the graph explorer's `board/api/graph.py`) only ever reads
+through the `StoreReader` protocol, which it reaches as `request.app.state.store`.
 
 Steps are int64, wall times float64 seconds since the epoch, scalar values float64 (NaN and
 ±inf are kept as written).
@@ -12,12 +12,17 @@ Steps are int64, wall times float64 seconds since the epoch, scalar values float
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-KINDS = ("scalars", "histograms", "images", "text")
-"""The per-tag data kinds a run can hold (plus `run_metadata`, listed separately)."""
+if TYPE_CHECKING:  # the point types live with their kinds, which import this module
+    from board.kinds.histograms import HistogramPoint
+    from board.kinds.images import ImageRef
+    from board.kinds.text import TextPoint
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""The range of steps."""
 
 
 @dataclass(frozen=True)
@@ -30,48 +35,6 @@ class ScalarColumns:
 
     def __len__(self) -> int:
         return len(self.step)
-
-
-@dataclass(frozen=True)
-class HistogramPoint:
-    """One histogram at one step, as buckets `(left[i], right[i]]` holding `count[i]`.
-
-    Legacy TF1 histograms arrive already trimmed the way TensorBoard shows them (empty outer
-    buckets dropped, the first left edge is `min`, the last right edge is `max`). Histograms
-    written as `[k, 3]` tensors carry no `sum` / `sum_squares`: those are NaN."""
-
-    step: int
-    wall_time: float
-    min: float
-    max: float
-    num: float
-    sum: float
-    sum_squares: float
-    left: tuple[float, ...]
-    right: tuple[float, ...]
-    count: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    """Where one image lives on disk: the event record that holds it, read back on request so
-    that image bytes never stay in memory."""
-
-    step: int
-    wall_time: float
-    tag: str
-    index: int  # position among the images of this (step, tag) event
-    width: int
-    height: int
-    path: str  # the event file
-    offset: int  # byte offset of the record's framing header
-
-
-@dataclass(frozen=True)
-class TextPoint:
-    step: int
-    wall_time: float
-    text: str
 
 
 @dataclass
@@ -98,7 +61,11 @@ class StoreReader(Protocol):
     def run_info(self, run: str) -> RunInfo | None: ...
 
     def tags(self, run: str, kind: str) -> list[str]:
-        """Sorted tag names of `kind` (one of `KINDS`) in `run`."""
+        """Sorted tag names of `kind` (a tagged kind of `board.kinds`) in `run`."""
+
+    def read(self, kind: str, run: str, tag: str):
+        """A snapshot of (run, tag) of `kind`: for most kinds a list of its points in step
+        order (`board.store.series`), or None. The per-kind methods below are this, typed."""
 
     def scalars(self, run: str, tag: str) -> ScalarColumns | None: ...
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from board.kinds.histograms import HistogramPoint
+from board.kinds.images import ImageRef
+from board.kinds.text import TextPoint
 from board.store import Store
-from board.store.types import HistogramPoint, ImageRef, TextPoint
 
 
 def _hist(step):

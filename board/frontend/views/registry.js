@@ -1,0 +1,24 @@
+// The registry of views: one line per tab, in tab-bar order. app.js builds the tab bar from it,
+// loads a view module the first time its tab is shown, and subscribes to the live events of
+// every `kind` listed here (the server's kind names, see board/kinds/__init__.py).
+//
+// Adding a view: write views/<kind>.js exporting a factory `(ctx) => view` (a view has `root`
+// and optional activate/deactivate/onState/onRuns/onEvent(kind, data); views/text.js is a
+// small one built on runTagView.js), and add one line below.
+//   id:    the tab's id in the URL (`?tab=`)
+//   label: the tab's text
+//   kind:  the server kind whose tags and live events the view shows (null: none)
+//   load:  () => the module's factory
+
+export const VIEWS = [
+  { id: 'scalars', label: 'Scalars', kind: 'scalars', load: () => import('./scalars.js').then((m) => m.createScalarsView) },
+  { id: 'histograms', label: 'Histograms', kind: 'histograms', load: () => import('./histograms.js').then((m) => m.createHistogramsView) },
+  { id: 'distributions', label: 'Distributions', kind: 'histograms', load: () => import('./distributions.js').then((m) => m.createDistributionsView) },
+  { id: 'images', label: 'Images', kind: 'images', load: () => import('./images.js').then((m) => m.createImagesView) },
+  { id: 'text', label: 'Text', kind: 'text', load: () => import('./text.js').then((m) => m.createTextView) },
+  { id: 'runs', label: 'Runs', kind: null, load: () => import('./runsTable.js').then((m) => m.createRunsView) },
+  { id: 'graph', label: 'Graph', kind: null, load: () => import('./graphTab.js').then((m) => m.createGraphTab) },
+];
+
+/** The server kinds whose live events the views listen to, each once. */
+export const LIVE_KINDS = [...new Set(VIEWS.map((v) => v.kind).filter((k) => k !== null))];

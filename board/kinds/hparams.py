@@ -1,0 +1,65 @@
+"""Hyperparameters: each run's values (the hparams plugin's `session_start_info`) and the
+experiment's config (domains and metrics), kept per run by the store, shown by the run
+comparison table with every run's metric summaries."""
+
+# No `from __future__ import annotations`: FastAPI resolves the routes' parameter types, which
+# are imported inside `routes`, from the annotations themselves.
+
+import numpy as np
+from google.protobuf import json_format
+
+from board.kinds.base import Decoding, Origin, SummaryKind
+from summaries.types import Kind
+
+
+def decode(decoding: Decoding, tag: str, data, origin: Origin) -> None:
+    if data.which == "session_start_info":
+        decoding.store.set_hparams(decoding.run, dict(data.hparams), origin.wall_time)
+    elif data.which == "experiment":
+        config = json_format.MessageToDict(data.plugin_data.experiment)
+        decoding.store.set_hparams_config(config)
+
+
+def metric_summaries(store, run: str) -> dict[str, dict]:
+    """Per scalar tag of `run`: its last value and step, and its finite min and max."""
+    metrics = {}
+    for tag in store.tags(run, "scalars"):
+        cols = store.scalars(run, tag)
+        if cols is None or not len(cols):
+            continue
+        finite = cols.value[np.isfinite(cols.value)]
+        metrics[tag] = {
+            "last": float(cols.value[-1]),
+            "step": int(cols.step[-1]),
+            "min": float(finite.min()) if len(finite) else None,
+            "max": float(finite.max()) if len(finite) else None,
+        }
+    return metrics
+
+
+def routes(api, data) -> None:
+    # The web stack is imported here, not at the top: the store imports this module before
+    # FastAPI is loaded.
+    from fastapi import Request
+
+    from board.api.responses import JSON, store_of
+
+    @api.get("/hparams")
+    def hparams(request: Request):
+        """For the comparison table: every run's hparams and, per scalar tag, its last, min
+        and max value (`metrics[tag] = {"last", "min", "max", "step"}`), and the experiment's
+        hparams config if any."""
+        store = store_of(request)
+        rows = [
+            {"run": name, "hparams": store.hparams(name), "metrics": metric_summaries(store, name)}
+            for name in store.runs()
+        ]
+        return JSON({"runs": rows, "hparams_config": store.hparams_config()})
+
+
+KIND = SummaryKind(
+    name="hparams",
+    decodes=(Kind.HPARAMS,),
+    decode=decode,
+    routes=routes,
+)
