@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import dtypes as D
-from ..core import Tensor, TensorShape, convert_to_tensor, get_default_graph, register_op
+from ..core import TensorShape, convert_to_tensor, get_default_graph, register_op
 from ..errors import InvalidArgumentError
 from ..gradients import differentiable, symbolic_gradients
 from ..tensor_array import TensorArray, zeros_for
@@ -338,6 +338,3 @@ def _save(kept: list, tensors) -> list[int]:
         if t not in kept:
             kept.append(t)
     return [kept.index(t) for t in tensors]
-
-
-_ = Tensor

@@ -20,7 +20,7 @@ from ..core import Tensor, TensorShape, as_shape, convert_to_tensor, get_default
 from ..errors import OpError
 from ..gradients import differentiable, symbolic_gradients
 from ..plan import wrap_kernel_error
-from ..tensor_array import TensorArray, variant, zeros_for
+from ..tensor_array import TensorArray, zeros_for
 from . import nest
 from .subgraph import (
     SPECS,
@@ -464,6 +464,3 @@ def _while_gradient(op, out_grads):
     for j, (c, _) in enumerate(with_grad):
         res[base + spec.captures.index(c)] = gop.outputs[len(var_idx) + j]
     return res
-
-
-_ = variant
