@@ -108,11 +108,11 @@ def mean_squared_error(
     reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
 ):
     g = get_default_graph()
-    with g.name_scope(scope or "mean_squared_error"):
+    with g.name_scope(scope or "mean_squared_error") as name_scope:
         predictions = convert_to_tensor(predictions)
         labels = cast(convert_to_tensor(labels), predictions.dtype)
         losses = squared_difference(predictions, labels)
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, name_scope, loss_collection, reduction)
 
 
 def absolute_difference(
@@ -124,11 +124,11 @@ def absolute_difference(
     reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
 ):
     g = get_default_graph()
-    with g.name_scope(scope or "absolute_difference"):
+    with g.name_scope(scope or "absolute_difference") as name_scope:
         predictions = convert_to_tensor(predictions)
         labels = cast(convert_to_tensor(labels), predictions.dtype)
         losses = abs_(predictions - labels)
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, name_scope, loss_collection, reduction)
 
 
 def softmax_cross_entropy(
@@ -141,14 +141,14 @@ def softmax_cross_entropy(
     reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
 ):
     g = get_default_graph()
-    with g.name_scope(scope or "softmax_cross_entropy_loss"):
+    with g.name_scope(scope or "softmax_cross_entropy_loss") as name_scope:
         logits = convert_to_tensor(logits)
         labels = cast(convert_to_tensor(onehot_labels), logits.dtype)
         if label_smoothing > 0:
             n = float(logits.shape.as_list()[-1])
             labels = labels * (1.0 - label_smoothing) + label_smoothing / n
         losses = softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, name="xentropy")
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, name_scope, loss_collection, reduction)
 
 
 def sparse_softmax_cross_entropy(
@@ -160,11 +160,11 @@ def sparse_softmax_cross_entropy(
     reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
 ):
     g = get_default_graph()
-    with g.name_scope(scope or "sparse_softmax_cross_entropy_loss"):
+    with g.name_scope(scope or "sparse_softmax_cross_entropy_loss") as name_scope:
         losses = sparse_softmax_cross_entropy_with_logits(
             labels=labels, logits=logits, name="xentropy"
         )
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, name_scope, loss_collection, reduction)
 
 
 def sigmoid_cross_entropy(
@@ -177,13 +177,13 @@ def sigmoid_cross_entropy(
     reduction=Reduction.SUM_BY_NONZERO_WEIGHTS,
 ):
     g = get_default_graph()
-    with g.name_scope(scope or "sigmoid_cross_entropy_loss"):
+    with g.name_scope(scope or "sigmoid_cross_entropy_loss") as name_scope:
         logits = convert_to_tensor(logits)
         labels = cast(convert_to_tensor(multi_class_labels), logits.dtype)
         if label_smoothing > 0:
             labels = labels * (1.0 - label_smoothing) + 0.5 * label_smoothing
         losses = sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, name_scope, loss_collection, reduction)
 
 
 __all__ = [

@@ -22,10 +22,12 @@ from .ops.nn import (
     relu6,
     softplus,
 )
+from .ops.conv_transpose import conv2d_transpose
 from .ops.normalization import batch_normalization, moments
 from .ops.topk import in_top_k, top_k
 
 __all__ = [
+    "conv2d_transpose",
     "in_top_k",
     "top_k",
     "batch_normalization",

@@ -26,12 +26,23 @@ SMALL_SCENARIOS = [
     "summary_tags",
     "initializer_aliases_and_protos",
     "device_functions",
+    "losses_module",
+    "initializer_op_names",
+    "nn_conv2d_transpose",
 ]
 
 
 @pytest.mark.parametrize("name", SMALL_SCENARIOS)
 def test_small_api_scenario_matches_tensorflow(name):
     _assert_matches(_strip_ref(tf1_scenarios.SCENARIOS[name](eg)), _strip_ref(TF[name]))
+
+
+def test_every_scenario_is_compared_somewhere():
+    from .test_layers import LAYER_SCENARIOS
+    from .test_variable_scope import SCOPE_SCENARIOS
+
+    compared = set(SCOPE_SCENARIOS) | set(LAYER_SCENARIOS) | set(SMALL_SCENARIOS)
+    assert compared == set(tf1_scenarios.SCENARIOS)
 
 
 def test_summary_name_cleaning_is_logged(caplog):

@@ -582,15 +582,17 @@ def metrics_streaming(tf):
     }
     with tf.Session() as s:
         s.run(tf.local_variables_initializer())
-        r["steps"] = _tolist([
-            s.run(acc_up, {labels: [1, 2, 3, 4], preds: [1, 2, 0, 0]}),
-            s.run(acc_up, {labels: [1, 2], preds: [1, 2]}),
-            s.run(acc),
-            s.run(m_up, {values: [1.0, 2.0, 6.0]}),
-            s.run(m),
-            s.run(wm_up, {values: [1.0, 3.0], w: [3.0, 1.0]}),
-            s.run(wm_up, {values: [2.0], w: [0.0]}),
-        ])  # fmt: skip
+        r["steps"] = _tolist(
+            [
+                s.run(acc_up, {labels: [1, 2, 3, 4], preds: [1, 2, 0, 0]}),
+                s.run(acc_up, {labels: [1, 2], preds: [1, 2]}),
+                s.run(acc),
+                s.run(m_up, {values: [1.0, 2.0, 6.0]}),
+                s.run(m),
+                s.run(wm_up, {values: [1.0, 3.0], w: [3.0, 1.0]}),
+                s.run(wm_up, {values: [2.0], w: [0.0]}),
+            ]
+        )
     return r
 
 
@@ -635,8 +637,12 @@ def summary_tags(tf):
 def initializer_aliases_and_protos(tf):
     v = tf.Variable(1.0, name="v")
     u = tf.get_variable("u", [2])
-    init_ops = [tf.initialize_all_variables(), tf.variables_initializer([v]),
-                tf.variables_initializer([]), tf.global_variables_initializer()]  # fmt: skip
+    init_ops = [
+        tf.initialize_all_variables(),
+        tf.variables_initializer([v]),
+        tf.variables_initializer([]),
+        tf.global_variables_initializer(),
+    ]
     config = tf.ConfigProto(allow_soft_placement=True, log_device_placement=False)
     config.gpu_options.allow_growth = True
     config.gpu_options.per_process_gpu_memory_fraction = 0.5
@@ -682,4 +688,61 @@ def device_functions(tf):
         "value": float(value),
         "names": [v1.op.name, v2.op.name, total.op.name],
         "chosen": chosen,
+    }
+
+
+@scenario
+def losses_module(tf):
+    logits = tf.constant(_det([4, 3], 12))
+    labels = tf.constant([0, 2, 1, 2])
+    onehot = tf.one_hot(labels, 3)
+    preds = tf.constant(_det([4, 2], 13))
+    target = tf.constant(_det([4, 2], 14))
+    w = tf.constant([1.0, 0.0, 2.0, 1.0])
+    outs = [
+        tf.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits),
+        tf.losses.sparse_softmax_cross_entropy(labels, logits, weights=w),
+        tf.losses.softmax_cross_entropy(onehot, logits, label_smoothing=0.1),
+        tf.losses.mean_squared_error(target, preds),
+        tf.losses.mean_squared_error(target, preds, weights=tf.reshape(w, [4, 1])),
+        tf.losses.absolute_difference(target, preds, reduction=tf.losses.Reduction.SUM),
+        tf.losses.sigmoid_cross_entropy(tf.cast(target > 0, tf.float32), preds),
+        tf.losses.mean_squared_error(
+            target, preds, reduction=tf.losses.Reduction.NONE, loss_collection=None
+        ),
+    ]
+    total = tf.losses.get_total_loss(add_regularization_losses=False)
+    with tf.Session() as s:
+        vals = s.run(outs + [total])
+    return {
+        "values": _tolist(vals),
+        "n_losses": len(tf.losses.get_losses()),
+        "names": [t.name for t in outs[:4]],
+    }
+
+
+@scenario
+def initializer_op_names(tf):
+    tf.get_variable("u", [2, 3])
+    tf.get_variable("n", [2], initializer=tf.random_normal_initializer())
+    tf.get_variable("t", [2], initializer=tf.truncated_normal_initializer(stddev=0.1))
+    tf.get_variable("c", [2], initializer=tf.constant_initializer(1.0))
+    tf.get_variable("g", [2, 2], initializer=tf.glorot_normal_initializer())
+    ops = tf.get_default_graph().get_operations()
+    return {"ops": [[o.name, o.type] for o in ops]}
+
+
+@scenario
+def nn_conv2d_transpose(tf):
+    x = tf.constant(_det([2, 3, 3, 2], 15))
+    w = tf.constant(_det([3, 3, 4, 2], 16))
+    y = tf.nn.conv2d_transpose(x, w, output_shape=[2, 6, 6, 4], strides=[1, 2, 2, 1])
+    yv = tf.nn.conv2d_transpose(x, w, [2, 7, 7, 4], [1, 2, 2, 1], padding="VALID", name="up")
+    gx, gw = tf.gradients(tf.reduce_sum(y * y) + tf.reduce_sum(yv), [x, w])
+    with tf.Session() as s:
+        vals = s.run([y, yv, gx, gw])
+    return {
+        "names": [y.name, yv.name],
+        "shapes": [y.shape.as_list(), yv.shape.as_list()],
+        "values": _tolist(vals),
     }
