@@ -44,7 +44,6 @@ class _Run:
     first_wall_time: float | None = None
     last_wall_time: float | None = None
     last_step: int | None = None
-    version: int = 0  # bumped after every change to the run (see Store.run_version)
 
     def see(self, wall_time: float, step: int | None) -> None:
         if self.first_wall_time is None or wall_time < self.first_wall_time:
@@ -53,7 +52,6 @@ class _Run:
             self.last_wall_time = wall_time
         if step is not None and (self.last_step is None or step > self.last_step):
             self.last_step = step
-        self.version += 1  # after the change: a reader that saw the old number rereads
 
 
 class Store:
@@ -80,9 +78,6 @@ class Store:
         return unsubscribe
 
     def _notify(self, event: str, run: str, tag: str | None, last_step: int | None) -> None:
-        changed = self._runs.get(run)
-        if changed is not None:
-            changed.version += 1
         for listener in list(self._listeners):
             try:
                 listener(event, run, tag, last_step)
@@ -207,12 +202,6 @@ class Store:
 
     def has_run(self, run: str) -> bool:
         return run in self._runs
-
-    def run_version(self, run: str) -> int | None:
-        """A number that changes after every change to what `run_info(run)` says (read it
-        before `run_info` to cache what that returns); None for an unknown run."""
-        r = self._runs.get(run)
-        return r.version if r is not None else None
 
     def run_info(self, run: str) -> RunInfo | None:
         r = self._runs.get(run)
