@@ -106,8 +106,6 @@ class Saver:
         self._pad_step_number = pad_step_number
         self._save_relative_paths = save_relative_paths
         self._last: list[tuple[str, float]] = []
-        self._graph = get_default_graph()
-        self._graph.add_to_collection(GraphKeys.SAVERS, self)
 
     # ---- save -----------------------------------------------------------------------------------
 

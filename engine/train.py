@@ -430,28 +430,6 @@ def global_step(sess, global_step_tensor):
     return int(sess.run(global_step_tensor))
 
 
-def exponential_decay(
-    learning_rate, global_step, decay_steps, decay_rate, staircase=False, name=None
-):
-    """Returns `learning_rate * decay_rate ** (global_step / decay_steps)` as a float32 tensor.
-
-    With `staircase` the exponent is floored, so the rate drops in steps every `decay_steps`.
-    `learning_rate` and `decay_rate` are Python numbers; `global_step` a tensor or Variable.
-    """
-    from .ops.math import floor, pow
-
-    step = cast(
-        global_step.value()
-        if isinstance(global_step, Variable)
-        else convert_to_tensor(global_step),
-        D.float32,
-    )
-    p = step / float(decay_steps)
-    if staircase:
-        p = floor(p)
-    return constant(float(learning_rate)) * pow(constant(float(decay_rate)), p)
-
-
 __all__ = [
     "replica_device_setter",
     "AdagradOptimizer",
@@ -471,9 +449,15 @@ __all__ = [
     "load_variable",
     "update_checkpoint_state",
     "create_global_step",
-    "exponential_decay",
     "get_global_step",
     "get_or_create_global_step",
     "global_step",
     "latest_checkpoint",
 ]
+
+# Hooks, monitored sessions, Supervisor and schedules live in engine/training, whose modules
+# use this module's global-step helpers: imported last, when those exist (an import cycle).
+from . import training as _training  # noqa: E402
+from .training import *  # noqa: E402, F403
+
+__all__ += _training.__all__
