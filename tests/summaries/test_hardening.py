@@ -19,6 +19,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from summaries import EventFileReader, SummaryWriter, _records, read_scalars
 from summaries.normalize import MAX_BROADCAST_ELEMENTS, normalize_event, normalize_value
@@ -513,3 +515,36 @@ def test_read_record_checks_the_length_against_the_file_first(tmp_path):
         with pytest.raises(RecordError, match="header CRC"):
             read_record(f, 1)
         assert read_record(f, os.path.getsize(path)) is None
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pieces=st.lists(
+        st.one_of(
+            st.integers(0, (1 << 64) - 1).map(header_declaring),
+            st.binary(max_size=40),
+            st.integers(0, 50).map(lambda step: scalar_record("x", 1.0, step)),
+        ),
+        max_size=12,
+    ),
+    max_bytes=st.sampled_from([None, 64, 1 << 20]),
+)
+def test_any_declared_length_never_raises_and_always_progresses(tmp_path, pieces, max_bytes):
+    path = str(tmp_path / "events.out.tfevents.fuzz")
+    with open(path, "wb") as f:
+        f.write(b"".join(pieces))
+    size = os.path.getsize(path)
+    reader = EventFileReader(path)
+    protobuf_steps = [e.step for e in reader if e.HasField("summary")]
+    assert reader.offset <= size
+    offset, native_steps = 0, []
+    for _ in range(size + 2):
+        batch = read_scalars(path, offset, max_bytes=max_bytes)
+        native_steps += batch.scalars["x"].step.tolist() if "x" in batch.scalars else []
+        if batch.offset == offset:
+            break  # a partial record: the rest waits for more bytes
+        offset = batch.offset
+    assert offset == reader.offset
+    assert sorted(native_steps) == sorted(protobuf_steps)
