@@ -128,6 +128,7 @@ class EventFileSink:
         self.errors = 0  # failed writes and failed items
         self.failed_items = 0  # items dropped because they could not be encoded
         self._first_error: BaseException | None = None  # not yet raised to the caller
+        self._error_lock = threading.Lock()  # the writer thread sets it, a caller takes it
         self._lock = threading.Lock()  # one drain + write at a time, in queue order
         self._wake = threading.Event()
         self._closing = False
@@ -251,15 +252,18 @@ class EventFileSink:
         self._record_error(error)
 
     def _record_error(self, error: BaseException) -> None:
-        self.errors += 1
-        if self._first_error is None:
-            # Info only: the next call raises it, or exit prints it (a warning here would
-            # print it twice on a script's stderr).
-            log.info("summaries writer %s: %s", self.path, error)
+        with self._error_lock:
+            self.errors += 1
+            if self._first_error is not None:
+                return
             self._first_error = error
+        # Info only: the next call raises it, or exit prints it (a warning here would print
+        # it twice on a script's stderr).
+        log.info("summaries writer %s: %s", self.path, error)
 
     def _raise_first_error(self) -> None:
-        error, self._first_error = self._first_error, None
+        with self._error_lock:
+            error, self._first_error = self._first_error, None
         if error is None:
             return
         if isinstance(error, OSError):
@@ -279,7 +283,10 @@ def _before_fork() -> None:
     for sink in _forking:
         sink._lock.acquire()
         if sink._file is not None:
-            sink._file.flush()
+            try:
+                sink._file.flush()
+            except OSError as error:  # a full disk: reported at the next call, as ever
+                sink._record_error(error)
 
 
 def _after_fork_in_parent() -> None:
@@ -293,6 +300,7 @@ def _after_fork_in_child() -> None:
     # used again in the child starts its own file, named with the child's pid).
     for sink in _forking:
         sink._lock.release()
+        sink._error_lock = threading.Lock()  # another thread may have held it at fork
         sink.queue.clear()
         sink._closing = True
         sink._file = None
