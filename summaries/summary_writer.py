@@ -12,8 +12,8 @@ import numpy as np
 from summaries import encode
 from summaries.proto import event_pb2
 from summaries.writer import (
-    _INT64_MAX,
-    _INT64_MIN,
+    INT64_MAX,
+    INT64_MIN,
     FileWriter,
     check_step,
     check_tag,
@@ -94,7 +94,7 @@ class SummaryWriter:
         if not tag.isascii():
             check_tag(tag)
         # The common int step is checked inline: this is the hottest call of the writer.
-        if global_step.__class__ is int and _INT64_MIN <= global_step <= _INT64_MAX:
+        if global_step.__class__ is int and INT64_MIN <= global_step <= INT64_MAX:
             step = global_step
         else:
             step = check_step(global_step)

@@ -52,7 +52,7 @@ _file_counter = itertools.count()
 _open_sinks: weakref.WeakSet[EventFileSink] = weakref.WeakSet()
 _time = time.time
 _F64 = struct.Struct("<d")
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
 def check_tag(tag: Any, what: str = "tag") -> str:
@@ -78,7 +78,7 @@ def check_step(step: Any) -> int:
             value = int(step)  # floats, 0-d arrays and tensors, as before
         except OverflowError as error:
             raise ValueError(f"global_step {step!r} is not a finite number") from error
-    if not _INT64_MIN <= value <= _INT64_MAX:
+    if not INT64_MIN <= value <= INT64_MAX:
         raise ValueError(f"global_step {step!r} is outside the int64 range")
     return value
 
