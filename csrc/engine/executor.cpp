@@ -88,8 +88,10 @@ Tensor& KernelContext::allocate(int out_index, int dtype, const Shape& shape) {
   int cand = step.inplace.empty() ? -1 : step.inplace[out_index];
   if (cand >= 0) {
     Tensor& src = *in[cand];
+    // Checked before the size comparison: an overflowing shape could wrap to the input's size.
+    const int64_t n = checked_num_elements(shape, "allocating an output");
     if (src.buf && src.buf.use_count() == 1 && src.buf->writable && !src.buf->owner &&
-        !src.var_alias && src.dtype == dtype && src.numel() == num_elements(shape)) {
+        !src.var_alias && src.dtype == dtype && src.numel() == n) {
       out.buf = src.buf;
       out.dtype = dtype;
       out.shape = shape;
@@ -110,6 +112,7 @@ struct CustomCtx {
   fb_context c;
   KernelContext* kc;
   std::string error;
+  int code = INVALID_ARGUMENT;
 };
 
 void* custom_allocate(fb_context* c, int index, int dtype, int ndim, const int64_t* shape) {
@@ -118,8 +121,26 @@ void* custom_allocate(fb_context* c, int index, int dtype, int ndim, const int64
     cc->error = "allocate_output: output index out of range";
     return nullptr;
   }
-  Shape s(shape, shape + ndim);
-  return cc->kc->allocate(index, dtype, s).buf->data;
+  if (ndim < 0 || (ndim > 0 && !shape)) {
+    cc->error = "allocate_output: bad rank " + std::to_string(ndim);
+    return nullptr;
+  }
+  if (dtype < 0 || dtype >= OBJ) {
+    cc->error = "allocate_output: bad dtype code " + std::to_string(dtype);
+    return nullptr;
+  }
+  // No C++ exception may cross the C kernel's frames: report it through the context instead.
+  try {
+    Shape s(shape, shape + ndim);
+    return cc->kc->allocate(index, dtype, s).buf->data;
+  } catch (const KernelError& e) {
+    cc->error = e.what();
+    cc->code = e.code;
+  } catch (const std::bad_alloc&) {
+    cc->error = "allocate_output: out of memory";
+    cc->code = RESOURCE_EXHAUSTED;
+  }
+  return nullptr;
 }
 
 void custom_set_error(fb_context* c, const char* message) {
@@ -160,7 +181,7 @@ void Plan::run_step(Step& s, std::vector<Tensor>& slots) {
       CustomCtx cc{{nullptr, custom_allocate, custom_set_error, num_threads()}, &ctx, {}};
       int rc = s.cfn(&cc.c, ins.data(), (int)ins.size());
       if (rc != 0 || !cc.error.empty())
-        throw KernelError(INVALID_ARGUMENT, cc.error.empty() ? "custom kernel failed" : cc.error);
+        throw KernelError(cc.code, cc.error.empty() ? "custom kernel failed" : cc.error);
       for (int o : s.outputs)
         if (!slots[o].buf) throw KernelError(INTERNAL, "custom kernel did not allocate an output");
       break;
@@ -228,6 +249,16 @@ py::list Plan::run(py::list feeds, bool trace) {
     std::lock_guard<std::mutex> lock(run_mutex_);
     try {
       execute(slots, trace);
+    } catch (const std::bad_alloc&) {
+      // A kernel's scratch allocation failed (tensors report their own shape): the step that
+      // failed is still in failed_step, so Python names the node.
+      py::gil_scoped_acquire gil;
+      slots.clear();
+      throw KernelError(RESOURCE_EXHAUSTED, "OOM: a kernel could not allocate its scratch memory on CPU");
+    } catch (const std::length_error&) {
+      py::gil_scoped_acquire gil;
+      slots.clear();
+      throw KernelError(RESOURCE_EXHAUSTED, "OOM: a kernel's scratch buffer is larger than the address space");
     } catch (...) {
       // Slots may hold Python-owned buffers; free them after the GIL is back.
       py::gil_scoped_acquire gil;

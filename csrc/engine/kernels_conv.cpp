@@ -218,6 +218,9 @@ void k_Conv2DBackpropFilter(KernelContext& ctx) {
   Shape fs = read_int_vector(ctx.input(1));
   const Tensor& dy = ctx.input(2);
   ConvGeom g = conv_geom(x.shape, fs, ctx.ints(), "Conv2DBackpropFilter");
+  check_arg(dy.shape == Shape({g.n, g.oh, g.ow, g.oc}),
+            "Conv2DBackpropFilter: out_backprop shape " + shape_str(dy.shape) + " does not match " +
+                shape_str({g.n, g.oh, g.ow, g.oc}));
   FB_DISPATCH_FLOAT(x.dtype, "Conv2DBackpropFilter", {
     Tensor& df = ctx.allocate(0, x.dtype, fs);
     int64_t rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c;

@@ -28,8 +28,8 @@ void apply_stage(int code, T* v, int64_t n, T s, bool lhs) {
     case F_SQRT: for (int64_t i = 0; i < n; ++i) v[i] = std::sqrt(v[i]); break;
     case F_RSQRT: for (int64_t i = 0; i < n; ++i) v[i] = T(1) / std::sqrt(v[i]); break;
     case F_RECIP: for (int64_t i = 0; i < n; ++i) v[i] = T(1) / v[i]; break;
-    case F_RELU: for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? v[i] : T(0); break;
-    case F_RELU6: for (int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? (v[i] < 6 ? v[i] : T(6)) : T(0); break;
+    case F_RELU: for (int64_t i = 0; i < n; ++i) v[i] = relu_of(v[i]); break;
+    case F_RELU6: for (int64_t i = 0; i < n; ++i) v[i] = relu6_of(v[i]); break;
     case F_SIGMOID:
       for (int64_t i = 0; i < n; ++i)
         v[i] = v[i] >= 0 ? T(1) / (T(1) + std::exp(-v[i])) : std::exp(v[i]) / (T(1) + std::exp(v[i]));
@@ -48,8 +48,14 @@ void apply_stage(int code, T* v, int64_t n, T s, bool lhs) {
       if (lhs) for (int64_t i = 0; i < n; ++i) v[i] = v[i] / s;
       else for (int64_t i = 0; i < n; ++i) v[i] = s / v[i];
       break;
-    case F_MAX: for (int64_t i = 0; i < n; ++i) v[i] = v[i] > s ? v[i] : s; break;
-    case F_MIN: for (int64_t i = 0; i < n; ++i) v[i] = v[i] < s ? v[i] : s; break;
+    case F_MAX:
+      if (lhs) for (int64_t i = 0; i < n; ++i) v[i] = nan_max(v[i], s);
+      else for (int64_t i = 0; i < n; ++i) v[i] = nan_max(s, v[i]);
+      break;
+    case F_MIN:
+      if (lhs) for (int64_t i = 0; i < n; ++i) v[i] = nan_min(v[i], s);
+      else for (int64_t i = 0; i < n; ++i) v[i] = nan_min(s, v[i]);
+      break;
     case F_POW:
       if (lhs) for (int64_t i = 0; i < n; ++i) v[i] = std::pow(v[i], s);
       else for (int64_t i = 0; i < n; ++i) v[i] = std::pow(s, v[i]);

@@ -94,6 +94,10 @@ void k_MaxPoolGrad(KernelContext& ctx) {
   const Tensor& y = ctx.input(1);
   const Tensor& dy = ctx.input(2);
   ConvGeom g = pool_geom(x.shape, ctx.ints(), "MaxPoolGrad");
+  const Shape ys{g.n, g.oh, g.ow, g.c};
+  check_arg(y.shape == ys && dy.shape == ys && y.dtype == x.dtype && dy.dtype == x.dtype,
+            "MaxPoolGrad: orig_output " + shape_str(y.shape) + " and grad " + shape_str(dy.shape) +
+                " must both have shape " + shape_str(ys) + " and the input's dtype");
   FB_DISPATCH_FLOAT(x.dtype, "MaxPoolGrad", {
     Tensor& dx = ctx.allocate(0, x.dtype, x.shape);
     const T* px = x.data<T>();
@@ -141,6 +145,10 @@ void k_AvgPoolGrad(KernelContext& ctx) {
   Shape xs = read_int_vector(ctx.input(0));
   const Tensor& dy = ctx.input(1);
   ConvGeom g = pool_geom(xs, ctx.ints(), "AvgPoolGrad");
+  checked_num_elements(xs, "AvgPoolGrad");
+  check_arg(dy.shape == Shape({g.n, g.oh, g.ow, g.c}),
+            "AvgPoolGrad: grad shape " + shape_str(dy.shape) + " does not match " +
+                shape_str({g.n, g.oh, g.ow, g.c}));
   FB_DISPATCH_FLOAT(dy.dtype, "AvgPoolGrad", {
     Tensor& dx = ctx.allocate(0, dy.dtype, xs);
     const T* pd = dy.data<T>();

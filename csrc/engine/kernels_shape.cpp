@@ -134,7 +134,10 @@ void k_Reshape(KernelContext& ctx) {
                                  std::to_string(unknown) + " and " + std::to_string(i));
       unknown = (int64_t)i;
     } else {
-      known *= want[i];
+      check_arg(want[i] >= 0, "Reshape: Size " + std::to_string(i) + " must be non-negative, not " +
+                                  std::to_string(want[i]));
+      check_arg(!__builtin_mul_overflow(known, want[i], &known),
+                "Reshape: Shape " + shape_str(want) + " has too many elements");
     }
   }
   if (unknown >= 0) {

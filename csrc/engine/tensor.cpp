@@ -45,6 +45,27 @@ std::string shape_str(const Shape& s) {
   return out + "]";
 }
 
+int64_t checked_mul(int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    throw KernelError(INVALID_ARGUMENT, std::string(what) + ": Encountered overflow when multiplying " +
+                                            std::to_string(a) + " with " + std::to_string(b));
+  return r;
+}
+
+int64_t checked_num_elements(const Shape& s, const char* what) {
+  int64_t n = 1;
+  for (auto d : s) {
+    if (d < 0)
+      throw KernelError(INVALID_ARGUMENT, std::string(what) + ": Dimension " + std::to_string(d) +
+                                              " must be >= 0 in shape " + shape_str(s));
+    if (__builtin_mul_overflow(n, d, &n))
+      throw KernelError(INVALID_ARGUMENT, std::string(what) + ": Shape " + shape_str(s) +
+                                              " would have more than 2**63 - 1 elements");
+  }
+  return n;
+}
+
 // ---- buffer pool -------------------------------------------------------------------------
 // Freed native buffers are kept per exact size (training steps reuse the same sizes every
 // run), up to a byte budget, so steady-state runs do not touch malloc or fault in pages.
@@ -120,10 +141,26 @@ BufferPtr borrow_buffer(PyObject* array, void* data, size_t nbytes) {
 }
 
 Tensor make_tensor(int dtype, const Shape& shape) {
+  const int64_t n = checked_num_elements(shape, "allocating a tensor");
+  const size_t es = dtype_size(dtype);
+  size_t nbytes;
+  // Capped at PTRDIFF_MAX so that pointer arithmetic over the buffer and the pool's rounding
+  // never wrap.
+  // As TF: a count that fits but a byte size no allocator can give is out of memory, not a bad
+  // argument.
+  auto oom = [&] {
+    return KernelError(RESOURCE_EXHAUSTED, "OOM when allocating tensor with shape" + shape_str(shape) +
+                                               " and type " + dtype_name(dtype) + " on CPU");
+  };
+  if (__builtin_mul_overflow((size_t)n, es, &nbytes) || nbytes > (size_t)PTRDIFF_MAX) throw oom();
   Tensor t;
   t.dtype = dtype;
   t.shape = shape;
-  t.buf = alloc_buffer(t.nbytes());
+  try {
+    t.buf = alloc_buffer(nbytes);
+  } catch (const std::bad_alloc&) {
+    throw oom();
+  }
   return t;
 }
 

@@ -22,7 +22,13 @@ size_t dtype_size(int dtype);
 const char* dtype_name(int dtype);
 
 // Error codes mirror engine.errors (TF's canonical codes).
-enum ErrorCode : int { INVALID_ARGUMENT = 3, NOT_FOUND = 5, FAILED_PRECONDITION = 9, INTERNAL = 13 };
+enum ErrorCode : int {
+  INVALID_ARGUMENT = 3,
+  NOT_FOUND = 5,
+  RESOURCE_EXHAUSTED = 8,
+  FAILED_PRECONDITION = 9,
+  INTERNAL = 13
+};
 
 struct KernelError : std::runtime_error {
   int code;
@@ -54,6 +60,8 @@ void release_pool();
 
 using Shape = std::vector<int64_t>;
 
+// Element count of a shape already known to be valid (every tensor's shape is checked once,
+// where it is made: make_tensor, KernelContext::allocate, reshape_to).
 inline int64_t num_elements(const Shape& s) {
   int64_t n = 1;
   for (auto d : s) n *= d;
@@ -61,6 +69,12 @@ inline int64_t num_elements(const Shape& s) {
 }
 
 std::string shape_str(const Shape& s);
+
+// a * b, or an InvalidArgument error naming `what` when the product overflows int64.
+int64_t checked_mul(int64_t a, int64_t b, const char* what);
+// Element count of a shape that came from data (a shape tensor, a GraphDef, a custom kernel):
+// InvalidArgument when a dimension is negative or the count overflows int64.
+int64_t checked_num_elements(const Shape& s, const char* what);
 
 struct Tensor {
   BufferPtr buf;
@@ -76,6 +90,8 @@ struct Tensor {
   bool defined() const { return (bool)buf; }
 };
 
+// A new native tensor. Checks the shape (checked_num_elements) and the byte count, and turns a
+// failed allocation into RESOURCE_EXHAUSTED instead of std::bad_alloc.
 Tensor make_tensor(int dtype, const Shape& shape);
 
 // A variable's storage: lives natively, viewed from Python as a numpy array without copies.

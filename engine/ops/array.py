@@ -3,6 +3,8 @@ grouping."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import dtypes as D
@@ -364,7 +366,16 @@ def _range_shape(op):
     vals = [static_value(t) for t in op.inputs]
     if any(v is None for v in vals):
         return [(op.inputs[0].dtype, TensorShape([None]))]
-    return [(op.inputs[0].dtype, TensorShape([len(np.arange(*[v.item() for v in vals]))]))]
+    start, limit, delta = (v.item() for v in vals)
+    if delta == 0:
+        raise ValueError(f"Range '{op.name}': Requires delta != 0")
+    # The length by arithmetic, as TF's shape function: materialising np.arange here would
+    # allocate the whole range at graph construction.
+    if isinstance(start, int) and isinstance(limit, int) and isinstance(delta, int):
+        size = -((start - limit) // delta)
+    else:
+        size = math.ceil((limit - start) / delta)
+    return [(op.inputs[0].dtype, TensorShape([max(size, 0)]))]
 
 
 register_op(

@@ -73,6 +73,10 @@ def _filled(shape, dtype, value, name):
         if not isinstance(shape, TensorShape)
         else shape.as_list()
     )
+    # As TF's zeros/ones: a constant only while small (under 1000 elements), else a Fill, so a
+    # huge static shape costs nothing until it runs (and fails there with ResourceExhausted).
+    if int(np.prod(shp, dtype=object)) >= 1000:
+        return fill(constant(index_array(shp)), constant(value, dtype=dt), name=name)
     return constant(np.full(shp, value, dtype=dt.np), dtype=dt, name=name)
 
 
