@@ -25,3 +25,10 @@ def __getattr__(name: str):
     if module is None:
         raise AttributeError(f"module 'board' has no attribute {name!r}")
     return getattr(importlib.import_module(module), name)
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext board`` in IPython/Jupyter: adds the ``%board`` magic (board.notebook)."""
+    from board.notebook import load_ipython_extension as load
+
+    load(ipython)

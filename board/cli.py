@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to (host, port), as uvicorn would bind it; port 0 picks a free one."""
+    """A TCP socket bound to (host, port) and listening, as uvicorn would bind it; port 0 picks
+    a free one. Listening before the address is printed means a client that reads the printed
+    address connects at once (its connection waits in the backlog until the server accepts)."""
     family, kind, proto, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
@@ -117,6 +119,7 @@ def listen_socket(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        sock.listen(2048)  # uvicorn's default backlog
     except OSError:
         sock.close()
         raise
