@@ -548,3 +548,26 @@ def test_any_declared_length_never_raises_and_always_progresses(tmp_path, pieces
         offset = batch.offset
     assert offset == reader.offset
     assert sorted(native_steps) == sorted(protobuf_steps)
+
+
+TF_MAKE_NDARRAY = os.path.join(os.path.dirname(__file__), "..", "fixtures", "tf_make_ndarray.json")
+
+
+def test_tensor_to_numpy_agrees_with_tensorflows_make_ndarray():
+    # Made by make_tf_tensor_fixtures.py with TensorFlow; all these shapes are under the cap.
+    from summaries.normalize import tensor_to_numpy
+    from summaries.proto import tensor_pb2
+
+    with open(TF_MAKE_NDARRAY) as f:
+        cases = json.load(f)
+    assert len(cases) == 8
+    for name, case in cases.items():
+        tensor = tensor_pb2.TensorProto.FromString(bytes.fromhex(case["proto"]))
+        if "error" in case:
+            with pytest.raises(ValueError):
+                tensor_to_numpy(tensor)
+            continue
+        ours = tensor_to_numpy(tensor)
+        values = [v.decode() if isinstance(v, bytes) else v for v in ours.reshape(-1).tolist()]
+        assert values == case["values"], name
+        assert list(ours.shape) == case["shape"] and str(ours.dtype) == case["dtype"], name
