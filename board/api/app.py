@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from board.api.events import router as events_router
 from board.api.responses import JSON, store_of
+from board.api.runs_listing import RunsListing
 from board.api.tensorboard import tensorboard_router
 from board.kinds import REGISTRY
 
@@ -79,28 +80,18 @@ def _api_router() -> APIRouter:
     def runs(request: Request):
         """Every run with its wall-time span, last step, tags by kind, graph flag and hparams;
         plus the experiment's hparams config (domains and metrics) if one was written."""
-        store = store_of(request)
-        out = []
-        for name in store.runs():
-            info = store.run_info(name)
-            if info is None:
-                continue
-            out.append(
-                {
-                    "name": info.name,
-                    "first_wall_time": info.first_wall_time,
-                    "last_wall_time": info.last_wall_time,
-                    "last_step": info.last_step,
-                    "tags": info.tags,
-                    "has_graph": info.has_graph,
-                    "hparams": info.hparams,
-                }
-            )
-        return JSON({"runs": out, "hparams_config": store.hparams_config()})
+        state = request.app.state
+        listing = getattr(state, "runs_listing", None)
+        if listing is None:
+            listing = state.runs_listing = RunsListing(store_of(request))
+        return Response(listing.body(), media_type="application/json")
 
     @router.get("/status")
     def status(request: Request):
-        """Ingest progress: whether the first full load finished, events read, CRC errors."""
+        """Ingest progress: whether the first full load finished, events read, CRC errors,
+        full sweeps made; `failed_files` event files that fail to load now (skipped and
+        retried with backoff; `failures` lists up to 20: path, error, attempts, retry_in_s)
+        and `file_retries`, the attempts at such files so far."""
         ing = request.app.state.ingestor
         if ing is None:
             return JSON({"loaded": True, "events": 0, "crc_errors": 0, "runs": 0})
@@ -110,6 +101,10 @@ def _api_router() -> APIRouter:
                 "events": ing.events_loaded,
                 "crc_errors": ing.crc_errors,
                 "runs": len(ing.runs),
+                "sweeps": ing.sweeps,
+                "failed_files": len(ing.failures),
+                "file_retries": ing.failures.retries,
+                "failures": ing.failures.snapshot(),
             }
         )
 

@@ -7,6 +7,14 @@ bar), then tails: watchdog filesystem events wake the loader at once, and a full
 `reload_interval` seconds catches what events miss. Growing files, new files and new runs are
 read; a file that shrank or vanished makes its run reload from its remaining files; a vanished
 run is removed.
+
+Idle means idle. The watcher asks the kernel only for writes, creations, deletions and moves,
+never for opens and reads, so the loader's own reading raises no events (with 10,000 runs those
+overflowed the inotify queue, and every overflow made watchdog rebuild every watch, again and
+again). A full sweep costs time in proportion to the runs, so sweeps are spaced at least
+SWEEP_SPACING times their own duration apart (at most a few percent of a core on the largest
+logdir), and never closer than `reload_interval`. A file that fails to load, for any reason,
+is skipped and retried with backoff (`board.ingest.failures`); it never stops other files.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from google.protobuf.message import DecodeError
 
 from board.ingest.decode import RunDecoder
 from board.ingest.discovery import Root, discover, is_event_file
+from board.ingest.failures import FileFailures
 from board.ingest.records import read_record_at
 from summaries.proto import event_pb2
 from summaries.reader import read_scalars
@@ -33,6 +42,7 @@ log = logging.getLogger("board.ingest")
 SCAN_THREADS = 2  # native scans run concurrently during the first load (the GIL is released)
 AHEAD_BYTES = 512 << 20  # at most this much event-file data scanned ahead of the store writer
 SLICE_BYTES = 128 << 20  # one native read covers at most this much of a file (huge image logs)
+SWEEP_SPACING = 40.0  # a full sweep every >= 40x its own duration: <= 2.5% of a core in sweeps
 
 
 @dataclass
@@ -56,7 +66,11 @@ class Ingestor:
         self.runs: dict[str, _RunState] = {}
         self.events_loaded = 0
         self.crc_errors = 0
+        self.sweeps = 0  # full sweeps done after the first load
+        self.fs_events = 0  # filesystem events the watcher delivered
+        self.failures = FileFailures()
         self.loaded = threading.Event()  # set after the first full load
+        self._sweep_interval = reload_interval  # grows with the cost of a sweep
         self._wake = threading.Event()
         self._pending_lock = threading.Lock()
         self._dirty_files: set[str] = set()  # files that filesystem events say grew
@@ -98,7 +112,7 @@ class Ingestor:
         self._start_watching()
         last_sweep = time.monotonic()
         while not self._stop.is_set():
-            wait = max(0.0, self.reload_interval - (time.monotonic() - last_sweep))
+            wait = max(0.0, self._sweep_interval - (time.monotonic() - last_sweep))
             self._wake.wait(wait)
             self._wake.clear()
             if self._stop.is_set():
@@ -106,11 +120,16 @@ class Ingestor:
             with self._pending_lock:
                 dirty, self._dirty_files = self._dirty_files, set()
                 full, self._needs_sweep = self._needs_sweep, False
-            due = time.monotonic() - last_sweep >= self.reload_interval
+            due = time.monotonic() - last_sweep >= self._sweep_interval
             try:
                 if full or due or not self._read_grown(dirty):
-                    self.sweep()
-                    last_sweep = time.monotonic()
+                    started = time.monotonic()
+                    try:
+                        self.sweep()
+                    finally:  # a failed sweep waits its turn too: never a tight retry loop
+                        last_sweep = time.monotonic()
+                        cost = last_sweep - started
+                        self._sweep_interval = max(self.reload_interval, SWEEP_SPACING * cost)
             except Exception:  # noqa: BLE001 - a bad sweep must not end live updates
                 log.exception("reload sweep failed")
 
@@ -142,6 +161,7 @@ class Ingestor:
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event):
+                ingestor.fs_events += 1
                 kind = event.event_type
                 if kind in ("opened", "closed_no_write"):
                     return
@@ -152,10 +172,11 @@ class Ingestor:
 
         observer = Observer()
         handler = Handler()
+        watched = _watched_events()
         for root in self.roots:
             if os.path.isdir(root.path):
                 try:
-                    observer.schedule(handler, root.path, recursive=True)
+                    observer.schedule(handler, root.path, recursive=True, event_filter=watched)
                 except OSError as err:
                     log.warning("cannot watch %s (%s); polling only", root.path, err)
         observer.daemon = True
@@ -169,7 +190,11 @@ class Ingestor:
     # ---- loading --------------------------------------------------------------------------
 
     def _initial_load(self) -> None:
+        started = time.monotonic()
         found = discover(self.roots)
+        # Until a sweep is timed, listing the logdir stands for its cost (most of a sweep).
+        cost = time.monotonic() - started
+        self._sweep_interval = max(self.reload_interval, SWEEP_SPACING * cost)
         total = sum(_size(paths) for _, paths in found.values())
         bar = None
         if self.progress:
@@ -214,11 +239,21 @@ class Ingestor:
 
     def _apply_run(self, name: str, future, found, bar) -> None:
         state = self._state(name, found[name][0])
-        for path, batch in future.result():
-            if batch is None:
+        try:
+            scans = future.result()
+        except Exception as err:  # noqa: BLE001 - the run's files are retried one by one
+            scans = [(path, err) for path in found[name][1]]
+        for path, batch in scans:
+            self._file_runs[path] = name
+            if isinstance(batch, BaseException):
+                self.failures.failed(path, batch)
                 continue
-            state.plugins = batch.plugins
-            self._apply(name, state, path, batch)
+            try:
+                state.plugins = batch.plugins
+                self._apply(name, state, path, batch)
+            except Exception as err:  # noqa: BLE001 - one bad file must not stop the others
+                self.failures.failed(path, err)
+                continue
             if bar is not None:
                 bar.update(batch.offset - batch.start_offset)
             self._read_file(name, state, path, bar)  # the rest of a file larger than a slice
@@ -235,6 +270,8 @@ class Ingestor:
     def sweep(self) -> None:
         """One pass over every root: new runs, new and grown files, vanished files and runs."""
         found = discover(self.roots)
+        self.sweeps += 1
+        self.failures.keep_only(path for _, paths in found.values() for path in paths)
         for name in list(self.runs):
             if name not in found:
                 del self.runs[name]
@@ -264,17 +301,25 @@ class Ingestor:
         return False
 
     def _read_file(self, run: str, state: _RunState, path: str, bar=None) -> None:
-        """Read what `path` gained since its offset, a slice of at most SLICE_BYTES at a time."""
+        """Read what `path` gained since its offset; any error is the file's alone (it is
+        skipped, counted and retried later: see `board.ingest.failures`)."""
         self._file_runs[path] = run
+        if not self.failures.due(path):
+            return
+        try:
+            self._read_new_records(run, state, path, bar)
+        except Exception as err:  # noqa: BLE001 - MemoryError, OSError, decode bugs alike
+            self.failures.failed(path, err)
+        else:
+            self.failures.succeeded(path)
+
+    def _read_new_records(self, run: str, state: _RunState, path: str, bar) -> None:
+        """Read what `path` gained since its offset, a slice of at most SLICE_BYTES at a time."""
         while True:
             offset = state.offsets.get(path, 0)
-            try:
-                if os.path.getsize(path) <= offset:
-                    return
-                batch = read_scalars(path, offset, plugins=state.plugins, max_bytes=SLICE_BYTES)
-            except OSError as err:
-                log.warning("cannot read %s: %s", path, err)
+            if os.path.getsize(path) <= offset:
                 return
+            batch = read_scalars(path, offset, plugins=state.plugins, max_bytes=SLICE_BYTES)
             state.plugins = batch.plugins
             self._apply(run, state, path, batch)
             if bar is not None:
@@ -335,16 +380,32 @@ def _size(paths: list[str], per_file_cap: int | None = None) -> int:
 
 def _scan_run(paths: list[str]) -> list[tuple[str, object]]:
     """Native scans of a new run's event files, in name order (metadata learned from one
-    file carries to the next); a file that cannot be read gives None."""
+    file carries to the next); a file that cannot be read gives the exception it raised."""
     out: list[tuple[str, object]] = []
     plugins: dict[str, str] = {}
     for path in paths:
         try:
             batch = read_scalars(path, 0, plugins=plugins, max_bytes=SLICE_BYTES)
-        except OSError as err:
-            log.warning("cannot read %s: %s", path, err)
-            out.append((path, None))
+        except Exception as err:  # noqa: BLE001 - recorded as this file's failure
+            out.append((path, err))
             continue
         plugins = batch.plugins
         out.append((path, batch))
     return out
+
+
+def _watched_events() -> list:
+    """The watchdog events the loader needs: writes, creations, deletions, moves. Not opens or
+    closes without a write, which the loader's own reads would raise by the thousand."""
+    from watchdog import events
+
+    return [
+        events.FileModifiedEvent,
+        events.FileClosedEvent,
+        events.FileCreatedEvent,
+        events.DirCreatedEvent,
+        events.FileDeletedEvent,
+        events.DirDeletedEvent,
+        events.FileMovedEvent,
+        events.DirMovedEvent,
+    ]

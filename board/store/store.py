@@ -44,6 +44,7 @@ class _Run:
     first_wall_time: float | None = None
     last_wall_time: float | None = None
     last_step: int | None = None
+    version: int = 0  # bumped after every change to the run (see Store.run_version)
 
     def see(self, wall_time: float, step: int | None) -> None:
         if self.first_wall_time is None or wall_time < self.first_wall_time:
@@ -52,6 +53,7 @@ class _Run:
             self.last_wall_time = wall_time
         if step is not None and (self.last_step is None or step > self.last_step):
             self.last_step = step
+        self.version += 1  # after the change: a reader that saw the old number rereads
 
 
 class Store:
@@ -62,6 +64,7 @@ class Store:
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self._hparams_config: dict[str, object] | None = None
+        self._version = 0  # bumped after every write (see `version`)
 
     # ---- notifications -------------------------------------------------------------------
 
@@ -78,6 +81,10 @@ class Store:
         return unsubscribe
 
     def _notify(self, event: str, run: str, tag: str | None, last_step: int | None) -> None:
+        self._version += 1
+        changed = self._runs.get(run)
+        if changed is not None:
+            changed.version += 1
         for listener in list(self._listeners):
             try:
                 listener(event, run, tag, last_step)
@@ -181,6 +188,7 @@ class Store:
     def see_event(self, run: str, wall_time: float, step: int | None) -> None:
         """Record an event's wall time and step for the run's listing (any event kind)."""
         self._run(run).see(wall_time, step)
+        self._version += 1
 
     def purge_from(self, run: str, first_step: int) -> None:
         """A restart at `first_step` (SessionLog.START): drop every point at or after it."""
@@ -191,6 +199,8 @@ class Store:
             for table in r.tables.values():
                 for series in table.values():
                     series.truncate_from(first_step)
+        r.version += 1
+        self._version += 1
 
     # ---- reads (StoreReader) -------------------------------------------------------------
 
@@ -202,6 +212,17 @@ class Store:
 
     def has_run(self, run: str) -> bool:
         return run in self._runs
+
+    def version(self) -> int:
+        """A number that changes after every write to the store (read it before reading what
+        it guards)."""
+        return self._version
+
+    def run_version(self, run: str) -> int | None:
+        """A number that changes after every change to what `run_info(run)` says (read it
+        before `run_info` to cache what that returns); None for an unknown run."""
+        r = self._runs.get(run)
+        return r.version if r is not None else None
 
     def run_info(self, run: str) -> RunInfo | None:
         r = self._runs.get(run)
