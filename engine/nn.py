@@ -1,5 +1,7 @@
 """``eg.nn``: neural-network ops under TensorFlow 1's names."""
 
+from .ops.conv_transpose import conv2d_transpose
+from .ops.fused_batch_norm import fused_batch_norm
 from .ops.losses import (
     l2_loss,
     log_softmax,
@@ -22,12 +24,12 @@ from .ops.nn import (
     relu6,
     softplus,
 )
-from .ops.conv_transpose import conv2d_transpose
 from .ops.normalization import batch_normalization, moments
 from .ops.topk import in_top_k, top_k
 
 __all__ = [
     "conv2d_transpose",
+    "fused_batch_norm",
     "in_top_k",
     "top_k",
     "batch_normalization",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from ..core import TensorShape, convert_to_tensor, get_default_graph
 from ..ops.array import cast, where
+from ..ops.fills import ones, zeros
+from ..ops.fused_batch_norm import fused_batch_norm
 from ..ops.normalization import batch_normalization as nn_batch_normalization
 from ..ops.normalization import moments
 from ..ops.shaping import size
@@ -18,8 +20,9 @@ class BatchNormalization(Layer):
     ``moving_variance`` (not trainable). With ``training=True`` (or a bool tensor that is true)
     the batch mean and variance normalize, and the update ops
     ``moving = moving - (moving - batch_stat) * (1 - momentum)`` join `updates` and
-    ``UPDATE_OPS``; for 4-D inputs, as TF's fused kernel does, the variance that updates the
-    moving average carries Bessel's correction ``n / (n - 1)``.
+    ``UPDATE_OPS``. 4-D channels-last inputs use one `FusedBatchNormV3` op, as TF does (unless
+    ``fused=False``); there the variance that updates the moving average carries Bessel's
+    correction ``n / (n - 1)``.
     """
 
     def __init__(
@@ -100,9 +103,29 @@ class BatchNormalization(Layer):
         shape[self._axis] = -1
         return reshape(v, shape)
 
+    def _fused(self, mode) -> bool:
+        return self._ndims == 4 and self._axis == 3 and self.fused is not False and mode is not None
+
+    def _call_fused(self, x, training: bool):
+        channels = self.moving_mean.shape.as_list()
+        scale = self.gamma.value() if self.gamma is not None else ones(channels, dtype=x.dtype)
+        offset = self.beta.value() if self.beta is not None else zeros(channels, dtype=x.dtype)
+        if not training:
+            y, _, _ = fused_batch_norm(x, scale, offset, self.moving_mean.value(),
+                                       self.moving_variance.value(), epsilon=self.epsilon,
+                                       is_training=False)  # fmt: skip
+            return y
+        y, batch_mean, batch_var = fused_batch_norm(x, scale, offset, epsilon=self.epsilon)
+        decay = 1.0 - self.momentum
+        self._add_moving_update(self.moving_mean, batch_mean, decay, "AssignMovingAvg")
+        self._add_moving_update(self.moving_variance, batch_var, decay, "AssignMovingAvg_1")
+        return y
+
     def call(self, inputs, training=False):
         x = convert_to_tensor(inputs)
         mode = static_bool(training)
+        if self._fused(mode):
+            return self._call_fused(x, mode)
         gamma, beta = self._reshape(self.gamma), self._reshape(self.beta)
         if mode is False:
             mean, var = self.moving_mean.value(), self.moving_variance.value()

@@ -3,6 +3,8 @@ op names, shapes, forward values with given weights, gradients, batch-norm movin
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -18,6 +20,7 @@ LAYER_SCENARIOS = [
     "pooling_and_flatten",
     "dropout_layer",
     "batch_norm_layer",
+    "batch_norm_4d_gradients",
 ]
 
 
@@ -49,6 +52,20 @@ def _leaves(x):
 @pytest.mark.parametrize("name", LAYER_SCENARIOS)
 def test_layer_scenario_matches_tensorflow(name):
     _assert_matches(_strip_ref(tf1_scenarios.SCENARIOS[name](eg)), _strip_ref(TF[name]))
+
+
+def test_frozen_tensorflow_graph_with_fused_batch_norm_imports_and_runs():
+    from summaries.proto import graph_pb2
+
+    here = os.path.join(os.path.dirname(__file__), "fixtures")
+    with open(os.path.join(here, "frozen_bn.pb"), "rb") as f:
+        graph_def = graph_pb2.GraphDef.FromString(f.read())
+    assert "FusedBatchNormV3" in {n.op for n in graph_def.node}
+    eg.import_graph_def(graph_def, name="")
+    data = np.load(os.path.join(here, "frozen_bn.npz"))
+    with eg.Session() as s:
+        got = s.run("output:0", {"input:0": data["x"]})
+    np.testing.assert_allclose(got, data["y"], rtol=1e-5, atol=1e-6)
 
 
 def test_batch_norm_trains_through_update_ops():

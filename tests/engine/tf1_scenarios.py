@@ -483,8 +483,7 @@ def batch_norm_layer(tf):
         "globals": _names(tf.global_variables()),
         "trainable": _names(tf.trainable_variables()),
         "n_updates": len(updates),
-        # 4-D inputs: TF runs one FusedBatchNormV3 op, the engine composes the same arithmetic
-        "names": [b_train.name, b_infer.name, b_4d.name.split("/")[0], b_ph.name, b_cls.name],
+        "names": [b_train.name, b_infer.name, b_4d.name, b_ph.name, b_cls.name],
         "class": [_names(bn.trainable_weights), _names(bn.non_trainable_weights), len(bn.updates)],
     }
     feed = {x2: _det([6, 3], 10) + 1.0, x4: _det([3, 4, 4, 2], 11) - 0.5}
@@ -501,6 +500,32 @@ def batch_norm_layer(tf):
     r["values"] = _tolist([before, after_one, ph_train, ph_infer, after_two])
     r["moving_names"] = _names(mov)
     return r
+
+
+@scenario
+def batch_norm_4d_gradients(tf):
+    x = tf.placeholder(tf.float32, [None, 3, 3, 2], name="x")
+    train = tf.layers.batch_normalization(x, training=True, name="bn_train")
+    infer = tf.layers.batch_normalization(
+        x,
+        training=False,
+        name="bn_infer",
+        moving_mean_initializer=tf.constant_initializer(0.3),
+        moving_variance_initializer=tf.constant_initializer(2.0),
+    )
+    unfused = tf.layers.batch_normalization(x, training=True, fused=False, name="bn_unfused")
+    weights = tf.constant(_det([1, 3, 3, 2], 17))
+    loss = tf.reduce_sum(train * weights) + tf.reduce_sum(tf.square(infer * weights))
+    loss += tf.reduce_sum(unfused * unfused * weights)
+    grads = tf.gradients(loss, [x] + tf.trainable_variables())
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        vals = s.run([train, infer, unfused] + grads, {x: _det([4, 3, 3, 2], 18) + 0.5})
+    return {
+        "names": [train.name, infer.name],
+        "values": _tolist(vals),
+        "n_updates": len(tf.get_collection(tf.GraphKeys.UPDATE_OPS)),
+    }
 
 
 @scenario
