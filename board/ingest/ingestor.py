@@ -12,7 +12,7 @@ Idle means idle. The watcher asks the kernel only for writes, creations, deletio
 never for opens and reads, so the loader's own reading raises no events (with 10,000 runs those
 overflowed the inotify queue, and every overflow made watchdog rebuild every watch, again and
 again). A full sweep costs time in proportion to the runs, so sweeps are spaced at least
-SWEEP_SPACING times their own duration apart (at most a few percent of a core on the largest
+SWEEP_SPACING times their own CPU time apart (at most a few percent of a core on the largest
 logdir), and never closer than `reload_interval`. A file that fails to load, for any reason,
 is skipped and retried with backoff (`board.ingest.failures`); it never stops other files.
 """
@@ -42,7 +42,7 @@ log = logging.getLogger("board.ingest")
 SCAN_THREADS = 2  # native scans run concurrently during the first load (the GIL is released)
 AHEAD_BYTES = 512 << 20  # at most this much event-file data scanned ahead of the store writer
 SLICE_BYTES = 128 << 20  # one native read covers at most this much of a file (huge image logs)
-SWEEP_SPACING = 40.0  # a full sweep every >= 40x its own duration: <= 2.5% of a core in sweeps
+SWEEP_SPACING = 40.0  # a full sweep every >= 40x its CPU time: <= 2.5% of a core in sweeps
 
 
 @dataclass
@@ -123,12 +123,12 @@ class Ingestor:
             due = time.monotonic() - last_sweep >= self._sweep_interval
             try:
                 if full or due or not self._read_grown(dirty):
-                    started = time.monotonic()
+                    started = time.thread_time()
                     try:
                         self.sweep()
                     finally:  # a failed sweep waits its turn too: never a tight retry loop
                         last_sweep = time.monotonic()
-                        cost = last_sweep - started
+                        cost = time.thread_time() - started  # CPU: what idle must not spend
                         self._sweep_interval = max(self.reload_interval, SWEEP_SPACING * cost)
             except Exception:  # noqa: BLE001 - a bad sweep must not end live updates
                 log.exception("reload sweep failed")
@@ -190,10 +190,10 @@ class Ingestor:
     # ---- loading --------------------------------------------------------------------------
 
     def _initial_load(self) -> None:
-        started = time.monotonic()
+        started = time.thread_time()
         found = discover(self.roots)
         # Until a sweep is timed, listing the logdir stands for its cost (most of a sweep).
-        cost = time.monotonic() - started
+        cost = time.thread_time() - started
         self._sweep_interval = max(self.reload_interval, SWEEP_SPACING * cost)
         total = sum(_size(paths) for _, paths in found.values())
         bar = None
