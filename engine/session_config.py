@@ -57,6 +57,8 @@ class GPUOptions(_Message):
 
 
 class OptimizerOptions(_Message):
+    """Graph optimizer settings (``opt_level``, ``global_jit_level`` ...); accepted, unused."""
+
     L1 = 0
     L0 = -1
     DEFAULT = 0
@@ -74,6 +76,8 @@ class OptimizerOptions(_Message):
 
 
 class GraphOptions(_Message):
+    """Graph settings of a ConfigProto (``optimizer_options`` ...); accepted, unused."""
+
     _fields = {
         "optimizer_options": OptimizerOptions,
         "enable_recv_scheduling": False,
