@@ -57,3 +57,43 @@ def batches(n: int, batch_size: int, rng: np.random.Generator):
         order = rng.permutation(n)
         for start in range(0, n - batch_size + 1, batch_size):
             yield order[start : start + batch_size]
+
+
+class DataSet:
+    """One split in the shape of TF1's ``input_data`` data sets: ``images`` (n, 64) float32,
+    ``labels`` (one-hot or class ids), ``num_examples`` and ``next_batch`` (shuffled epochs)."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, one_hot_labels: bool, seed: int):
+        self.images = images.reshape(len(images), -1).astype(np.float32)
+        self.labels = one_hot(labels) if one_hot_labels else labels.astype(np.int64)
+        self.num_examples = len(images)
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(self.num_examples)
+        self._pos = 0
+
+    def next_batch(self, batch_size: int, fake_data: bool = False, shuffle: bool = True):
+        if self._pos + batch_size > self.num_examples:
+            self._order = self._rng.permutation(self.num_examples) if shuffle else self._order
+            self._pos = 0
+        idx = self._order[self._pos : self._pos + batch_size]
+        self._pos += batch_size
+        return self.images[idx], self.labels[idx]
+
+
+@dataclass(frozen=True)
+class DataSets:
+    train: DataSet
+    validation: DataSet
+    test: DataSet
+
+
+def read_data_sets(train_dir=None, fake_data=False, one_hot=False, seed=0, **unused) -> DataSets:
+    """The digits in place of TF1's ``input_data.read_data_sets`` (MNIST downloads): train,
+    validation and test splits; ``train_dir`` is accepted and ignored (nothing is fetched)."""
+    data = load_digits(validation_fraction=0.2, seed=seed)
+    n_val = len(data.val_labels) // 2
+    return DataSets(
+        train=DataSet(data.train_images, data.train_labels, one_hot, seed),
+        validation=DataSet(data.val_images[:n_val], data.val_labels[:n_val], one_hot, seed + 1),
+        test=DataSet(data.val_images[n_val:], data.val_labels[n_val:], one_hot, seed + 2),
+    )

@@ -322,6 +322,7 @@ class SummarySaverHook(SessionRunHook):
         if self._summary_writer is None and self._output_dir:
             self._summary_writer = SummaryWriterCache.get(self._output_dir)
         self._next_step = None
+        self._fetch_lag = 1
         self._global_step = _global_step_tensor("SummarySaverHook")
 
     def _summaries(self):
@@ -345,9 +346,15 @@ class SummarySaverHook(SessionRunHook):
     def after_run(self, run_context, run_values):
         if self._summary_writer is None:
             return
-        step = int(run_values.results["global_step"]) + 1
+        fetched = int(run_values.results["global_step"])
+        # A global step fetched in the same run as the train op may hold its value from before
+        # the increment (TensorFlow's executor) or after it (the engine's); learn which from
+        # the first exact read, so the next step is predicted right either way.
+        step = fetched + self._fetch_lag
         if self._next_step is None or self._request_summary:
             step = int(run_context.session.run(self._global_step))
+            if self._next_step is None:
+                self._fetch_lag = step - fetched
         if self._next_step is None:
             self._summary_writer.add_session_log(_session_log(event_pb2.SessionLog.START), step)
         if self._request_summary:

@@ -278,6 +278,8 @@ class MonitoredSession:
         """One step: the caller's fetches and every hook's requests in one Session.run."""
         if self._closed:
             raise RuntimeError("Session is already closed.")
+        if self.should_stop():
+            raise RuntimeError("Run called even after should_stop requested.")
         context = H.SessionRunContext(H.SessionRunArgs(fetches, feed_dict), self._session)
         requests = [hook.before_run(context) for hook in self._hooks]
         all_fetches = {"caller": fetches}
