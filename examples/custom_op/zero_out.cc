@@ -20,6 +20,7 @@ int zero_out(fb_context* ctx, const fb_tensor* in, int n) {
     return 1;
   }
   void* out = ctx->allocate_output(ctx, 0, in[0].dtype, in[0].ndim, in[0].shape);
+  if (!out) return 1;  // the error (bad shape, out of memory) is set already
   int64_t count = fb_num_elements(&in[0]);
   std::memset(out, 0, count * 4);
   if (count > 0) std::memcpy(out, in[0].data, 4);
@@ -37,6 +38,7 @@ int axpy(fb_context* ctx, const fb_tensor* in, int n) {
   const float* x = static_cast<const float*>(in[1].data);
   const float* y = static_cast<const float*>(in[2].data);
   float* out = static_cast<float*>(ctx->allocate_output(ctx, 0, FB_FLOAT32, in[1].ndim, in[1].shape));
+  if (!out) return 1;
   for (int64_t i = 0; i < fb_num_elements(&in[1]); ++i) out[i] = a * x[i] + y[i];
   return 0;
 }

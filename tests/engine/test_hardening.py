@@ -7,6 +7,7 @@ test instead of killing pytest."""
 
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 import engine as eg
 import engine.plan
 from engine import _executor
+from engine.custom import include_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NAN_FIXTURES = os.path.join(HERE, "fixtures", "nan_ops.npz")
@@ -190,6 +192,60 @@ def test_static_huge_shapes_do_not_crash_shape_functions():
     assert x.shape.as_list() == [2**62, 2**62]
     y = eg.reshape(eg.placeholder(eg.float32, [None]), [2**40, -1])
     assert y.shape.as_list()[0] == 2**40
+
+
+ALLOC_KERNEL = r"""
+#include <flowboard/kernel.h>
+
+/* AllocShape(dims): a float32 output of shape dims (an int64 vector from the graph). */
+static int alloc_shape(fb_context* ctx, const fb_tensor* in, int n) {
+  (void)n;
+  float* out = (float*)ctx->allocate_output(ctx, 0, FB_FLOAT32, (int)in[0].shape[0],
+                                            (const int64_t*)in[0].data);
+  if (!out) return 1;
+  if (fb_num_elements(&in[0]) > 0 && ((const int64_t*)in[0].data)[0] > 0) out[0] = 1.0f;
+  return 0;
+}
+
+static const fb_op_def kOps[] = {{"AllocShape", 1, 1, alloc_shape, {-1}, {FB_FLOAT32}}};
+const fb_op_def* fb_op_defs(int* count) {
+  *count = 1;
+  return kOps;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs a C compiler")
+def test_custom_kernel_allocations_are_checked(tmp_path):
+    src = tmp_path / "alloc.c"
+    src.write_text(ALLOC_KERNEL)
+    lib = tmp_path / "liballoc.so"
+    subprocess.run(
+        ["gcc", "-O1", "-shared", "-fPIC", f"-I{include_dir()}", str(src), "-o", str(lib)],
+        check=True,
+    )
+    code = f"""
+        import json
+        import engine as eg
+        lib = eg.load_op_library({str(lib)!r})
+        for dims in ([2**62], [2**31, 2**31, 4], [3, -1], [2, 3]):
+            t = lib.alloc_shape(eg.constant(dims, eg.int64), name="alloc")
+            try:
+                with eg.Session() as s:
+                    print(json.dumps([dims, "ok", list(s.run(t).shape)]))
+            except eg.OpError as e:
+                print(json.dumps([dims, type(e).__name__, str(e)]))
+        """
+    results = run_isolated(code)
+    kinds = [r[1] for r in results]
+    assert kinds == [
+        "ResourceExhaustedError",
+        "InvalidArgumentError",
+        "InvalidArgumentError",
+        "ok",
+    ], results
+    assert results[3][2] == [2, 3]
+    assert all("alloc" in r[2] for r in results[:3])
 
 
 # ---- 2. truncated shared libraries ------------------------------------------------------------

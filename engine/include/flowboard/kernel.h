@@ -10,7 +10,10 @@
  *
  * A kernel receives its inputs as read-only fb_tensor views and allocates each output with
  * `ctx->allocate_output(ctx, index, dtype, ndim, shape)`, which returns a writable pointer
- * (contiguous, C order). It returns 0 on success; on failure it calls
+ * (contiguous, C order), or NULL when the shape is invalid (a negative dimension, a size past
+ * int64) or memory is exhausted: the error is already set, so the kernel just returns non-zero
+ * (the session raises InvalidArgumentError or ResourceExhaustedError). It returns 0 on
+ * success; on failure it calls
  * `ctx->set_error(ctx, message)` and returns non-zero, and the session raises
  * InvalidArgumentError naming the node. Kernels run without the Python GIL held.
  *
