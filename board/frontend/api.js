@@ -1,4 +1,5 @@
-// Every HTTP endpoint the UI uses, in one place. See docs/http-api.md for the contract.
+// The HTTP endpoints the UI shares, in one place. See docs/http-api.md for the contract. A kind's
+// own endpoints may instead be called from its view module with `getJson` (see views/registry.js).
 
 const BASE = new URL('.', window.location.href);
 
@@ -19,7 +20,8 @@ export function apiUrl(path, params = {}) {
   return url.toString();
 }
 
-async function getJson(path, params, init) {
+/** GET `path` (relative to the board) with query `params` → the parsed JSON; throws ApiError. */
+export async function getJson(path, params, init) {
   const url = apiUrl(path, params);
   const response = await fetch(url, init);
   if (!response.ok) {

@@ -21,7 +21,8 @@ Adding a kind `foo` (say, TensorBoard's `foo` plugin):
    series=PointSeries, plugins=(Plugin("foo", "tf-foo-dashboard", has_tags("foo")),),
    routes=routes)`. Routes read with `store.read("foo", run, tag)` (a snapshot of the
    series) and `store.tags(run, "foo")`.
-2. One line below: `foo.KIND,` in `REGISTRY` (its position is its place in listings).
+2. Here: import `foo` with the other kinds and add `foo.KIND,` to `REGISTRY` (its position
+   is its place in listings).
 3. `board/frontend/views/foo.js` exporting a view factory (see `views/text.js`, built on
    `runTagView.js`), and one line in `board/frontend/views/registry.js`.
 4. Tests: `tests/board/` for decoding from a peer's logs and the endpoints' shapes,

@@ -4,7 +4,8 @@
 //
 // Adding a view: write views/<kind>.js exporting a factory `(ctx) => view` (a view has `root`
 // and optional activate/deactivate/onState/onRuns/onEvent(kind, data); views/text.js is a
-// small one built on runTagView.js), and add one line below.
+// small one built on runTagView.js; it may fetch its kind's endpoints itself with api.js's
+// `getJson('api/<kind>', {run, tag})`), and add one line below.
 //   id:    the tab's id in the URL (`?tab=`)
 //   label: the tab's text
 //   kind:  the server kind whose tags and live events the view shows (null: none)
