@@ -123,9 +123,8 @@ def train_classifier(
         train_acc = sess.run(accuracy, feed_dict={x: train_x, labels: train_y})
         val_acc, val_loss = sess.run([accuracy, cross_entropy], feed_dict=val_feed)
     if logger is not None:
-        logger.close(
-            {"validation/accuracy": float(val_acc), "validation/cross_entropy": float(val_loss)}
-        )
+        # hparam/* tags (torch's convention): the final values are not points of the curves.
+        logger.close({"hparam/accuracy": float(val_acc), "hparam/cross_entropy": float(val_loss)})
     return TrainResult(float(train_acc), float(val_acc), float(val_loss))
 
 

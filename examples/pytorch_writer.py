@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
                 for name, param in model.named_parameters():
                     writer.add_histogram(name, param.detach().numpy(), step)
         writer.add_hparams(
-            {"lr": args.learning_rate, "momentum": 0.9}, {"validation/accuracy": val_acc}
+            {"lr": args.learning_rate, "momentum": 0.9}, {"hparam/accuracy": val_acc}
         )
     print(f"validation accuracy {val_acc:.3f}")
 

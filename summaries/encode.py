@@ -395,11 +395,13 @@ def hparams(
     metric_dict: Mapping[str, Any],
     hparam_domain_discrete: Mapping[str, Sequence[Any]] | None = None,
     start_time_secs: float = 0.0,
+    metric_group: str = "",
 ) -> tuple[summary_pb2.Summary, summary_pb2.Summary, summary_pb2.Summary]:
     """The experiment, session-start and session-end summaries of the hparams plugin.
 
     ``hparam_dict`` values may be bool, number or string (``None`` values are skipped);
-    ``metric_dict`` keys are scalar tags of the same run.
+    ``metric_dict`` keys are scalar tags of the run ``<session run>/<metric_group>`` (the
+    session's own run when ``metric_group`` is empty), where TensorBoard looks them up.
     """
     if not isinstance(hparam_dict, Mapping) or not isinstance(metric_dict, Mapping):
         raise TypeError("hparams: hparam_dict and metric_dict must be dicts")
@@ -425,7 +427,7 @@ def hparams(
     experiment = hparams_api_pb2.Experiment(
         hparam_infos=infos,
         metric_infos=[
-            hparams_api_pb2.MetricInfo(name=hparams_api_pb2.MetricName(tag=tag))
+            hparams_api_pb2.MetricInfo(name=hparams_api_pb2.MetricName(group=metric_group, tag=tag))
             for tag in metric_dict
         ],
     )

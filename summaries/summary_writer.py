@@ -23,6 +23,8 @@ from summaries.writer import (
 )
 
 _time = time.time
+HPARAMS_METRICS_RUN = "hparams"
+"""The sub-run that ``add_hparams`` writes metric values into (see ``add_hparams``)."""
 
 
 class SummaryWriter:
@@ -32,8 +34,9 @@ class SummaryWriter:
     ``add_*`` returns immediately; encoding happens on a background thread, and everything
     added is on disk when ``flush()`` or ``close()`` returns, or at interpreter exit.
 
-    Differences from PyTorch, on purpose: ``add_hparams`` writes into this run (not into a
-    new sub-directory named after the time), ``add_text`` keeps the tag as given, and
+    Differences from PyTorch, on purpose: ``add_hparams`` writes the hparams into this run and
+    the metric values into ``<log_dir>/hparams`` (not both into a new sub-directory named after
+    the time), ``add_text`` keeps the tag as given, and
     ``add_graph`` takes an engine ``Graph`` or a ``GraphDef`` instead of a torch module.
     """
 
@@ -261,26 +264,37 @@ class SummaryWriter:
     ) -> None:
         """Log the hyperparameters of this run and its final metrics.
 
-        Written into this run (so the hparams table links to the run's own curves); pass
-        ``run_name`` to write into a sub-run ``<log_dir>/<run_name>`` instead. Each metric is
-        also logged as a scalar under its own tag at ``global_step`` (default 0).
+        The hparams records go into this run, so the board's run table and TensorBoard's
+        HParams dashboard link them to the run's own curves. Each metric is logged as a scalar
+        at ``global_step`` (default 0) in the child run ``<log_dir>/hparams``, and the
+        experiment names that child as the metrics' group (TensorBoard reads metric values from
+        ``<session run>/<group>``): written into this run, a step-0 point after the curves would
+        read as a restarted job. With ``run_name``, everything goes into ``<log_dir>/<run_name>``,
+        as torch writes it.
         """
-        summaries = encode.hparams(hparam_dict, metric_dict, hparam_domain_discrete, _time())
+        group = "" if run_name else HPARAMS_METRICS_RUN
+        summaries = encode.hparams(
+            hparam_dict, metric_dict, hparam_domain_discrete, _time(), metric_group=group
+        )
         self._live_sink()
-        target = self.file_writer
-        if run_name:
-            child_dir = os.path.join(self.log_dir, run_name)
-            target = self._children.get(child_dir)
-            if target is not None and target._sink.closed:
-                target.reopen()
-            target = target or FileWriter(
-                child_dir, None, self.max_queue, self.flush_secs, self.filename_suffix
-            )
-            self._children[child_dir] = target
+        session = self._child(run_name) if run_name else self.file_writer
         for summary in summaries:
-            target.add_summary(summary, global_step)
+            session.add_summary(summary, global_step)
+        metrics = session if run_name else self._child(HPARAMS_METRICS_RUN)
         for tag, value in metric_dict.items():
-            target.add_summary(encode.scalar(tag, value), global_step)
+            metrics.add_summary(encode.scalar(tag, value), global_step)
+
+    def _child(self, name: str) -> FileWriter:
+        """The writer of the sub-run ``<log_dir>/<name>``, opened once and kept."""
+        child_dir = os.path.join(self.log_dir, name)
+        target = self._children.get(child_dir)
+        if target is not None and target._sink.closed:
+            target.reopen()
+        target = target or FileWriter(
+            child_dir, None, self.max_queue, self.flush_secs, self.filename_suffix
+        )
+        self._children[child_dir] = target
+        return target
 
     def add_summary(self, summary: Any, global_step: int | None = None, walltime=None) -> None:
         """Log a ``Summary`` proto or its serialized bytes (TF1-style code)."""

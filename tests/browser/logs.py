@@ -25,7 +25,7 @@ def write_scalars(logdir: Path, tags: dict[str, list[float]], start_step: int = 
 def write_hparams(w, hparams: dict, metrics: dict) -> None:
     """The hparams plugin's session-start summary into an open writer's run."""
     if type(w).__module__.startswith("summaries"):
-        w.add_hparams(hparams, metrics)  # ours writes into this run (tensorboardX: a sub-run)
+        w.add_hparams(hparams, metrics)  # ours: hparams in this run, metrics in <run>/hparams
         return
     from tensorboardX.summary import hparams as hparams_summaries
 

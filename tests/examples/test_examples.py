@@ -76,12 +76,24 @@ def test_compare_optimizers_writes_hparams_per_run(tmp_path):
     )
     runs = sorted(os.listdir(tmp_path))
     assert len(runs) == 9
-    plugins = set()
-    for fname in os.listdir(tmp_path / runs[0]):
-        for event in EventFileReader(str(tmp_path / runs[0] / fname)):
-            for value in event.summary.value:
-                plugins.add(value.metadata.plugin_data.plugin_name)
-    assert "hparams" in plugins
+
+    def tags_and_plugins(run_dir):
+        found = set()
+        for fname in os.listdir(run_dir):
+            if "tfevents" in fname:
+                for event in EventFileReader(str(run_dir / fname)):
+                    found |= {
+                        (v.tag, v.metadata.plugin_data.plugin_name) for v in event.summary.value
+                    }
+        return found
+
+    run = tags_and_plugins(tmp_path / runs[0])
+    assert "hparams" in {plugin for _, plugin in run}
+    assert "validation/accuracy" in {tag for tag, _ in run}
+    # The final metrics are in the child run add_hparams writes them to.
+    assert {"hparam/accuracy", "hparam/cross_entropy"} <= {
+        tag for tag, _ in tags_and_plugins(tmp_path / runs[0] / "hparams")
+    }
 
 
 def test_pytorch_writer_example(tmp_path):

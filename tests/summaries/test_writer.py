@@ -178,13 +178,17 @@ def test_graph_from_graphdef_and_run_metadata(log_dir):
     assert len(graph_pb2.GraphDef.FromString(events[1].graph_def).node) == 3
 
 
-def test_hparams_written_into_the_same_run(log_dir):
+def test_hparams_in_the_run_and_metrics_in_a_child_run(log_dir):
+    """The hparams session is this run (its curves stay linked to it); the metric values go to
+    <run>/hparams, named as the metrics' group, which is where TensorBoard looks them up
+    (os.path.join(session, group)); a step-0 metric in this run's file would read as a
+    restart and wipe the curve."""
     from tensorboard.plugins.hparams import plugin_data_pb2 as tb_hparams
 
     with SummaryWriter(log_dir) as w:
         w.add_scalar("accuracy", 0.5, 1)
-        w.add_hparams({"lr": 0.01, "opt": "sgd"}, {"accuracy": 0.9}, global_step=2)
-    assert os.listdir(log_dir) == [os.path.basename(only_event_file(log_dir))]
+        w.add_scalar("accuracy", 0.7, 5)
+        w.add_hparams({"lr": 0.01, "opt": "sgd"}, {"accuracy": 0.9})
     got = summaries_by_tag(tensorboard_events(only_event_file(log_dir)))
     content = got["_hparams_/session_start_info"][0][2].metadata.plugin_data.content
     start = tb_hparams.HParamsPluginData.FromString(content).session_start_info
@@ -192,13 +196,27 @@ def test_hparams_written_into_the_same_run(log_dir):
     experiment = tb_hparams.HParamsPluginData.FromString(
         got["_hparams_/experiment"][0][2].metadata.plugin_data.content
     ).experiment
-    assert [m.name.tag for m in experiment.metric_infos] == ["accuracy"]
-    assert [(s, v.tensor.float_val[0]) for s, _, v in got["accuracy"]] == [
-        (1, 0.5),
-        (2, np.float32(0.9)),
+    assert [(m.name.group, m.name.tag) for m in experiment.metric_infos] == [
+        ("hparams", "accuracy")
     ]
+    assert [(s, v.tensor.float_val[0]) for s, _, v in got["accuracy"]] == [
+        (1, np.float32(0.5)),
+        (5, np.float32(0.7)),
+    ]
+    child = os.path.join(log_dir, "hparams")
+    metrics = summaries_by_tag(tensorboard_events(only_event_file(child)))
+    assert [(s, v.tensor.float_val[0]) for s, _, v in metrics["accuracy"]] == [(0, np.float32(0.9))]
+    assert "_hparams_/session_start_info" not in metrics
     ours = hparams_plugin_data_pb2.HParamsPluginData.FromString(content)
     assert ours.session_start_info.hparams["opt"].string_value == "sgd"
+
+
+def test_hparams_with_run_name_go_into_that_child_run_as_torch(log_dir):
+    with SummaryWriter(log_dir) as w:
+        w.add_hparams({"lr": 0.1}, {"hp/acc": 0.5}, run_name="trial", global_step=3)
+    got = summaries_by_tag(tensorboard_events(only_event_file(os.path.join(log_dir, "trial"))))
+    assert "_hparams_/session_start_info" in got
+    assert [(s, v.tensor.float_val[0]) for s, _, v in got["hp/acc"]] == [(3, np.float32(0.5))]
 
 
 def test_add_scalars_writes_one_sub_run_per_key(log_dir):
