@@ -123,6 +123,9 @@ PYBIND11_MODULE(_executor, m) {
              p.add_step(std::move(s));
            })
       .def("run", &Plan::run, py::arg("feeds"), py::arg("trace") = false)
+      .def("run_while", &Plan::run_while, py::arg("cond"), py::arg("init"), py::arg("cond_caps"),
+           py::arg("body_caps"), py::arg("limit"), py::arg("record"))
+      .def_static("failed_in_cond", &Plan::failed_in_cond)
       .def_property_readonly("failed_step", &Plan::failed_step)
       .def("__len__", &Plan::size)
       .def("traces", [](const Plan& p) {

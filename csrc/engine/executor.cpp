@@ -208,6 +208,13 @@ void Plan::run_step(Step& s, std::vector<Tensor>& slots) {
 namespace {
 thread_local std::vector<StepTrace> tls_traces;
 thread_local int tls_failed_step = -1;
+// Plans run inside a running plan (control-flow bodies, from a Python kernel) keep the outer
+// run's traces.
+thread_local int tls_run_depth = 0;
+struct RunDepth {
+  RunDepth() { ++tls_run_depth; }
+  ~RunDepth() { --tls_run_depth; }
+};
 }  // namespace
 
 const std::vector<StepTrace>& Plan::traces() const { return tls_traces; }
@@ -217,19 +224,24 @@ void Plan::execute(std::vector<Tensor>& slots, bool trace) {
   for (size_t i = 0; i < steps_.size(); ++i) {
     Step& s = steps_[i];
     tls_failed_step = (int)i;
-    if (trace) {
-      StepTrace tr;
-      tr.start_us = now_us();
-      run_step(s, slots);
-      tr.end_us = now_us();
-      for (int o : s.outputs) {
-        tr.shapes.push_back(slots[o].shape);
-        tr.dtypes.push_back(slots[o].dtype);
-        tr.bytes.push_back((int64_t)slots[o].nbytes());
+    try {
+      if (trace) {
+        StepTrace tr;
+        tr.start_us = now_us();
+        run_step(s, slots);
+        tr.end_us = now_us();
+        for (int o : s.outputs) {
+          tr.shapes.push_back(slots[o].shape);
+          tr.dtypes.push_back(slots[o].dtype);
+          tr.bytes.push_back((int64_t)slots[o].nbytes());
+        }
+        tls_traces.push_back(std::move(tr));
+      } else {
+        run_step(s, slots);
       }
-      tls_traces.push_back(std::move(tr));
-    } else {
-      run_step(s, slots);
+    } catch (...) {
+      tls_failed_step = (int)i;  // a nested plan's run may have set it to its own step
+      throw;
     }
     for (int f : s.free_after) slots[f] = Tensor();
   }
@@ -241,7 +253,8 @@ py::list Plan::run(py::list feeds, bool trace) {
     throw KernelError(INTERNAL, "plan expects " + std::to_string(feed_slots_.size()) + " feeds");
   std::vector<Tensor> slots(num_slots_);
   for (size_t i = 0; i < feed_slots_.size(); ++i) slots[feed_slots_[i]] = tensor_from_numpy(feeds[i]);
-  tls_traces.clear();
+  RunDepth depth;
+  if (tls_run_depth == 1) tls_traces.clear();
   tls_failed_step = -1;
   {
     py::gil_scoped_release nogil;
@@ -274,6 +287,113 @@ py::list Plan::run(py::list feeds, bool trace) {
     out.append(tensor_to_numpy(t, false));
   }
   return out;
+}
+
+
+// ---- while loops ----------------------------------------------------------------------------------
+
+namespace {
+thread_local bool tls_failed_in_cond = false;
+}  // namespace
+
+bool Plan::failed_in_cond() { return tls_failed_in_cond; }
+
+std::vector<Tensor> Plan::run_native(std::vector<Tensor>& feeds) {
+  if (feeds.size() != feed_slots_.size())
+    throw KernelError(INTERNAL, "plan expects " + std::to_string(feed_slots_.size()) + " feeds");
+  std::vector<Tensor> slots(num_slots_);
+  for (size_t i = 0; i < feed_slots_.size(); ++i) slots[feed_slots_[i]] = feeds[i];
+  RunDepth depth;
+  tls_failed_step = -1;
+  {
+    std::lock_guard<std::mutex> lock(run_mutex_);
+    execute(slots, false);
+  }
+  std::vector<Tensor> out;
+  out.reserve(fetch_slots_.size());
+  for (int f : fetch_slots_) {
+    Tensor& t = slots[f];
+    if (!t.buf) throw KernelError(INTERNAL, "fetch slot was not produced");
+    if (t.var_alias) {  // a variable's storage changes later: keep the value it has now
+      Tensor c = make_tensor(t.dtype, t.shape);
+      std::memcpy(c.buf->data, t.buf->data, t.nbytes());
+      out.push_back(std::move(c));
+    } else {
+      out.push_back(t);
+    }
+  }
+  return out;
+}
+
+static std::vector<Tensor> tensors_of(py::list values) {
+  std::vector<Tensor> out;
+  out.reserve(values.size());
+  for (auto v : values) out.push_back(tensor_from_numpy(v));
+  return out;
+}
+
+static bool truth(const Tensor& t) {
+  if (t.numel() != 1) throw KernelError(INVALID_ARGUMENT, "the loop condition must be a scalar");
+  switch (t.dtype) {
+    case BOOL:
+    case U8:
+    case I8:
+      return *static_cast<const uint8_t*>(t.buf->data) != 0;
+    default:
+      throw KernelError(INVALID_ARGUMENT, "the loop condition must be a bool");
+  }
+}
+
+py::tuple Plan::run_while(Plan& cond, py::list init, py::list cond_caps, py::list body_caps,
+                          int64_t limit, bool record) {
+  const size_t n = init.size();
+  std::vector<Tensor> values = tensors_of(init), ccaps = tensors_of(cond_caps),
+                      bcaps = tensors_of(body_caps);
+  std::vector<std::vector<Tensor>> records;
+  int64_t count = 0;
+  tls_failed_in_cond = false;
+  {
+    py::gil_scoped_release nogil;
+    // Buffers may be Python-owned: the vectors are cleared with the GIL on every exit.
+    try {
+      std::vector<Tensor> feeds;
+      while (limit < 0 || count < limit) {
+        feeds.assign(values.begin(), values.end());
+        feeds.insert(feeds.end(), ccaps.begin(), ccaps.end());
+        tls_failed_in_cond = true;
+        std::vector<Tensor> c = cond.run_native(feeds);
+        tls_failed_in_cond = false;
+        if (c.empty() || !truth(c[0])) break;
+        feeds.assign(values.begin(), values.end());
+        feeds.insert(feeds.end(), bcaps.begin(), bcaps.end());
+        std::vector<Tensor> out = run_native(feeds);
+        if (out.size() < n) throw KernelError(INTERNAL, "loop body returned too few values");
+        values.assign(out.begin(), out.begin() + n);
+        if (record) records.emplace_back(out.begin() + n, out.end());
+        ++count;
+      }
+    } catch (...) {
+      py::gil_scoped_acquire gil;
+      values.clear();
+      ccaps.clear();
+      bcaps.clear();
+      records.clear();
+      throw;
+    }
+  }
+  py::list vals;
+  for (auto& t : values) vals.append(tensor_to_numpy(t, false));
+  py::object recs = py::none();
+  if (record) {
+    py::list all;
+    for (auto& r : records) {
+      py::list one;
+      for (auto& t : r) one.append(tensor_to_numpy(t, false));
+      all.append(one);
+    }
+    recs = all;
+  }
+  return py::make_tuple(vals, count, recs);
 }
 
 }  // namespace fb

@@ -50,10 +50,20 @@ class Plan {
   // Per calling thread: the traces / failing step of this thread's last run.
   const std::vector<StepTrace>& traces() const;
   int failed_step() const;
+  // A while loop with this plan as its body: cond(values + cond_caps) gives a bool scalar,
+  // body(values + body_caps) the next values (its first len(init) fetches) and, with record,
+  // the tensors kept per iteration (the rest). Stops after `limit` iterations when limit >= 0.
+  // Loop state stays native between iterations. Returns (values, count, records or None);
+  // failed_in_cond() says which plan a raised error came from.
+  py::tuple run_while(Plan& cond, py::list init, py::list cond_caps, py::list body_caps,
+                      int64_t limit, bool record);
+  static bool failed_in_cond();
   int size() const { return (int)steps_.size(); }
 
  private:
   void execute(std::vector<Tensor>& slots, bool trace);
+  // Runs the plan on feeds and returns its fetches (called without the GIL).
+  std::vector<Tensor> run_native(std::vector<Tensor>& feeds);
   void run_step(Step& s, std::vector<Tensor>& slots);
 
   int num_slots_;
