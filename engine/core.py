@@ -299,6 +299,21 @@ class Graph:
         finally:
             self._device_stack.pop()
 
+    def _device_for(self, op) -> str:
+        """TF1's rule: device scopes apply outermost first; a string merges into the device so
+        far (its fields win), None clears it, a function maps the op (seeing the device so
+        far) to a new one."""
+        device = ""
+        for entry in self._device_stack:
+            if entry is None:
+                device = ""
+            elif callable(entry):
+                op.device = device
+                device = _canonical_device(entry(op)) or ""
+            else:
+                device = _merge_devices(device, entry)
+        return device
+
     # -- ops --------------------------------------------------------------------------------
     def create_op(
         self,
@@ -333,9 +348,8 @@ class Graph:
                 c = _as_op(c)
                 if all(c is not x for x in ctrl):
                     ctrl.append(c)
-            device = next((d for d in reversed(self._device_stack) if d is not None), "")
             op = Operation(self, op_name, op_type, inputs, attrs or {}, ctrl, "", op_def)
-            op.device = _canonical_device(device(op)) or "" if callable(device) else device
+            op.device = self._device_for(op)
             outs = op_def.shape_fn(op)
             op.outputs = [Tensor(op, i, dt, as_shape(sh)) for i, (dt, sh) in enumerate(outs)]
             self._add_op(op)
@@ -435,34 +449,48 @@ def _as_op(x) -> Operation:
     raise TypeError(f"Can not convert {x!r} into an Operation")
 
 
+_DEVICE_FIELDS = ("job", "replica", "task")
+
+
+def _device_fields(name) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for part in filter(None, str(name).strip().split("/")):
+        key, sep, value = part.partition(":")
+        k = key.lower()
+        if k in ("cpu", "gpu"):
+            dtype, index = k.upper(), value or "0"
+        elif k == "device" and sep:
+            dtype, _, index = value.partition(":")
+            dtype, index = dtype.upper(), index or "0"
+        elif k in _DEVICE_FIELDS and sep and value:
+            fields[k] = value
+            continue
+        else:
+            raise ValueError(f"Unknown device specification '{name}'")
+        index = "0" if index == "*" else index
+        if not index.isdigit():
+            raise ValueError(f"Unknown device specification '{name}'")
+        fields["device"] = f"{dtype}:{index}"
+    return fields
+
+
+def _format_device(fields: dict[str, str]) -> str:
+    spec = "".join(f"/{k}:{fields[k]}" for k in _DEVICE_FIELDS if k in fields)
+    return spec + (f"/device:{fields['device']}" if "device" in fields else "")
+
+
+def _merge_devices(base: str, override: str) -> str:
+    """`override`'s fields replace `base`'s (TF's merge of nested device scopes)."""
+    return _format_device(_device_fields(base) | _device_fields(override))
+
+
 def _canonical_device(name) -> str | None:
     """TF's canonical device string: ``"/gpu:1"`` → ``"/device:GPU:1"``; job, replica and task
     fields kept in that order (``"/job:ps/task:0"``). In one process the job/task part places
     nothing; only the device type and index matter."""
     if name is None:
         return None
-    s = str(name).strip()
-    if not s:
-        return ""
-    fields: dict[str, str] = {}
-    for part in filter(None, s.split("/")):
-        key, sep, value = part.partition(":")
-        k = key.lower()
-        if k in ("cpu", "gpu"):
-            index = value or "0"
-            fields["device"] = f"{k.upper()}:{'0' if index == '*' else index}"
-        elif k == "device" and sep:
-            dtype, _, index = value.partition(":")
-            index = index or "0"
-            fields["device"] = f"{dtype.upper()}:{'0' if index == '*' else index}"
-        elif k in ("job", "replica", "task") and sep and value:
-            fields[k] = value
-        else:
-            raise ValueError(f"Unknown device specification '{name}'")
-        if "device" in fields and not fields["device"].split(":")[1].isdigit():
-            raise ValueError(f"Unknown device specification '{name}'")
-    spec = "".join(f"/{k}:{fields[k]}" for k in ("job", "replica", "task") if k in fields)
-    return spec + (f"/device:{fields['device']}" if "device" in fields else "")
+    return _format_device(_device_fields(name))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -141,8 +141,6 @@ def _not_ready(session, scaffold) -> list[str]:
 
 
 class SessionCreator:
-    """Makes the raw session a MonitoredSession wraps: ``create_session()``."""
-
     def create_session(self):
         raise NotImplementedError
 

@@ -29,6 +29,7 @@ SMALL_SCENARIOS = [
     "losses_module",
     "initializer_op_names",
     "nn_conv2d_transpose",
+    "nested_device_scopes",
 ]
 
 

@@ -771,3 +771,28 @@ def nn_conv2d_transpose(tf):
         "shapes": [y.shape.as_list(), yv.shape.as_list()],
         "values": _tolist(vals),
     }
+
+
+@scenario
+def nested_device_scopes(tf):
+    setter = tf.train.replica_device_setter(ps_tasks=2, worker_device="/job:worker/task:3")
+    out = []
+    with tf.device("/job:ps"):
+        with tf.device("/cpu:0"):
+            out.append(tf.constant(1.0, name="a"))
+        with tf.device(None):
+            out.append(tf.constant(1.0, name="b"))
+        out.append(tf.constant(1.0, name="c"))
+    with tf.device("/gpu:1"):
+        with tf.device(setter):
+            out.append(tf.Variable(1.0, name="v").op)
+            out.append(tf.constant(1.0, name="d"))
+        with tf.device("/job:worker/replica:0/task:1"):
+            out.append(tf.constant(1.0, name="e"))
+    with tf.device(setter):
+        with tf.device("/gpu:0"):
+            out.append(tf.constant(1.0, name="f"))
+    with tf.device("/device:CPU:0"):
+        with tf.device("/gpu:0"):
+            out.append(tf.constant(1.0, name="g"))
+    return {"devices": [[t.name, t.device] for t in out]}
