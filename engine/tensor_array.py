@@ -37,31 +37,40 @@ def _error(ctx, message):
 
 
 def _check_element(ctx, flow, index, value):
-    want = ctx.attrs["element_shape"]
-    if not want.is_compatible_with(value.shape):
-        raise _error(
-            ctx,
-            f"Could not write to TensorArray index {index} because the value shape is "
-            f"{list(value.shape)} which is incompatible with the TensorArray's element shape: "
-            f"{want}",
-        )
+    seen = ctx.state.get("compatible_shapes")
+    if seen is None:
+        seen = ctx.state["compatible_shapes"] = set()
+    if value.shape not in seen:
+        want = ctx.attrs["element_shape"]
+        if not want.is_compatible_with(value.shape):
+            raise _error(
+                ctx,
+                f"Could not write to TensorArray index {index} because the value shape is "
+                f"{list(value.shape)} which is incompatible with the TensorArray's element "
+                f"shape: {want}",
+            )
+        seen.add(value.shape)
     if ctx.attrs["infer_shape"]:
-        for other in flow:
-            if other is not None:
-                if other.shape != value.shape:
-                    raise _error(
-                        ctx,
-                        f"Could not write to TensorArray index {index} because the value shape "
-                        f"is {list(value.shape)} which is incompatible with the TensorArray's "
-                        f"inferred element shape: {list(other.shape)} (consider setting "
-                        f"infer_shape=False).",
-                    )
-                break
+        other = flow[0] if len(flow) and flow[0] is not None else _first_written(flow)
+        if other is not None and other.shape != value.shape:
+            raise _error(
+                ctx,
+                f"Could not write to TensorArray index {index} because the value shape is "
+                f"{list(value.shape)} which is incompatible with the TensorArray's inferred "
+                f"element shape: {list(other.shape)} (consider setting infer_shape=False).",
+            )
+
+
+def _first_written(flow):
+    for v in flow:
+        if v is not None:
+            return v
+    return None
 
 
 def _grown(ctx, flow, size):
     if size <= len(flow):
-        return np.array(flow, dtype=object)
+        return flow.copy()
     if not ctx.attrs["dynamic_size"]:
         raise _error(
             ctx,
