@@ -140,9 +140,9 @@ class Saver:
         if write_meta_graph:
             from .checkpoint.meta_graph import export_meta_graph
 
-            export_meta_graph(
-                prefix + "." + meta_graph_suffix, graph=sess.graph, saver_def=self.as_saver_def()
-            )
+            # No saver_def: the engine's graph holds no SaveV2 / RestoreV2 ops for one to name,
+            # and TensorFlow's import_meta_graph builds a Saver from the variables without it.
+            export_meta_graph(prefix + "." + meta_graph_suffix, graph=sess.graph)
         self._record(prefix, meta_graph_suffix)
         if write_state:
             paths = [p for p, _ in self._last]

@@ -7,7 +7,8 @@ Run with the TensorFlow interpreter from the repository root:
   `checkpoint` file, a .meta file) and values.npz, the exact values it saved;
 - fixtures/engine_ckpt/: a checkpoint the engine wrote (made by running `python3` — the
   project's interpreter — on engine_ckpt_writer.py) and tf_read.npz, the values
-  TensorFlow's tf.train.load_checkpoint read from it, plus tf_read.json (names, dtypes, shapes).
+  TensorFlow's tf.train.load_checkpoint read from it, plus tf_read.json (names, dtypes, shapes,
+  and what TF computed after import_meta_graph of the engine's .meta file).
 """
 
 import json
@@ -76,7 +77,16 @@ def engine_checkpoint():
     np.savez(
         os.path.join(ENGINE_DIR, "tf_read.npz"), **{k.replace("/", "|"): v for k, v in read.items()}
     )
+    # TensorFlow rebuilds the engine's graph from its .meta file, restores it and runs it.
+    x = np.arange(8, dtype=np.float32).reshape(2, 4) / 4 - 1
+    with tf1.Graph().as_default():
+        saver = tf1.train.import_meta_graph(prefix + ".meta")
+        with tf1.Session() as sess:
+            saver.restore(sess, prefix)
+            y = sess.run("dense/y:0", {"x:0": x})
+            trainable = [v.op.name for v in tf1.trainable_variables()]
     info = {
+        "meta_graph": {"x": x.tolist(), "y": y.tolist(), "trainable": trainable},
         "latest_checkpoint": os.path.basename(prefix),
         "tensors": {k: {"dtype": dtypes[k].name, "shape": shapes[k]} for k in sorted(shapes)},
     }

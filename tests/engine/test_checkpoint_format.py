@@ -274,3 +274,18 @@ def test_old_npz_checkpoints_still_restore(tmp_path):
     with eg.Session() as sess:
         eg.train.Saver().restore(sess, str(tmp_path / "old"))
         np.testing.assert_array_equal(sess.run(v), [1, 2, 3])
+
+
+def test_tensorflow_ran_the_engine_meta_graph_as_the_engine_does():
+    """TensorFlow's import_meta_graph rebuilt the engine's graph from model.ckpt-5.meta,
+    restored it and ran dense/y:0 (fixture); the engine, importing the same file, agrees."""
+    with open(os.path.join(ENGINE_DIR, "tf_read.json")) as f:
+        want = json.load(f)["meta_graph"]
+    prefix = os.path.join(ENGINE_DIR, "model.ckpt-5")
+    with eg.Graph().as_default():
+        saver = eg.train.import_meta_graph(prefix + ".meta")
+        assert [v.op.name for v in eg.trainable_variables()] == want["trainable"]
+        with eg.Session() as sess:
+            saver.restore(sess, prefix)
+            y = sess.run("dense/y:0", {"x:0": np.array(want["x"], np.float32)})
+    np.testing.assert_allclose(y, want["y"], rtol=1e-6, atol=1e-7)
