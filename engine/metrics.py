@@ -11,10 +11,19 @@ from __future__ import annotations
 
 from . import dtypes as D
 from .core import GraphKeys, convert_to_tensor, get_default_graph
-from .ops.array import cast
-from .ops.fills import ones_like, zeros
+from .ops.array import cast, identity, where
+from .ops.fills import ones_like, zeros, zeros_like
 from .ops.math import abs as abs_
-from .ops.math import div_no_nan, equal, multiply, sqrt, squared_difference
+from .ops.math import (
+    div_no_nan,
+    equal,
+    greater,
+    logical_and,
+    multiply,
+    sqrt,
+    squared_difference,
+    truediv,
+)
 from .ops.reduce import reduce_sum
 from .variable_scope import variable_scope
 from .variables import Variable
@@ -107,7 +116,84 @@ def root_mean_squared_error(
     return value, update_op
 
 
+def _count_condition(values, weights, metrics_collections, updates_collections):
+    count = metric_variable([], D.float32, name="count")
+    values = cast(convert_to_tensor(values), D.float32)
+    if weights is not None:
+        values = multiply(values, cast(convert_to_tensor(weights), D.float32))
+    value = identity(count)
+    update_op = count.assign_add(reduce_sum(values))
+    _collect(value, update_op, metrics_collections, updates_collections)
+    return value, update_op
+
+
+def _confusion_count(default_name, label_value, prediction_value):
+    def metric(
+        labels,
+        predictions,
+        weights=None,
+        metrics_collections=None,
+        updates_collections=None,
+        name=None,
+    ):
+        with variable_scope(name, default_name, (predictions, labels, weights)):
+            labels = cast(convert_to_tensor(labels), D.bool_)
+            predictions = cast(convert_to_tensor(predictions), D.bool_)
+            hit = logical_and(equal(labels, label_value), equal(predictions, prediction_value))
+            return _count_condition(hit, weights, metrics_collections, updates_collections)
+
+    metric.__name__ = metric.__qualname__ = default_name
+    metric.__doc__ = (
+        f"Running (weighted) count of labels == {label_value} with predictions == "
+        f"{prediction_value}: variable ``{default_name}/count``."
+    )
+    return metric
+
+
+true_positives = _confusion_count("true_positives", True, True)
+false_positives = _confusion_count("false_positives", False, True)
+false_negatives = _confusion_count("false_negatives", True, False)
+true_negatives = _confusion_count("true_negatives", False, False)
+
+
+def _ratio(num, other, name):
+    total = num + other
+    return where(greater(total, 0.0), truediv(num, total), zeros_like(num), name=name)
+
+
+def precision(
+    labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tp / (tp + fp)`` over everything seen (0 before any positive prediction)."""
+    with variable_scope(name, "precision", (predictions, labels, weights)):
+        tp, tp_update = true_positives(labels, predictions, weights)
+        fp, fp_update = false_positives(labels, predictions, weights)
+        value = _ratio(tp, fp, "value")
+        update_op = _ratio(tp_update, fp_update, "update_op")
+        _collect(value, update_op, metrics_collections, updates_collections)
+        return value, update_op
+
+
+def recall(
+    labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
+    """``tp / (tp + fn)`` over everything seen (0 before any positive label)."""
+    with variable_scope(name, "recall", (predictions, labels, weights)):
+        tp, tp_update = true_positives(labels, predictions, weights)
+        fn, fn_update = false_negatives(labels, predictions, weights)
+        value = _ratio(tp, fn, "value")
+        update_op = _ratio(tp_update, fn_update, "update_op")
+        _collect(value, update_op, metrics_collections, updates_collections)
+        return value, update_op
+
+
 __all__ = [
+    "false_negatives",
+    "false_positives",
+    "precision",
+    "recall",
+    "true_negatives",
+    "true_positives",
     "accuracy",
     "mean",
     "mean_absolute_error",

@@ -30,6 +30,7 @@ SMALL_SCENARIOS = [
     "initializer_op_names",
     "nn_conv2d_transpose",
     "nested_device_scopes",
+    "metrics_precision_recall",
 ]
 
 

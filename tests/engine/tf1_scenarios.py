@@ -796,3 +796,29 @@ def nested_device_scopes(tf):
         with tf.device("/gpu:0"):
             out.append(tf.constant(1.0, name="g"))
     return {"devices": [[t.name, t.device] for t in out]}
+
+
+@scenario
+def metrics_precision_recall(tf):
+    labels = tf.placeholder(tf.int64, [None])
+    preds = tf.placeholder(tf.int64, [None])
+    w = tf.placeholder_with_default(tf.ones([4]), [None])
+    p, p_up = tf.metrics.precision(labels, preds)
+    rc, rc_up = tf.metrics.recall(labels, preds, weights=w)
+    tp, tp_up = tf.metrics.true_positives(labels, preds)
+    fn, fn_up = tf.metrics.false_negatives(labels, preds)
+    tn, tn_up = tf.metrics.true_negatives(labels, preds)
+    r = {
+        "names": [p.name, p_up.name, rc.name, tp.name, fn.name, tn.name],
+        "locals": _names(tf.local_variables()),
+    }
+    with tf.Session() as s:
+        s.run(tf.local_variables_initializer())
+        first = s.run([p, rc])
+        a = s.run([p_up, rc_up, tp_up, fn_up, tn_up], {labels: [1, 0, 1, 1], preds: [1, 1, 0, 1]})
+        b = s.run(
+            [p_up, rc_up, tp_up, fn_up, tn_up],
+            {labels: [0, 1, 0, 1], preds: [0, 1, 1, 1], w: [1.0, 2.0, 0.5, 0.0]},
+        )
+        r["values"] = _tolist([first, a, b, s.run([p, rc, tp, fn, tn])])
+    return r
