@@ -399,6 +399,13 @@ def batch_norm(
             _scope=sc,
             _reuse=reuse,
         )
+        # contrib's own fused kernel handles rank 2 or 4 (the layer's, rank 4 only) and is the
+        # one taken for rank 2 or custom update collections: beta before gamma, and the
+        # Bessel-corrected batch variance feeding the moving average.
+        rank = convert_to_tensor(inputs).shape.ndims
+        fused_path = fused is not False and rank in (2, 4)
+        if fused_path and (rank == 2 or updates_collections != GraphKeys.UPDATE_OPS):
+            layer._contrib_fused = True
         graph = get_default_graph()
         before = list(graph.get_collection(GraphKeys.UPDATE_OPS))
         outputs = layer(inputs, training=is_training)

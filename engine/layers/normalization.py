@@ -62,6 +62,24 @@ class BatchNormalization(Layer):
         self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
         self.fused = fused
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
+        # contrib.layers.batch_norm's own fused path: beta created before gamma, and the
+        # moving variance updated with the Bessel-corrected batch variance at any rank.
+        self._contrib_fused = False
+
+    def _add_gamma(self, param):
+        if self.scale:
+            self.gamma = self.add_weight(
+                "gamma",
+                param,
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+            )
+
+    def _add_beta(self, param):
+        if self.center:
+            self.beta = self.add_weight(
+                "beta", param, initializer=self.beta_initializer, regularizer=self.beta_regularizer
+            )
 
     def build(self, input_shape):
         dims = TensorShape(input_shape).as_list()
@@ -75,17 +93,10 @@ class BatchNormalization(Layer):
             raise ValueError(f"Input has undefined `axis` dimension. Input shape: {input_shape}")
         self._ndims = ndims
         param = [channels]
-        if self.scale:
-            self.gamma = self.add_weight(
-                "gamma",
-                param,
-                initializer=self.gamma_initializer,
-                regularizer=self.gamma_regularizer,
-            )
-        if self.center:
-            self.beta = self.add_weight(
-                "beta", param, initializer=self.beta_initializer, regularizer=self.beta_regularizer
-            )
+        contrib_order = (self._add_beta, self._add_gamma)
+        order = contrib_order if self._contrib_fused else (self._add_gamma, self._add_beta)
+        for add in order:
+            add(param)
         self.moving_mean = self.add_weight(
             "moving_mean", param, initializer=self.moving_mean_initializer, trainable=False
         )
@@ -135,7 +146,7 @@ class BatchNormalization(Layer):
         axes = [i for i in range(self._ndims) if i != self._axis]
         batch_mean, batch_var = moments(x, axes)
         update_var = batch_var
-        if self._ndims == 4 and self.fused is not False:
+        if (self._ndims == 4 and self.fused is not False) or self._contrib_fused:
             n = cast(size(x), x.dtype) / cast(size(batch_mean), x.dtype)
             update_var = batch_var * n / (n - 1.0)
         decay = 1.0 - self.momentum

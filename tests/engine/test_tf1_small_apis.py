@@ -163,7 +163,17 @@ def test_contrib_batch_norm_updates_inline_without_a_collection():
     with eg.Session() as s:
         s.run(eg.global_variables_initializer())
         s.run(y, {x: [[1.0, 2.0], [3.0, 6.0]]})
-        np.testing.assert_allclose(s.run(eg.global_variables()[1]), [1.0, 2.0])
+        mean, var = s.run(eg.global_variables()[1:])
+    np.testing.assert_allclose(mean, [1.0, 2.0])
+    # contrib's fused kernel feeds the Bessel-corrected batch variance (2 and 8 here)
+    np.testing.assert_allclose(var, [0.5 + 0.5 * 2.0, 0.5 + 0.5 * 8.0])
+
+
+def test_contrib_batch_norm_with_scale_creates_beta_then_gamma():
+    x = eg.placeholder(eg.float32, [None, 4, 4, 3])
+    eg.contrib.layers.batch_norm(x, scale=True, updates_collections=None, scope="bn")
+    names = [v.name for v in eg.global_variables()]
+    assert names == ["bn/beta:0", "bn/gamma:0", "bn/moving_mean:0", "bn/moving_variance:0"]
 
 
 def test_contrib_regularizer_scales():
