@@ -71,6 +71,7 @@ class Ingestor:
         self.failures = FileFailures()
         self.loaded = threading.Event()  # set after the first full load
         self._sweep_interval = reload_interval  # grows with the cost of a sweep
+        self._sweep_failure: str | None = None  # the cause of the last failed sweep, logged
         self._wake = threading.Event()
         self._pending_lock = threading.Lock()
         self._dirty_files: set[str] = set()  # files that filesystem events say grew
@@ -126,12 +127,16 @@ class Ingestor:
                     started = time.thread_time()
                     try:
                         self.sweep()
+                        self._sweep_failure = None
                     finally:  # a failed sweep waits its turn too: never a tight retry loop
                         last_sweep = time.monotonic()
                         cost = time.thread_time() - started  # CPU: what idle must not spend
                         self._sweep_interval = max(self.reload_interval, SWEEP_SPACING * cost)
-            except Exception:  # noqa: BLE001 - a bad sweep must not end live updates
-                log.exception("reload sweep failed")
+            except Exception as err:  # noqa: BLE001 - a bad sweep must not end live updates
+                cause = f"{type(err).__name__}: {err}"
+                if cause != self._sweep_failure:  # a traceback per cause, not per sweep
+                    log.exception("reload sweep failed")
+                self._sweep_failure = cause
 
     def _read_grown(self, paths: set[str]) -> bool:
         """Read the files filesystem events reported as modified. False when one of them is
@@ -167,8 +172,8 @@ class Ingestor:
                     return
                 if kind in ("modified", "closed") and not event.is_directory:
                     ingestor.wake(os.fsdecode(event.src_path))
-                elif kind != "modified":
-                    ingestor.wake()
+                elif kind != "modified" and (event.is_directory or _about_event_file(event)):
+                    ingestor.wake()  # not for checkpoints and other files saved beside runs
 
         observer = Observer()
         handler = Handler()
@@ -392,6 +397,12 @@ def _scan_run(paths: list[str]) -> list[tuple[str, object]]:
         plugins = batch.plugins
         out.append((path, batch))
     return out
+
+
+def _about_event_file(event) -> bool:
+    """Whether a file's creation, deletion or move involves an event file."""
+    paths = (event.src_path, getattr(event, "dest_path", "") or "")
+    return any(is_event_file(os.path.basename(os.fsdecode(p))) for p in paths if p)
 
 
 def _watched_events() -> list:

@@ -661,3 +661,38 @@ def test_api_runs_body_is_the_listing(serve_store):
     assert response.json() == _listing_json(store)
     store.add_scalars("__proto__", "constructor", np.array([5]), np.array([9.0]), np.ones(1))
     assert board.get("/api/runs").json()["runs"][0]["last_step"] == 5
+
+
+def test_files_saved_beside_runs_do_not_trigger_sweeps(logdir, writers):
+    """Checkpoints and other files written into a run's folder change no run: they must not
+    cost a full sweep each (at 10,000 runs, a sweep is a second of CPU). A new run still
+    appears at once."""
+    for name in GOOD_RUNS:
+        writers.write_scalars(logdir / name, steps=range(3))
+    store, ingestor = _ingestor(logdir, reload_interval=60.0)
+    ingestor.start()
+    try:
+        assert ingestor.loaded.wait(30)
+        deadline = time.monotonic() + 5
+        while ingestor._observer is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        sweeps, events = ingestor.sweeps, ingestor.fs_events
+        for step in range(10):
+            checkpoint = logdir / "b_good" / f"model.ckpt-{step}.index"
+            checkpoint.write_bytes(b"x" * 100)
+            checkpoint.rename(logdir / "b_good" / f"model.ckpt-{step}.data")
+            (logdir / "b_good" / f"model.ckpt-{step}.data").unlink()
+        deadline = time.monotonic() + 5
+        while ingestor.fs_events < events + 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        assert ingestor.fs_events >= events + 30  # the watcher saw them
+        assert ingestor.sweeps == sweeps  # and no sweep was made for them
+        writers.write_scalars(logdir / "e_new", steps=range(2))
+        deadline = time.monotonic() + 10
+        while "e_new" not in store.runs() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "e_new" in store.runs()
+    finally:
+        ingestor.stop()
