@@ -196,14 +196,19 @@ def _size(ctx, flow):
 # ---- gradient kernels (flows of gradients: None entries are zeros) -----------------------------
 
 
+def add_flows(acc, flow):
+    """``acc += flow`` for gradient flows (None entries are zeros); ``acc`` must be writable and
+    at least as long."""
+    for i, v in enumerate(flow.tolist()):
+        if v is not None:
+            acc[i] = v if acc[i] is None else acc[i] + v
+    return acc
+
+
 def _grad_add(ctx, *flows):
-    n = max(len(f) for f in flows)
-    out = np.empty(n, dtype=object)
+    out = np.empty(max(len(f) for f in flows), dtype=object)
     for f in flows:
-        for i, v in enumerate(f):
-            if v is None:
-                continue
-            out[i] = v if out[i] is None else out[i] + v
+        add_flows(out, f)
     return out
 
 

@@ -20,7 +20,7 @@ from ..core import Tensor, TensorShape, as_shape, convert_to_tensor, get_default
 from ..errors import OpError
 from ..gradients import differentiable, symbolic_gradients
 from ..plan import wrap_kernel_error
-from ..tensor_array import TensorArray, zeros_for
+from ..tensor_array import TensorArray, add_flows, zeros_for
 from . import nest
 from .subgraph import (
     SPECS,
@@ -152,12 +152,9 @@ def _while_grad_kernel(ctx, count, *arrays):
 
 def _accumulate(acc, d):
     if acc is None:
-        return np.array(d, copy=True)
+        return d.copy() if d.dtype == object else np.array(d, copy=True)
     if acc.dtype == object:
-        for i, v in enumerate(d):
-            if v is not None:
-                acc[i] = v if acc[i] is None else acc[i] + v
-        return acc
+        return add_flows(acc, d)
     np.add(acc, d, out=acc)
     return acc
 
