@@ -153,7 +153,10 @@ class CheckpointReader:
         self._shards: dict[int, bytes] = {}
         for key, value in read_table(_read_file(path), path):
             if key == b"":
-                header = pb.BundleHeaderProto.FromString(value)
+                try:
+                    header = pb.BundleHeaderProto.FromString(value)
+                except Exception as e:  # protobuf's DecodeError
+                    raise DataLossError(None, None, f"{path}: bad bundle header: {e}") from None
                 if header.endianness != pb.BundleHeaderProto.LITTLE:
                     raise UnimplementedError(None, None, f"{path}: big-endian checkpoint")
                 self._num_shards = max(1, header.num_shards)
@@ -191,6 +194,20 @@ class CheckpointReader:
         dtype = self._dtype(name, entry)
         shape = tuple(d.size for d in entry.shape.dim)
         path = data_path(self.prefix, entry.shard_id, self._num_shards)
+        if min(shape, default=0) < 0 or entry.offset < 0 or entry.size < 0:
+            raise DataLossError(
+                None,
+                None,
+                f"{index_path(self.prefix)}: bad entry for {name} (shape {list(shape)}, "
+                f"offset {entry.offset}, size {entry.size})",
+            )
+        if not 0 <= entry.shard_id < self._num_shards:
+            raise DataLossError(
+                None,
+                None,
+                f"{index_path(self.prefix)}: {name} names shard {entry.shard_id} of "
+                f"{self._num_shards}",
+            )
         shard = self._shard(entry.shard_id, path)
         end = entry.offset + entry.size
         if end > len(shard):

@@ -10,6 +10,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import engine as eg
 from engine.checkpoint import CheckpointReader, build_table, read_meta_graph_file, read_table
@@ -289,3 +291,46 @@ def test_tensorflow_ran_the_engine_meta_graph_as_the_engine_does():
             saver.restore(sess, prefix)
             y = sess.run("dense/y:0", {"x:0": np.array(want["x"], np.float32)})
     np.testing.assert_allclose(y, want["y"], rtol=1e-6, atol=1e-7)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_damaged_checkpoints_fail_only_with_checkpoint_errors(tmp_path_factory, data):
+    """Any truncation or byte change of the index or data file either still reads (the change
+    hit nothing checked) or raises DataLossError / NotFoundError / UnimplementedError."""
+    directory = tmp_path_factory.mktemp("fuzz")
+    prefix = str(directory / "c")
+    tensors = {
+        "a": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "b/c": np.array([b"xy", b""], dtype=object),
+        "n": np.int64(3),
+    }
+    bundle_module.write_bundle(prefix, tensors)
+    which = data.draw(st.sampled_from([".index", ".data-00000-of-00001"]))
+    path = prefix + which
+    raw = bytearray(_read(path))
+    if data.draw(st.booleans()):
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1))]
+    else:
+        for _ in range(data.draw(st.integers(1, 4))):
+            raw[data.draw(st.integers(0, len(raw) - 1))] ^= data.draw(st.integers(1, 255))
+    _write(path, bytes(raw))
+    try:
+        reader = CheckpointReader(prefix)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except (eg.DataLossError, eg.NotFoundError, eg.UnimplementedError):
+        pass
+
+
+def test_well_framed_index_with_garbage_entries_is_data_loss(tmp_path):
+    """Blocks with valid checksums but records that are not protos still fail as DataLoss."""
+    prefix = str(tmp_path / "g")
+    with open(prefix + ".index", "wb") as f:
+        f.write(build_table([(b"", b"\xff\xff\xff"), (b"t", b"\x0a")]))
+    with pytest.raises(eg.DataLossError, match="bad bundle header"):
+        CheckpointReader(prefix)
+    with open(prefix + ".index", "wb") as f:
+        f.write(build_table([(b"t", b"\xff\xff\xff")]))
+    with pytest.raises(eg.DataLossError, match="bad entry"):
+        CheckpointReader(prefix)
