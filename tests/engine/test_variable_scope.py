@@ -26,6 +26,7 @@ SCOPE_SCENARIOS = [
     "collections_by_scope",
     "custom_getter",
     "deterministic_initializers",
+    "nested_custom_getters",
 ]
 
 

@@ -822,3 +822,23 @@ def metrics_precision_recall(tf):
         )
         r["values"] = _tolist([first, a, b, s.run([p, rc, tp, fn, tn])])
     return r
+
+
+@scenario
+def nested_custom_getters(tf):
+    calls = []
+
+    def outer(getter, name, *args, **kwargs):
+        calls.append("outer:" + name)
+        return getter(name, *args, **kwargs)
+
+    def inner(getter, name, *args, **kwargs):
+        calls.append("inner:" + name)
+        kwargs["trainable"] = False
+        return getter(name, *args, **kwargs)
+
+    with tf.variable_scope("o", custom_getter=outer):
+        with tf.variable_scope("i", custom_getter=inner):
+            v = tf.get_variable("v", [1])
+        u = tf.get_variable("u", [1])
+    return {"calls": calls, "trainable": _names(tf.trainable_variables()), "v": v.name, "u": u.name}
