@@ -11,7 +11,6 @@ from .common import out, static_shape_from_tensor
 
 DEFAULT_GRAPH_SEED = 87654321
 _MAXINT32 = 2**31 - 1
-_MAXINT32 = 2**31 - 1
 
 
 def set_random_seed(seed) -> None:
@@ -23,16 +22,17 @@ def get_seed(op_seed):
     """TF's rule: (graph seed, op seed) → the pair a random op uses; (None, None) means fresh
     entropy per session.
 
-    With only the graph seed set, the op seed is the number of ops the graph holds (TF's
-    ``graph._last_id``), so a program that builds the same graph draws the same values. Seeds
-    are reduced modulo 2**31 - 1, and (0, 0) — which the kernels read as "unseeded" — becomes
-    (0, 2**31 - 1), as TensorFlow does.
+    With only the graph seed set, the op seed counts the seeds the graph has handed out (0, 1,
+    2, ...: TensorFlow 2's ``tf.compat.v1`` rule, which unlike TF 1.x's op-count rule does not
+    shift when unrelated ops are added), so a program that builds the same graph draws the same
+    values. Seeds are reduced modulo 2**31 - 1, and (0, 0) — which the kernels read as
+    "unseeded" — becomes (0, 2**31 - 1), as TensorFlow does.
     """
     graph = get_default_graph()
     gseed = graph.seed
     if gseed is not None:
         if op_seed is None:
-            op_seed = len(graph._ops)
+            op_seed = graph.next_op_seed() - 1
         seeds = int(gseed) % _MAXINT32, int(op_seed) % _MAXINT32
     elif op_seed is not None:
         seeds = DEFAULT_GRAPH_SEED, int(op_seed) % _MAXINT32

@@ -267,13 +267,41 @@ def test_seeds_give_the_same_sequences_across_graphs_and_processes():
 
 
 def test_op_seeds_follow_tensorflows_rule():
-    with tf.Graph().as_default() as g:
+    with tf.Graph().as_default():
         assert tf.get_seed(None) == (None, None)
         assert tf.get_seed(3) == (87654321, 3)
         tf.set_random_seed(2**31 + 4)
         tf.constant(1.0)
+        assert tf.get_seed(None) == (5, 0)
         tf.constant(2.0)
-        assert tf.get_seed(None) == (5, len(g.get_operations()))
+        assert tf.get_seed(None) == (5, 1)
         assert tf.get_seed(2**31 - 1 + 9) == (5, 9)
+        assert tf.get_seed(None) == (5, 2)
         tf.set_random_seed(0)
         assert tf.get_seed(0) == (0, 2**31 - 1)
+
+
+def test_random_ops_get_the_seed_attributes_tensorflow_gives_them():
+    """Seeds (seed, seed2) tf.compat.v1 put on these ops for this program (recorded from
+    tensorflow-cpu): a graph-level seed, then a counter per op without its own seed."""
+    random_types = {"RandomStandardNormal", "TruncatedNormal", "RandomUniform", "RandomUniformInt"}
+    with tf.Graph().as_default() as g:
+        tf.set_random_seed(1)
+        tf.random_normal([2, 3])
+        tf.truncated_normal([4], stddev=0.5)
+        tf.random_uniform([3], maxval=2.0)
+        tf.random_uniform([2], maxval=5, dtype=tf.int32)
+        tf.placeholder(tf.float32, [None, 2])
+        tf.random_normal([2, 2], seed=7)
+        seeds = [
+            (op.type, op.get_attr("seed"), op.get_attr("seed2"))
+            for op in g.get_operations()
+            if op.type in random_types
+        ]
+    assert seeds == [
+        ("RandomStandardNormal", 1, 0),
+        ("TruncatedNormal", 1, 1),
+        ("RandomUniform", 1, 2),
+        ("RandomUniformInt", 1, 3),
+        ("RandomStandardNormal", 1, 7),
+    ]
