@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from .core import Operation, Tensor, convert_to_tensor, get_default_graph
 from .ops.fills import ones_like, zeros_like
 from .ops.math import add_n
@@ -51,6 +53,16 @@ def _reachable_backward(
 # dtype name -> fn(list of gradient tensors) -> their sum, for non-float gradients (the
 # TensorArray's variant flow registers one).
 AGGREGATORS: dict = {}
+
+
+_needed = threading.local()
+
+
+def needed_inputs(op: Operation):
+    """While ``op``'s gradient function runs: one bool per input, whether ``gradients`` keeps
+    that input's gradient (a gradient function may skip the others); None elsewhere."""
+    entry = getattr(_needed, "entry", None)
+    return entry[1] if entry is not None and entry[0] is op else None
 
 
 def differentiable(dtype) -> bool:
@@ -124,7 +136,18 @@ def symbolic_gradients(ys, xs, grad_ys=None, name="gradients", stop=frozenset(),
                     g if g is not None or not t.dtype.is_floating else zeros_like(t)
                     for g, t in zip(out_grads, op.outputs, strict=False)
                 ]
-                in_grads = list(fn(op, *filled))
+                keep = [
+                    differentiable(t.dtype)
+                    and t not in stop
+                    and ((t.op in between and t not in boundary) or t in xset)
+                    for t in op.inputs
+                ]
+                outer = getattr(_needed, "entry", None)
+                _needed.entry = (op, keep)
+                try:
+                    in_grads = list(fn(op, *filled))
+                finally:
+                    _needed.entry = outer
             if len(in_grads) != len(op.inputs):
                 raise ValueError(
                     f"Gradient function for {op.type} returned {len(in_grads)} gradients, "

@@ -15,7 +15,7 @@ import numpy as np
 from .. import dtypes as D
 from ..core import TensorShape, convert_to_tensor, get_default_graph, register_op
 from ..errors import InvalidArgumentError
-from ..gradients import differentiable, symbolic_gradients
+from ..gradients import differentiable, needed_inputs, symbolic_gradients
 from ..tensor_array import TensorArray, zeros_for
 from . import nest
 from .subgraph import (
@@ -40,7 +40,7 @@ class IfSpec:
     branches: tuple  # (false SubGraph, true SubGraph): indexed by the predicate
     captures: list
     saved: tuple = field(default_factory=lambda: ([], []))  # per branch: kept for gradients
-    has_grad: bool = False
+    n_grads: int = 0  # gradient ops built: each run pushes the taken branch's values for each
     version: int = 0
 
 
@@ -54,6 +54,7 @@ class IfGradSpec:
     fetches: tuple  # per branch: one gradient tensor (or None) per output capture
     captures: list  # inputs after the incoming gradients
     cap_like: list  # input positions of the output captures (for zeros)
+    consumer: int  # which of the forward's gradient ops this is (its history copy)
 
 
 def _if_kernel(ctx, pred, *caps):
@@ -65,14 +66,14 @@ def _if_kernel(ctx, pred, *caps):
     plan = cached_plan(ctx, (taken, spec.version), branch.outputs + saved, list(branch.captures))
     res = plan.run([values[t] for t in branch.captures])
     n = len(branch.outputs)
-    if spec.has_grad:
-        push_history(ctx, (taken, res[n:]))
+    if spec.n_grads:
+        push_history(ctx, (taken, res[n:]), spec.n_grads)
     return tuple(res[:n])
 
 
 def _if_grad_kernel(ctx, pred, *arrays):
     spec: IfGradSpec = spec_of(ctx)
-    taken, saved = pop_history(session_of(ctx), spec.forward)
+    taken, saved = pop_history(session_of(ctx), spec.forward, spec.consumer)
     grads = list(arrays[: spec.n_grads])
     caps = list(arrays[spec.n_grads :])
     fetches = [t for t in spec.fetches[taken] if t is not None]
@@ -278,7 +279,12 @@ def _if_gradient(op, out_grads):
     spec: IfSpec = SPECS[op]
     graph = op.graph
     idx = [k for k, t in enumerate(op.outputs) if differentiable(t.dtype)]
-    caps = [c for c in spec.captures if differentiable(c.dtype)]
+    keep = needed_inputs(op)
+    caps = [
+        c
+        for c in spec.captures
+        if differentiable(c.dtype) and (keep is None or keep[1 + spec.captures.index(c)])
+    ]
     none = [None] * len(op.inputs)
     if not idx or not caps:
         return none
@@ -311,7 +317,8 @@ def _if_gradient(op, out_grads):
     fetches = tuple(tuple(pb[0].get(c) for c in out_caps) for pb in per_branch)
     saved = tuple(tuple(pb[1]) for pb in per_branch)
     saved_pos = tuple(_save(spec.saved[b], saved[b]) for b in range(2))
-    spec.has_grad = True
+    consumer = spec.n_grads
+    spec.n_grads += 1
     spec.version += 1
     fed = set(saved[0]) | set(saved[1]) | set(grad_args)
     bcaps = [t for t in outer_inputs(all_gops, set(all_gops), fed) if t not in fed]
@@ -325,6 +332,7 @@ def _if_gradient(op, out_grads):
     SPECS[gop] = IfGradSpec(
         op, len(idx), grad_args, saved, saved_pos, fetches, captures,
         [captures.index(c) for c in out_caps],
+        consumer,
     )  # fmt: skip
     own([a.op for a in grad_args] + all_gops, gop)
     res = list(none)

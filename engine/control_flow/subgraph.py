@@ -230,8 +230,8 @@ def new_run_generation() -> None:
     _generation.value = next(_gen_counter)
 
 
-def _history(ctx) -> list:
-    key = ("history", threading.get_ident())
+def _history(ctx, consumer: int) -> list:
+    key = ("history", threading.get_ident(), consumer)
     gen = getattr(_generation, "value", 0)
     entry = ctx.state.get(key)
     if entry is None or entry[0] != gen:
@@ -239,13 +239,16 @@ def _history(ctx) -> list:
     return entry[1]
 
 
-def push_history(ctx, record) -> None:
-    _history(ctx).append(record)
+def push_history(ctx, record, consumers: int) -> None:
+    """Keeps ``record`` for each of the forward op's ``consumers`` gradient ops (each pops its
+    own copy, so several gradients of one loop can run in one run)."""
+    for c in range(consumers):
+        _history(ctx, c).append(record)
 
 
-def pop_history(session, forward_op: Operation):
-    """The last record the forward op pushed in this run (its saved values)."""
-    stack = _history(session._kernel_context(forward_op))
+def pop_history(session, forward_op: Operation, consumer: int):
+    """The last record the forward op pushed in this run for gradient op number ``consumer``."""
+    stack = _history(session._kernel_context(forward_op), consumer)
     if not stack:
         raise InvalidArgumentError(
             None,

@@ -18,7 +18,7 @@ from .. import _executor
 from .. import dtypes as D
 from ..core import Tensor, TensorShape, as_shape, convert_to_tensor, get_default_graph, register_op
 from ..errors import OpError
-from ..gradients import differentiable, symbolic_gradients
+from ..gradients import differentiable, needed_inputs, symbolic_gradients
 from ..plan import wrap_kernel_error
 from ..tensor_array import TensorArray, add_flows, zeros_for
 from . import nest
@@ -49,7 +49,7 @@ class WhileSpec:
     captures: list  # union of cond and body captures, as the op's inputs
     back_prop: bool = True
     saved: list = field(default_factory=list)  # body tensors fetched per iteration for gradients
-    has_grad: bool = False  # a gradient exists: every run pushes its saved values
+    n_grads: int = 0  # gradient ops built: each run pushes its saved values for each
     version: int = 0
 
     def save(self, tensors) -> list[int]:
@@ -74,6 +74,7 @@ class WhileGradSpec:
     fetches: list  # d(loop vars) then d(captures with a gradient)
     n_caps: int
     cap_like: list  # input positions of the captures whose gradient is output (for zeros)
+    consumer: int  # which of the forward's gradient ops this is (its history copy)
 
 
 # ---- kernels ------------------------------------------------------------------------------------
@@ -96,10 +97,10 @@ def _while_kernel(ctx, *arrays):
     )
     body_caps = [caps[t] for t in spec.body.captures]
     values, count, record = run_loop(
-        cond_plan, body_plan, values, cond_caps, body_caps, limit, spec.has_grad
+        cond_plan, body_plan, values, cond_caps, body_caps, limit, spec.n_grads > 0
     )
     if record is not None:
-        push_history(ctx, record)
+        push_history(ctx, record, spec.n_grads)
     return (*values, np.asarray(count, dtype=np.int32))
 
 
@@ -135,7 +136,7 @@ def _while_grad_kernel(ctx, count, *arrays):
     nv = spec.n_vars
     grads = list(arrays[:nv])
     caps = list(arrays[nv:])
-    record = pop_history(session_of(ctx), spec.forward)
+    record = pop_history(session_of(ctx), spec.forward, spec.consumer)
     plan = cached_plan(ctx, "grad", spec.fetches, spec.saved + spec.grad_args + spec.captures)
     acc = [None] * spec.n_caps
     for k in range(int(count) - 1, -1, -1):
@@ -397,7 +398,13 @@ def _while_gradient(op, out_grads):
         return none
     body = spec.body
     var_idx = [k for k in range(n) if differentiable(spec.args[k].dtype)]
-    cap_list = [c for c in body.captures if differentiable(c.dtype)]
+    keep = needed_inputs(op)
+    base = n + (1 if spec.has_max else 0)
+    cap_list = [
+        c
+        for c in body.captures
+        if differentiable(c.dtype) and (keep is None or keep[base + spec.captures.index(c)])
+    ]
     if not var_idx and not cap_list:
         return none
     graph = op.graph
@@ -435,7 +442,8 @@ def _while_gradient(op, out_grads):
     fetches = dvars + [d for _, d in with_grad]
     saved += [t for t in fetches if t.op in body.op_set and t not in saved]
     saved_pos = spec.save(saved)
-    spec.has_grad = True
+    consumer = spec.n_grads
+    spec.n_grads += 1
     fed = set(saved) | set(grad_args)
     bcaps = outer_inputs(gops, gop_set, fed)
     bcaps = [t for t in bcaps if t not in fed]
@@ -451,13 +459,13 @@ def _while_gradient(op, out_grads):
     count = op.outputs[n]
     gop = graph.create_op("WhileGrad", [count, *gys, *captures], attrs, name="WhileGrad")
     SPECS[gop] = WhileGradSpec(
-        op, len(var_idx), grad_args, saved_pos, saved, captures, fetches, len(with_grad), cap_like
-    )
+        op, len(var_idx), grad_args, saved_pos, saved, captures, fetches, len(with_grad), cap_like,
+        consumer,
+    )  # fmt: skip
     own([a.op for a in grad_args] + gops, gop)
     res = list(none)
     for j, k in enumerate(var_idx):
         res[k] = gop.outputs[j]
-    base = n + (1 if spec.has_max else 0)
     for j, (c, _) in enumerate(with_grad):
         res[base + spec.captures.index(c)] = gop.outputs[len(var_idx) + j]
     return res

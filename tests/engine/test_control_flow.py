@@ -502,3 +502,25 @@ def test_a_graph_with_control_flow_is_collected():
     ref = _graph_with_control_flow_run_once()
     gc.collect()
     assert ref() is None
+
+
+def test_loop_gradient_skips_captures_nobody_asked_for():
+    xs = eg.placeholder(eg.float32, [4, 2, 3])
+    w = eg.Variable(np.ones((3, 3), np.float32))
+    inputs = eg.TensorArray(eg.float32, size=4).unstack(xs)
+
+    def body(t, h):
+        return t + 1, eg.tanh(eg.matmul(inputs.read(t), w) + h)
+
+    _, h = eg.while_loop(lambda t, h: t < 4, body, [eg.constant(0), eg.zeros([2, 3])])
+    loss = eg.reduce_sum(h)
+    (gw,) = eg.gradients(loss, [w])
+    grad_op = next(op for op in eg.get_default_graph().get_operations() if op.type == "WhileGrad")
+    assert len(grad_op.outputs) == 2  # d(h) and d(w); not the unstacked inputs' flow
+    gxs, gw2 = eg.gradients(loss, [xs, w])
+    with eg.Session() as sess:
+        sess.run(eg.global_variables_initializer())
+        x = np.random.default_rng(0).normal(size=(4, 2, 3)).astype(np.float32)
+        a, b, c = sess.run([gw, gxs, gw2], {xs: x})
+    np.testing.assert_allclose(a, c, rtol=1e-6)
+    assert b.shape == (4, 2, 3) and np.abs(b).sum() > 0
