@@ -1,6 +1,5 @@
 """``eg.nn``: neural-network ops under TensorFlow 1's names."""
 
-from . import rnn_cell
 from .ops.conv_transpose import conv2d_transpose
 from .ops.fused_batch_norm import fused_batch_norm
 from .ops.losses import (
@@ -27,7 +26,6 @@ from .ops.nn import (
 )
 from .ops.normalization import batch_normalization, moments
 from .ops.topk import in_top_k, top_k
-from .rnn import static_bidirectional_rnn, static_rnn
 
 __all__ = [
     "conv2d_transpose",
@@ -52,10 +50,7 @@ __all__ = [
     "softmax",
     "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_v2",
-    "rnn_cell",
     "softplus",
     "sparse_softmax_cross_entropy_with_logits",
-    "static_bidirectional_rnn",
-    "static_rnn",
     "tanh",
 ]

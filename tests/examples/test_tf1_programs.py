@@ -10,7 +10,7 @@ import pytest
 
 import engine as tf
 
-PROGRAMS = ["layers_cnn", "gan", "autoencoder"]
+PROGRAMS = ["layers_cnn", "gan", "autoencoder", "vae"]
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
@@ -94,3 +94,12 @@ def test_contrib_autoencoder_reconstructs():
         "fully_connected/weights:0",
         "fully_connected/biases:0",
     ]
+
+
+def test_vae_with_tensor_stddev_initializers_trains():
+    from examples.tf1 import vae
+
+    losses = vae.train(steps=150)
+    assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:5])
+    stddev_ops = [op for op in tf.get_default_graph().get_operations() if op.name.endswith("Sqrt")]
+    assert stddev_ops, "the initializers' stddev is a tensor (tf.sqrt of the fan)"
