@@ -1,10 +1,11 @@
 """Histograms (and the distributions drawn from them): buckets per step, kept in numpy.
 
-A `HistogramPoint` holds its buckets as float64 arrays, not Python tuples: contiguous buckets
-(every legacy TF1 histogram, and TF2's `[k, 3]` tensors) keep one array of k + 1 edges and
-one of k counts, so a 610-bucket histogram costs about 10 KB instead of about 59 KB as three
-tuples of Python floats. Distributions are TensorBoard's nine basis points of each histogram's
-cumulative distribution (`board.store.histograms.compress_histogram`).
+A `HistogramPoint` holds its buckets as numpy arrays, not Python tuples: contiguous buckets
+(every legacy TF1 histogram, and TF2's `[k, 3]` tensors) keep one float64 array of k + 1 edges,
+and the k counts are kept as float32 when that holds them exactly (whole counts below 2**24,
+the usual case) and as float64 otherwise, so a 610-bucket histogram costs about 8 KB instead
+of about 59 KB as three tuples of Python floats. Distributions are TensorBoard's nine basis
+points of each histogram's cumulative distribution (`board.store.histograms.compress_histogram`).
 """
 
 # No `from __future__ import annotations`: FastAPI resolves the routes' parameter types, which
@@ -19,8 +20,8 @@ from board.store.series import PointSeries
 from summaries.types import Kind
 
 
-def _frozen(values) -> np.ndarray:
-    array = np.array(values, np.float64).reshape(-1)
+def _frozen(values, dtype=np.float64) -> np.ndarray:
+    array = np.array(values, dtype).reshape(-1)
     array.flags.writeable = False
     return array
 
@@ -31,7 +32,8 @@ class HistogramPoint:
     Legacy TF1 histograms arrive already trimmed the way TensorBoard shows them (empty outer
     buckets dropped, the first left edge is `min`, the last right edge is `max`). Histograms
     written as `[k, 3]` tensors carry no `sum` / `sum_squares`: those are NaN. `left`,
-    `right` and `count` are read-only float64 arrays (views of the stored ones)."""
+    `right` and `count` are read-only float64 arrays (`left` and `right` are views of the
+    stored edges; `count` is widened from float32 on each read when stored narrow)."""
 
     __slots__ = (
         "step",
@@ -41,7 +43,7 @@ class HistogramPoint:
         "num",
         "sum",
         "sum_squares",
-        "count",
+        "_count",
         "_edges",
         "_left",
     )
@@ -63,12 +65,15 @@ class HistogramPoint:
         self.min, self.max, self.num = float(min), float(max), float(num)
         self.sum, self.sum_squares = float(sum), float(sum_squares)
         left, right = np.asarray(left, np.float64), np.asarray(right, np.float64)
-        self.count = _frozen(count)
-        if not (len(left) == len(right) == len(self.count)):
+        counts = np.array(count, np.float64).reshape(-1)
+        if not (len(left) == len(right) == len(counts)):
             raise ValueError(
                 f"histogram at step {step}: {len(left)} left edges, {len(right)} right edges "
-                f"and {len(self.count)} counts"
+                f"and {len(counts)} counts"
             )
+        narrow = counts.astype(np.float32)
+        exact = np.array_equal(narrow, counts)
+        self._count = _frozen(narrow, np.float32) if exact else _frozen(counts)
         if len(left) and np.array_equal(left[1:], right[:-1]):
             self._edges = _frozen(np.concatenate([left[:1], right]))
             self._left = None  # left[i] is right[i - 1]: one array holds both
@@ -85,17 +90,23 @@ class HistogramPoint:
         return self._edges[1:] if self._left is None else self._edges
 
     @property
+    def count(self) -> np.ndarray:
+        if self._count.dtype == np.float64:
+            return self._count
+        return _frozen(self._count)  # exact: only counts that float32 holds are kept narrow
+
+    @property
     def nbytes(self) -> int:
         """Bytes of bucket data held (the arrays' buffers)."""
         extra = self._left.nbytes if self._left is not None else 0
-        return self._edges.nbytes + self.count.nbytes + extra
+        return self._edges.nbytes + self._count.nbytes + extra
 
     def buckets(self) -> np.ndarray:
         """A `[k, 3]` array of `(left, right, count)` rows."""
         return np.column_stack([self.left, self.right, self.count])
 
     def __repr__(self) -> str:
-        return f"HistogramPoint(step={self.step}, buckets={len(self.count)}, num={self.num})"
+        return f"HistogramPoint(step={self.step}, buckets={len(self._count)}, num={self.num})"
 
 
 def histogram_buckets(point: HistogramPoint) -> list[list[float]]:

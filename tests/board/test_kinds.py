@@ -57,13 +57,22 @@ def test_histograms_are_stored_as_float64_arrays_with_one_edge_array():
     for column in (point.left, point.right, point.count):
         assert isinstance(column, np.ndarray) and column.dtype == np.float64
         assert len(column) == 610 and not column.flags.writeable
-    # Contiguous buckets share one array of edges: 611 edges and 610 counts in all.
-    assert point.nbytes == (611 + 610) * 8
+    # Contiguous buckets share one array of edges (611 float64), and whole counts are kept
+    # as float32.
+    assert point.nbytes == 611 * 8 + 610 * 4
     assert np.shares_memory(point.left, point.right)
     counts, edges = np.histogram(values, bins=610)
     np.testing.assert_array_equal(point.count, counts)
     np.testing.assert_array_equal(point.right, edges[1:])
     assert point.left[0] == edges[0] and point.num == 10_000
+
+
+def test_counts_that_float32_cannot_hold_stay_float64():
+    exact = [0.5, 2.0**24 + 1, 3.0]
+    point = HistogramPoint(0, 1.0, 0.0, 3.0, 3.0, 6.0, 14.0, [0, 1, 2], [1, 2, 3], exact)
+    assert point.count.tolist() == exact and point.nbytes == 4 * 8 + 3 * 8
+    whole = HistogramPoint(0, 1.0, 0.0, 3.0, 3.0, 6.0, 14.0, [0, 1, 2], [1, 2, 3], [1, 2, 3])
+    assert whole.count.dtype == np.float64 and whole.nbytes == 4 * 8 + 3 * 4
 
 
 def test_histogram_points_keep_buckets_that_are_not_contiguous():
