@@ -49,11 +49,21 @@ constexpr int64_t kMaxPaddedBytes = int64_t(256) << 20;
 int64_t padded_rows(const ConvGeom& g) { return std::max((g.oh - 1) * g.sh + (g.kh - 1) * g.dh + 1, g.pt + g.h); }
 int64_t padded_cols(const ConvGeom& g) { return std::max((g.ow - 1) * g.sw + (g.kw - 1) * g.dw + 1, g.pl + g.w); }
 
+// Whether n·hp·wp·c floats fit in kMaxPaddedBytes, without wrapping: hp and wp grow with the
+// dilation and SAME padding of a GraphDef's attrs, far past what the product can hold.
+bool padded_copy_fits(const ConvGeom& g, int64_t hp, int64_t wp) {
+  if (g.n == 0 || hp == 0 || wp == 0 || g.c == 0) return true;
+  int64_t bytes = (int64_t)sizeof(float);
+  for (int64_t f : {g.n, hp, wp, g.c})
+    if (__builtin_mul_overflow(bytes, f, &bytes) || bytes > kMaxPaddedBytes) return false;
+  return true;
+}
+
 bool usable(const ConvGeom& g) {
   const int64_t hp = padded_rows(g), wp = padded_cols(g);
   const bool padded = hp != g.h || wp != g.w;
   return isa() != Isa::NONE && g.kh * g.kw * g.c * 64 * (int64_t)sizeof(float) <= kMaxPanelBytes &&
-         (!padded || g.n * hp * wp * g.c * (int64_t)sizeof(float) <= kMaxPaddedBytes);
+         (!padded || padded_copy_fits(g, hp, wp));
 }
 
 Padded pad_input(const float* x, const ConvGeom& g) {

@@ -181,6 +181,37 @@ def test_gradient_kernels_check_their_shapes_against_the_geometry():
             sess.run(bad_pool)
 
 
+def test_huge_window_attrs_do_not_wrap_buffer_sizes():
+    # Dilations and window sizes come from attrs (a GraphDef may hold any value); the padded
+    # copy of the direct kernels used to size itself with a product that wrapped. With every
+    # dilated tap in the SAME padding, TensorFlow's result is all zeros.
+    code = """
+        import json
+        import numpy as np
+        import engine as eg
+        x = eg.constant(np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1))
+        w = eg.constant(np.ones((2, 2, 1, 3), np.float32))
+        w3 = eg.constant(np.ones((3, 3, 1, 3), np.float32))
+        outs = [eg.nn.conv2d(x, w, [1, 1, 1, 1], "SAME", dilations=[1, d, d, 1])
+                for d in (8, 2**40, 2**59)]
+        outs.append(eg.nn.conv2d(x, w3, [1, 1, 1, 1], "SAME", dilations=[1, 2**62, 2**62, 1]))
+        pool = eg.nn.max_pool(x, [1, 2**40, 2**40, 1], [1, 1, 1, 1], "SAME")
+        with eg.Session() as s:
+            for out in outs:
+                try:
+                    v = s.run(out)
+                    print(json.dumps(["ok", list(v.shape), float(np.abs(v).sum())]))
+                except eg.OpError as e:
+                    print(json.dumps([type(e).__name__, str(e), 0]))
+            print(json.dumps(["pool", s.run(pool).ravel().tolist(), 0]))
+        """
+    *convs, pool = run_isolated(code)
+    assert convs[:3] == [["ok", [1, 4, 4, 3], 0.0]] * 3
+    # (3 - 1) * 2**62 overflows int64: refused, naming the node.
+    assert convs[3][0] == "InvalidArgumentError" and "Conv2D" in convs[3][1], convs[3]
+    assert pool[1] == [15.0] * 16
+
+
 def test_resource_exhausted_error_is_tfs_class():
     assert eg.ResourceExhaustedError.error_code == 8
     assert eg.errors.error_for_code(8) is eg.ResourceExhaustedError
