@@ -162,6 +162,8 @@ class FlagValues:
         return flag.value
 
     def __getattr__(self, name: str):
+        if name == "__flags":  # name -> Flag; 2017 scripts print FLAGS.__flags.items()
+            return dict(self._flags)
         return self._read(name)
 
     def __setattr__(self, name: str, value) -> None:

@@ -214,6 +214,14 @@ class Saver:
         ``max_to_keep`` also deletes them."""
         self.set_last_checkpoints([p for p in checkpoint_paths if checkpoint_exists(p)])
 
+    def export_meta_graph(self, filename=None, collection_list=None, as_text=False, **kwargs):
+        """The default graph's MetaGraphDef, written to ``filename`` when given."""
+        from .checkpoint.meta_graph import export_meta_graph
+
+        return export_meta_graph(
+            filename, collection_list=collection_list, as_text=as_text, **kwargs
+        )
+
     def as_saver_def(self) -> SaverDef:
         return SaverDef(
             max_to_keep=self._max_to_keep or 0,

@@ -305,3 +305,11 @@ def test_random_ops_get_the_seed_attributes_tensorflow_gives_them():
         ("RandomUniformInt", 1, 3),
         ("RandomStandardNormal", 1, 7),
     ]
+
+
+def test_tf1_era_flag_idioms(fv):
+    fv(["p", "--name", "z"])
+    assert {k: f.value for k, f in fv.__flags.items()}["name"] == "z"
+    assert "name" in fv and "nope" not in fv
+    with pytest.raises(AttributeError):
+        _ = fv.nope

@@ -286,3 +286,25 @@ def test_supervisor_reraises_errors_and_swallows_clean_stops(tmp_path):
             with sv.managed_session():
                 raise ZeroDivisionError("in training")
         assert sv.should_stop()
+
+
+def test_monitored_session_ends_quietly_at_the_end_of_the_input():
+    out_of_range = getattr(tf.errors, "OutOfRangeError", None)
+    if out_of_range is None:
+        pytest.skip("the engine has no OutOfRangeError yet")
+    step = tf.train.get_or_create_global_step()
+    inc = step.assign_add(1)
+    ran = []
+    with tf.train.MonitoredSession() as sess:
+        while not sess.should_stop():
+            ran.append(int(sess.run(inc)))
+            if len(ran) == 3:
+                raise out_of_range(None, None, "End of sequence")
+    assert ran == [1, 2, 3]
+
+
+def test_saver_export_meta_graph(tmp_path):
+    v = tf.Variable(1.0, name="v")
+    meta = tf.train.Saver([v]).export_meta_graph(str(tmp_path / "g.meta"), as_text=True)
+    assert "v" in {n.name for n in meta.graph_def.node}
+    assert (tmp_path / "g.meta").read_text().startswith("meta_info_def")
