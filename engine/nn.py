@@ -1,5 +1,6 @@
 """``eg.nn``: neural-network ops under TensorFlow 1's names."""
 
+from . import rnn_cell
 from .ops.conv_transpose import conv2d_transpose
 from .ops.fused_batch_norm import fused_batch_norm
 from .ops.losses import (
@@ -26,8 +27,11 @@ from .ops.nn import (
 )
 from .ops.normalization import batch_normalization, moments
 from .ops.topk import in_top_k, top_k
+from .rnn import bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn, static_rnn
 
 __all__ = [
+    "bidirectional_dynamic_rnn",
+    "dynamic_rnn",
     "conv2d_transpose",
     "fused_batch_norm",
     "in_top_k",
@@ -50,7 +54,10 @@ __all__ = [
     "softmax",
     "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_v2",
+    "rnn_cell",
     "softplus",
     "sparse_softmax_cross_entropy_with_logits",
+    "static_bidirectional_rnn",
+    "static_rnn",
     "tanh",
 ]
