@@ -422,3 +422,16 @@ from . import tf_logging as logging  # noqa: E402
 __all__ += ["app", "flags", "gfile", "io", "logging"]
 
 _register_gpu_kernels()
+
+# Input pipelines: tf.data, tf.py_func / tf.numpy_function.
+from . import data  # noqa: E402
+from .errors import CancelledError, OutOfRangeError  # noqa: E402
+from .ops.script_ops import numpy_function, py_func  # noqa: E402
+
+__all__ += ["CancelledError", "OutOfRangeError", "data", "numpy_function", "py_func"]
+
+# Queues (tf.FIFOQueue, tf.RandomShuffleQueue; tf.train.QueueRunner & co. in engine.train).
+from . import queues  # noqa: E402
+from .queues import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: E402
+
+__all__ += ["FIFOQueue", "PaddingFIFOQueue", "QueueBase", "RandomShuffleQueue", "queues"]

@@ -18,6 +18,18 @@ class OpError(Exception):
         return self.message
 
 
+class CancelledError(OpError):
+    """Raised when an operation is cancelled, e.g. an enqueue on a closed queue (status code 1)."""
+
+    error_code = 1
+
+
+class OutOfRangeError(OpError):
+    """Raised when an iterator or queue has no more elements (status code 11)."""
+
+    error_code = 11
+
+
 class InvalidArgumentError(OpError):
     """Raised when an op gets an argument of the wrong value, shape or dtype (status code 3)."""
 
@@ -70,11 +82,13 @@ class DataLossError(OpError):
 
 
 _BY_CODE = {
+    1: CancelledError,
     3: InvalidArgumentError,
     5: NotFoundError,
     6: AlreadyExistsError,
     8: ResourceExhaustedError,
     9: FailedPreconditionError,
+    11: OutOfRangeError,
     12: UnimplementedError,
     13: InternalError,
     15: DataLossError,
@@ -88,12 +102,14 @@ def error_for_code(code: int) -> type[OpError]:
 
 __all__ = [
     "AlreadyExistsError",
+    "CancelledError",
     "DataLossError",
     "FailedPreconditionError",
     "InternalError",
     "InvalidArgumentError",
     "NotFoundError",
     "OpError",
+    "OutOfRangeError",
     "ResourceExhaustedError",
     "UnimplementedError",
     "error_for_code",

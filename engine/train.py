@@ -461,3 +461,29 @@ from . import training as _training  # noqa: E402
 from .training import *  # noqa: E402, F403
 
 __all__ += _training.__all__
+
+# The queue-based input pipeline of TF1 (tf.train.batch, *_input_producer, QueueRunner).
+from .input_ops import (  # noqa: E402
+    batch,
+    input_producer,
+    limit_epochs,
+    range_input_producer,
+    shuffle_batch,
+    slice_input_producer,
+    string_input_producer,
+)
+from .queues import QueueRunner, add_queue_runner, start_queue_runners  # noqa: E402
+
+queue_runner = __import__("engine.queues", fromlist=["QueueRunner"])
+__all__ += [
+    "QueueRunner",
+    "add_queue_runner",
+    "batch",
+    "input_producer",
+    "limit_epochs",
+    "range_input_producer",
+    "shuffle_batch",
+    "slice_input_producer",
+    "start_queue_runners",
+    "string_input_producer",
+]
