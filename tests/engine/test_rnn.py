@@ -231,3 +231,19 @@ def test_dynamic_rnn_is_a_while_loop_and_takes_unknown_lengths():
             souts, _ = eg.nn.static_rnn(cell, xs, dtype=eg.float32, scope="rnn")
             so = sess.run(souts[-1], {x: xv})
             np.testing.assert_allclose(so, o[:, -1], rtol=1e-5, atol=1e-6)
+
+
+def test_contrib_rnn_is_the_same_api():
+    from engine.contrib import rnn as contrib_rnn
+
+    assert contrib_rnn.BasicLSTMCell is rnn_cell.BasicLSTMCell
+    assert contrib_rnn.static_rnn is eg.nn.static_rnn
+    assert eg.contrib.rnn.LSTMStateTuple is rnn_cell.LSTMStateTuple
+    g = eg.Graph()
+    with g.as_default():
+        xs = [eg.placeholder(eg.float32, [2, 3]) for _ in range(3)]
+        outs, _ = contrib_rnn.static_rnn(contrib_rnn.LSTMBlockCell(4), xs, dtype=eg.float32)
+        names = [v.name for v in eg.trainable_variables()]
+        types = [op.type for op in g.get_operations()]
+    assert names == ["rnn/lstm_cell/kernel:0", "rnn/lstm_cell/bias:0"]
+    assert types.count("LSTMBlockCell") == 3
