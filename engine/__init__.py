@@ -435,3 +435,9 @@ from . import queues  # noqa: E402
 from .queues import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue  # noqa: E402
 
 __all__ += ["FIFOQueue", "PaddingFIFOQueue", "QueueBase", "RandomShuffleQueue", "queues"]
+
+# tf.image and tf.read_file.
+from . import image  # noqa: E402
+from .image import read_file  # noqa: E402
+
+__all__ += ["image", "read_file"]
