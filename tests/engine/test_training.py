@@ -308,3 +308,30 @@ def test_saver_export_meta_graph(tmp_path):
     meta = tf.train.Saver([v]).export_meta_graph(str(tmp_path / "g.meta"), as_text=True)
     assert "v" in {n.name for n in meta.graph_def.node}
     assert (tmp_path / "g.meta").read_text().startswith("meta_info_def")
+
+
+def test_checkpoint_listener_sees_every_save_and_can_stop_training(tmp_path):
+    step = tf.train.get_or_create_global_step()
+    inc = step.assign_add(1)
+    seen = []
+
+    class Listener(tf.train.CheckpointSaverListener):
+        def before_save(self, session, global_step_value):
+            seen.append(("before", global_step_value))
+
+        def after_save(self, session, global_step_value):
+            seen.append(("after", global_step_value))
+            return global_step_value >= 4  # stop once step 4 is saved
+
+        def end(self, session, global_step_value):
+            seen.append(("end", global_step_value))
+
+    hook = tf.train.CheckpointSaverHook(str(tmp_path), save_steps=2, listeners=[Listener()])
+    with tf.train.MonitoredSession(hooks=[hook]) as sess:
+        while not sess.should_stop():
+            sess.run(inc)
+    assert seen == [
+        ("before", 0), ("after", 0), ("before", 2), ("after", 2),
+        ("before", 4), ("after", 4), ("end", 4),
+    ]  # fmt: skip
+    assert tf.train.latest_checkpoint(str(tmp_path)) == str(tmp_path / "model.ckpt-4")
