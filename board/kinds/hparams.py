@@ -48,13 +48,34 @@ def routes(api, data) -> None:
     def hparams(request: Request):
         """For the comparison table: every run's hparams and, per scalar tag, its last, min
         and max value (`metrics[tag] = {"last", "min", "max", "step"}`), and the experiment's
-        hparams config if any."""
+        hparams config if any. As in TensorBoard, a session's metric values are read from
+        `<run>/<group>` for each metric's group (torch-style `add_hparams` writes them to a
+        child run): they appear in the session's row, and `folded_runs` names those child
+        runs, which the table leaves out."""
         store = store_of(request)
-        rows = [
-            {"run": name, "hparams": store.hparams(name), "metrics": metric_summaries(store, name)}
-            for name in store.runs()
-        ]
-        return JSON({"runs": rows, "hparams_config": store.hparams_config()})
+        config = store.hparams_config()
+        groups = metric_groups(config)
+        rows, folded = [], []
+        names = store.runs()
+        sessions = {name for name in names if store.hparams(name)}
+        for name in names:
+            parent, _, group = name.rpartition("/")
+            if group in groups and parent in sessions and not store.hparams(name):
+                folded.append(name)
+                continue
+            metrics = metric_summaries(store, name)
+            if name in sessions:
+                for group_name in groups:
+                    child = metric_summaries(store, f"{name}/{group_name}")
+                    metrics.update({t: v for t, v in child.items() if t not in metrics})
+            rows.append({"run": name, "hparams": store.hparams(name), "metrics": metrics})
+        return JSON({"runs": rows, "hparams_config": config, "folded_runs": folded})
+
+
+def metric_groups(config: dict | None) -> set[str]:
+    """The run-name suffixes the experiment's metrics live under (its non-empty groups)."""
+    infos = (config or {}).get("metricInfos", [])
+    return {g for info in infos if (g := info.get("name", {}).get("group", ""))}
 
 
 KIND = SummaryKind(

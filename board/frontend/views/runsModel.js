@@ -3,10 +3,13 @@ import { meanStd } from '../stats.js';
 
 export const STATS = ['last', 'min', 'max'];
 
-/** One row per run: fixed fields, hparams and per-tag metric summaries. */
+/** One row per run: fixed fields, hparams and per-tag metric summaries. Runs that only hold
+ * a session's metric values (`<run>/<group>`, folded into that run's row by the server) have
+ * no row of their own. */
 export function buildRows(index, hparamsBody) {
   const metricsByRun = new Map((hparamsBody?.runs ?? []).map((r) => [r.run, r]));
-  return index.list.map((run) => {
+  const folded = new Set(hparamsBody?.folded_runs ?? []);
+  return index.list.filter((run) => !folded.has(run.name)).map((run) => {
     const extra = metricsByRun.get(run.name);
     return {
       name: run.name,
