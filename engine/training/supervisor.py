@@ -24,6 +24,9 @@ from .monitored_session import ChiefSessionCreator, Scaffold
 
 
 class Supervisor:
+    """TF1's training manager (see the module docstring): ``managed_session()``,
+    ``should_stop()``, ``request_stop()``, ``saver``, ``summary_writer``, ``save_path``."""
+
     USE_DEFAULT = 0
 
     def __init__(
