@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from summaries import encode
+from summaries.plugin_methods import PluginSummaryMethods
 from summaries.proto import event_pb2
 from summaries.writer import (
     INT64_MAX,
@@ -23,11 +24,21 @@ from summaries.writer import (
 )
 
 _time = time.time
+
+
+def _is_torch_module(value: Any) -> bool:
+    """A ``torch.nn.Module``, found without importing torch."""
+    return any(
+        c.__module__ == "torch.nn.modules.module" and c.__name__ == "Module"
+        for c in type(value).__mro__
+    )
+
+
 HPARAMS_METRICS_RUN = "hparams"
 """The sub-run that ``add_hparams`` writes metric values into (see ``add_hparams``)."""
 
 
-class SummaryWriter:
+class SummaryWriter(PluginSummaryMethods):
     """Writes TensorBoard event files into ``log_dir`` (default ``runs/<date>_<host><comment>``).
 
     Same constructor and defaults as ``torch.utils.tensorboard.SummaryWriter``. Every
@@ -36,8 +47,8 @@ class SummaryWriter:
 
     Differences from PyTorch, on purpose: ``add_hparams`` writes the hparams into this run and
     the metric values into ``<log_dir>/hparams`` (not both into a new sub-directory named after
-    the time), ``add_text`` keeps the tag as given, and
-    ``add_graph`` takes an engine ``Graph`` or a ``GraphDef`` instead of a torch module.
+    the time), ``add_text`` keeps the tag as given, ``add_graph`` also takes an engine
+    ``Graph`` or a ``GraphDef``, and ``add_video`` encodes GIFs with Pillow (no moviepy).
     """
 
     def __init__(
@@ -241,11 +252,30 @@ class SummaryWriter:
 
     # -- graphs, hparams, raw summaries ----------------------------------------------------
 
-    def add_graph(self, graph: Any, global_step: int | None = None, walltime=None) -> None:
-        """Log a graph: an engine ``Graph`` (anything with ``as_graph_def()``) or a
-        ``GraphDef`` (ours, TensorFlow's or TensorBoard's), or its serialized bytes."""
+    def add_graph(
+        self,
+        model: Any,
+        input_to_model: Any = None,
+        verbose: bool = False,
+        use_strict_trace: bool = True,
+        *,
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None:
+        """Log a graph: an engine ``Graph`` (anything with ``as_graph_def()``), a ``GraphDef``
+        (ours, TensorFlow's or TensorBoard's) or its serialized bytes; or, as torch's
+        ``add_graph(model, input_to_model)``, a ``torch.nn.Module`` traced by torch's own
+        tracer on ``input_to_model``."""
+        if _is_torch_module(model):
+            self._add_torch_graph(model, input_to_model, verbose, use_strict_trace)
+            return
+        if input_to_model is not None:
+            raise TypeError(
+                "add_graph: input_to_model is for torch modules; an engine Graph or GraphDef "
+                "is logged as it is"
+            )
         self._live_sink()
-        self.file_writer.add_graph(graph, global_step, walltime)
+        self.file_writer.add_graph(model, global_step, walltime)
 
     def add_run_metadata(
         self, run_metadata: Any, tag: str, global_step: int | None = None, walltime=None
