@@ -1,0 +1,182 @@
+"""The MPI runtime under ``engine.distributed``: init, ranks, and collectives that wait with a
+deadline and name the ranks that did not answer.
+
+Every collective is a non-blocking MPI call (``Iallreduce``, ``Iallgatherv``, ``Ibcast``: Open
+MPI's own ring / recursive-doubling schedules) completed by ``wait``, which tests the request
+and sleeps between tests (``time.sleep`` releases the GIL, and mpi4py releases it around each
+MPI call). A request that is not complete after ``FLOWBOARD_MPI_TIMEOUT`` seconds (default 300;
+0 waits forever) raises ``CollectiveTimeoutError`` after a short liveness probe that names the
+ranks not answering.
+
+A rank that dies outright (a crash, ``os._exit``) is seen by ``mpiexec`` first: Open MPI 5's
+launcher terminates the whole job within about a second and prints the failed rank and its exit
+code (docs/distributed.md, "Failure"). The deadline covers what the launcher cannot see: a rank
+that is alive but stuck.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import numpy as np
+
+from ..errors import OpError
+
+try:  # the optional extra flowboard[mpi]
+    from mpi4py import MPI
+except ImportError:  # pragma: no cover - exercised only where mpi4py is missing
+    MPI = None
+
+_PROBE_TAG = 7001
+_state: dict = {}
+
+
+class CollectiveTimeoutError(OpError):
+    """A collective did not complete within the deadline (status code 4, DEADLINE_EXCEEDED)."""
+
+    error_code = 4
+
+
+def _require_mpi():
+    if MPI is None:
+        raise ImportError("engine.distributed needs mpi4py: pip install 'flowboard[mpi]'")
+
+
+def init(comm=None) -> None:
+    """Initializes MPI (once) and the communicators the engine's collectives use.
+
+    ``comm`` (an ``mpi4py.MPI.Comm``) restricts the engine to a subset of processes; the
+    default is ``COMM_WORLD``. Calling ``init`` again is a no-op."""
+    _require_mpi()
+    if _state:
+        return
+    world = comm if comm is not None else MPI.COMM_WORLD
+    coll = world.Dup()
+    # Errors come back as exceptions instead of aborting the process, so the engine can name
+    # the collective that failed.
+    coll.Set_errhandler(MPI.ERRORS_RETURN)
+    probe = world.Dup()
+    probe.Set_errhandler(MPI.ERRORS_RETURN)
+    ps = world.Dup()  # the parameter servers' point-to-point traffic, apart from collectives
+    ps.Set_errhandler(MPI.ERRORS_RETURN)
+    local = world.Split_type(MPI.COMM_TYPE_SHARED, key=world.Get_rank())
+    _state.update(
+        comm=coll,
+        probe=probe,
+        ps=ps,
+        rank=world.Get_rank(),
+        size=world.Get_size(),
+        local_rank=local.Get_rank(),
+        local_size=local.Get_size(),
+        host=socket.gethostname(),
+        sequence=0,
+    )
+    local.Free()
+
+
+def is_initialized() -> bool:
+    return bool(_state)
+
+
+def _get(key: str):
+    if not _state:
+        raise ValueError(
+            "engine.distributed has not been initialized; call engine.distributed.init() first"
+        )
+    return _state[key]
+
+
+def rank() -> int:
+    """This process's rank in the job (0 .. size()-1)."""
+    return _get("rank")
+
+
+def size() -> int:
+    """The number of processes in the job."""
+    return _get("size")
+
+
+def local_rank() -> int:
+    """This process's rank among the processes on its machine."""
+    return _get("local_rank")
+
+
+def local_size() -> int:
+    """The number of processes of the job on this machine."""
+    return _get("local_size")
+
+
+def comm():
+    """The communicator the engine's collectives run on (a duplicate of the one given to init)."""
+    return _get("comm")
+
+
+def ps_comm():
+    """The communicator of the asynchronous mode's pushes and pulls."""
+    return _get("ps")
+
+
+def timeout_seconds() -> float:
+    """The collective deadline: ``FLOWBOARD_MPI_TIMEOUT`` seconds (default 300, 0 = none)."""
+    raw = os.environ.get("FLOWBOARD_MPI_TIMEOUT", "300")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(
+            f"FLOWBOARD_MPI_TIMEOUT must be a number of seconds, got {raw!r}"
+        ) from None
+    return value if value > 0 else float("inf")
+
+
+def wait(request, what: str, op=None) -> None:
+    """Completes an MPI request, or raises CollectiveTimeoutError naming silent ranks."""
+    _state["sequence"] += 1
+    deadline = time.monotonic() + timeout_seconds()
+    pause = 0.0
+    while True:
+        try:
+            if request.Test():
+                return
+        except MPI.Exception as e:
+            raise OpError(None, op, f"{what} failed on rank {rank()}: {e}") from None
+        now = time.monotonic()
+        if now > deadline:
+            break
+        time.sleep(pause)
+        pause = min(pause * 2 + 1e-5, 1e-3)
+    silent = probe_ranks()
+    raise CollectiveTimeoutError(
+        None,
+        op,
+        f"{what} on rank {rank()} did not complete within {timeout_seconds():g} s "
+        f"(FLOWBOARD_MPI_TIMEOUT); ranks not responding: {silent or 'none (all answered)'}",
+    )
+
+
+def probe_ranks(grace: float = 2.0) -> list[int]:
+    """Ranks that do not answer a point-to-point ping within ``grace`` seconds.
+
+    Each timed-out rank sends its collective sequence number to every other rank and listens
+    for theirs; a rank that is dead or stuck outside the engine sends nothing."""
+    probe, me, n = _state["probe"], rank(), size()
+    seq = np.array([_state["sequence"]], dtype=np.int64)
+    others = [r for r in range(n) if r != me]
+    sends = [probe.Isend(seq, dest=r, tag=_PROBE_TAG) for r in others]
+    bufs = {r: np.zeros(1, dtype=np.int64) for r in others}
+    recvs = {r: probe.Irecv(bufs[r], source=r, tag=_PROBE_TAG) for r in others}
+    end = time.monotonic() + grace
+    answered: set[int] = set()
+    while time.monotonic() < end and len(answered) < len(others):
+        for r, req in recvs.items():
+            if r not in answered and req.Test():
+                answered.add(r)
+        time.sleep(0.01)
+    del sends  # left pending on purpose: the job is about to fail
+    return [r for r in others if r not in answered]
+
+
+def abort(code: int = 1) -> None:
+    """Ends every process of the job (MPI_Abort); use after an unrecoverable error."""
+    _get("comm").Abort(code)
