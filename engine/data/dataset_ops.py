@@ -267,7 +267,7 @@ class GeneratorDataset(Dataset):
         self._args = tuple(args) if args is not None else ()
         types = nest.map_structure(D.as_dtype, _tuple_lists(output_types))
         if output_shapes is None:
-            shapes = nest.map_structure(lambda _: TensorShape(None), types)
+            shapes = [TensorShape(None) for _ in nest.flatten(types)]
         else:
             shapes = _shape_structure(types, output_shapes)
         self._specs = nest.pack(
@@ -401,7 +401,15 @@ class MapDataset(_Unary):
         env.on_close(lambda: pool.shutdown(wait=False, cancel_futures=True))
         pending: collections.deque = collections.deque()
         try:
-            for element in source:
+            while True:
+                try:
+                    element = next(source)
+                except StopIteration:
+                    break
+                except Exception as e:  # raised after the elements before it are delivered
+                    while pending:
+                        yield tuple(pending.popleft().result())
+                    raise e from None
                 pending.append(pool.submit(self._fn, env, element))
                 if len(pending) >= self._parallel:
                     yield tuple(pending.popleft().result())
