@@ -139,9 +139,11 @@ def _while_grad_kernel(ctx, count, *arrays):
     record = pop_history(session_of(ctx), spec.forward, spec.consumer)
     plan = cached_plan(ctx, "grad", spec.fetches, spec.saved + spec.grad_args + spec.captures)
     acc = [None] * spec.n_caps
+    pos = spec.saved_pos
+    whole = bool(record) and pos == list(range(len(record[0])))  # this gradient reads them all
     for k in range(int(count) - 1, -1, -1):
         saved = record[k]
-        res = plan.run([saved[j] for j in spec.saved_pos] + grads + caps)
+        res = plan.run((saved if whole else [saved[j] for j in pos]) + grads + caps)
         grads = res[:nv]
         for j, d in enumerate(res[nv:]):
             acc[j] = _accumulate(acc[j], d)
