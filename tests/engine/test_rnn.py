@@ -94,6 +94,7 @@ def test_fused_step_uses_one_op_per_step():
     assert types.count("LSTMBlockCell") == 5
     assert types.count("LSTMBlockCellGrad") == 5
     assert types.count("MatMul") == 2 * 5  # per step: the kernel's gradient and the inputs'
+    assert types.count("Transpose") == 1  # the kernel, once for every step's gradient
     assert not {"Sigmoid", "Tanh", "ConcatV2", "Split"} & set(types)
 
 

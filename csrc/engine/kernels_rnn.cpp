@@ -1,0 +1,245 @@
+// Fused LSTM cell kernels: one LSTM step (one GEMM for the four gates, then the gate
+// nonlinearities and the cell update in one pass) and its gradient (one pass, then the GEMMs
+// for the inputs' and previous output's gradients).
+//
+// Gate layout (as TensorFlow's BasicLSTMCell/LSTMCell): each row of the [B, 4H] pre-activation
+// holds i | j | f | o, H values each.
+//   i = sigmoid(a_i), j = tanh(a_j), f = sigmoid(a_f + forget_bias), o = sigmoid(a_o)
+//   c = f * c_prev + i * j,  h = o * tanh(c)
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "executor.h"
+#include "kernels_util.h"
+
+namespace fb {
+namespace {
+
+#define FB_RNN_INLINE inline __attribute__((always_inline))
+
+// exp for float written so that the compiler vectorises it: range reduction x = n ln2 + r with
+// |r| <= ln2/2, a degree-6 polynomial for exp(r) (the classic Cephes expf coefficients), and
+// 2^n built in the exponent bits. Relative error about 2 ulp over the clamped range.
+FB_RNN_INLINE float exp_f(float x) {
+  x = std::min(88.3762626647949f, std::max(-87.3365447504f, x));
+  // Round to nearest by adding and subtracting 1.5 * 2^23 (vectorises without SSE4.1's roundps).
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = x - n * 0.693359375f;
+  r = r + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t bits = ((int32_t)n + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+FB_RNN_INLINE float sigmoid_v(float x) { return 1.0f / (1.0f + exp_f(-x)); }
+// tanh(|x|) = 1 - 2 / (exp(2|x|) + 1): no overflow, absolute error about 1e-7.
+FB_RNN_INLINE float tanh_v(float x) {
+  float t = 1.0f - 2.0f / (exp_f(2.0f * std::fabs(x)) + 1.0f);
+  return std::copysign(t, x);
+}
+inline double sigmoid_v(double x) {
+  return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+}
+inline double tanh_v(double x) { return std::tanh(x); }
+
+template <class T>
+FB_RNN_INLINE void lstm_row(const T* __restrict gates, const T* __restrict bias,
+                     const T* __restrict c_prev, T fb, int64_t H, T* __restrict c,
+                     T* __restrict h, T* __restrict act) {
+  for (int64_t k = 0; k < H; ++k) {
+    T ai = gates[k] + bias[k];
+    T aj = gates[H + k] + bias[H + k];
+    T af = gates[2 * H + k] + bias[2 * H + k] + fb;
+    T ao = gates[3 * H + k] + bias[3 * H + k];
+    T i = sigmoid_v(ai), j = tanh_v(aj), f = sigmoid_v(af), o = sigmoid_v(ao);
+    T cn = f * c_prev[k] + i * j;
+    c[k] = cn;
+    h[k] = o * tanh_v(cn);
+    act[k] = i;
+    act[H + k] = j;
+    act[2 * H + k] = f;
+    act[3 * H + k] = o;
+  }
+}
+
+template <class T>
+FB_RNN_INLINE void lstm_grad_row(const T* __restrict c_prev, const T* __restrict c,
+                          const T* __restrict act, const T* __restrict dc,
+                          const T* __restrict dh, int64_t H, T* __restrict dgates,
+                          T* __restrict dc_prev) {
+  for (int64_t k = 0; k < H; ++k) {
+    T i = act[k], j = act[H + k], f = act[2 * H + k], o = act[3 * H + k];
+    T tc = tanh_v(c[k]);
+    T dct = dc[k] + dh[k] * o * (T(1) - tc * tc);
+    T cp = c_prev[k];
+    dgates[k] = dct * j * i * (T(1) - i);
+    dgates[H + k] = dct * i * (T(1) - j * j);
+    dgates[2 * H + k] = dct * cp * f * (T(1) - f);
+    dgates[3 * H + k] = dh[k] * tc * o * (T(1) - o);
+    dc_prev[k] = dct * f;
+  }
+}
+
+// Rows [s, e) of a step. The float versions are compiled for AVX-512 and AVX2 as well and the
+// best one for this CPU is picked at load time (the build itself stays portable).
+#define FB_RNN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+template <class T>
+FB_RNN_INLINE void lstm_rows(int64_t s, int64_t e, const T* g, const T* b, const T* cp, T fb, int64_t H, T* c,
+               T* h, T* act) {
+  for (int64_t r = s; r < e; ++r)
+    lstm_row<T>(g + r * 4 * H, b, cp + r * H, fb, H, c + r * H, h + r * H, act + r * 4 * H);
+}
+FB_RNN_CLONES void lstm_rows_f32(int64_t s, int64_t e, const float* g, const float* b,
+                                 const float* cp, float fb, int64_t H, float* c, float* h,
+                                 float* act) {
+  lstm_rows<float>(s, e, g, b, cp, fb, H, c, h, act);
+}
+
+template <class T>
+FB_RNN_INLINE void lstm_grad_rows(int64_t s, int64_t e, const T* cp, const T* c, const T* act, const T* dc,
+                    const T* dh, int64_t H, T* dg, T* dcp) {
+  for (int64_t r = s; r < e; ++r)
+    lstm_grad_row<T>(cp + r * H, c + r * H, act + r * 4 * H, dc + r * H, dh + r * H, H,
+                     dg + r * 4 * H, dcp + r * H);
+}
+FB_RNN_CLONES void lstm_grad_rows_f32(int64_t s, int64_t e, const float* cp, const float* c,
+                                      const float* act, const float* dc, const float* dh,
+                                      int64_t H, float* dg, float* dcp) {
+  lstm_grad_rows<float>(s, e, cp, c, act, dc, dh, H, dg, dcp);
+}
+
+void run_rows(int64_t s, int64_t e, const float* g, const float* b, const float* cp, float fb,
+              int64_t H, float* c, float* h, float* act) {
+  lstm_rows_f32(s, e, g, b, cp, fb, H, c, h, act);
+}
+void run_rows(int64_t s, int64_t e, const double* g, const double* b, const double* cp,
+              double fb, int64_t H, double* c, double* h, double* act) {
+  lstm_rows<double>(s, e, g, b, cp, fb, H, c, h, act);
+}
+void run_grad_rows(int64_t s, int64_t e, const float* cp, const float* c, const float* act,
+                   const float* dc, const float* dh, int64_t H, float* dg, float* dcp) {
+  lstm_grad_rows_f32(s, e, cp, c, act, dc, dh, H, dg, dcp);
+}
+void run_grad_rows(int64_t s, int64_t e, const double* cp, const double* c, const double* act,
+                   const double* dc, const double* dh, int64_t H, double* dg, double* dcp) {
+  lstm_grad_rows<double>(s, e, cp, c, act, dc, dh, H, dg, dcp);
+}
+
+// Rows per parallel part: a part is at least ~16k gate values, so a small batch stays on one
+// thread.
+int64_t row_grain(int64_t H) { return std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(4 * H, 1)); }
+
+void check_2d(const Tensor& t, int64_t rows, int64_t cols, const char* what, const char* op) {
+  check_arg(t.shape.size() == 2 && t.shape[0] == rows && t.shape[1] == cols,
+            std::string(op) + ": " + what + " must have shape [" + std::to_string(rows) + ", " +
+                std::to_string(cols) + "], got " + shape_str(t.shape));
+}
+
+// LSTMBlockCell(x [B, D], c_prev [B, H], h_prev [B, H], w [D + H, 4H], b [4H]) -> c [B, H],
+// h [B, H], act [B, 4H] (the activated i, j, f, o), xh [B, D + H] (concat([x, h_prev], 1), for
+// the kernel's gradient). One GEMM xh · w for all four gates, then one pass for the rest.
+// floats: [forget_bias].
+void k_LSTMBlockCell(KernelContext& ctx) {
+  const char* op = "LSTMBlockCell";
+  const Tensor& x = ctx.input(0);
+  const Tensor& cp = ctx.input(1);
+  const Tensor& hp = ctx.input(2);
+  const Tensor& w = ctx.input(3);
+  const Tensor& b = ctx.input(4);
+  check_arg(x.shape.size() == 2, std::string(op) + ": x must be rank 2, got " + shape_str(x.shape));
+  check_arg(cp.shape.size() == 2, std::string(op) + ": c_prev must be rank 2, got " + shape_str(cp.shape));
+  const int64_t B = x.shape[0], D = x.shape[1], H = cp.shape[1];
+  check_2d(cp, B, H, "c_prev", op);
+  check_2d(hp, B, H, "h_prev", op);
+  check_2d(w, D + H, 4 * H, "w", op);
+  check_arg(b.shape.size() == 1 && b.shape[0] == 4 * H,
+            std::string(op) + ": b must have shape [" + std::to_string(4 * H) + "], got " + shape_str(b.shape));
+  for (const Tensor* t : {&cp, &hp, &w, &b})
+    check_arg(t->dtype == x.dtype, std::string(op) + ": input dtypes differ");
+  FB_DISPATCH_FLOAT(x.dtype, op, {
+    Tensor& xh = ctx.allocate(3, x.dtype, {B, D + H});
+    T* pxh = xh.data<T>();
+    const T* px = x.data<T>();
+    const T* ph = hp.data<T>();
+    for (int64_t r = 0; r < B; ++r) {
+      std::memcpy(pxh + r * (D + H), px + r * D, sizeof(T) * D);
+      std::memcpy(pxh + r * (D + H) + D, ph + r * H, sizeof(T) * H);
+    }
+    Tensor gates = make_tensor(x.dtype, {B, 4 * H});
+    gemm(false, false, B, 4 * H, D + H, T(1), pxh, D + H, w.data<T>(), 4 * H, T(0),
+         gates.data<T>(), 4 * H);
+    Tensor& c = ctx.allocate(0, x.dtype, {B, H});
+    Tensor& h = ctx.allocate(1, x.dtype, {B, H});
+    Tensor& act = ctx.allocate(2, x.dtype, {B, 4 * H});
+    const T fb = T(ctx.floats().at(0));
+    const T* pg = gates.data<T>();
+    const T* pb = b.data<T>();
+    const T* pc = cp.data<T>();
+    T* oc = c.data<T>();
+    T* oh = h.data<T>();
+    T* oa = act.data<T>();
+    parallel_for(B, row_grain(H), [&](int64_t s, int64_t e) {
+      run_rows(s, e, pg, pb, pc, fb, H, oc, oh, oa);
+    });
+  })
+}
+FB_KERNEL("LSTMBlockCell", k_LSTMBlockCell);
+
+// LSTMBlockCellGrad(w_t, c_prev, c, act, dc, dh) -> dc_prev [B, H], dh_prev [B, H], d_gates
+// [B, 4H] (the gradient of the pre-activation: the bias's per-row gradient, and with xh the
+// kernel's). w_t is the kernel transposed, [4H, D + H] (built once per run in the graph, shared
+// by the steps: gemm's transposed-b paths would copy w column by column every step).
+// dh_prev = d_gates · w_t[:, D:], one GEMM on the recurrent columns; the inputs' gradient
+// d_gates · w_t[:, :D] is a separate MatMul in the graph, pruned when nothing needs it.
+void k_LSTMBlockCellGrad(KernelContext& ctx) {
+  const char* op = "LSTMBlockCellGrad";
+  const Tensor& wt = ctx.input(0);
+  const Tensor& cp = ctx.input(1);
+  const Tensor& c = ctx.input(2);
+  const Tensor& act = ctx.input(3);
+  const Tensor& dc = ctx.input(4);
+  const Tensor& dh = ctx.input(5);
+  check_arg(act.shape.size() == 2 && act.shape[1] % 4 == 0,
+            std::string(op) + ": act must be [batch, 4 * units], got " + shape_str(act.shape));
+  const int64_t B = act.shape[0], H = act.shape[1] / 4;
+  check_arg(wt.shape.size() == 2 && wt.shape[0] == 4 * H && wt.shape[1] >= H,
+            std::string(op) + ": w_t must be [" + std::to_string(4 * H) + ", depth + " +
+                std::to_string(H) + "], got " + shape_str(wt.shape));
+  const int64_t DH = wt.shape[1], D = DH - H;
+  check_2d(cp, B, H, "c_prev", op);
+  check_2d(c, B, H, "c", op);
+  check_2d(dc, B, H, "dc", op);
+  check_2d(dh, B, H, "dh", op);
+  for (const Tensor* t : {&cp, &c, &act, &dc, &dh})
+    check_arg(t->dtype == wt.dtype, std::string(op) + ": input dtypes differ");
+  FB_DISPATCH_FLOAT(wt.dtype, op, {
+    Tensor& dcp = ctx.allocate(0, wt.dtype, {B, H});
+    Tensor& dhp = ctx.allocate(1, wt.dtype, {B, H});
+    Tensor& dg = ctx.allocate(2, wt.dtype, {B, 4 * H});
+    const T* pcp = cp.data<T>();
+    const T* pc = c.data<T>();
+    const T* pa = act.data<T>();
+    const T* pdc = dc.data<T>();
+    const T* pdh = dh.data<T>();
+    T* odg = dg.data<T>();
+    T* odc = dcp.data<T>();
+    parallel_for(B, row_grain(H), [&](int64_t s, int64_t e) {
+      run_grad_rows(s, e, pcp, pc, pa, pdc, pdh, H, odg, odc);
+    });
+    gemm(false, false, B, H, 4 * H, T(1), odg, 4 * H, wt.data<T>() + D, DH, T(0), dhp.data<T>(), H);
+  })
+}
+FB_KERNEL("LSTMBlockCellGrad", k_LSTMBlockCellGrad);
+
+}  // namespace
+}  // namespace fb
