@@ -19,8 +19,8 @@ import numpy as np
 
 from ..core import convert_to_tensor, register_op
 from ..errors import InvalidArgumentError
+from ..ops.array import constant
 from ..ops.common import make_op
-from ..ops.fills import zeros_like
 from ..shapes import TensorShape
 from . import runtime
 from .runtime import MPI
@@ -186,10 +186,11 @@ def _allgather_grad(op, grad):
 
 def _broadcast_grad(op, grad):
     # Horovod's rule: the root's input reaches every rank's output, so its gradient is the sum
-    # of all output gradients; other ranks' inputs are overwritten and get none.
-    if runtime.rank() == op.attrs["root_rank"]:
-        return [allreduce(grad, average=False)]
-    return [zeros_like(grad)]
+    # of all output gradients; other ranks' inputs are overwritten and get zeros. Every rank
+    # runs the allreduce (graphs must hold the same collectives on all ranks).
+    reduced = allreduce(grad, average=False)
+    keep = 1 if runtime.rank() == op.attrs["root_rank"] else 0
+    return [reduced * constant(keep, dtype=grad.dtype)]
 
 
 register_op(

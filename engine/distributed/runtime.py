@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 
 import numpy as np
@@ -25,6 +26,12 @@ import numpy as np
 from ..errors import OpError
 
 try:  # the optional extra flowboard[mpi]
+    import mpi4py
+
+    # MPI starts in init(), not when this module is imported (importing must stay cheap and must
+    # not turn a plain process into an MPI singleton); it is finalized at interpreter exit.
+    mpi4py.rc.initialize = False
+    mpi4py.rc.finalize = True
     from mpi4py import MPI
 except ImportError:  # pragma: no cover - exercised only where mpi4py is missing
     MPI = None
@@ -52,6 +59,8 @@ def init(comm=None) -> None:
     _require_mpi()
     if _state:
         return
+    if not MPI.Is_initialized():
+        MPI.Init_thread()
     world = comm if comm is not None else MPI.COMM_WORLD
     coll = world.Dup()
     # Errors come back as exceptions instead of aborting the process, so the engine can name
@@ -74,6 +83,27 @@ def init(comm=None) -> None:
         sequence=0,
     )
     local.Free()
+    _abort_on_uncaught_exception()
+
+
+def _abort_on_uncaught_exception() -> None:
+    """An exception that ends one rank ends the job (as ``python -m mpi4py`` does): otherwise
+    the rank would wait in MPI_Finalize while the others wait for it in a collective.
+    ``FLOWBOARD_MPI_ABORT_ON_ERROR=0`` keeps Python's own behaviour."""
+    if os.environ.get("FLOWBOARD_MPI_ABORT_ON_ERROR", "1") == "0":
+        return
+    previous = sys.excepthook
+
+    def hook(exc_type, exc, tb):
+        previous(exc_type, exc, tb)
+        sys.stderr.write(
+            f"[flowboard] rank {_state['rank']}: uncaught {exc_type.__name__}; "
+            "aborting the MPI job\n"
+        )
+        sys.stderr.flush()
+        MPI.COMM_WORLD.Abort(1)
+
+    sys.excepthook = hook
 
 
 def is_initialized() -> bool:
