@@ -18,6 +18,8 @@ TEXT                ``text`` string tensor (any shape)           ``TextData``
 HPARAMS             ``hparams`` plugin metadata                 ``HParamsData``
 AUDIO               legacy ``audio``; ``audio`` string tensor    ``list[AudioData]``
                     ``[k, 2]`` of (encoded, label)
+PR_CURVE            ``pr_curves`` numeric tensor ``[6, k]``     ``numpy.ndarray`` (tp, fp,
+                                                                tn, fn, precision, recall)
 TENSOR              any other tensor                            ``numpy.ndarray``
 ==================  ==========================================  ===========================
 
@@ -226,6 +228,12 @@ def _tensor_audio(array: np.ndarray) -> list[AudioData]:
     return clips
 
 
+def _pr_curve(array: np.ndarray) -> np.ndarray:
+    if array.ndim != 2 or array.shape[0] != 6 or array.shape[1] < 1:
+        raise ValueError(f"PR curve tensor must have shape [6, k], got {list(array.shape)}")
+    return array
+
+
 def _text(array: np.ndarray) -> TextData:
     decoded = (
         np.vectorize(
@@ -316,6 +324,8 @@ def _normalize_tensor(tensor, plugin: str, make) -> Normalized:
         return make(Kind.TEXT, _text(array))
     if plugin == "audio" and not numeric:
         return make(Kind.AUDIO, _tensor_audio(array))
+    if plugin == "pr_curves" and numeric:
+        return make(Kind.PR_CURVE, _pr_curve(array))
     return make(Kind.TENSOR, array)
 
 

@@ -115,6 +115,7 @@ class Kind(str, enum.Enum):
     HPARAMS = "hparams"
     AUDIO = "audio"
     TENSOR = "tensor"
+    PR_CURVE = "pr_curve"
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def tensorboard_router() -> APIRouter:
                 "disable_reload": False,
                 "enabled": bool(plugin.active(store, names)),
                 "remove_dom": False,
-                "tab_name": plugin.name,
+                "tab_name": plugin.tab_name or plugin.name,
                 "loading_mechanism": {"type": "CUSTOM_ELEMENT", "element_name": plugin.element},
             }
             for kind in REGISTRY

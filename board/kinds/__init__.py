@@ -35,13 +35,17 @@ member and its data class). Nothing else changes: not the store, ingest, the app
 from __future__ import annotations
 
 from board.kinds import graphs, histograms, hparams, images, scalars, text
+from board.kinds import audio, pr_curves, tensors
 from board.kinds.base import Origin, Plugin, SummaryKind, has_tags, tag_index
 
 REGISTRY: tuple[SummaryKind, ...] = (
     scalars.KIND,
     histograms.KIND,
     images.KIND,
+    audio.KIND,
     text.KIND,
+    pr_curves.KIND,
+    tensors.KIND,
     hparams.KIND,
     graphs.KIND,
 )

@@ -39,6 +39,7 @@ class Decoding(Protocol):
 
     store: Any  # board.store.Store: the writer side
     run: str
+    known_metadata: dict  # tag -> the SummaryMetadata its values carry (first one written)
 
     def batch(self, kind: str) -> dict:
         """Per-kind scratch state kept until the next `flush` (for kinds that batch writes)."""
@@ -51,6 +52,7 @@ class Plugin:
     name: str  # the plugin (and tab) name: "distributions"
     element: str  # TensorBoard's custom element: "tf-distribution-dashboard"
     active: Callable[[StoreReader, list[str]], bool]  # (store, runs) -> has data to show
+    tab_name: str = ""  # TensorBoard's tab title, when not the name: "PR Curves"
 
 
 @dataclass(frozen=True)

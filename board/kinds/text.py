@@ -1,10 +1,14 @@
-"""Text: a Markdown string per step, served raw to our UI and as safe HTML to TensorBoard's
-clients (rendered without raw HTML, see `board.api.markdown`)."""
+"""Text: a string tensor of Markdown per step, served raw to our UI and as safe HTML to
+TensorBoard's clients (rendered without raw HTML, see `board.api.markdown`). A tensor of rank 1
+or 2 is a table, as TensorBoard renders it (rank 1: one column); of a higher rank, the 2-D
+slice at index 0 of each leading dimension, after a warning."""
 
 # No `from __future__ import annotations`: FastAPI resolves the routes' parameter types, which
 # are imported inside `routes`, from the annotations themselves.
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from board.kinds.base import Decoding, Origin, Plugin, SummaryKind, has_tags
 from board.store.series import PointSeries
@@ -15,18 +19,71 @@ from summaries.types import Kind
 class TextPoint:
     step: int
     wall_time: float
-    text: str
+    text: str  # the one string of a rank-0 tensor, else all strings joined by newlines
+    values: np.ndarray | None = None  # the strings as logged (object array); None: rank 0
+
+    @property
+    def shape(self) -> list[int]:
+        return list(self.values.shape) if self.values is not None else []
+
+    def table(self) -> list[list[str]] | None:
+        """Rows of cells for a rank >= 1 tensor (rank 1: one cell a row; rank > 2: the slice
+        at index 0 of the leading dimensions); None for rank 0."""
+        if self.values is None:
+            return None
+        values = self.values
+        if values.ndim > 2:
+            values = values[(0,) * (values.ndim - 2)]
+        if values.ndim == 1:
+            values = values.reshape(-1, 1)
+        return [[str(cell) for cell in row] for row in values]
+
+
+WARNING = (
+    "**Warning:** This text summary contained data of dimensionality {}, but only 2d tables "
+    "are supported. Showing a 2d slice of the data instead."
+)  # TensorBoard's words, so that its clients see the same page
 
 
 def decode(decoding: Decoding, tag: str, data, origin: Origin) -> None:
-    point = TextPoint(origin.step, origin.wall_time, data.text)
+    values = data.values if data.values.ndim > 0 else None
+    if values is not None:
+        values.flags.writeable = False
+    point = TextPoint(origin.step, origin.wall_time, data.text, values)
     decoding.store.add_point("text", decoding.run, tag, point)
+
+
+def html_table(rows: list[list[str]]) -> str:
+    """TensorBoard's table markup around cells that are already safe HTML."""
+    body = "".join("<tr>\n" + "".join(f"<td>{c}</td>\n" for c in row) + "</tr>\n" for row in rows)
+    return f"<table>\n<tbody>\n{body}</tbody>\n</table>"
+
+
+def tensorboard_html(point: TextPoint, markdown: bool) -> str:
+    """The `text` TensorBoard's text plugin sends for one step: safe HTML of the Markdown (or
+    of the escaped text with `markdown=false`), tables for rank >= 1."""
+    import html
+
+    from board.api.markdown import markdown_to_safe_html  # markdown-it: only when asked
+
+    def cell(source: str) -> str:
+        return markdown_to_safe_html(source).rstrip("\n") if markdown else html.escape(source)
+
+    rows = point.table()
+    if rows is None:
+        return markdown_to_safe_html(point.text) if markdown else html.escape(point.text)
+    warning = ""
+    if len(point.shape) > 2:
+        warning = markdown_to_safe_html(WARNING.format(len(point.shape)))
+    return warning + html_table([[cell(c) for c in row] for row in rows])
 
 
 def routes(api, data) -> None:
     # The web stack is imported here, not at the top: the store imports this module before
     # FastAPI is loaded.
-    from fastapi import Request
+    from typing import Annotated
+
+    from fastapi import Query, Request
 
     from board.api.responses import JSON, Run, Tag, TBRun, TensorBoardJSON, not_found, store_of
 
@@ -39,9 +96,18 @@ def routes(api, data) -> None:
     @api.get("/text")
     def text(request: Request, run: Run, tag: Tag):
         """The text summaries of (run, tag) as raw Markdown source; render it as text-safe
-        Markdown (no raw HTML)."""
+        Markdown (no raw HTML). Each step: `text` (the string; for a tensor of rank >= 1 all
+        strings joined by newlines), `shape` (`[]` for one string) and `table` (null for rank
+        0, else rows of cells: rank 1 one cell a row, rank > 2 the slice at index 0 of the
+        leading dimensions)."""
         out = [
-            {"step": p.step, "wall_time": p.wall_time, "text": p.text}
+            {
+                "step": p.step,
+                "wall_time": p.wall_time,
+                "text": p.text,
+                "shape": p.shape,
+                "table": p.table(),
+            }
             for p in points_of(request, run, tag, "text")
         ]
         return JSON({"run": run, "tag": tag, "texts": out})
@@ -53,13 +119,18 @@ def routes(api, data) -> None:
         return TensorBoardJSON({r: store.tags(r, "text") for r in store.runs()})
 
     @data.get("/plugin/text/text")
-    def tb_text(request: Request, run: TBRun, tag: Tag):
-        """`[{"wall_time", "step", "text": <safe HTML rendered from Markdown>}]`."""
-        from board.api.markdown import markdown_to_safe_html  # markdown-it: only when asked
-
+    def tb_text(
+        request: Request,
+        run: TBRun,
+        tag: Tag,
+        markdown: Annotated[str, Query(max_length=10)] = "true",
+    ):
+        """`[{"wall_time", "step", "text": <safe HTML>}]`: Markdown rendered (escaped text with
+        `markdown=false`), tensors of rank >= 1 as TensorBoard's `<table>` of cells."""
+        enabled = markdown != "false"
         return TensorBoardJSON(
             [
-                {"wall_time": p.wall_time, "step": p.step, "text": markdown_to_safe_html(p.text)}
+                {"wall_time": p.wall_time, "step": p.step, "text": tensorboard_html(p, enabled)}
                 for p in points_of(request, run, tag, "text data")
             ]
         )

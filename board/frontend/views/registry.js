@@ -16,7 +16,10 @@ export const VIEWS = [
   { id: 'histograms', label: 'Histograms', kind: 'histograms', load: () => import('./histograms.js').then((m) => m.createHistogramsView) },
   { id: 'distributions', label: 'Distributions', kind: 'histograms', load: () => import('./distributions.js').then((m) => m.createDistributionsView) },
   { id: 'images', label: 'Images', kind: 'images', load: () => import('./images.js').then((m) => m.createImagesView) },
+  { id: 'audio', label: 'Audio', kind: 'audio', load: () => import('./audio.js').then((m) => m.createAudioView) },
   { id: 'text', label: 'Text', kind: 'text', load: () => import('./text.js').then((m) => m.createTextView) },
+  { id: 'pr_curves', label: 'PR Curves', kind: 'pr_curves', load: () => import('./prCurves.js').then((m) => m.createPrCurvesView) },
+  { id: 'tensors', label: 'Tensors', kind: 'tensors', load: () => import('./tensors.js').then((m) => m.createTensorsView) },
   { id: 'runs', label: 'Runs', kind: null, load: () => import('./runsTable.js').then((m) => m.createRunsView) },
   { id: 'graph', label: 'Graph', kind: null, load: () => import('./graphTab.js').then((m) => m.createGraphTab) },
 ];
