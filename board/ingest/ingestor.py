@@ -343,7 +343,7 @@ class Ingestor:
             # Points of earlier reads at or after the restart step are replaced.
             self.store.purge_from(run, restart.step)
         for tag, cols in batch.scalars.items():
-            decoder.add_scalar_columns(tag, cols.step, cols.wall_time, cols.value)
+            decoder.add_scalar_columns(tag, cols.step, cols.wall_time, cols.value, path)
         for rec_offset, event in batch.other_events():
             decoder.event(event, path, rec_offset)
         decoder.flush()

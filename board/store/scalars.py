@@ -3,13 +3,22 @@
 Writes come from the single ingest thread; reads come from any thread without a lock: the
 writer fills buffer slots past the published length and then publishes a new
 `(step, wall_time, value, length)` tuple in one assignment, and a truncation (a restarted job
-rewriting steps) always copies into fresh buffers, so a reader's snapshot never changes under it.
+rewriting steps) or a merge (another file's points among the held ones) always copies into
+fresh buffers, so a reader's snapshot never changes under it.
+
+The restart rule: the points of one tag go back within one file (a `purge_step`, a loop that
+starts over) -> the held points at or after that step are dropped; a later file, or another
+writer's file, that repeats or interleaves steps -> its points are merged in step order and
+every point is kept. (TensorBoard drops on `SessionLog.START` alone for current files and, for
+files without a version, on any step going back per tag; `SessionLog.START` is the store's
+`purge_from`.)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from board.store.series import SAME_WRITER
 from board.store.types import ScalarColumns
 
 MAX_SEGMENTS = 64  # more restarts than this in one batch take the linear path
@@ -41,12 +50,22 @@ class ScalarSeries:
         return int(step[n - 1]) if n else None
 
     def extend(
-        self, step: np.ndarray, wall_time: np.ndarray, value: np.ndarray, adopt: bool = False
+        self,
+        step: np.ndarray,
+        wall_time: np.ndarray,
+        value: np.ndarray,
+        adopt: bool = False,
+        file_step=SAME_WRITER,
     ) -> int:
-        """Append points in file order. Wherever the step goes back (a restarted job, or a
-        `purge_step`), the points already held at or after that step are dropped first, as
-        TensorBoard does, so a restart replaces points instead of duplicating them. Returns the
-        number of points appended.
+        """Append the points of one read of one file, in file order. `file_step` is the step
+        of this tag's last point earlier in the same file (None: the file had none yet); by
+        default the series' newest point is taken as that (a single writer).
+
+        Wherever the steps go back within the file (a restarted job, or a `purge_step`), the
+        points held at or after that step are dropped first, as TensorBoard does for steps
+        going back, so a restart replaces points instead of duplicating them. Points of a file
+        that do not go back within it (another worker's file, a later file) are merged among
+        the held ones in step order: every point is kept. Returns the number of points added.
 
         With `adopt`, the caller hands the arrays over (it never writes to them again): an
         empty series then keeps them as its columns instead of copying them (the first load
@@ -58,23 +77,52 @@ class ScalarSeries:
         value = np.asarray(value, np.float64)
         # Segment starts: the first point, and every point whose step is below its predecessor.
         drops = np.flatnonzero(step[1:] < step[:-1]) + 1
-        if len(drops) > MAX_SEGMENTS:
-            self._extend_unordered(step, wall_time, value)
-            return len(step)
         if adopt and not len(drops) and not self._state[3] and _adoptable(step, wall_time, value):
             self._state = (step, wall_time, value, len(step))
             return len(step)
-        bounds = [0, *drops.tolist(), len(step)]
+        first_end = int(drops[0]) if len(drops) else len(step)
+        self._add_first_segment(
+            step[:first_end], wall_time[:first_end], value[:first_end], file_step
+        )
+        if len(drops) > MAX_SEGMENTS:
+            self._extend_unordered(step[first_end:], wall_time[first_end:], value[first_end:])
+            return len(step)
+        bounds = [*drops.tolist(), len(step)]
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
-            self.truncate_from(int(step[lo]), strict_lower=True)
+            self.truncate_from(int(step[lo]))
             self._append(step[lo:hi], wall_time[lo:hi], value[lo:hi])
         return len(step)
 
+    def _add_first_segment(self, s: np.ndarray, w: np.ndarray, v: np.ndarray, file_step) -> None:
+        """The points before the batch's first step back: a restart when they go below the
+        file's previous step of this tag, otherwise merged in step order."""
+        held_step, _, _, n = self._state
+        if file_step is SAME_WRITER:
+            file_step = int(held_step[n - 1]) if n else None
+        if file_step is not None and s[0] < file_step:
+            self.truncate_from(int(s[0]))
+            self._append(s, w, v)
+        elif not n or held_step[n - 1] <= s[0]:
+            self._append(s, w, v)
+        else:
+            self._merge(s, w, v)
+
+    def _merge(self, s: np.ndarray, w: np.ndarray, v: np.ndarray) -> None:
+        """Insert ascending points among the held ones, after held points of equal step."""
+        step, wall, value, n = self._state
+        at = np.searchsorted(step[:n], s, side="right")
+        self._state = (
+            np.insert(step[:n], at, s),
+            np.insert(wall[:n], at, w),
+            np.insert(value[:n], at, v),
+            n + len(s),
+        )
+
     def _extend_unordered(self, step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
-        """The same rule for a batch whose steps go back many times (one truncation per
-        segment would be quadratic): the held points stay in step order, so each new point
-        pops the held points at or after its step when it is below the last one -- a
-        monotonic stack, linear in the points."""
+        """The same rule for the rest of a batch whose steps go back many times (one
+        truncation per segment would be quadratic; the first point goes back): the held
+        points stay in step order, so each new point pops the held points at or after its
+        step when it is below the last one -- a monotonic stack, linear in the points."""
         held_step, held_wall, held_value, n = self._state
         steps = np.concatenate([held_step[:n], step])
         walls = np.concatenate([held_wall[:n], wall])

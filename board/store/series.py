@@ -9,7 +9,10 @@ them in numpy (`board.store.scalars.ScalarSeries`, `board.kinds.histograms.Histo
 
 from __future__ import annotations
 
+import bisect
 from typing import Protocol
+
+SAME_WRITER = object()  # `append`'s default `file_step`: the series' newest point is the file's
 
 
 class Series(Protocol):
@@ -21,9 +24,12 @@ class Series(Protocol):
 
     def __len__(self) -> int: ...
 
-    def append(self, point) -> None:
-        """Add one point (any object with a `step`). A step below the newest one is a restart:
-        the points at or after it are dropped first, as TensorBoard does."""
+    def append(self, point, file_step=SAME_WRITER) -> None:
+        """Add one point (any object with a `step`) read from a file whose previous point of
+        this tag had step `file_step` (None: the first in that file; by default the series'
+        newest point). A step below `file_step` is a restart: the points at or after it are
+        dropped first. Otherwise the point is placed in step order after the held points of
+        its step (another writer's file, or a later one, keeps every point)."""
 
     def truncate_from(self, first_step: int) -> None:
         """Drop every point with step >= `first_step` (SessionLog.START)."""
@@ -47,13 +53,24 @@ class PointSeries:
     def last_step(self) -> int | None:
         return self._points[-1].step if self._points else None
 
-    def append(self, point) -> None:
-        if self._points and point.step < self._points[-1].step:
+    def append(self, point, file_step=SAME_WRITER) -> None:
+        points = self._points
+        if file_step is SAME_WRITER:
+            file_step = points[-1].step if points else None
+        if file_step is not None and point.step < file_step:
             self.truncate_from(point.step)
-        self._points.append(point)
+            points = self._points
+        if not points or points[-1].step <= point.step:
+            points.append(point)
+        else:
+            points.insert(bisect.bisect_right(points, point.step, key=_step), point)
 
     def truncate_from(self, first_step: int) -> None:
         self._points = [p for p in self._points if p.step < first_step]
 
     def read(self) -> list:
         return list(self._points)
+
+
+def _step(point) -> int:
+    return point.step

@@ -25,7 +25,7 @@ from board.kinds.histograms import HistogramPoint
 from board.kinds.images import ImageRef
 from board.kinds.text import TextPoint
 from board.store.scalars import ScalarSeries
-from board.store.series import Series
+from board.store.series import SAME_WRITER, Series
 from board.store.types import RunInfo, ScalarColumns
 
 log = logging.getLogger("board.store")
@@ -39,6 +39,7 @@ class _Run:
     tables: dict[str, dict[str, Series]] = field(default_factory=lambda: {k: {} for k in TAGGED})
     run_metadata: dict[str, bytes] = field(default_factory=dict)
     graph_def: bytes | None = None
+    directory: str | None = None  # the run's folder (files beside the events: the projector's)
     hparams: dict[str, object] = field(default_factory=dict)
     metric_tags: list[str] = field(default_factory=list)
     first_wall_time: float | None = None
@@ -106,8 +107,10 @@ class Store:
                     self._notify("runs", name, None, None)
         return run
 
-    def ensure_run(self, name: str) -> None:
-        self._run(name)
+    def ensure_run(self, name: str, directory: str | None = None) -> None:
+        run = self._run(name)
+        if directory is not None:
+            run.directory = directory
 
     def remove_run(self, name: str) -> None:
         with self._lock:
@@ -123,9 +126,11 @@ class Store:
         wall_time: np.ndarray,
         value: np.ndarray,
         adopt: bool = False,
+        file_step=SAME_WRITER,
     ) -> None:
-        """Append points to (run, tag); with `adopt` the arrays are handed over, not copied
-        (see `ScalarSeries.extend`)."""
+        """Append one file's points to (run, tag); with `adopt` the arrays are handed over,
+        not copied; `file_step` is the tag's previous step in that file, which tells a restart
+        from another writer's points (see `ScalarSeries.extend`)."""
         if not len(step):
             return
         r = self._run(run)
@@ -134,22 +139,22 @@ class Store:
         if series is None:
             with self._lock:
                 series = table.setdefault(tag, ScalarSeries())
-        series.extend(step, wall_time, value, adopt=adopt)
+        series.extend(step, wall_time, value, adopt=adopt, file_step=file_step)
         r.see(float(np.min(wall_time)), None)
         r.see(float(np.max(wall_time)), int(np.max(step)))
         self._notify("scalars", run, tag, series.last_step)
 
-    def add_point(self, kind: str, run: str, tag: str, point) -> None:
+    def add_point(self, kind: str, run: str, tag: str, point, file_step=SAME_WRITER) -> None:
         """Append one point (an object with `step` and `wall_time`) to (run, tag) of `kind`,
-        a tagged kind of `board.kinds`; a step below the newest one restarts the series there
-        (see `board.store.series.Series.append`)."""
+        a tagged kind of `board.kinds`; a step below `file_step`, the tag's previous step in
+        the same file, restarts the series there (see `board.store.series.Series.append`)."""
         r = self._run(run)
         table = r.tables[kind]
         with self._lock:
             series = table.get(tag)
             if series is None:
                 series = table[tag] = BY_NAME[kind].series()
-            series.append(point)
+            series.append(point, file_step)
         r.see(point.wall_time, point.step)
         self._notify(kind, run, tag, point.step)
 
@@ -212,6 +217,11 @@ class Store:
 
     def has_run(self, run: str) -> bool:
         return run in self._runs
+
+    def run_directory(self, run: str) -> str | None:
+        """The folder the run was discovered in (local path or URL); None when unknown."""
+        r = self._runs.get(run)
+        return r.directory if r is not None else None
 
     def version(self) -> int:
         """A number that changes after every write to the store (read it before reading what
