@@ -441,3 +441,8 @@ from . import image  # noqa: E402
 from .image import read_file  # noqa: E402
 
 __all__ += ["image", "read_file"]
+
+# tf.estimator and tf.feature_column.
+from . import estimator, feature_column  # noqa: E402
+
+__all__ += ["estimator", "feature_column"]

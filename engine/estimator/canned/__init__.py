@@ -1,0 +1,1 @@
+"""The canned estimators: DNN and linear classifiers and regressors."""
