@@ -189,6 +189,15 @@ def read_scalars(
             # until then it is a partial record and this call returns nothing.
             held = _file_size(path) - offset >= whole
             data = _read_from(path, offset, whole) if held else b""
+    return scan_bytes(data, path, offset, plugins)
+
+
+def scan_bytes(
+    data: bytes, path: str, offset: int = 0, plugins: dict[str, str] | None = None
+) -> ScalarBatch:
+    """The native scan of ``data``, the bytes of the event file ``path`` from ``offset`` (as
+    ``read_scalars`` reads them; a caller with another way to read files, such as a ranged
+    read from object storage, feeds its bytes here)."""
     raw = _records.scan(data, offset, dict(plugins or {}))
     if raw["oversized"]:
         _warn_oversized(path, raw["first_oversized_offset"], raw["first_oversized_length"])

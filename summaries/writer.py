@@ -44,6 +44,7 @@ from typing import Any
 from summaries import _records
 from summaries.encode import varint as _varint
 from summaries.proto import event_pb2
+from summaries.remote import open_event_file
 from summaries.types import FILE_VERSION
 
 log = logging.getLogger(__name__)
@@ -119,9 +120,9 @@ class EventFileSink:
     def __init__(
         self, log_dir: str, max_queue: int = 10, flush_secs: float = 120, filename_suffix: str = ""
     ):
-        os.makedirs(log_dir, exist_ok=True)
         self.log_dir = log_dir
-        self.path = os.path.join(log_dir, event_file_name(filename_suffix or ""))
+        # a local file, or an fsspec URL uploaded whole at each flush (see summaries.remote)
+        self.path, self._file = open_event_file(log_dir, event_file_name(filename_suffix or ""))
         self.max_queue = max(1, int(max_queue))
         self.flush_secs = float(flush_secs)
         self.queue: deque = deque()
@@ -132,7 +133,6 @@ class EventFileSink:
         self._lock = threading.Lock()  # one drain + write at a time, in queue order
         self._wake = threading.Event()
         self._closing = False
-        self._file = open(self.path, "wb")
         first = event_pb2.Event(wall_time=_time(), file_version=FILE_VERSION)
         self._file.write(_records.frame(first.SerializeToString()))
         self._file.flush()

@@ -22,6 +22,7 @@ module imports nothing of the web stack.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import logging
 import re
 import threading
@@ -37,6 +38,8 @@ from board.store.types import INT64_MAX, INT64_MIN, StoreReader
 log = logging.getLogger("board.api")
 
 IDLE_BEFORE_BUILD_S = 0.5  # the full app is built once the server has been idle this long
+GZIP_MIN_BYTES = 1024  # smaller bodies gain nothing from compression
+GZIP_IN_THREAD_BYTES = 256 << 10  # larger bodies are compressed off the event loop
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 
@@ -135,11 +138,11 @@ class FastPathApp:
             self._last_request = time.monotonic()
             if self._builder is None:
                 self.build_in_background()
-        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
-            answer = self._routes.get(scope["path"])
+        if scope["type"] == "http" and scope["method"] == "GET":
+            answer = self._routes.get(_route_path(scope))
             body = answer(query_params(scope)) if answer is not None else None
             if body is not None:
-                await _send_json(send, body)
+                await _send_json(send, body, _accepts_gzip(scope))
                 return
         self.delegated += 1
         app = self._app
@@ -183,11 +186,36 @@ class FastPathApp:
         return dumps(scalar_series(self.store, tag, runs, **numbers))
 
 
-async def _send_json(send: Callable, body: bytes) -> None:
-    """A 200 with the headers Starlette's `Response` sends for `application/json`."""
+def _route_path(scope: dict) -> str:
+    """The path below the ASGI `root_path` (`--path_prefix`), as Starlette routes it."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def _accepts_gzip(scope: dict) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"accept-encoding":
+            return b"gzip" in value.lower()
+    return False
+
+
+async def _send_json(send: Callable, body: bytes, gzipped: bool = False) -> None:
+    """A 200 with the headers Starlette's `Response` sends for `application/json`, the body
+    gzip-compressed (level 1: JSON numbers shrink 3-4x at well over 100 MB/s) when the client
+    accepts it and the body is large enough to gain."""
+    extra = []
+    if len(body) >= GZIP_MIN_BYTES:  # as Starlette's GZipMiddleware on the full app
+        if gzipped:
+            if len(body) >= GZIP_IN_THREAD_BYTES:
+                body = await asyncio.to_thread(gzip.compress, body, 1)
+            else:
+                body = gzip.compress(body, 1)
+            extra.append((b"content-encoding", b"gzip"))
+        extra.append((b"vary", b"Accept-Encoding"))
     headers = [
         (b"content-length", str(len(body)).encode("latin-1")),
         (b"content-type", b"application/json"),
+        *extra,
     ]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})

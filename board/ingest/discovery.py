@@ -1,15 +1,22 @@
 """Run discovery: which directories under the logdirs are runs, and what they are called.
 
 - `parse_logdir_spec("a:/x,b:/y")` names several roots; a plain path is one unnamed root.
+  Entries may be fsspec URLs (`s3://bucket/exp`, `name:gs://bucket/exp`): an entry that starts
+  with `scheme://` is a URL, not `name:path` (TensorBoard's `--logdir_spec` rule), and so is
+  the path part after a name.
 - A run is a directory (at any depth, symlinks not followed) holding files whose names contain
-  `tfevents`; the root itself is the run `.` (or the root's name when named).
+  `tfevents`, or a `projector_config.pbtxt` (embeddings only); the root itself is the run `.`
+  (or the root's name when named).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import posixpath
 from dataclasses import dataclass
+
+from board.ingest import fs
 
 log = logging.getLogger("board.ingest")
 
@@ -17,30 +24,48 @@ log = logging.getLogger("board.ingest")
 @dataclass(frozen=True)
 class Root:
     name: str | None  # None for a plain `--logdir PATH`
-    path: str  # absolute, symlinks resolved
+    path: str  # absolute, symlinks resolved; or a URL (no trailing slash)
+
+    @property
+    def remote(self) -> bool:
+        return fs.is_url(self.path)
+
+
+def _root_path(path: str) -> str:
+    if fs.is_url(path):
+        fs.filesystem(path)  # a scheme nothing serves is an error now, not a silent local path
+        return path.rstrip("/")
+    return os.path.realpath(os.path.expanduser(path))
 
 
 def parse_logdir_spec(spec: str) -> list[Root]:
-    """Roots from `PATH` or `name:PATH,name2:PATH2` (a spec naming an existing directory is
-    always taken as one plain path)."""
+    """Roots from `PATH`, `URL` or `name:PATH,name2:URL` (a spec naming an existing directory is
+    always taken as one plain path). Raises ValueError (`fs.FilesystemUnavailable` for a URL
+    whose filesystem is not installed)."""
     spec = spec.strip()
     if not spec:
         raise ValueError("--logdir is empty")
-    if os.path.isdir(spec) or ":" not in spec:
-        return [Root(None, os.path.realpath(os.path.expanduser(spec)))]
+    if os.path.isdir(spec) or ":" not in spec or (fs.is_url(spec) and "," not in spec):
+        return [Root(None, _root_path(spec))]
     roots = []
     for part in spec.split(","):
         part = part.strip()
         if not part:
             continue
+        if fs.is_url(part):  # `s3://b/x` holds a colon but names no run
+            roots.append(Root(None, _root_path(part)))
+            continue
         name, sep, path = part.partition(":")
         if not sep or not name or not path:
             raise ValueError(f"--logdir entry {part!r} is not NAME:PATH")
-        roots.append(Root(name, os.path.realpath(os.path.expanduser(path))))
-    names = [r.name for r in roots]
+        roots.append(Root(name, _root_path(path)))
+    names = [r.name for r in roots if r.name is not None]
     if len(set(names)) != len(names):
         raise ValueError(f"--logdir names repeat: {names}")
     return roots
+
+
+PROJECTOR_CONFIG = "projector_config.pbtxt"  # see board.kinds.projector_files
 
 
 def is_event_file(name: str) -> bool:
@@ -48,7 +73,10 @@ def is_event_file(name: str) -> bool:
 
 
 def run_name(root: Root, directory: str) -> str:
-    rel = os.path.relpath(directory, root.path).replace(os.sep, "/")
+    if root.remote:
+        rel = posixpath.relpath(directory, root.path) if directory != root.path else "."
+    else:
+        rel = os.path.relpath(directory, root.path).replace(os.sep, "/")
     if root.name is None:
         return rel
     return root.name if rel == "." else f"{root.name}/{rel}"
@@ -59,6 +87,9 @@ def discover(roots: list[Root]) -> dict[str, tuple[str, list[str]]]:
     files that are symlinks resolving outside their root are ignored."""
     found: dict[str, tuple[str, list[str]]] = {}
     for root in roots:
+        if root.remote:
+            found.update(_discover_remote(root))
+            continue
         if not os.path.isdir(root.path):
             continue
         for directory, subdirs, files in os.walk(root.path, followlinks=False):
@@ -74,6 +105,16 @@ def discover(roots: list[Root]) -> dict[str, tuple[str, list[str]]]:
                         continue
                 if os.path.isfile(path):
                     paths.append(path)
-            if paths:
+            if paths or PROJECTOR_CONFIG in files:  # an embeddings-only folder is a run too
                 found[run_name(root, directory)] = (directory, paths)
     return found
+
+
+def _discover_remote(root: Root) -> dict[str, tuple[str, list[str]]]:
+    """Runs under a URL root, from one recursive listing (object stores have no symlinks)."""
+    by_dir: dict[str, list[str]] = {}
+    for path in fs.list_files(root.path):
+        directory, name = path.rsplit("/", 1)
+        if is_event_file(name):
+            by_dir.setdefault(directory, []).append(path)
+    return {run_name(root, d): (d, sorted(paths)) for d, paths in sorted(by_dir.items())}

@@ -15,6 +15,12 @@ again). A full sweep costs time in proportion to the runs, so sweeps are spaced 
 SWEEP_SPACING times their own CPU time apart (at most a few percent of a core on the largest
 logdir), and never closer than `reload_interval`. A file that fails to load, for any reason,
 is skipped and retried with backoff (`board.ingest.failures`); it never stops other files.
+
+Logdirs on object storage (`s3://...`, any fsspec URL: `board.ingest.fs`) have no filesystem
+events: they are polled, one listing per sweep (which also gives every object's size), and
+read by byte range from each file's offset. A sweep that fails (the store unreachable, expired
+credentials) is retried after twice as long each time, up to MAX_SWEEP_BACKOFF_S. With
+`reload_interval == 0` the logdirs are loaded once and never polled.
 """
 
 from __future__ import annotations
@@ -30,12 +36,12 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import DecodeError
 
+from board.ingest import fs
 from board.ingest.decode import RunDecoder
 from board.ingest.discovery import Root, discover, is_event_file
 from board.ingest.failures import FileFailures
 from board.ingest.records import read_record_at
 from summaries.proto import event_pb2
-from summaries.reader import read_scalars
 
 log = logging.getLogger("board.ingest")
 
@@ -43,6 +49,7 @@ SCAN_THREADS = 2  # native scans run concurrently during the first load (the GIL
 AHEAD_BYTES = 512 << 20  # at most this much event-file data scanned ahead of the store writer
 SLICE_BYTES = 128 << 20  # one native read covers at most this much of a file (huge image logs)
 SWEEP_SPACING = 40.0  # a full sweep every >= 40x its CPU time: <= 2.5% of a core in sweeps
+MAX_SWEEP_BACKOFF_S = 300.0  # failing sweeps (an unreachable bucket) wait 2x longer each time
 
 
 @dataclass
@@ -57,9 +64,16 @@ class Ingestor:
     """Owns the loader thread. `store` is a `board.store.Store`."""
 
     def __init__(
-        self, store, roots: list[Root], reload_interval: float = 5.0, progress: bool = True
+        self,
+        store,
+        roots: list[Root],
+        reload_interval: float = 5.0,
+        progress: bool = True,
+        scan_threads: int = SCAN_THREADS,
     ):
         self.store = store
+        self.scan_threads = max(1, scan_threads)
+        self.purge_orphaned_data = True  # False: a restarted run's rewritten steps stay twice
         self.roots = roots
         self.reload_interval = reload_interval
         self.progress = progress
@@ -72,6 +86,7 @@ class Ingestor:
         self.loaded = threading.Event()  # set after the first full load
         self._sweep_interval = reload_interval  # grows with the cost of a sweep
         self._sweep_failure: str | None = None  # the cause of the last failed sweep, logged
+        self.sweep_failures = 0  # consecutive failed sweeps: the backoff's exponent
         self._wake = threading.Event()
         self._pending_lock = threading.Lock()
         self._dirty_files: set[str] = set()  # files that filesystem events say grew
@@ -110,6 +125,8 @@ class Ingestor:
         except Exception:  # noqa: BLE001 - keep serving what loaded; the sweep retries
             log.exception("initial load failed")
         self.loaded.set()
+        if self.reload_interval == 0:  # `--reload_interval 0`: load once, as TensorBoard
+            return
         self._start_watching()
         last_sweep = time.monotonic()
         while not self._stop.is_set():
@@ -128,12 +145,16 @@ class Ingestor:
                     try:
                         self.sweep()
                         self._sweep_failure = None
+                        self.sweep_failures = 0
                     finally:  # a failed sweep waits its turn too: never a tight retry loop
                         last_sweep = time.monotonic()
                         cost = time.thread_time() - started  # CPU: what idle must not spend
                         self._sweep_interval = max(self.reload_interval, SWEEP_SPACING * cost)
             except Exception as err:  # noqa: BLE001 - a bad sweep must not end live updates
                 cause = f"{type(err).__name__}: {err}"
+                self.sweep_failures += 1
+                backoff = max(self.reload_interval, 1.0) * 2.0 ** min(self.sweep_failures, 16)
+                self._sweep_interval = min(MAX_SWEEP_BACKOFF_S, max(self._sweep_interval, backoff))
                 if cause != self._sweep_failure:  # a traceback per cause, not per sweep
                     log.exception("reload sweep failed")
                 self._sweep_failure = cause
@@ -149,7 +170,7 @@ class Ingestor:
                     return False
                 continue
             try:
-                if os.path.getsize(path) < state.offsets.get(path, 0):
+                if fs.file_size(path) < state.offsets.get(path, 0):
                     return False
             except OSError:
                 return False
@@ -218,11 +239,12 @@ class Ingestor:
         # this thread, which alone writes the results into the store, in run order. A scan
         # holds its files' bytes until applied, so the runs in flight are bounded in bytes too.
         sizes = {name: _size(paths, SLICE_BYTES) for name, (_, paths) in found.items()}
-        with ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="board-scan") as pool:
+        with ThreadPoolExecutor(self.scan_threads, thread_name_prefix="board-scan") as pool:
             ahead: deque = deque()
             in_flight = 0
+            depth = max(4, 2 * self.scan_threads)  # runs scanned ahead of the store writer
             for name in sorted(found):
-                while ahead and (len(ahead) >= 4 or in_flight + sizes[name] > AHEAD_BYTES):
+                while ahead and (len(ahead) >= depth or in_flight + sizes[name] > AHEAD_BYTES):
                     done = ahead.popleft()
                     in_flight -= sizes[done[0]]
                     self._apply_run(*done, found, bar)
@@ -269,7 +291,7 @@ class Ingestor:
         state = self.runs.get(name)
         if state is None:
             state = self.runs[name] = _RunState(directory, RunDecoder(self.store, name))
-            self.store.ensure_run(name)
+            self.store.ensure_run(name, directory)
         return state
 
     def sweep(self) -> None:
@@ -299,7 +321,7 @@ class Ingestor:
             if path not in present:
                 return True
             try:
-                if os.path.getsize(path) < offset:
+                if fs.file_size(path) < offset:
                     return True
             except OSError:
                 return True
@@ -322,9 +344,9 @@ class Ingestor:
         """Read what `path` gained since its offset, a slice of at most SLICE_BYTES at a time."""
         while True:
             offset = state.offsets.get(path, 0)
-            if os.path.getsize(path) <= offset:
+            if fs.file_size(path) <= offset:
                 return
-            batch = read_scalars(path, offset, plugins=state.plugins, max_bytes=SLICE_BYTES)
+            batch = fs.read_batch(path, offset, state.plugins, SLICE_BYTES)
             state.plugins = batch.plugins
             self._apply(run, state, path, batch)
             if bar is not None:
@@ -339,7 +361,7 @@ class Ingestor:
         decoder = state.decoder
         if batch.start_offset == 0 and batch.records:
             self._see_first_event(run, path)
-        for restart in batch.restarts:
+        for restart in batch.restarts if self.purge_orphaned_data else ():
             # Points of earlier reads at or after the restart step are replaced.
             self.store.purge_from(run, restart.step)
         for tag, cols in batch.scalars.items():
@@ -376,7 +398,7 @@ def _size(paths: list[str], per_file_cap: int | None = None) -> int:
     total = 0
     for path in paths:
         try:
-            size = os.path.getsize(path)
+            size = fs.file_size(path)
         except OSError:
             continue
         total += size if per_file_cap is None else min(size, per_file_cap)
@@ -390,7 +412,7 @@ def _scan_run(paths: list[str]) -> list[tuple[str, object]]:
     plugins: dict[str, str] = {}
     for path in paths:
         try:
-            batch = read_scalars(path, 0, plugins=plugins, max_bytes=SLICE_BYTES)
+            batch = fs.read_batch(path, 0, plugins, SLICE_BYTES)
         except Exception as err:  # noqa: BLE001 - recorded as this file's failure
             out.append((path, err))
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from board.ingest import fs
 from summaries.records import FOOTER_SIZE, HEADER_SIZE, RecordError, check_data, parse_header
 
 log = logging.getLogger("board.store")
@@ -13,19 +14,18 @@ MAX_RECORD = 1 << 30  # refuse absurd lengths from a file rewritten under us
 
 
 def read_record_at(path: str, offset: int) -> bytes | None:
-    """The data bytes of the record whose header starts at `offset` in `path`, CRCs checked;
+    """The data bytes of the record whose header starts at `offset` in `path` (a local path or
+    an fsspec URL: two ranged reads), CRCs checked;
     None when the file no longer holds an intact record there (deleted, truncated, rewritten)."""
     try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            header = f.read(HEADER_SIZE)
-            if len(header) != HEADER_SIZE:
-                return None
-            length = parse_header(header, offset)
-            if length > MAX_RECORD:
-                return None
-            data = f.read(length)
-            footer = f.read(FOOTER_SIZE)
+        header = fs.read_range(path, offset, HEADER_SIZE)
+        if len(header) != HEADER_SIZE:
+            return None
+        length = parse_header(header, offset)
+        if length > MAX_RECORD:
+            return None
+        rest = fs.read_range(path, offset + HEADER_SIZE, length + FOOTER_SIZE)
+        data, footer = rest[:length], rest[length:]
         if len(data) != length or len(footer) != FOOTER_SIZE:
             return None
         check_data(data, footer, offset)
