@@ -308,6 +308,11 @@ def normalize_value(
         return make(Kind.AUDIO, [clip])
     if which != "tensor":
         return None
+    if plugin == "mesh":  # the component (vertex/face/color) is named by the plugin content
+        return make(Kind.MESH, (tensor_to_numpy(value.tensor), metadata.plugin_data.content))
+    if plugin == "custom_scalars":
+        strings = value.tensor.string_val
+        return make(Kind.CUSTOM_SCALARS, bytes(strings[0]) if strings else b"")
     return _normalize_tensor(value.tensor, plugin, make)
 
 

@@ -116,6 +116,8 @@ class Kind(str, enum.Enum):
     AUDIO = "audio"
     TENSOR = "tensor"
     PR_CURVE = "pr_curve"
+    MESH = "mesh"
+    CUSTOM_SCALARS = "custom_scalars"
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,8 @@ class HParamsData:
 class Normalized:
     """A peer's ``Summary.Value`` turned into one of our kinds. ``data`` is a float (SCALAR),
     ``HistogramData``, ``list[ImageData]``, ``TextData``, ``HParamsData``, ``list[AudioData]``
-    or a numpy array (TENSOR)."""
+    or a numpy array (TENSOR); MESH is ``(array, MeshPluginData bytes)``, CUSTOM_SCALARS
+    the serialized ``Layout``."""
 
     tag: str
     kind: Kind

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from board.kinds import graphs, histograms, hparams, images, scalars, text
 from board.kinds import audio, pr_curves, tensors
+from board.kinds import custom_scalars, mesh, projector
 from board.kinds.base import Origin, Plugin, SummaryKind, has_tags, tag_index
 
 REGISTRY: tuple[SummaryKind, ...] = (
@@ -48,6 +49,9 @@ REGISTRY: tuple[SummaryKind, ...] = (
     tensors.KIND,
     hparams.KIND,
     graphs.KIND,
+    custom_scalars.KIND,
+    mesh.KIND,
+    projector.KIND,
 )
 """Every kind, in the order of listings (`/api/runs` tags, `/data/plugins_listing`)."""
 
