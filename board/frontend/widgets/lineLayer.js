@@ -6,7 +6,8 @@
 //
 // Traces keep plotly's shape: {x, y, line: {color, width}, opacity, fill: 'tonexty',
 // fillcolor, meta}. A point with a non-finite y (or y <= 0 on a log axis) breaks the line, as
-// plotly's connectgaps: false does.
+// plotly's connectgaps: false does. A point with no drawable neighbour (a series of one point,
+// or one between gaps) is painted as a dot, as TensorBoard does, so that it stays visible.
 
 /**
  * One invisible plotly trace spanning the traces' finite extremes, so that plotly's autorange
@@ -123,6 +124,7 @@ export function paintLines(canvas, map, traces) {
       ctx.beginPath();
       tracePath(ctx, map, trace.x, trace.y, false);
       ctx.stroke();
+      paintIsolated(ctx, map, trace.x, trace.y, Math.max(3, width * 2), trace.line.color);
     }
     previous = trace;
   }
@@ -152,6 +154,24 @@ function tracePath(ctx, map, xs, ys, reverse) {
     added++;
   }
   return added;
+}
+
+// Dots of radius `radius` at the points that no line segment reaches.
+function paintIsolated(ctx, map, xs, ys, radius, color) {
+  const n = xs.length;
+  let prevUsable = false;
+  let here = n > 0 && usable(map, xs[0], ys[0]);
+  ctx.fillStyle = color;
+  for (let i = 0; i < n; i++) {
+    const nextUsable = i + 1 < n && usable(map, xs[i + 1], ys[i + 1]);
+    if (here && !prevUsable && !nextUsable) {
+      ctx.beginPath();
+      ctx.arc(map.x.toPixel(xs[i]), map.y.toPixel(ys[i]), radius, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    prevUsable = here;
+    here = nextUsable;
+  }
 }
 
 // The band between two traces on the same x values (a group's lower and upper lines).
