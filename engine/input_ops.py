@@ -14,6 +14,7 @@ import numpy as np
 from . import dtypes as D
 from . import summary
 from .core import GraphKeys, Tensor, convert_to_tensor, name_scope, register_op
+from .data.spec import as_component
 from .errors import OutOfRangeError
 from .ops.array import cast, identity
 from .ops.common import make_op
@@ -49,6 +50,25 @@ register_op(
     python=_limit_epochs_kernel,
     stateful=True,
     doc="Passes its input through num_epochs times, then OutOfRangeError (TF's limit_epochs).",
+)
+
+
+def _row_kernel(ctx, tensor, index):
+    return as_component(tensor[int(index)], ctx.op.outputs[0].dtype)
+
+
+register_op(
+    "_TakeRow",
+    shape_fn=lambda op: [
+        (
+            op.inputs[0].dtype,
+            TensorShape(op.inputs[0].shape.dims[1:])
+            if op.inputs[0].shape.ndims
+            else TensorShape(None),
+        )
+    ],
+    python=_row_kernel,
+    doc="Row `index` of any tensor, strings included (slice_input_producer's gather).",
 )
 register_op(
     "RandomShuffle",
@@ -180,7 +200,12 @@ def slice_input_producer(
         limit = n if n is not None else shape_op(tensor_list[0], out_type=D.int32)[0]
         q = range_input_producer(limit, num_epochs, shuffle, seed, capacity, shared_name)
         index = q.dequeue()
-        return [gather(t, index) for t in tensor_list]
+        return [
+            make_op("_TakeRow", [t, index], {}, "GatherV2").outputs[0]
+            if t.dtype is D.string
+            else gather(t, index)
+            for t in tensor_list
+        ]
 
 
 # ---- batching -----------------------------------------------------------------------------------

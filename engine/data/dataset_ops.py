@@ -10,10 +10,13 @@ already made while the training step runs.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import os
 import queue
+import sys
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -30,6 +33,29 @@ from .spec import Spec, as_component
 AUTOTUNE = -1
 
 
+# Background threads of live pipelines: stopped and joined at interpreter exit, so none is
+# inside the native executor while the process tears it down.
+_LIVE_ENVS: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_pipelines() -> None:
+    envs = list(_LIVE_ENVS)
+    for env in envs:
+        env.close()
+    for env in envs:
+        for t in env.threads:
+            t.join(timeout=1.0)
+
+
+def _share_the_gil_finely() -> None:
+    """With a producer thread running Python code, the training step waits for the GIL up to
+    the interpreter's switch interval (5 ms by default, longer than a small step): 1 ms keeps
+    the step's wait below the cost of the step it feeds."""
+    if sys.getswitchinterval() > 0.001:
+        sys.setswitchinterval(0.001)
+
+
 class Env:
     """One initialisation of an iterator: the session, the captured values, per-dataset epoch
     counters (for reshuffling) and a stop flag for background threads."""
@@ -39,7 +65,9 @@ class Env:
         self.values = values
         self.epochs: dict = collections.defaultdict(int)
         self.stopped = threading.Event()
+        self.threads: list = []
         self._closers: list = []
+        _LIVE_ENVS.add(self)
 
     def on_close(self, fn) -> None:
         self._closers.append(fn)
@@ -90,6 +118,11 @@ class Dataset:
 
     def _iter(self, env: Env):
         raise NotImplementedError
+
+    def _blocks(self, env: Env):
+        """Runs of consecutive elements as tuples of arrays stacked on a first axis (for
+        batching without touching each element), or None when this dataset cannot."""
+        return None
 
     # -- sources ------------------------------------------------------------------------------
     @staticmethod
@@ -240,6 +273,12 @@ class TensorSliceDataset(Dataset):
         n = sizes.pop() if sizes else 0
         for i in range(n):
             yield tuple(v[i] for v in values)
+
+    def _blocks(self, env):
+        values = [env.values[t] for t in self._flat]
+        if len({len(v) for v in values}) > 1:
+            return None
+        return iter([tuple(values)])
 
 
 class RangeDataset(Dataset):
@@ -397,6 +436,7 @@ class MapDataset(_Unary):
             return
         # Ordered parallel map: up to `parallel` elements are being mapped on worker threads
         # while the consumer (the training step) uses the previous ones.
+        _share_the_gil_finely()
         pool = ThreadPoolExecutor(self._parallel, thread_name_prefix="tf.data.map")
         env.on_close(lambda: pool.shutdown(wait=False, cancel_futures=True))
         pending: collections.deque = collections.deque()
@@ -457,8 +497,36 @@ class BatchDataset(_Unary):
         )
 
     def _iter(self, env):
+        blocks = self._input._blocks(env)
+        if blocks is not None:
+            yield from _cut_blocks(blocks, self._size, self._drop)
+            return
         for group in _groups(self._input._iter(env), self._size, self._drop):
             yield tuple(_stack(group, i) for i in range(len(group[0])))
+
+
+def _cut_blocks(blocks, size, drop):
+    """Batches of ``size`` rows cut from runs of rows (copies only where a batch spans runs)."""
+    pending: list = []
+    have = 0
+    for block in blocks:
+        start, n = 0, len(block[0])
+        while start < n:
+            take = min(size - have, n - start)
+            pending.append(tuple(c[start : start + take] for c in block))
+            have += take
+            start += take
+            if have == size:
+                yield _join(pending)
+                pending, have = [], 0
+    if pending and not drop:
+        yield _join(pending)
+
+
+def _join(parts):
+    if len(parts) == 1:
+        return tuple(np.array(c) for c in parts[0])
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(len(parts[0])))
 
 
 def _prepend(dim, shape: TensorShape) -> TensorShape:
@@ -477,6 +545,10 @@ def _groups(source, size, drop):
 
 
 def _stack(group, i):
+    try:
+        return np.stack([element[i] for element in group])
+    except ValueError:
+        pass  # shapes differ: find the first that does, for TF's message
     first = np.shape(group[0][i])
     for j, element in enumerate(group[1:], 1):
         if np.shape(element[i]) != first:
@@ -621,6 +693,25 @@ class RepeatDataset(_Unary):
             if not produced:
                 return
 
+    def _blocks(self, env):
+        first = self._input._blocks(env)
+        if first is None:
+            return None
+        return self._repeat_blocks(env, first)
+
+    def _repeat_blocks(self, env, blocks):
+        n = 0
+        while self._count < 0 or n < self._count:
+            produced = False
+            for block in blocks:
+                if len(block[0]):
+                    produced = True
+                    yield block
+            n += 1
+            if not produced:
+                return
+            blocks = self._input._blocks(env)
+
 
 class TakeDataset(_Unary):
     def __init__(self, input_dataset, count):
@@ -699,6 +790,8 @@ class PrefetchDataset(_Unary):
         thread = threading.Thread(
             target=_fill, args=(source, buf, env.stopped), name="tf.data.prefetch", daemon=True
         )
+        env.threads.append(thread)
+        _share_the_gil_finely()
         thread.start()
         while True:
             item = buf.get()

@@ -42,7 +42,9 @@ def _tags(directory):
 
 def test_dnn_classifier_trains_resumes_evaluates_predicts(tmp_path):
     model_dir = str(tmp_path / "dnn")
-    config = tf.estimator.RunConfig(save_summary_steps=10, save_checkpoints_steps=40)
+    config = tf.estimator.RunConfig(
+        save_summary_steps=10, save_checkpoints_steps=40, log_step_count_steps=20
+    )
     est = tf.estimator.DNNClassifier([16, 8], COLS, n_classes=3, model_dir=model_dir, config=config)
     first = est.evaluate(_eval_fn(Y3))  # untrained: initialised, not restored
     est.train(_train_fn(Y3), steps=60)
@@ -83,7 +85,8 @@ def test_dnn_classifier_trains_resumes_evaluates_predicts(tmp_path):
     assert max(s for s, _ in train_tags["loss"]) > 60  # the resumed run wrote too
     eval_tags = _tags(os.path.join(model_dir, "eval"))
     assert {s for s, _ in eval_tags["accuracy"]} == {0, 100}
-    last = [v.simple_value for s, v in eval_tags["accuracy"] if s == 100][0]
+    # (TensorBoard's loader hands simple_value scalars over as float tensors.)
+    last = [v.tensor.float_val[0] for s, v in eval_tags["accuracy"] if s == 100][0]
     assert last == pytest.approx(metrics["accuracy"])
 
     predict_fn = tf.estimator.inputs.numpy_input_fn({"x": X[:5]}, shuffle=False)

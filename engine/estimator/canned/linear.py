@@ -16,7 +16,7 @@ from ... import summary
 from ...ops.array import cast
 from ...ops.math import add_n, equal
 from ...ops.reduce import reduce_mean, reduce_sum
-from ...ops.slicing import gather
+from ...ops.shaping import reshape
 from ...variable_scope import variable_scope
 from ..estimator import Estimator
 from ..model_fn import ModeKeys
@@ -40,7 +40,7 @@ def _linear_model_fn(features, labels, mode, params):
         )
         bias = cols_to_vars.pop("bias")[0]
         if head.logits_dimension == 1:
-            summary.scalar("bias", gather(bias.value(), 0))
+            summary.scalar("bias", reshape(bias.value(), []))
         else:
             summary.histogram("bias", bias.value())
         weights = [v for vs in cols_to_vars.values() for v in vs]
