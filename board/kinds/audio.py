@@ -158,7 +158,8 @@ def routes(api, data) -> None:
                 "duration": r.duration,
                 "content_type": r.content_type,
                 "label": r.label,
-                "url": "/api/audio/data?"
+                "url": request.scope.get("root_path", "")
+                + "/api/audio/data?"
                 + urlencode({"run": run, "tag": tag, "step": r.step, "index": r.index}),
             }
             for r in refs_of(request, run, tag, "audio")

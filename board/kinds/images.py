@@ -124,7 +124,8 @@ def routes(api, data) -> None:
                 "index": r.index,
                 "width": r.width,
                 "height": r.height,
-                "url": "/api/images/data?"
+                "url": request.scope.get("root_path", "")
+                + "/api/images/data?"
                 + urlencode({"run": run, "tag": tag, "step": r.step, "index": r.index}),
             }
             for r in refs_of(request, run, tag, "images")
