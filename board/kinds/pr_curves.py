@@ -106,7 +106,7 @@ def routes(api, data) -> None:
             tags = {}
             for t in store.tags(r, "pr_curves"):
                 last = (store.read("pr_curves", r, t) or [PrCurvePoint(0, 0.0, _EMPTY)])[-1]
-                html = markdown_to_safe_html(last.description) if last.description else ""
+                html = markdown_to_safe_html(last.description).rstrip("\n")
                 tags[t] = {"displayName": last.display_name, "description": html}
             out[r] = tags
         return TensorBoardJSON(out)

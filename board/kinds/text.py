@@ -40,9 +40,9 @@ class TextPoint:
 
 
 WARNING = (
-    "**Warning:** This text summary contained data of dimensionality {}, but only 2d tables "
+    "**Warning:** This text summary contained data of dimensionality {}, but only   2d tables "
     "are supported. Showing a 2d slice of the data instead."
-)  # TensorBoard's words, so that its clients see the same page
+)  # TensorBoard's words (and its three spaces), so that its clients see the same page
 
 
 def decode(decoding: Decoding, tag: str, data, origin: Origin) -> None:
@@ -67,14 +67,19 @@ def tensorboard_html(point: TextPoint, markdown: bool) -> str:
     from board.api.markdown import markdown_to_safe_html  # markdown-it: only when asked
 
     def cell(source: str) -> str:
-        return markdown_to_safe_html(source).rstrip("\n") if markdown else html.escape(source)
+        # markdown-it ends a document with a newline, TensorBoard's renderer does not
+        return (
+            markdown_to_safe_html(source).rstrip("\n")
+            if markdown
+            else html.escape(source, quote=False)
+        )
 
     rows = point.table()
     if rows is None:
-        return markdown_to_safe_html(point.text) if markdown else html.escape(point.text)
+        return cell(point.text)
     warning = ""
     if len(point.shape) > 2:
-        warning = markdown_to_safe_html(WARNING.format(len(point.shape)))
+        warning = markdown_to_safe_html(WARNING.format(len(point.shape))).rstrip("\n")
     return warning + html_table([[cell(c) for c in row] for row in rows])
 
 

@@ -116,7 +116,13 @@ def test_images_are_read_from_disk(everything):
 def test_text_is_raw_markdown(everything):
     body = everything.get("/api/text", run="a", tag="notes/text_summary").json()
     assert body["texts"] == [
-        {"step": 1, "wall_time": body["texts"][0]["wall_time"], "text": "**bold** <b>raw</b>"}
+        {
+            "step": 1,
+            "wall_time": body["texts"][0]["wall_time"],
+            "text": "**bold** <b>raw</b>",
+            "shape": [1],  # tensorboardX writes add_text as a [1] string tensor
+            "table": [["**bold** <b>raw</b>"]],
+        }
     ]
 
 
