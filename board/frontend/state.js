@@ -21,6 +21,8 @@ const FIELDS = {
   tableQuery: ['q', 'str', ''],
   tableSort: ['sort', 'str', ''],
   parallelMetric: ['pmetric', 'str', ''],
+  customCharts: ['cs', 'list', []],
+  projector: ['proj', 'str', ''],
 };
 
 const GRAPH_PREFIX = 'g.';

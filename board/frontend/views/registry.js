@@ -20,6 +20,9 @@ export const VIEWS = [
   { id: 'text', label: 'Text', kind: 'text', load: () => import('./text.js').then((m) => m.createTextView) },
   { id: 'pr_curves', label: 'PR Curves', kind: 'pr_curves', load: () => import('./prCurves.js').then((m) => m.createPrCurvesView) },
   { id: 'tensors', label: 'Tensors', kind: 'tensors', load: () => import('./tensors.js').then((m) => m.createTensorsView) },
+  { id: 'custom_scalars', label: 'Custom Scalars', kind: 'custom_scalars', load: () => import('./customScalars.js').then((m) => m.createCustomScalarsView) },
+  { id: 'mesh', label: 'Mesh', kind: 'mesh', load: () => import('./mesh.js').then((m) => m.createMeshView) },
+  { id: 'projector', label: 'Projector', kind: null, load: () => import('./projector.js').then((m) => m.createProjectorView) },
   { id: 'runs', label: 'Runs', kind: null, load: () => import('./runsTable.js').then((m) => m.createRunsView) },
   { id: 'graph', label: 'Graph', kind: null, load: () => import('./graphTab.js').then((m) => m.createGraphTab) },
 ];
