@@ -2,8 +2,9 @@
 pipeline whose per-batch ``map`` costs about 2 ms, against the same step fed from memory.
 
 Variants of the 2 ms map: ``io`` (a py_func that waits, as reading files does; it releases the
-GIL) and ``cpu`` (graph ops doing 2 ms of arithmetic). Each is run synchronously (no prefetch)
-and with ``prefetch(2)`` (the map runs on a background thread while the step runs).
+GIL) and ``cpu`` (graph ops doing 2 ms of arithmetic). Each is run synchronously (no prefetch),
+with ``prefetch(2)`` (the map runs on a background thread while the step runs), and with
+``num_parallel_calls=2`` as well (two batches mapped at once).
 
     python bench/bench_input_pipeline.py [--steps 300]
 """
@@ -87,11 +88,11 @@ def calibrate_cpu_map(target_s=0.002):
         reps = int(reps * max(1.2, min(2.0, target_s / t)))
 
 
-def step_from_pipeline(hidden, map_fn, prefetch, steps):
+def step_from_pipeline(hidden, map_fn, prefetch, steps, parallel=None):
     tf.reset_default_graph()
     data = np.random.rand(64 * 16, 256).astype(np.float32)
     ds = tf.data.Dataset.from_tensor_slices((data, np.zeros(len(data), np.int64)))
-    ds = ds.repeat().batch(64, drop_remainder=True).map(map_fn)
+    ds = ds.repeat().batch(64, drop_remainder=True).map(map_fn, num_parallel_calls=parallel)
     if prefetch:
         ds = ds.prefetch(2)
     images, labels = ds.make_one_shot_iterator().get_next()
@@ -111,10 +112,12 @@ def main():
     print(f"cpu map: {reps} matmuls, {t_map * 1e3:.2f} ms per batch; io map: sleep 2 ms")
     base = step_from_memory(hidden, args.steps)
     print(f"{'feed':28s} {base * 1e3:7.2f} ms/step")
+    variants = ((False, None), (True, None), (True, 2))
     for name, fn in (("io", _io_map), ("cpu", _cpu_map_builder(reps))):
-        for prefetch in (False, True):
-            t = step_from_pipeline(hidden, fn, prefetch, args.steps)
+        for prefetch, parallel in variants:
+            t = step_from_pipeline(hidden, fn, prefetch, args.steps, parallel)
             label = f"{name} map, {'prefetch(2)' if prefetch else 'no prefetch'}"
+            label += f", parallel {parallel}" if parallel else ""
             print(f"{label:28s} {t * 1e3:7.2f} ms/step  ({(t / base - 1) * 100:+.0f}% vs feed)")
 
 
