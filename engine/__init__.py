@@ -50,6 +50,7 @@ from .dtypes import (
 from .dtypes import (
     bool_ as bool,  # noqa: A004 - TF's name
 )
+from .embedding import sparse_to_dense
 from .errors import (
     AlreadyExistsError,
     DataLossError,
@@ -63,6 +64,7 @@ from .errors import (
 )
 from .gradients import gradients
 from .graph_io import import_graph_def
+from .indexed_slices import IndexedSlices
 from .init_ops import (
     constant_initializer,
     glorot_normal_initializer,
@@ -170,6 +172,15 @@ from .ops.slicing import (
 from .ops.slicing import (
     slice_op as slice,  # noqa: A004
 )
+from .ops.sparse import (
+    dynamic_partition,
+    dynamic_stitch,
+    scatter_add,
+    scatter_sub,
+    scatter_update,
+    unique,
+    unsorted_segment_sum,
+)
 from .session import InteractiveSession, RunMetadata, RunOptions, Session, get_default_session
 from .session_config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions
 from .variable_scope import (
@@ -268,6 +279,15 @@ __all__ = [
     "floor",
     "floordiv",
     "gather",
+    "IndexedSlices",
+    "dynamic_partition",
+    "dynamic_stitch",
+    "scatter_add",
+    "scatter_sub",
+    "scatter_update",
+    "sparse_to_dense",
+    "unique",
+    "unsorted_segment_sum",
     "get_collection",
     "get_default_graph",
     "get_default_session",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 
 from .core import Operation, Tensor, convert_to_tensor, get_default_graph
+from .indexed_slices import IndexedSlices
 from .ops.fills import ones_like, zeros_like
+from .ops.joins import concat
 from .ops.math import add_n
 
 
@@ -132,6 +134,11 @@ def symbolic_gradients(ys, xs, grad_ys=None, name="gradients", stop=frozenset(),
                     )
                 continue
             with graph.name_scope(op.name.split("/")[-1] + "_grad"):
+                if not op.op_def.sparse_gradient:
+                    out_grads = [
+                        convert_to_tensor(g) if isinstance(g, IndexedSlices) else g
+                        for g in out_grads
+                    ]
                 filled = [
                     g if g is not None or not t.dtype.is_floating else zeros_like(t)
                     for g, t in zip(out_grads, op.outputs, strict=False)
@@ -168,5 +175,14 @@ def _aggregate(gs):
         return None
     if len(gs) == 1:
         return gs[0]
+    if any(isinstance(g, IndexedSlices) for g in gs):
+        if all(isinstance(g, IndexedSlices) for g in gs):
+            # Sparse gradients of one tensor stay sparse: their rows side by side.
+            return IndexedSlices(
+                concat([g.values for g in gs], 0),
+                concat([g.indices for g in gs], 0),
+                gs[0].dense_shape,
+            )
+        gs = [convert_to_tensor(g) if isinstance(g, IndexedSlices) else g for g in gs]
     combine = AGGREGATORS.get(gs[0].dtype.name)
     return combine(gs) if combine is not None else add_n(gs)

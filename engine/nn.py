@@ -1,6 +1,14 @@
 """``eg.nn``: neural-network ops under TensorFlow 1's names."""
 
 from . import rnn_cell
+from .embedding import (
+    compute_accidental_hits,
+    embedding_lookup,
+    l2_normalize,
+    log_uniform_candidate_sampler,
+    nce_loss,
+    sampled_softmax_loss,
+)
 from .ops.conv_transpose import conv2d_transpose
 from .ops.fused_batch_norm import fused_batch_norm
 from .ops.losses import (
@@ -30,6 +38,12 @@ from .ops.topk import in_top_k, top_k
 from .rnn import bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn, static_rnn
 
 __all__ = [
+    "compute_accidental_hits",
+    "embedding_lookup",
+    "l2_normalize",
+    "log_uniform_candidate_sampler",
+    "nce_loss",
+    "sampled_softmax_loss",
     "bidirectional_dynamic_rnn",
     "dynamic_rnn",
     "conv2d_transpose",

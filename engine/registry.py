@@ -31,7 +31,8 @@ class NativeKernel:
     """A kernel compiled into ``engine._executor``.
 
     ``pack(op) -> (ints, floats)`` turns the op's attrs into the kernel's parameters;
-    ``inplace`` maps an output index to the input whose buffer it may reuse.
+    ``inplace`` maps an output index to the input whose buffer it may reuse; ``when(op)``, if
+    given, limits the kernel to the ops it holds for (others run the op's Python kernel).
     """
 
     name: str
@@ -40,8 +41,11 @@ class NativeKernel:
     inplace: tuple = ()
     dtype_input: int = 0
     check_outputs: bool = False
+    when: Callable[[Operation], bool] | None = None
 
     def supports(self, op: Operation) -> bool:
+        if self.when is not None and not self.when(op):
+            return False
         if self.dtypes is None:
             return True
         if self.check_outputs and any(t.dtype not in self.dtypes for t in op.outputs):
@@ -90,6 +94,7 @@ class OpDef:
     stateful: bool = False
     mutates: bool = False
     doc: str = ""
+    sparse_gradient: bool = False  # its gradient function takes IndexedSlices as they are
 
 
 _registry: dict[str, OpDef] = {}
@@ -109,6 +114,7 @@ def register_op(
     mutates: bool = False,
     doc: str = "",
     override: bool = False,
+    sparse_gradient: bool = False,
 ) -> OpDef:
     """Registers an op type; the same path serves built-in and custom ops.
 
@@ -116,11 +122,23 @@ def register_op(
     returns one gradient tensor (or None) per input. At least one of ``cpu``/``python`` is needed
     to run on the CPU. ``ref_inputs`` are inputs that must be variables (they are updated in
     place); ``mutates`` marks ops that change state, scheduled after plain reads.
+    ``sparse_gradient`` says the gradient function accepts `IndexedSlices` output gradients
+    (others receive them densified).
     """
     if cpu is None and python is None and gpu is None:
         raise ValueError(f"register_op({name!r}): give at least one kernel (cpu, python or gpu)")
     kernels = {k: v for k, v in (("cpu", cpu), ("python", python), ("gpu", gpu)) if v is not None}
-    opdef = OpDef(name, shape_fn, gradient, kernels, tuple(ref_inputs), stateful, mutates, doc)
+    opdef = OpDef(
+        name,
+        shape_fn,
+        gradient,
+        kernels,
+        tuple(ref_inputs),
+        stateful,
+        mutates,
+        doc,
+        sparse_gradient,
+    )
     with _registry_lock:
         if name in _registry and not override:
             raise ValueError(f"Op {name!r} is already registered")

@@ -9,9 +9,13 @@ from .checkpoint.state import checkpoint_exists, get_checkpoint_state
 from .core import GraphKeys, Tensor, convert_to_tensor, get_default_graph
 from .devices import replica_device_setter
 from .gradients import gradients
+from .indexed_slices import IndexedSlices
 from .ops.array import cast, constant, group
 from .ops.common import out
 from .ops.fills import zeros
+from .ops.math import sqrt
+from .ops.shaping import shape
+from .ops.sparse import scatter_add, scatter_sub, unique, unsorted_segment_sum
 from .saver import (
     NewCheckpointReader,
     Saver,
@@ -95,14 +99,19 @@ class Optimizer:
                 self._prepare()
                 updates = []
                 for g, v in real:
-                    g = convert_to_tensor(g)
+                    sparse = isinstance(g, IndexedSlices)
+                    if not sparse:
+                        g = convert_to_tensor(g)
                     if g.dtype is not v.dtype:
                         raise ValueError(
                             f"Gradient dtype {g.dtype.name} does not match variable {v.name} "
                             f"dtype {v.dtype.name}"
                         )
                     with graph.name_scope("update_" + v.op.name):
-                        updates.append(self._apply_dense(g, v))
+                        if sparse:
+                            updates.append(self._apply_sparse_duplicate_indices(g, v))
+                        else:
+                            updates.append(self._apply_dense(g, v))
                 if global_step is None:
                     return self._finish(updates, scope)
                 with graph.control_dependencies([self._finish(updates, "update")]):
@@ -132,6 +141,14 @@ class Optimizer:
 
     def _apply_dense(self, grad, var):
         raise NotImplementedError
+
+    def _apply_sparse_duplicate_indices(self, grad, var):
+        """A sparse gradient's duplicate rows summed first (TF1's default), then `_apply_sparse`."""
+        values, indices = deduplicate_indexed_slices(grad.values, grad.indices)
+        return self._apply_sparse(IndexedSlices(values, indices, grad.dense_shape), var)
+
+    def _apply_sparse(self, grad, var):
+        raise NotImplementedError(f"{type(self).__name__} has no sparse update")
 
     def _finish(self, update_ops, name_scope):
         return group(*update_ops, name=name_scope)
@@ -165,6 +182,14 @@ class Optimizer:
         return t if t.dtype is var.dtype else cast(t, var.dtype)
 
 
+def deduplicate_indexed_slices(values, indices):
+    """Sums the rows of `values` that share an index: returns `(summed_values, unique_indices)`,
+    the indices in order of first occurrence (TF1's `_deduplicate_indexed_slices`)."""
+    unique_indices, positions = unique(indices)
+    summed = unsorted_segment_sum(values, positions, shape(unique_indices)[0])
+    return summed, unique_indices
+
+
 class GradientDescentOptimizer(Optimizer):
     """Plain gradient descent: `var -= learning_rate * grad` (op `ApplyGradientDescent`)."""
 
@@ -181,6 +206,11 @@ class GradientDescentOptimizer(Optimizer):
             [var._ref(), self._scalar("_lr_t", var), grad],
             {"T": var.dtype, "use_locking": self._use_locking},
         )
+
+    def _apply_sparse_duplicate_indices(self, grad, var):
+        # TF1: var.scatter_sub(lr * values) with the duplicates left in (ScatterSub adds them).
+        delta = grad.values * self._scalar("_lr_t", var)
+        return scatter_sub(var, grad.indices, delta, use_locking=self._use_locking)
 
 
 class MomentumOptimizer(Optimizer):
@@ -220,6 +250,26 @@ class MomentumOptimizer(Optimizer):
             {"T": var.dtype, "use_locking": self._use_locking, "use_nesterov": self._use_nesterov},
         )
 
+    def _apply_sparse(self, grad, var):
+        acc = self.get_slot(var, "momentum")
+        return out(
+            "SparseApplyMomentum",
+            [
+                var._ref(),
+                acc._ref(),
+                self._scalar("_lr_t", var),
+                grad.values,
+                grad.indices,
+                self._scalar("_momentum_t", var),
+            ],
+            {
+                "T": var.dtype,
+                "Tindices": grad.indices.dtype,
+                "use_locking": self._use_locking,
+                "use_nesterov": self._use_nesterov,
+            },
+        )
+
 
 class AdagradOptimizer(Optimizer):
     """Adagrad (op `ApplyAdagrad`): `accum += grad ** 2; var -= learning_rate * grad / sqrt(accum)`.
@@ -251,6 +301,14 @@ class AdagradOptimizer(Optimizer):
             "ApplyAdagrad",
             [var._ref(), acc._ref(), self._scalar("_lr_t", var), grad],
             {"T": var.dtype, "use_locking": self._use_locking},
+        )
+
+    def _apply_sparse(self, grad, var):
+        acc = self.get_slot(var, "accumulator")
+        return out(
+            "SparseApplyAdagrad",
+            [var._ref(), acc._ref(), self._scalar("_lr_t", var), grad.values, grad.indices],
+            {"T": var.dtype, "Tindices": grad.indices.dtype, "use_locking": self._use_locking},
         )
 
 
@@ -310,6 +368,23 @@ class RMSPropOptimizer(Optimizer):
                 grad,
             ],
             {"T": var.dtype, "use_locking": self._use_locking},
+        )
+
+    def _apply_sparse(self, grad, var):
+        slots = ["mg", "rms", "momentum"] if self._centered else ["rms", "momentum"]
+        return out(
+            "SparseApplyCenteredRMSProp" if self._centered else "SparseApplyRMSProp",
+            [
+                var._ref(),
+                *(self.get_slot(var, s)._ref() for s in slots),
+                self._scalar("_lr_t", var),
+                self._scalar("_decay_t", var),
+                self._scalar("_momentum_t", var),
+                self._scalar("_epsilon_t", var),
+                grad.values,
+                grad.indices,
+            ],
+            {"T": var.dtype, "Tindices": grad.indices.dtype, "use_locking": self._use_locking},
         )
 
 
@@ -377,6 +452,30 @@ class AdamOptimizer(Optimizer):
             ],
             {"T": var.dtype, "use_locking": self._use_locking, "use_nesterov": False},
         )
+
+    def _apply_sparse(self, grad, var):
+        """TF1's sparse Adam: m and v decay in full (every row), the gradient's rows are added
+        with ScatterAdd, and every row of var moves by `lr_t * m / (sqrt(v) + epsilon)`."""
+        b1p, b2p = self._get_beta_accumulators()
+        b1p, b2p = cast(b1p.value(), var.dtype), cast(b2p.value(), var.dtype)
+        lr_t = self._scalar("_lr_t", var)
+        beta1_t, beta2_t = self._scalar("_beta1_t", var), self._scalar("_beta2_t", var)
+        epsilon_t = self._scalar("_epsilon_t", var)
+        lr = lr_t * sqrt(1 - b2p) / (1 - b1p)
+        m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
+        graph = var.graph
+        m_t = m.assign(m.value() * beta1_t, use_locking=self._use_locking)
+        with graph.control_dependencies([m_t]):
+            m_t = scatter_add(m, grad.indices, grad.values * (1 - beta1_t), self._use_locking)
+        v_t = v.assign(v.value() * beta2_t, use_locking=self._use_locking)
+        with graph.control_dependencies([v_t]):
+            v_t = scatter_add(
+                v, grad.indices, (grad.values * grad.values) * (1 - beta2_t), self._use_locking
+            )
+        var_update = var.assign_sub(
+            lr * m_t / (sqrt(v_t) + epsilon_t), use_locking=self._use_locking
+        )
+        return group(var_update, m_t, v_t)
 
     def _finish(self, update_ops, name_scope):
         b1p, b2p = self._get_beta_accumulators()

@@ -159,6 +159,7 @@ register_op(
     gradient=lambda op, g: [g],
     cpu=native("Identity", None),
     python=np_kernel(lambda x: x),
+    sparse_gradient=True,
 )
 register_op(
     "StopGradient",

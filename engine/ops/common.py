@@ -187,9 +187,14 @@ def np_kernel(fn):
     return kernel
 
 
-def native(name, dtypes=D.NUMERIC, pack=None, inplace=(), dtype_input=0):
+def native(name, dtypes=D.NUMERIC, pack=None, inplace=(), dtype_input=0, when=None):
     return NativeKernel(
-        name, frozenset(dtypes) if dtypes is not None else None, pack, tuple(inplace), dtype_input
+        name,
+        frozenset(dtypes) if dtypes is not None else None,
+        pack,
+        tuple(inplace),
+        dtype_input,
+        when=when,
     )
 
 

@@ -12,12 +12,13 @@ from .common import (
     UNKNOWN,
     contiguous,
     index_array,
+    native,
     np_kernel,
     out,
     static_shape_from_tensor,
     static_value,
 )
-from .joins import stack
+from .joins import concat, stack
 from .shaping import shape
 
 # ---- slicing ----------------------------------------------------------------------------------
@@ -240,6 +241,20 @@ def _gather_kernel(ctx, p, idx, ax):
 
 def _gather_grad(op, g):
     p, idx, ax = op.inputs
+    av = static_value(ax)
+    if av is not None and int(av) == 0 and p.shape.ndims:
+        # Along axis 0 the gradient is sparse: the rows `idx` of params get g's rows (TF's
+        # IndexedSlices), so optimizers update only those rows.
+        from ..indexed_slices import IndexedSlices
+        from .shaping import reshape
+
+        rest = p.shape.dims[1:]
+        if all(d is not None for d in rest):
+            values = reshape(g, [-1, *rest])
+        else:
+            row_shape = slice_op(shape(p), [1], [-1])
+            values = reshape(g, concat([constant([-1]), row_shape], 0))
+        return [IndexedSlices(values, reshape(idx, [-1]), shape(p)), None, None]
     return [out("_GatherGrad", [shape(p), idx, ax, g]), None, None]
 
 
@@ -252,7 +267,18 @@ def _gather_grad_kernel(ctx, pshape, idx, ax, g):
     return res
 
 
-register_op("GatherV2", shape_fn=_gather_shape, gradient=_gather_grad, python=_gather_kernel)
+def _gathers_rows(op) -> bool:
+    av = static_value(op.inputs[2])
+    return av is not None and int(av) == 0 and op.inputs[0].dtype is not D.string
+
+
+register_op(
+    "GatherV2",
+    shape_fn=_gather_shape,
+    gradient=_gather_grad,
+    cpu=native("GatherRows", None, when=_gathers_rows),
+    python=_gather_kernel,
+)
 register_op(
     "_GatherGrad",
     shape_fn=lambda op: [(op.inputs[3].dtype, static_shape_from_tensor(op.inputs[0]))],

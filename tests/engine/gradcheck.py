@@ -16,7 +16,10 @@ def numeric_and_symbolic(build, values, seed=0, eps=1e-6):
         y = build(*phs)
         w_val = np.random.default_rng(seed).uniform(0.5, 1.5, size=tuple(y.shape.as_list()))
         loss = eg.reduce_sum(y * eg.constant(w_val, dtype=eg.float64))
-        grads = eg.gradients(loss, phs)
+        grads = [
+            eg.convert_to_tensor(g) if isinstance(g, eg.IndexedSlices) else g
+            for g in eg.gradients(loss, phs)
+        ]
         with eg.Session() as sess:
             feed = dict(zip(phs, values, strict=True))
             symbolic = sess.run([gr if gr is not None else loss for gr in grads], feed)
