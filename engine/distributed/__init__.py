@@ -21,6 +21,7 @@ from .optimizer import (
 from .runtime import (
     CollectiveTimeoutError,
     abort,
+    comm,
     init,
     is_initialized,
     local_rank,
@@ -42,6 +43,7 @@ __all__ = [
     "broadcast",
     "broadcast_global_variables",
     "checkpoint_dir",
+    "comm",
     "fused_allreduce",
     "init",
     "is_chief",

@@ -163,7 +163,8 @@ def timeout_seconds() -> float:
 def wait(request, what: str, op=None) -> None:
     """Completes an MPI request, or raises CollectiveTimeoutError naming silent ranks."""
     _state["sequence"] += 1
-    deadline = time.monotonic() + timeout_seconds()
+    started = time.monotonic()
+    deadline = started + timeout_seconds()
     pause = 0.0
     while True:
         try:
@@ -174,8 +175,11 @@ def wait(request, what: str, op=None) -> None:
         now = time.monotonic()
         if now > deadline:
             break
-        time.sleep(pause)
-        pause = min(pause * 2 + 1e-5, 1e-3)
+        # Open MPI progresses a non-blocking collective only inside MPI calls: test back to back
+        # for the first 20 ms (as a blocking wait would spin), then back off to 1 ms sleeps.
+        if now - started > 0.02:
+            time.sleep(pause)
+            pause = min(pause * 2 + 1e-5, 1e-3)
     silent = probe_ranks()
     raise CollectiveTimeoutError(
         None,
