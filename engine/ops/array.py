@@ -421,6 +421,8 @@ def group(*inputs, name=None):
 
 
 def tuple_(tensors, name=None, control_inputs=None):
+    """``tf.tuple``: the tensors, each passed on only once all of them (and
+    ``control_inputs``) are computed."""
     gate = group(*tensors, *(control_inputs or []))
     with get_default_graph().control_dependencies([gate]):
         return [identity(t) for t in tensors]
