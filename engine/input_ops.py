@@ -22,7 +22,7 @@ from .ops.math import multiply
 from .ops.random import get_seed
 from .ops.shaping import shape as shape_op
 from .ops.slicing import gather
-from .queues import FIFOQueue, QueueRunner, RandomShuffleQueue, add_queue_runner
+from .queues import FIFOQueue, PaddingFIFOQueue, QueueRunner, RandomShuffleQueue, add_queue_runner
 from .shapes import TensorShape
 
 
@@ -222,7 +222,7 @@ def _as_list(tensors):
     return [convert_to_tensor(tensors)], lambda out: out[0]
 
 
-def _shapes(tensor_list, shapes, enqueue_many):
+def _shapes(tensor_list, shapes, enqueue_many, dynamic_pad=False):
     if shapes is not None:
         return [TensorShape(s) for s in shapes]
     out = []
@@ -230,7 +230,9 @@ def _shapes(tensor_list, shapes, enqueue_many):
         s = t.shape
         if enqueue_many:
             s = TensorShape(s.dims[1:]) if s.ndims else TensorShape(None)
-        if not s.is_fully_defined():
+        if dynamic_pad and s.ndims is None:
+            raise ValueError(f"dynamic_pad needs a known rank: {t.name} has shape {s}")
+        if not dynamic_pad and not s.is_fully_defined():
             raise ValueError(
                 f"All shapes must be fully defined: {[str(x.shape) for x in tensor_list]}"
             )
@@ -264,13 +266,14 @@ def batch(
     ``num_threads`` enqueue threads; the result has the structure of ``tensors``."""
     tensor_list, restore = _as_list(tensors)
     with name_scope(name, "batch", tensor_list) as scope:
-        shapes_ = _shapes(tensor_list, shapes, enqueue_many)
-        q = FIFOQueue(
+        shapes_ = _shapes(tensor_list, shapes, enqueue_many, dynamic_pad)
+        queue_type = PaddingFIFOQueue if dynamic_pad else FIFOQueue
+        q = queue_type(
             capacity,
             [t.dtype for t in tensor_list],
             shapes=shapes_,
             shared_name=shared_name,
-            name="fifo_queue",
+            name="padding_fifo_queue" if dynamic_pad else "fifo_queue",
         )
         enq = q.enqueue_many(tensor_list) if enqueue_many else q.enqueue(tensor_list)
         add_queue_runner(QueueRunner(q, [enq] * num_threads))

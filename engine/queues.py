@@ -170,10 +170,22 @@ def _enqueue_many_kernel(ctx, handle, *components):
     return ()
 
 
-def _stack_elements(elements, ncomp, types):
+def _stack_elements(elements, ncomp, types, pad=False):
     if not elements:
         return tuple(np.zeros([0], dtype=t.np) for t in types)
+    if pad:
+        return tuple(_padded([e[i] for e in elements]) for i in range(ncomp))
     return tuple(np.stack([e[i] for e in elements]) for i in range(ncomp))
+
+
+def _padded(values):
+    """Stacks arrays of one rank, zero-padded (b"" for strings) to the largest of each dim."""
+    shape = [max(v.shape[d] for v in values) for d in range(values[0].ndim)]
+    fill = b"" if values[0].dtype == object else 0
+    out = np.full([len(values), *shape], fill, dtype=values[0].dtype)
+    for j, v in enumerate(values):
+        out[(j, *tuple(slice(0, n) for n in v.shape))] = v
+    return out
 
 
 def _dequeue_kernel(ctx, handle):
@@ -183,8 +195,9 @@ def _dequeue_kernel(ctx, handle):
 
 def _dequeue_many_kernel(ctx, handle, n):
     types = ctx.attrs["component_types"]
-    elements = handle[()].dequeue(ctx.op, int(n), ctx.op.type == "QueueDequeueUpToV2")
-    return _stack_elements(elements, len(types), types)
+    q = handle[()]
+    elements = q.dequeue(ctx.op, int(n), ctx.op.type == "QueueDequeueUpToV2")
+    return _stack_elements(elements, len(types), types, pad=q.kind == "PaddingFIFOQueue")
 
 
 def _close_kernel(ctx, handle):
@@ -202,7 +215,7 @@ def _is_closed_kernel(ctx, handle):
     return np.array(handle[()].closed)
 
 
-for _name in ("FIFOQueueV2", "RandomShuffleQueueV2"):
+for _name in ("FIFOQueueV2", "PaddingFIFOQueueV2", "RandomShuffleQueueV2"):
     register_op(
         _name, shape_fn=lambda op: [(resource, _SCALAR)], python=_queue_kernel, stateful=True
     )
@@ -407,8 +420,17 @@ class FIFOQueue(QueueBase):
         super().__init__(capacity, dtypes, shapes, names, shared_name, name)
 
 
-class PaddingFIFOQueue(FIFOQueue):
-    """Accepted for programs that name it; elements must have equal shapes per dequeue."""
+class PaddingFIFOQueue(QueueBase):
+    """A FIFOQueue whose shapes may have unknown dimensions; ``dequeue_many``/``dequeue_up_to``
+    pad each component with zeros to the largest element of the batch."""
+
+    _kind = "PaddingFIFOQueue"
+
+    def __init__(self, capacity, dtypes, shapes, names=None, shared_name=None,
+                 name="padding_fifo_queue"):  # fmt: skip
+        if shapes is None:
+            raise ValueError("PaddingFIFOQueue requires shapes (None for unknown dimensions)")
+        super().__init__(capacity, dtypes, shapes, names, shared_name, name)
 
 
 class RandomShuffleQueue(QueueBase):
@@ -558,6 +580,7 @@ class QueueRunner:
 
 
 def add_queue_runner(qr, collection=GraphKeys.QUEUE_RUNNERS) -> None:
+    """Adds ``qr`` to the graph's queue runners, which ``start_queue_runners`` starts."""
     add_to_collection(collection, qr)
 
 

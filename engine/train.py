@@ -562,6 +562,7 @@ from .training import *  # noqa: E402, F403
 __all__ += _training.__all__
 
 # The queue-based input pipeline of TF1 (tf.train.batch, *_input_producer, QueueRunner).
+from . import queues  # noqa: E402
 from .input_ops import (  # noqa: E402
     batch,
     input_producer,
@@ -573,7 +574,7 @@ from .input_ops import (  # noqa: E402
 )
 from .queues import QueueRunner, add_queue_runner, start_queue_runners  # noqa: E402
 
-queue_runner = __import__("engine.queues", fromlist=["QueueRunner"])
+queue_runner = queues  # tf.train.queue_runner.QueueRunner
 __all__ += [
     "QueueRunner",
     "add_queue_runner",

@@ -185,3 +185,23 @@ def test_queue_runner_reports_failures_to_the_coordinator():
             threads = tf.train.start_queue_runners(sess, coord)
             with pytest.raises(tf.errors.InvalidArgumentError, match="reader broke"):
                 coord.join(threads)
+
+
+def test_padding_queue_and_dynamic_pad_batch():
+    with tf.Graph().as_default():
+        q = tf.PaddingFIFOQueue(5, [tf.int32], shapes=[[None]])
+        x = tf.placeholder(tf.int32, [None])
+        enq, many = q.enqueue([x]), q.dequeue_many(2)
+        assert many.shape.as_list() == [2, None]
+        (row,) = tf.train.slice_input_producer([np.arange(1, 4)], shuffle=False)
+        padded = tf.train.batch([tf.fill(tf.reshape(row, [1]), row)], 3, dynamic_pad=True)
+        with tf.Session() as sess:
+            sess.run(enq, {x: [1, 2, 3]})
+            sess.run(enq, {x: [4]})
+            np.testing.assert_array_equal(sess.run(many), [[1, 2, 3], [4, 0, 0]])
+            coord = tf.train.Coordinator()
+            threads = tf.train.start_queue_runners(sess, coord)
+            got = sess.run(padded)
+            coord.request_stop()
+            coord.join(threads)
+    np.testing.assert_array_equal(got[0], [[1, 0, 0], [2, 2, 0], [3, 3, 3]])
