@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes as _dtypes
+from .device_spec import canonical_device, merge_devices
 from .dtypes import DType
 from .registry import (  # noqa: F401 - part of core's API
     CustomKernel,
@@ -292,7 +293,7 @@ class Graph:
         """Places new ops on `device_name`: a string (``"/gpu:0"``, ``"/job:ps/task:0"``), None
         (no constraint), or a function ``op -> string`` called for each new op (TF1's device
         functions, e.g. ``train.replica_device_setter``)."""
-        entry = device_name if callable(device_name) else _canonical_device(device_name)
+        entry = device_name if callable(device_name) else canonical_device(device_name)
         self._device_stack.append(entry)
         try:
             yield
@@ -309,9 +310,9 @@ class Graph:
                 device = ""
             elif callable(entry):
                 op.device = device
-                device = _canonical_device(entry(op)) or ""
+                device = canonical_device(entry(op)) or ""
             else:
-                device = _merge_devices(device, entry)
+                device = merge_devices(device, entry)
         return device
 
     # -- ops --------------------------------------------------------------------------------
@@ -447,50 +448,6 @@ def _as_op(x) -> Operation:
     if hasattr(x, "op") and isinstance(x.op, Operation):
         return x.op
     raise TypeError(f"Can not convert {x!r} into an Operation")
-
-
-_DEVICE_FIELDS = ("job", "replica", "task")
-
-
-def _device_fields(name) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for part in filter(None, str(name).strip().split("/")):
-        key, sep, value = part.partition(":")
-        k = key.lower()
-        if k in ("cpu", "gpu"):
-            dtype, index = k.upper(), value or "0"
-        elif k == "device" and sep:
-            dtype, _, index = value.partition(":")
-            dtype, index = dtype.upper(), index or "0"
-        elif k in _DEVICE_FIELDS and sep and value:
-            fields[k] = value
-            continue
-        else:
-            raise ValueError(f"Unknown device specification '{name}'")
-        index = "0" if index == "*" else index
-        if not index.isdigit():
-            raise ValueError(f"Unknown device specification '{name}'")
-        fields["device"] = f"{dtype}:{index}"
-    return fields
-
-
-def _format_device(fields: dict[str, str]) -> str:
-    spec = "".join(f"/{k}:{fields[k]}" for k in _DEVICE_FIELDS if k in fields)
-    return spec + (f"/device:{fields['device']}" if "device" in fields else "")
-
-
-def _merge_devices(base: str, override: str) -> str:
-    """`override`'s fields replace `base`'s (TF's merge of nested device scopes)."""
-    return _format_device(_device_fields(base) | _device_fields(override))
-
-
-def _canonical_device(name) -> str | None:
-    """TF's canonical device string: ``"/gpu:1"`` → ``"/device:GPU:1"``; job, replica and task
-    fields kept in that order (``"/job:ps/task:0"``). In one process the job/task part places
-    nothing; only the device type and index matter."""
-    if name is None:
-        return None
-    return _format_device(_device_fields(name))
 
 
 # ---------------------------------------------------------------------------------------------
