@@ -17,7 +17,7 @@ from .errors import InvalidArgumentError
 from .ops.array import cast, constant, range_op, stop_gradient, where
 from .ops.common import make_op, static_value
 from .ops.fills import ones_like, zeros_like
-from .ops.joins import concat, stack
+from .ops.joins import concat
 from .ops.losses import sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits_v2
 from .ops.math import add, floordiv, floormod, greater, log, maximum, multiply, rsqrt, sqrt, square
 from .ops.matmul import matmul
@@ -231,18 +231,18 @@ def log_uniform_candidate_sampler(
 
 
 def _accidental_hits_kernel(ctx, true_classes, sampled):
-    pos = {int(c): i for i, c in enumerate(sampled.reshape(-1))}  # the last position wins, as TF
-    rows, ids = [], []
-    for i, row in enumerate(true_classes):
-        for c in row:
-            k = pos.get(int(c))
-            if k is not None:
-                rows.append(i)
-                ids.append(k)
+    flat = sampled.reshape(-1)
+    # A class sampled twice maps to its last position, as TF's map does.
+    classes, first_from_end = np.unique(flat[::-1], return_index=True)
+    positions = flat.size - 1 - first_from_end
+    labels = true_classes.reshape(-1)
+    loc = np.minimum(np.searchsorted(classes, labels), max(classes.size - 1, 0))
+    hit = classes[loc] == labels if classes.size else np.zeros(labels.shape, bool)
+    rows = np.nonzero(hit)[0] // max(true_classes.shape[1], 1)
     return (
-        np.asarray(rows, dtype=np.int32),
-        np.asarray(ids, dtype=np.int64),
-        np.full(len(rows), -FLT_MAX, dtype=np.float32),
+        rows.astype(np.int32),
+        positions[loc[hit]].astype(np.int64),
+        np.full(rows.size, -FLT_MAX, dtype=np.float32),
     )
 
 
@@ -339,19 +339,20 @@ def _compute_sampled_logits(
             )
         sampled, true_expected, sampled_expected = (stop_gradient(s) for s in sampled_values)
         sampled = cast(sampled, D.int64)
-        all_ids = concat([labels_flat, sampled], 0)
-        all_w = embedding_lookup(weights, all_ids, partition_strategy=partition_strategy)
-        n_true = shape(labels_flat)[0]
-        true_w = slice_op(all_w, [0, 0], stack([n_true, -1]))
-        sampled_w = slice_op(all_w, stack([n_true, 0]), [-1, -1])
+        # TF looks up concat([labels, sampled]) once and slices; two lookups give the same rows
+        # and a sparse gradient without the slices' dense pads.
+        true_w = embedding_lookup(weights, labels_flat, partition_strategy=partition_strategy)
+        sampled_w = embedding_lookup(weights, sampled, partition_strategy=partition_strategy)
         sampled_logits = matmul(inputs, sampled_w, transpose_b=True)
-        all_b = embedding_lookup(biases, all_ids, partition_strategy=partition_strategy)
-        true_b = slice_op(all_b, [0], shape(labels_flat))
-        sampled_b = slice_op(all_b, shape(labels_flat), [-1])
-        dim = slice_op(shape(true_w), [1], [1])
-        row_dots = multiply(
-            expand_dims(inputs, 1), reshape(true_w, concat([constant([-1, num_true]), dim], 0))
-        )
+        true_b = embedding_lookup(biases, labels_flat, partition_strategy=partition_strategy)
+        sampled_b = embedding_lookup(biases, sampled, partition_strategy=partition_strategy)
+        dim = true_w.shape.dims[1] if true_w.shape.ndims == 2 else None
+        if dim is not None:
+            true_w_rows = reshape(true_w, [-1, num_true, dim])
+        else:
+            dim_t = slice_op(shape(true_w), [1], [1])
+            true_w_rows = reshape(true_w, concat([constant([-1, num_true]), dim_t], 0))
+        row_dots = multiply(expand_dims(inputs, 1), true_w_rows)
         true_logits = reshape(reduce_sum(row_dots, -1), [-1, num_true])
         true_logits = true_logits + reshape(true_b, [-1, num_true])
         sampled_logits = sampled_logits + sampled_b
