@@ -10,11 +10,14 @@ from .iterator_ops import (
     make_initializable_iterator,
     make_one_shot_iterator,
 )
+from .readers import TextLineDataset, TFRecordDataset
 
 __all__ = [
     "AUTOTUNE",
     "Dataset",
     "Iterator",
+    "TFRecordDataset",
+    "TextLineDataset",
     "experimental",
     "get_output_classes",
     "get_output_shapes",

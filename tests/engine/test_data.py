@@ -255,3 +255,31 @@ def test_dataset_structure_errors():
             tf.data.Dataset.range(3).filter(lambda x: x)
         with pytest.raises(RuntimeError, match="eager"):
             iter(tf.data.Dataset.range(3))
+
+
+def test_text_line_and_tfrecord_datasets(tmp_path):
+    from summaries.records import write_record
+
+    (tmp_path / "a.txt").write_bytes(b"first\nsecond\r\n\nlast")
+    (tmp_path / "b.txt").write_bytes(b"b1\n")
+    records = [b"", b"x" * 5, bytes(range(256))]
+    with open(tmp_path / "r.tfrecord", "wb") as f:
+        for r in records:
+            write_record(f, r)
+    data = (tmp_path / "r.tfrecord").read_bytes()
+    (tmp_path / "cut.tfrecord").write_bytes(data[:-3])
+    with tf.Graph().as_default():
+        names = tf.placeholder(tf.string, [None])
+        it = tf.data.TextLineDataset(names).make_initializable_iterator()
+        lines = it.get_next()
+        rec = tf.data.TFRecordDataset(str(tmp_path / "r.tfrecord")).make_one_shot_iterator()
+        rec = rec.get_next()
+        cut = tf.data.TFRecordDataset([str(tmp_path / "cut.tfrecord")]).make_one_shot_iterator()
+        cut = cut.get_next()
+        with tf.Session() as sess:
+            sess.run(it.initializer, {names: [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]})
+            assert _drain(sess, lines)[0] == [b"first", b"second", b"", b"last", b"b1"]
+            assert _drain(sess, rec)[0] == records
+            assert sess.run(cut) == b"" and sess.run(cut) == b"x" * 5
+            with pytest.raises(tf.errors.DataLossError, match="cut.tfrecord"):
+                sess.run(cut)

@@ -215,3 +215,18 @@ def test_feature_column_input_layer_orders_by_name():
             np.testing.assert_array_equal(sess.run(net), [[1, 3, 4], [2, 5, 6]])
     with pytest.raises(ValueError):
         tf.feature_column.numeric_column("bad", shape=0)
+
+
+def test_input_fn_with_queues_runs_its_queue_runners(tmp_path):
+    def input_fn():
+        x, y = tf.train.slice_input_producer([X, Y2], shuffle=True, seed=1)
+        features, labels = tf.train.shuffle_batch(
+            [x, y], batch_size=16, capacity=200, min_after_dequeue=50, num_threads=2
+        )
+        return {"x": features}, labels
+
+    est = tf.estimator.DNNClassifier([8], COLS, model_dir=str(tmp_path))
+    est.train(input_fn, steps=30)
+    assert est.latest_checkpoint().endswith("model.ckpt-30")
+    result = est.evaluate(input_fn, steps=5)
+    assert result["global_step"] == 30 and 0.0 <= result["accuracy"] <= 1.0
