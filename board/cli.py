@@ -34,7 +34,7 @@ NOT_APPLICABLE = {
     "--event_file": "it goes with --inspect",
 }
 
-KINDS_CAPPED = ("scalars", "images", "histograms", "distributions", "text", "audio", "tensors")
+KINDS_CAPPED = ("scalars", "images", "histograms", "text", "audio", "tensors", "pr_curves", "mesh")
 
 
 def version() -> str:
@@ -138,7 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=samples_per_plugin,
         default={},
         help="optional cap per kind on what a request returns, e.g. scalars=500,images=5 "
-        "(evenly spaced, always with the last; 0 or absent keeps all, the default)",
+        "(evenly spaced, with the first and last; 0 or absent keeps all, the default; kinds: "
+        + ", ".join(KINDS_CAPPED)
+        + ", distributions = histograms)",
     )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     p.add_argument("--version_tb", action="store_true", help="the same as --version")
@@ -172,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.port <= 65535:
         print(f"board: --port {args.port} is out of range", file=sys.stderr)
         return 2
-    unknown = sorted(set(args.samples_per_plugin) - set(KINDS_CAPPED))
+    caps = dict(args.samples_per_plugin)
+    if "distributions" in caps:  # TensorBoard's distributions plugin reads the histograms
+        caps.setdefault("histograms", caps.pop("distributions"))
+    unknown = sorted(set(caps) - set(KINDS_CAPPED))
     if unknown:
         print(f"board: --samples_per_plugin: no kind {unknown[0]!r}", file=sys.stderr)
         return 2
@@ -209,6 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ingestor.purge_orphaned_data = args.purge_orphaned_data
     ingestor.start()  # the native scan releases the GIL: reading overlaps the imports below
+    reader = store
+    if any(caps.values()):
+        from board.store.sampled import SampledReader
+
+        reader = SampledReader(store, caps)
 
     import uvicorn
 
@@ -219,15 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     def build_app():
         from board.api import create_app
 
-        app = create_app(store, ingestor, window_title=args.window_title or None)
-        app.state.samples_per_plugin = args.samples_per_plugin
-        return app
+        return create_app(reader, ingestor, window_title=args.window_title or None)
 
     # The hot reads are answered as soon as the server listens; the FastAPI app (a few tenths
     # of a second to import and build) is built by the first request that needs it, or in the
     # background once the first load is done and the server is idle (see board.api.fast).
-    front = FastPathApp(store, build_app, build_after=ingestor.loaded)
-    front.samples_per_plugin = args.samples_per_plugin
+    front = FastPathApp(reader, build_app, build_after=ingestor.loaded)
     loopback = is_loopback_bind(host)
     if not loopback:
         log.warning("serving on %s: anyone who can reach this address can read these logs", host)

@@ -280,19 +280,3 @@ def test_board_serves_an_s3_logdir_under_a_path_prefix_gzipped(s3, tmp_path):
             assert r.headers["content-encoding"] == "gzip"
     finally:
         b.stop()
-
-
-def test_cli_version_and_tensorboard_flags(tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-m", "board", "--version"], capture_output=True, text=True, timeout=60
-    )
-    assert out.returncode == 0 and out.stdout.startswith("board ")
-    b = BoardProcess(
-        tmp_path,
-        ("--load_fast", "false", "--reload_multifile", "true", "--window_title", "My <runs>"),
-    )
-    try:
-        assert "<title>My &lt;runs&gt;</title>" in b.get("/").text
-        assert "--load_fast does not apply" in b.output()
-    finally:
-        b.stop()
