@@ -42,15 +42,6 @@ from .model_fn import EstimatorSpec, ModeKeys, RunConfig
 LOSS_METRIC_KEY = "loss"
 
 
-class _QueueRunnersHook(H.SessionRunHook):
-    """Starts the graph's queue runners (input_fns built with tf.train.batch & co.) after the
-    monitored session is created; they stop with the session's coordinator."""
-
-    def after_create_session(self, session, coord):
-        if get_collection(GraphKeys.QUEUE_RUNNERS):
-            start_queue_runners(session, coord=coord)
-
-
 class Estimator:
     """Trains, evaluates and predicts with ``model_fn(features, labels, mode, params, config)``
     (any subset of those arguments, by name)."""
@@ -189,7 +180,6 @@ class Estimator:
                     {"loss": spec.loss, "step": global_step},
                     every_n_iter=self._config.log_step_count_steps or 100,
                 ),
-                _QueueRunnersHook(),
                 *(hooks or []),
                 *spec.training_hooks,
             ]

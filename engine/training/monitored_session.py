@@ -16,6 +16,7 @@ import numpy as np
 from .. import errors
 from ..core import GraphKeys, get_default_graph
 from ..ops.array import group
+from ..queues import start_queue_runners
 from ..saver import Saver, latest_checkpoint
 from ..session import Session
 from ..summary import merge_all
@@ -283,6 +284,9 @@ class MonitoredSession:
         self._session = self._creator.create_session()
         self._stop_requested = False
         self._closed = False
+        self._stop_grace_period_secs = stop_grace_period_secs
+        # As TF's coordinated session: the graph's queue runners feed the steps.
+        self._threads = start_queue_runners(self._session, coord=self._coord)
         for hook in self._hooks:
             hook.after_create_session(self._session, self._coord)
 
@@ -354,7 +358,15 @@ class MonitoredSession:
         finally:
             self._closed = True
             self._coord.request_stop()
-            self._session.close()
+            try:
+                if self._threads:
+                    self._coord.join(
+                        self._threads,
+                        stop_grace_period_secs=self._stop_grace_period_secs,
+                        ignore_live_threads=True,
+                    )
+            finally:
+                self._session.close()
 
     def __enter__(self):
         return self

@@ -205,3 +205,14 @@ def test_padding_queue_and_dynamic_pad_batch():
             coord.request_stop()
             coord.join(threads)
     np.testing.assert_array_equal(got[0], [[1, 0, 0], [2, 2, 0], [3, 3, 3]])
+
+
+def test_monitored_training_session_runs_the_queue_runners():
+    with tf.Graph().as_default():
+        (x,) = tf.train.slice_input_producer([np.arange(6)], num_epochs=2, shuffle=False)
+        b = tf.train.batch([x], 4, allow_smaller_final_batch=True)
+        got = []
+        with tf.train.MonitoredTrainingSession() as sess:
+            while not sess.should_stop():
+                got.extend(sess.run(b)[0].tolist())
+    assert got == [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]
