@@ -65,50 +65,49 @@ def read_file(filename, name=None):
 _CHANNEL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 
 
-def _decode(ctx, contents):
-    data = contents[()]
-    kind = ctx.attrs["format"]
+# Pillow's names for the formats each decoder takes (JPEGs with extra frames read as MPO).
+_FORMATS = {"png": {"PNG"}, "jpeg": {"JPEG", "MPO"}, "gif": {"GIF"}}
+
+
+def _open_image(ctx, data: bytes, kind: str) -> Image.Image:
     try:
         img = Image.open(io.BytesIO(data))
-        fmt = img.format
-        if kind != "image" and fmt != kind.upper() and not (kind == "jpeg" and fmt == "MPO"):
-            if not (kind == "png" and fmt in ("PNG",)):
-                raise InvalidArgumentError(
-                    None,
-                    ctx.op,
-                    f"Expected image ({kind.upper()}), got {fmt or 'unknown format'}",
-                )
         img.load()
-    except InvalidArgumentError:
-        raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise InvalidArgumentError(
             None, ctx.op, f"Invalid {kind.upper()} data or size: {type(e).__name__}: {e}"
         ) from None
-    channels = ctx.attrs["channels"]
-    want_16 = ctx.attrs["dtype"] is D.uint16 if hasattr(D, "uint16") else False
+    if kind in _FORMATS and img.format not in _FORMATS[kind]:
+        raise InvalidArgumentError(
+            None, ctx.op, f"Expected image ({kind.upper()}), got {img.format or 'unknown format'}"
+        )
+    return img
+
+
+def _as_mode(ctx, img: Image.Image, channels: int) -> Image.Image:
     if channels == 0:
         mode = img.mode
-        if mode in ("1", "P", "I;16", "I", "F"):
-            mode = {"1": "L", "P": "RGBA" if "transparency" in img.info else "RGB"}.get(mode, "L")
+        if mode == "P":
+            mode = "RGBA" if "transparency" in img.info else "RGB"
         elif mode not in _CHANNEL_MODES.values():
-            mode = "RGB"
-        img = img.convert(mode) if mode != img.mode else img
+            mode = "L" if mode in ("1", "I;16", "I", "F") else "RGB"
+    elif channels in _CHANNEL_MODES:
+        mode = _CHANNEL_MODES[channels]
     else:
-        if channels not in _CHANNEL_MODES:
-            raise InvalidArgumentError(
-                None, ctx.op, f"channels must be 0, 1, 2, 3 or 4, got {channels}"
-            )
-        img = img.convert(_CHANNEL_MODES[channels]) if img.mode != _CHANNEL_MODES[channels] else img
+        raise InvalidArgumentError(
+            None, ctx.op, f"channels must be 0, 1, 2, 3 or 4, got {channels}"
+        )
+    return img if img.mode == mode else img.convert(mode)
+
+
+def _decode(ctx, contents):
+    img = _as_mode(ctx, _open_image(ctx, contents[()], ctx.attrs["format"]), ctx.attrs["channels"])
     arr = np.asarray(img, dtype=np.uint8)
     if arr.ndim == 2:
         arr = arr[:, :, None]
-    _ = want_16
     out = np.ascontiguousarray(arr)
     dt = ctx.attrs["dtype"]
-    if dt is not D.uint8:
-        out = _convert_numpy(out, dt, False)
-    return out
+    return out if dt is D.uint8 else _convert_numpy(out, dt, False)
 
 
 def _decode_shape(op):

@@ -9,14 +9,16 @@ Op names, scopes and summary tags follow TensorFlow 1.15's ``training/input.py``
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from . import dtypes as D
 from . import summary
-from .core import GraphKeys, Tensor, convert_to_tensor, name_scope, register_op
+from .core import Tensor, convert_to_tensor, name_scope, register_op
 from .data.spec import as_component
 from .errors import OutOfRangeError
-from .ops.array import cast, identity
+from .ops.array import cast
 from .ops.common import make_op
 from .ops.math import multiply
 from .ops.random import get_seed
@@ -28,7 +30,7 @@ from .shapes import TensorShape
 
 def _limit_epochs_kernel(ctx, tensor):
     limit = ctx.attrs["num_epochs"]
-    with ctx.state.setdefault("lock", __import__("threading").Lock()):
+    with ctx.state.setdefault("lock", threading.Lock()):
         n = ctx.state.get("epochs", 0)
         if n >= limit:
             raise OutOfRangeError(None, ctx.op, f"Reached limit of {limit}")
@@ -329,6 +331,3 @@ def _maximum0(size, min_after_dequeue):
     from .ops.math import maximum, subtract
 
     return maximum(0, subtract(size, min_after_dequeue))
-
-
-_ = (GraphKeys, identity)

@@ -21,7 +21,6 @@ from .core import (
     add_to_collection,
     convert_to_tensor,
     get_default_graph,
-    name_scope,
     register_op,
 )
 from .data.iterator_ops import resource
@@ -597,6 +596,3 @@ def start_queue_runners(
     for qr in sess.graph.get_collection(collection):
         threads.extend(qr.create_threads(sess, coord=coord, daemon=daemon, start=start))
     return threads
-
-
-_ = name_scope

@@ -23,7 +23,7 @@ from .. import metrics as metrics_lib
 from .. import summary as summary_lib
 from .. import tf_logging as logging
 from ..checkpoint.state import latest_checkpoint
-from ..core import Graph, GraphKeys, Tensor, get_collection
+from ..core import Graph, GraphKeys, get_collection
 from ..data.dataset_ops import Dataset
 from ..data.iterator_ops import make_one_shot_iterator
 from ..errors import OutOfRangeError
@@ -361,6 +361,3 @@ def _examples(batch):
 def _py(v):
     a = np.asarray(v)
     return a.item() if a.ndim == 0 and a.dtype.kind in "biuf" else v
-
-
-_ = Tensor

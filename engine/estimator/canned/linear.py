@@ -15,7 +15,7 @@ from ... import feature_column as fc
 from ... import summary
 from ...ops.array import cast
 from ...ops.math import add_n, equal
-from ...ops.reduce import reduce_mean, reduce_sum
+from ...ops.reduce import reduce_sum
 from ...ops.shaping import reshape
 from ...variable_scope import variable_scope
 from ..estimator import Estimator
@@ -49,7 +49,6 @@ def _linear_model_fn(features, labels, mode, params):
         if mode == ModeKeys.TRAIN:
             lr = min(0.2, 1.0 / math.sqrt(len(columns)))
             optimizer = get_optimizer_instance(params["optimizer"], lr)
-    _ = reduce_mean
     return head.create_estimator_spec(features, mode, logits, labels, optimizer=optimizer)
 
 
