@@ -3,17 +3,35 @@
 Decodes `--steps` events of one tag, each a `--buckets`-bucket histogram of 10,000 normal
 values, through the board's own ingest path (`RunDecoder` -> `Store`), and reports the bytes
 still allocated per step afterwards. For comparison it also measures the earlier layout
-(three tuples of Python floats per step) on the same buckets. Usage:
+(three tuples of Python floats per step) on the same buckets.
+
+`--against-tensorboard` is the issue's benchmark instead: it writes a histogram-heavy logdir
+(`--runs` x `--tags` x `--steps` histograms of 10k values, `SummaryWriter.add_histogram`'s
+default TensorFlow buckets), then serves it with `board` and with TensorBoard
+(`--samples_per_plugin histograms=0`: every point kept, as the board keeps them) one after the
+other, waits until each answers every run's last tag with all its steps, and reports each
+server's peak resident memory (VmHWM of the process and its children) and load time. Usage:
 
     python bench/bench_histogram_memory.py                 # 610 buckets, 500 steps
     python bench/bench_histogram_memory.py --buckets 30 --steps 2000
+    python bench/bench_histogram_memory.py --against-tensorboard   # 10 runs x 10 tags x 500
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 import tracemalloc
+import urllib.parse
+import urllib.request
 
 import numpy as np
 
@@ -79,11 +97,149 @@ def tuple_bytes(evs: list[event_pb2.Event]) -> int:
     return allocated(fill)
 
 
+def write_logdir(logdir: str, runs: int, tags: int, steps: int) -> None:
+    from summaries import SummaryWriter
+
+    rng = np.random.default_rng(0)
+    for r in range(runs):
+        with SummaryWriter(os.path.join(logdir, f"run{r:02d}"), max_queue=1000) as w:
+            for step in range(steps):
+                for t in range(tags):
+                    w.add_histogram(f"layer{t}/weights", rng.normal(0.01 * step, 1.0, 10_000), step)
+
+
+def peak_rss(pid: int) -> int:
+    """VmHWM (bytes) of `pid` plus that of each of its living children."""
+    total = 0
+    pids = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            pids += [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str):
+    with urllib.request.urlopen(url, timeout=120) as r:
+        return json.loads(r.read())
+
+
+def serve_and_measure(command: list[str], port: int, runs: int, tag: str, steps: int) -> dict:
+    """Start `command`, wait until every run's `tag` answers `steps` histograms, then read
+    the peak memory; the server is stopped before returning."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/data/plugin/histograms/histograms?"
+    pending = [f"run{r:02d}" for r in range(runs)]
+    try:
+        while pending:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited with {proc.returncode}")
+            try:
+                got = _get(base + urllib.parse.urlencode({"run": pending[0], "tag": tag}))
+            except OSError:
+                got = []
+            if len(got) == steps:
+                pending.pop(0)
+                continue
+            time.sleep(0.5)
+        loaded = time.perf_counter() - started
+        time.sleep(1.0)
+        return {"peak_rss": peak_rss(proc.pid), "loaded_s": loaded}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def against_tensorboard(args) -> None:
+    tensorboard = shutil.which("tensorboard") or os.path.join(
+        os.path.dirname(sys.executable), "tensorboard"
+    )
+    logdir = tempfile.mkdtemp(prefix="bench-hist-")
+    try:
+        t0 = time.perf_counter()
+        write_logdir(logdir, args.runs, args.tags, args.steps)
+        size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(logdir) for f in fs)
+        print(
+            f"{args.runs} runs x {args.tags} tags x {args.steps} steps of 10k-value histograms: "
+            f"{size / 1e6:.0f} MB of event files, written in {time.perf_counter() - t0:.0f} s"
+        )
+        tag = f"layer{args.tags - 1}/weights"
+        results = {}
+        port = _free_port()
+        results["board"] = serve_and_measure(
+            [sys.executable, "-m", "board", "--logdir", logdir, "--port", str(port)],
+            port,
+            args.runs,
+            tag,
+            args.steps,
+        )
+        for fast in args.tensorboard_loaders.split(","):
+            port = _free_port()
+            results[f"tensorboard (load_fast={fast})"] = serve_and_measure(
+                [
+                    tensorboard,
+                    "--logdir",
+                    logdir,
+                    "--port",
+                    str(port),
+                    "--load_fast",
+                    fast,
+                    "--samples_per_plugin",
+                    "histograms=0",
+                    "--reload_interval",
+                    "5",
+                ],
+                port,
+                args.runs,
+                tag,
+                args.steps,
+            )
+        ours = results["board"]["peak_rss"]
+        for name, r in results.items():
+            ratio = "" if name == "board" else f"  (board uses {ours / r['peak_rss']:.2f}x)"
+            print(
+                f"  {name:30s} peak RSS {r['peak_rss'] / 1e6:8.0f} MB, all points served after "
+                f"{r['loaded_s']:6.1f} s{ratio}"
+            )
+    finally:
+        shutil.rmtree(logdir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buckets", type=int, default=610)
     parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--against-tensorboard", action="store_true")
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--tags", type=int, default=10)
+    parser.add_argument(
+        "--tensorboard-loaders",
+        default="false,true",
+        help="TensorBoard's --load_fast values to measure, comma-separated",
+    )
     args = parser.parse_args()
+    if args.against_tensorboard:
+        against_tensorboard(args)
+        return
     evs = events(args.steps, args.buckets)
     now = store_bytes(evs) / args.steps
     before = tuple_bytes(evs) / args.steps

@@ -4,7 +4,8 @@ regexes match.
 
 Layouts of several runs are merged as TensorBoard merges them: runs in name order, categories
 with the same title joined, each chart once. Our own UI also composes charts the user types
-(regexes in the URL); both read `/api/custom_scalars/scalars` for the series.
+(regexes in the URL); both read `/api/custom_scalars/scalars` for the series;
+`/api/custom_scalars` is the merged layout.
 """
 
 # No `from __future__ import annotations`: FastAPI resolves the routes' parameter types, which
@@ -100,7 +101,7 @@ def routes(api, data) -> None:
     from board.api.responses import JSON, Run, Tag, TBRun, TensorBoardJSON, store_of
     from board.kinds.scalars import tb_scalars_json
 
-    @api.get("/custom_scalars/layout")
+    @api.get("/custom_scalars")
     def layout(request: Request):
         """`{"layout": <merged Layout as JSON> | null, "runs": [runs that declare one]}`."""
         store = store_of(request)

@@ -182,7 +182,7 @@ def test_projector_never_serves_a_file_outside_the_config_folder(board, tmp_path
 
 
 def test_custom_scalars_layout_is_the_one_written(board):
-    layout = board.client.get("/api/custom_scalars/layout").json()
+    layout = board.client.get("/api/custom_scalars").json()
     assert sorted(layout["runs"]) == ["ours", "torch"]
     categories = layout["layout"]["category"]
     assert [c["title"] for c in categories] == list(LAYOUT)

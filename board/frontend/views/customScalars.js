@@ -28,7 +28,7 @@ export function createCustomScalarsView(ctx) {
   const view = { root, layout: null, charts: new Map() };
 
   async function refresh() {
-    const answer = await getJson('api/custom_scalars/layout');
+    const answer = await getJson('api/custom_scalars');
     view.layout = answer.layout;
     render();
   }
