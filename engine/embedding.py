@@ -212,6 +212,11 @@ def log_uniform_candidate_sampler(
     distribution (distinct ones if `unique`); returns `(sampled_candidates,
     true_expected_count, sampled_expected_count)`. Op type: `LogUniformCandidateSampler`."""
     tc = convert_to_tensor(true_classes, dtype=D.int64)
+    if num_sampled < 1 or range_max < 1:
+        raise ValueError(
+            f"log_uniform_candidate_sampler: num_sampled ({num_sampled}) and range_max "
+            f"({range_max}) must be positive"
+        )
     if unique and num_sampled > range_max:
         raise ValueError(
             f"log_uniform_candidate_sampler: num_sampled = {num_sampled} distinct classes asked "

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 
 from .core import Operation, Tensor, convert_to_tensor, get_default_graph
+from .dtypes import int64
 from .indexed_slices import IndexedSlices
+from .ops.array import cast
 from .ops.fills import ones_like, zeros_like
 from .ops.joins import concat
 from .ops.math import add_n
@@ -178,10 +180,11 @@ def _aggregate(gs):
     if any(isinstance(g, IndexedSlices) for g in gs):
         if all(isinstance(g, IndexedSlices) for g in gs):
             # Sparse gradients of one tensor stay sparse: their rows side by side.
+            indices = [g.indices for g in gs]
+            if len({i.dtype for i in indices}) > 1:
+                indices = [cast(i, int64) for i in indices]
             return IndexedSlices(
-                concat([g.values for g in gs], 0),
-                concat([g.indices for g in gs], 0),
-                gs[0].dense_shape,
+                concat([g.values for g in gs], 0), concat(indices, 0), gs[0].dense_shape
             )
         gs = [convert_to_tensor(g) if isinstance(g, IndexedSlices) else g for g in gs]
     combine = AGGREGATORS.get(gs[0].dtype.name)

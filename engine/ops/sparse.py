@@ -288,6 +288,10 @@ def _dynamic_stitch_python(ctx, *args):
     rest = first.shape[indices[0].ndim :]
     res = np.zeros((rows, *rest), dtype=first.dtype)
     for i, d in zip(indices, data, strict=True):
+        if i.size and i.min() < 0:
+            raise InvalidArgumentError(
+                None, ctx.op, f"DynamicStitch: indices must be non-negative, got {int(i.min())}"
+            )
         if d.shape[: i.ndim] != i.shape:
             raise InvalidArgumentError(
                 None, ctx.op, f"data.shape {list(d.shape)} must start with indices.shape"

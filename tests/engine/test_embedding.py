@@ -415,3 +415,46 @@ def test_densifying_unknown_shape_warns_as_tf():
             eg.convert_to_tensor(known)
         with pytest.raises(ValueError, match="without dense_shape"):
             eg.convert_to_tensor(IndexedSlices(values, eg.constant([0])))
+
+
+def test_lookups_with_int32_and_int64_ids_aggregate():
+    with eg.Graph().as_default():
+        table = eg.Variable(INITIAL_TABLE)
+        a = eg.nn.embedding_lookup(table, np.array([1], np.int32))
+        b = eg.nn.embedding_lookup(table, np.array([1, 2], np.int64))
+        (g,) = eg.gradients(eg.reduce_sum(a) + eg.reduce_sum(b), [table])
+        assert isinstance(g, IndexedSlices) and g.indices.dtype is eg.int64
+        with eg.Session() as s:
+            s.run(eg.global_variables_initializer())
+            dense = s.run(eg.convert_to_tensor(g))
+    assert dense[:3, 0].tolist() == [0.0, 2.0, 1.0]
+
+
+def test_sharded_variables_train_sparsely():
+    shards_np = [np.full((n, 2), 1.0, np.float32) for n in (3, 3)]
+    with eg.Graph().as_default():
+        shards = [eg.Variable(s, name=f"shard_{i}") for i, s in enumerate(shards_np)]
+        e = eg.nn.embedding_lookup(shards, [0, 3, 5], partition_strategy="mod")
+        train = eg.train.AdagradOptimizer(0.5).minimize(eg.reduce_sum(e))
+        with eg.Session() as s:
+            s.run(eg.global_variables_initializer())
+            s.run(train)
+            after = s.run(shards)
+    # "mod": id 0 -> shard 0 row 0, id 3 -> shard 1 row 1, id 5 -> shard 1 row 2.
+    assert np.nonzero(np.any(after[0] != 1.0, axis=1))[0].tolist() == [0]
+    assert np.nonzero(np.any(after[1] != 1.0, axis=1))[0].tolist() == [1, 2]
+
+
+def test_bad_sampler_and_stitch_arguments():
+    with eg.Graph().as_default():
+        with pytest.raises(ValueError, match="must be positive"):
+            eg.nn.log_uniform_candidate_sampler([[0]], 1, 0, True, 10)
+        with pytest.raises(ValueError, match="distinct classes"):
+            eg.nn.log_uniform_candidate_sampler([[0]], 1, 11, True, 10)
+        stitched = eg.dynamic_stitch([[0, -1]], [[1.0, 2.0]])
+        parts = eg.dynamic_partition([1.0, 2.0], [0, 2], 2)
+        with eg.Session() as s:
+            with pytest.raises(eg.errors.InvalidArgumentError, match="non-negative"):
+                s.run(stitched)
+            with pytest.raises(eg.errors.InvalidArgumentError, match=r"partitions\[1\] = 2"):
+                s.run(parts)
