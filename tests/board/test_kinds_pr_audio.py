@@ -364,3 +364,63 @@ def test_missing_data_is_404(ours):
         params={"run": "torch", "tag": "tone", "step": 0, "content_type": "text/html"},
     )
     assert r.status_code == 400
+
+
+def test_tensorboard_reads_what_our_writer_wrote(logs):
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.util import tensor_util
+
+    values = {}
+    for file in sorted((logs[0] / "ours").glob("*tfevents*")):
+        for event in EventFileLoader(str(file)).Load():  # with TensorBoard's data_compat
+            for v in event.summary.value:
+                values[(v.tag, event.step)] = v
+    for step in range(3):
+        counts = values[("counts", step)]
+        assert counts.metadata.plugin_data.plugin_name == "tensor"
+        np.testing.assert_array_equal(
+            tensor_util.make_ndarray(counts.tensor), logs[1]["tensor"][("ours", step)]
+        )
+        pr = values[("pr", step)]
+        assert pr.metadata.plugin_data.plugin_name == "pr_curves"
+        assert tensor_util.make_ndarray(pr.tensor).shape == (6, 15)
+        tone = tensor_util.make_ndarray(values[("tone", step)].tensor)  # migrated to a tensor
+        assert values[("tone", step)].metadata.plugin_data.plugin_name == "audio"
+        assert tone.shape == (1,) and tone[0][:4] == b"RIFF"
+
+
+def test_malformed_values_are_skipped(tmp_path, inprocess_board):
+    from summaries import FileWriter
+    from summaries.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+
+    def value(tag, plugin, dtype, dims, **fields):
+        shape = tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in dims]
+        )
+        tensor = tensor_pb2.TensorProto(dtype=dtype, tensor_shape=shape, **fields)
+        meta = summary_pb2.SummaryMetadata(
+            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin)
+        )
+        return summary_pb2.Summary.Value(tag=tag, tensor=tensor, metadata=meta)
+
+    with FileWriter(str(tmp_path / "bad")) as w:
+        bad = [
+            value("pr", "pr_curves", types_pb2.DT_FLOAT, [5, 2], float_val=[0.0] * 10),
+            value("clip", "audio", types_pb2.DT_STRING, [1, 2], string_val=[b"not a wav", b"x"]),
+            value("words", "", types_pb2.DT_STRING, [2], string_val=[b"a" * 500, b"\xff\xfe"]),
+            value("huge", "tensor", types_pb2.DT_FLOAT, [1 << 40], float_val=[1.0]),
+        ]
+        w.add_summary(summary_pb2.Summary(value=bad).SerializeToString(), 1)
+    board = inprocess_board.for_logdir(tmp_path)
+    try:
+        c = board.client
+        (run,) = c.get("/api/runs").json()["runs"]
+        assert run["tags"]["pr_curves"] == [] and run["tags"]["tensors"] == ["words"]
+        (clip,) = c.get("/api/audio", params={"run": "bad", "tag": "clip"}).json()["clips"]
+        assert clip["sample_rate"] == 0 and clip["duration"] is None
+        assert c.get(clip["url"]).content == b"not a wav"  # served as it was written
+        (words,) = c.get("/api/tensors", params={"run": "bad", "tag": "words"}).json()["steps"]
+        assert words["dtype"] == "string" and words["stats"] is None
+        assert words["preview"] == ["a" * 200, "\ufffd\ufffd"]
+    finally:
+        board.stop()
