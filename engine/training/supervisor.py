@@ -139,6 +139,8 @@ class Supervisor:
             self._write_graph()
             if start_standard_services:
                 self.start_standard_services(sess)
+        if start_standard_services:
+            self.start_queue_runners(sess)  # as TF: on every worker, under the coordinator
         return sess
 
     @contextlib.contextmanager

@@ -216,3 +216,16 @@ def test_monitored_training_session_runs_the_queue_runners():
             while not sess.should_stop():
                 got.extend(sess.run(b)[0].tolist())
     assert got == [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5]
+
+
+def test_supervisor_managed_session_runs_the_queue_runners(tmp_path):
+    with tf.Graph().as_default():
+        (x,) = tf.train.slice_input_producer([np.arange(6)], num_epochs=1, shuffle=False)
+        b = tf.train.batch([x], 2)
+        tf.train.get_or_create_global_step()
+        sv = tf.train.Supervisor(logdir=str(tmp_path))
+        got = []
+        with sv.managed_session() as sess:
+            while not sv.should_stop():
+                got.append(sess.run(b)[0].tolist())
+    assert got == [[0, 1], [2, 3], [4, 5]]
