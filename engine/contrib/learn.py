@@ -118,7 +118,7 @@ class _SKCompat:
         ``as_iterable=False``."""
         key = self._predict_key
         stream = (
-            p[key].reshape(()) if p[key].size == 1 else p[key]
+            p[key].reshape(-1)[0] if p[key].size == 1 else p[key]
             for p in super().predict(self._predict_input(x, input_fn, batch_size))
         )
         return stream if as_iterable else np.array(list(stream))
