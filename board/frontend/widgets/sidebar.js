@@ -1,6 +1,11 @@
-// Run sidebar: colour chips, regex filter, select all / none, grouping controls.
+// Run sidebar: colour chips, regex filter, select all / none, grouping controls. The run list is
+// virtualised: rows have one fixed height and only those in (or near) the scrolled window are in
+// the DOM, between two spacers that stand for the rest, so 10,000 runs cost a few dozen rows.
 import { runColor } from '../colors.js';
 import { debounce, el, safeRegex } from '../dom.js';
+
+const ROW_HEIGHT = 20; // px, as .run-row in style.css
+const OVERSCAN = 10; // rows rendered beyond each edge of the window
 
 export function createSidebar(ctx) {
   const st = ctx.store.get();
@@ -15,7 +20,17 @@ export function createSidebar(ctx) {
     setFilter();
   });
   const list = el('ul', { class: 'run-list' });
-  const rows = new Map();
+  const topPad = el('li', { class: 'run-pad', 'aria-hidden': 'true' });
+  const bottomPad = el('li', { class: 'run-pad', 'aria-hidden': 'true' });
+  list.append(topPad, bottomPad);
+  const rows = new Map(); // run name -> its row, for the rows in the DOM only
+  let listed = []; // the runs matching the filter, in order
+  let offSet = new Set();
+  let frame = 0;
+  list.addEventListener('scroll', () => {
+    if (!frame) frame = requestAnimationFrame(() => { frame = 0; renderWindow(); });
+  });
+  new ResizeObserver(() => renderWindow()).observe(list);
   const counter = el('span', { class: 'run-count' });
 
   const matching = () => {
@@ -75,48 +90,55 @@ export function createSidebar(ctx) {
     el('div', { class: 'grouping' }, el('strong', { text: 'Group runs' }), groupSelect, groupRegex, band),
   );
 
+  function makeRow(name) {
+    const box = el('input', { type: 'checkbox', 'aria-label': `show run ${name}` });
+    box.addEventListener('change', () => {
+      const current = new Set(ctx.store.get().off);
+      if (box.checked) current.delete(name);
+      else current.add(name);
+      ctx.store.set({ off: [...current] });
+    });
+    const row = el('li', { class: 'run-row', dataset: { run: name } },
+      el('label', {}, box, el('span', { class: 'chip', style: { background: runColor(name) } }), el('span', { class: 'run-name', text: name, title: name })));
+    row._box = box;
+    return row;
+  }
+
   function renderList() {
     const state = ctx.store.get();
     const regex = safeRegex(state.runFilter);
-    const off = new Set(state.off);
-    const names = ctx.index.names();
-    const wanted = new Set(names);
+    offSet = new Set(state.off);
+    listed = regex ? ctx.index.names().filter((name) => regex.test(name)) : ctx.index.names();
+    let selected = 0;
+    for (const name of listed) if (!offSet.has(name)) selected++;
+    counter.textContent = ` ${selected}/${listed.length}`;
+    renderWindow();
+  }
+
+  function renderWindow() {
+    const height = list.clientHeight || 600;
+    // the list may just have shrunk under a scrolled window: clamp as the browser will
+    const top = Math.max(0, Math.min(list.scrollTop, listed.length * ROW_HEIGHT - height));
+    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(listed.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
+    const wanted = listed.slice(first, last);
+    const keep = new Set(wanted);
     for (const [name, row] of rows) {
-      if (!wanted.has(name)) {
+      if (!keep.has(name)) {
         row.remove();
         rows.delete(name);
       }
     }
-    let shown = 0;
-    let selected = 0;
-    let previous = null;
-    for (const name of names) {
+    let previous = topPad;
+    for (const name of wanted) {
       let row = rows.get(name);
-      if (!row) {
-        const box = el('input', { type: 'checkbox', 'aria-label': `show run ${name}` });
-        box.addEventListener('change', () => {
-          const current = new Set(ctx.store.get().off);
-          if (box.checked) current.delete(name);
-          else current.add(name);
-          ctx.store.set({ off: [...current] });
-        });
-        row = el('li', { class: 'run-row', dataset: { run: name } },
-          el('label', {}, box, el('span', { class: 'chip', style: { background: runColor(name) } }), el('span', { class: 'run-name', text: name, title: name })));
-        row._box = box;
-        rows.set(name, row);
-      }
-      const matches = !regex || regex.test(name);
-      row.hidden = !matches;
-      row._box.checked = !off.has(name);
-      if (matches) shown++;
-      if (matches && !off.has(name)) selected++;
-      if (previous ? previous.nextSibling !== row : list.firstChild !== row) {
-        if (previous) previous.after(row);
-        else list.prepend(row);
-      }
+      if (!row) rows.set(name, (row = makeRow(name)));
+      row._box.checked = !offSet.has(name);
+      if (previous.nextSibling !== row) previous.after(row);
       previous = row;
     }
-    counter.textContent = ` ${selected}/${shown}`;
+    topPad.style.height = `${first * ROW_HEIGHT}px`;
+    bottomPad.style.height = `${(listed.length - last) * ROW_HEIGHT}px`;
   }
 
   return {
@@ -126,6 +148,7 @@ export function createSidebar(ctx) {
       fillGroupOptions();
     },
     onState(changed) {
+      if (changed.has('runFilter')) list.scrollTop = 0; // a new filter starts at its first run
       if (changed.has('off') || changed.has('runFilter')) renderList();
       if (changed.has('runFilter') && filter.value !== ctx.store.get().runFilter) filter.value = ctx.store.get().runFilter;
     },
