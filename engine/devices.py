@@ -1,12 +1,9 @@
-"""Device placement: ``with eg.device("/gpu:0")`` runs nodes on CuPy when it imports and a
-CUDA device exists; otherwise those nodes fall back to the CPU with one warning."""
+"""Devices of this process: whether CuPy sees a CUDA device, and TF1's device functions
+(``replica_device_setter``). Placement itself is ``placement.py``."""
 
 from __future__ import annotations
 
 import functools
-import warnings
-
-from .ops.common import contiguous
 
 
 @functools.lru_cache(maxsize=1)
@@ -25,25 +22,8 @@ def gpu_available() -> bool:
     return cupy_or_none() is not None
 
 
+# Requested devices whose fallback was warned about (one warning per process; placement.py).
 _warned: set[str] = set()
-
-
-def wants_gpu(op) -> bool:
-    """Whether `op` runs on a GPU. Soft placement: a GPU request without a GPU runs on the CPU,
-    with one warning per process (naming the first such node), where TensorFlow would refuse."""
-    if "/device:GPU" not in op.device:
-        return False
-    if gpu_available():
-        return True
-    if not _warned:
-        _warned.add(op.device)
-        warnings.warn(
-            f"Device {op.device} requested (node {op.name}) but no GPU/CuPy is available; "
-            "placing this and every other GPU node on the CPU.",
-            RuntimeWarning,
-            stacklevel=4,
-        )
-    return False
 
 
 # Op types a parameter server holds (TF1's default `ps_ops` of replica_device_setter).
@@ -125,22 +105,3 @@ def replica_device_setter(
         return _merge_spec(worker_device or "", current) if merge_devices else worker_device
 
     return device_function
-
-
-def gpu_step(op, kernel):
-    """A step that copies inputs to the GPU, runs the CuPy kernel and copies outputs back
-    (the executor's slots hold host memory; copies are the inserted device transfers)."""
-    from .core import KernelContext
-
-    cp = cupy_or_none()
-    ctx = KernelContext(op, device="gpu")
-    device_id = int(op.device.rsplit(":", 1)[-1])
-
-    def run(*arrays):
-        with cp.cuda.Device(device_id):
-            res = kernel(ctx, *[cp.asarray(a) for a in arrays])
-            if isinstance(res, (tuple, list)):
-                return tuple(contiguous(cp.asnumpy(r)) for r in res)
-            return contiguous(cp.asnumpy(res))
-
-    return run

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 
 from . import _executor
-from . import devices as _devices
+from . import placement as _placement
 from .core import CustomKernel, KernelContext, NativeKernel, Operation, Tensor
 from .errors import InvalidArgumentError, NotFoundError
 
@@ -25,7 +25,16 @@ class CompiledPlan:
     feed_tensors: list
     fetch_slots: list
     step_kinds: list = field(default_factory=list)
-    step_devices: list = field(default_factory=list)
+    step_devices: list = field(default_factory=list)  # full device name per step
+    # Per step, the DeviceStep of a step on a non-host device (None for host steps).
+    step_probes: list = field(default_factory=list)
+    device_of: dict = field(default_factory=dict)  # unit -> placement.Device
+    transfers: list = field(default_factory=list)
+    fetch_tensors: list = field(default_factory=list)
+    fetch_routes: dict = field(default_factory=dict)
+    inputs_of: dict = field(default_factory=dict)
+    # [True] while a traced run executes: device steps then wait for their device.
+    sync: list = field(default_factory=lambda: [False])
 
 
 def prune_to_fetches(fetch_tensors, fetch_ops, feed_set) -> set[Operation]:
@@ -121,12 +130,12 @@ def _scalar_operand(side: Tensor, main: Tensor) -> bool:
     return sh.ndims == 0 or (main.shape.ndims is not None and sh.ndims <= main.shape.ndims)
 
 
-def _stage(op, chain_input):
+def _stage(op, chain_input, off_host=frozenset()):
     """(opcode, scalar operand or None, chain-is-lhs) when ``op`` can continue a chain whose
-    current value is ``chain_input``; None otherwise."""
+    current value is ``chain_input``; None otherwise (also for ops placed off the host)."""
     from . import dtypes as D
 
-    if op.device.startswith("/device:GPU") or not op.outputs or op.outputs[0].dtype not in D.FLOATS:
+    if op in off_host or not op.outputs or op.outputs[0].dtype not in D.FLOATS:
         return None
     if op.type in FUSIBLE_UNARY and op.inputs[0] is chain_input:
         return FUSIBLE_UNARY[op.type], None, True
@@ -151,7 +160,7 @@ def _head_input(op):
     return None
 
 
-def fuse_elementwise_chains(order, fetch_set, feed_set):
+def fuse_elementwise_chains(order, fetch_set, feed_set, off_host=frozenset()):
     """Replaces runs of single-consumer elementwise ops (unary, or binary with a scalar
     operand) by FusedChain units; returns the new unit list."""
     consumers = _consumers(order)
@@ -163,7 +172,7 @@ def fuse_elementwise_chains(order, fetch_set, feed_set):
         head_in = _head_input(op)
         if head_in is None:
             continue
-        first = _stage(op, head_in)
+        first = _stage(op, head_in, off_host)
         if first is None:
             continue
         stages, ops = [first], [op]
@@ -172,7 +181,7 @@ def fuse_elementwise_chains(order, fetch_set, feed_set):
             users = consumers.get(t, [])
             if len(users) != 1 or users[0] in absorbed:
                 break
-            st = _stage(users[0], t)
+            st = _stage(users[0], t, off_host)
             if st is None:
                 break
             stages.append(st)
@@ -244,13 +253,13 @@ class FusedUpdate:
         return self.matmul if "MatMul:" in message else self.update
 
 
-def _fresh(t: Tensor, feed_set, units_by_output) -> bool:
+def _fresh(t: Tensor, feed_set, units_by_output, off_host=frozenset()) -> bool:
     if t in feed_set:
         return True
     unit = units_by_output.get(t)
     if isinstance(unit, FusedChain):
         return True
-    if not isinstance(unit, Operation) or _devices.wants_gpu(unit):
+    if not isinstance(unit, Operation) or unit in off_host:
         return False
     cpu = unit.op_def.kernels.get("cpu")
     return isinstance(cpu, NativeKernel) and cpu.name in _FRESH_KERNELS
@@ -262,7 +271,7 @@ def _builtin_native(op) -> bool:
     return isinstance(cpu, NativeKernel) and cpu.name == op.type and cpu.supports(op)
 
 
-def fuse_gradient_updates(units, fetch_set, feed_set):
+def fuse_gradient_updates(units, fetch_set, feed_set, off_host=frozenset()):
     """Replaces ApplyGradientDescent(var, lr, g) with g = MatMul(a, b) used by nothing else by
     one FusedUpdate at the update's place (see _FRESH_KERNELS for when that is safe)."""
     consumers = _consumers(units)
@@ -287,8 +296,8 @@ def fuse_gradient_updates(units, fetch_set, feed_set):
             or len(consumers.get(g, ())) != 1
             or mm in controlled
             or u.inputs[0].op.type != "VariableV2"
-            or any(_devices.wants_gpu(op) for op in (u, mm))
-            or not all(_fresh(t, feed_set, units_by_output) for t in mm.inputs)
+            or any(op in off_host for op in (u, mm))
+            or not all(_fresh(t, feed_set, units_by_output, off_host) for t in mm.inputs)
         ):
             continue
         if not all(_builtin_native(op) for op in (mm, u)):
@@ -310,7 +319,7 @@ def _consumers(units) -> dict:
 
 
 def _unit_inputs(u):
-    if isinstance(u, (FusedChain, FusedUpdate)):
+    if isinstance(u, (FusedChain, FusedUpdate, _placement.Transfer)):
         return list(u.inputs), None
     refs = u.op_def.ref_inputs
     idx = [i for i in range(len(u.inputs)) if i not in refs]
@@ -321,9 +330,20 @@ def compile_plan(session, fetch_tensors, fetch_ops, feed_tensors) -> CompiledPla
     feed_set = set(feed_tensors)
     needed = prune_to_fetches(fetch_tensors, fetch_ops, feed_set)
     order = schedule(needed, feed_set)
+    placement = _placement.session_placement(session)
+    device_of = _placement.place(order, placement)
+    placement.log_placement(device_of)
+    off_host = frozenset(op for op, dev in device_of.items() if not dev.is_host)
     if FUSION:
-        order = fuse_elementwise_chains(order, set(fetch_tensors), feed_set)
-        order = fuse_gradient_updates(order, set(fetch_tensors), feed_set)
+        order = fuse_elementwise_chains(order, set(fetch_tensors), feed_set, off_host)
+        order = fuse_gradient_updates(order, set(fetch_tensors), feed_set, off_host)
+    unit_device = {u: device_of.get(u, _placement.HOST) for u in order}
+    kernels = {u: unit_device[u].kernel(u) for u in order if u in off_host}
+    inputs_of, fetch_routes, transfers = {}, {}, []
+    if off_host:
+        order, inputs_of, fetch_routes, transfers = _placement.insert_copies(
+            order, unit_device, fetch_tensors, feed_set, kernels
+        )
 
     slot_of: dict[Tensor, int] = {}
     for t in feed_tensors:
@@ -341,13 +361,14 @@ def compile_plan(session, fetch_tensors, fetch_ops, feed_tensors) -> CompiledPla
                 slots.append(n_slots)
                 n_slots += 1
         out_slots.append(slots)
-    fetch_slots = [slot_of[t] for t in fetch_tensors]
+    fetch_slots = [slot_of[fetch_routes.get(t, t)] for t in fetch_tensors]
     keep = set(fetch_slots)
 
     in_slots: list[list[int]] = []
     data_inputs: list = []
     for op in order:
         tensors, idx = _unit_inputs(op)
+        tensors = inputs_of.get(op, tensors)
         data_inputs.append(idx)
         in_slots.append([slot_of[t] for t in tensors])
 
@@ -369,10 +390,20 @@ def compile_plan(session, fetch_tensors, fetch_ops, feed_tensors) -> CompiledPla
         lst[:] = sorted(set(lst))
 
     plan = _executor.Plan(n_slots, [slot_of[t] for t in feed_tensors], fetch_slots)
-    kinds, devs = [], []
+    kinds, devs, probes = [], [], []
+    sync = [False]
     feed_slot_set = {slot_of[t] for t in feed_tensors}
     for i, op in enumerate(order):
-        kind, dev = _add_step(
+        dev = unit_device[op]
+        if isinstance(op, _placement.Transfer) or not dev.is_host:
+            kind, probe = _placement.add_device_step(
+                plan, op, dev, kernels.get(op), in_slots[i], out_slots[i], free_after[i], sync
+            )
+            kinds.append(kind)
+            devs.append(dev.name)
+            probes.append(probe)
+            continue
+        kind, _ = _add_step(
             session,
             plan,
             op,
@@ -383,8 +414,12 @@ def compile_plan(session, fetch_tensors, fetch_ops, feed_tensors) -> CompiledPla
             feed_slot_set,
         )
         kinds.append(kind)
-        devs.append(dev)
-    compiled = CompiledPlan(plan, order, list(feed_tensors), fetch_slots, kinds, devs)
+        devs.append(dev.name)
+        probes.append(None)
+    compiled = CompiledPlan(
+        plan, order, list(feed_tensors), fetch_slots, kinds, devs, probes, unit_device,
+        transfers, list(fetch_tensors), fetch_routes, inputs_of, sync,
+    )  # fmt: skip
     if DEBUG:
         print_plan(compiled, in_slots, out_slots, free_after)
     return compiled
@@ -435,12 +470,6 @@ def _add_step(session, plan, op, ins, outs, free, data_idx, feed_slots):
         vars_.append(session._native_variable(src))
     if op.type == "VariableV2":
         vars_.append(session._native_variable(op))
-
-    if _devices.wants_gpu(op) and "gpu" in opdef.kernels and not vars_:
-        plan.add_python(
-            op.name, op.type, _devices.gpu_step(op, opdef.kernels["gpu"]), ins, outs, free
-        )
-        return "gpu", "gpu"
 
     cpu = opdef.kernels.get("cpu")
     if isinstance(cpu, NativeKernel) and cpu.supports(op):

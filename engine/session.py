@@ -12,10 +12,11 @@ import numpy as np
 
 from . import _executor
 from . import dtypes as D
+from .control_flow.subgraph import new_run_generation
 from .core import Graph, KernelContext, Operation, Tensor, get_default_graph
 from .errors import InvalidArgumentError, OpError
 from .ops.common import contiguous, first_unrepresentable
-from .control_flow.subgraph import new_run_generation
+from .placement import SessionPlacement
 from .plan import CompiledPlan, compile_plan, wrap_kernel_error
 
 _DEBUG = os.environ.get("FLOWBOARD_DEBUG", "") not in ("", "0")
@@ -127,9 +128,10 @@ class RunOptions:
     HARDWARE_TRACE = 2
     FULL_TRACE = 3
 
-    def __init__(self, trace_level=0, timeout_in_ms=0):
+    def __init__(self, trace_level=0, timeout_in_ms=0, output_partition_graphs=False):
         self.trace_level = trace_level
         self.timeout_in_ms = timeout_in_ms
+        self.output_partition_graphs = output_partition_graphs
 
 
 def RunMetadata():  # noqa: N802 - TF's name
@@ -153,6 +155,8 @@ class Session:
         self._closed = False
         self._lock = threading.RLock()
         self._entered = []
+        # Devices and soft placement / log_device_placement from `config` (placement.py).
+        self._placement = SessionPlacement(config)
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self):
@@ -255,6 +259,10 @@ class Session:
         )
         compiled = self._plan_for(fetch_tensors, fetch_ops, feed_tensors)
         results = self._execute(compiled, feed_values, trace, run_metadata)
+        if run_metadata is not None and getattr(options, "output_partition_graphs", False):
+            from .tracing import partition_graphs
+
+            run_metadata.partition_graphs.extend(partition_graphs(compiled))
         values = {}
         it = iter(results)
         fed = set(feed_tensors)
@@ -319,6 +327,7 @@ class Session:
 
     def _execute(self, compiled: CompiledPlan, feed_values, trace, run_metadata):
         new_run_generation()
+        compiled.sync[0] = trace
         try:
             results = compiled.native.run(feed_values, trace)
         except (
@@ -353,12 +362,8 @@ class Session:
         return call
 
     def list_devices(self):
-        from .devices import gpu_available
-
-        devs = ["/device:CPU:0"]
-        if gpu_available():
-            devs.append("/device:GPU:0")
-        return devs
+        """The short names of this session's devices (``/device:CPU:0``, ``/device:GPU:0``...)."""
+        return [d.short_name for d in self._placement.devices]
 
 
 def _fast_key(fetches, feed_dict):
