@@ -93,6 +93,13 @@ def tensorboard_s3_cmd(url: str, port: int, steps: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50, help="runs of the 1M-point logdir used")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=3600,
+        help="seconds each server may take (TensorBoard "
+        "reading 50 runs from moto took over 10 minutes here)",
+    )
     args = parser.parse_args()
     runs, tags, steps = args.runs, 10, 2000
     logdir = make_logdir("small", 50, tags, steps)
@@ -111,7 +118,9 @@ def main() -> None:
             ("tensorboard (boto3)", lambda p: tensorboard_s3_cmd(url, p, steps)),
         ):
             port = free_port()
-            seconds, peak = time_to_fully_served(make(port), port, runs, tags, steps, steps)
+            seconds, peak = time_to_fully_served(
+                make(port), port, runs, tags, steps, steps, timeout=args.timeout
+            )
             rows[label] = seconds
             print(f"  {label:24s} {seconds:7.2f} s   peak {peak:7.0f} MB", flush=True)
         print(f"  board vs tensorboard: {rows['tensorboard (boto3)'] / rows['board']:.1f}x faster")

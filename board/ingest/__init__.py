@@ -1,9 +1,10 @@
 """Ingest: find the runs under the logdirs, read their event files as they grow, and decode
 each record into store writes.
 
-`discovery` names runs, `ingestor` tails their files (`Ingestor`), `records` reads one framed
-record back by offset, `decode` hands a run's `Event` protos to the kinds (`board.kinds`),
-which write them into `board.store.Store`. Names are imported on first use: the kinds import
+`discovery` names runs, `ingestor` tails their files (`Ingestor`), `fs` reads local paths and
+fsspec URLs (`s3://...`: listing, ranged reads), `records` reads one framed record back by
+offset, `decode` hands a run's `Event` protos to the kinds (`board.kinds`), which write them
+into `board.store.Store`. Names are imported on first use: the kinds import
 `records`, and `decode` imports the kinds' registry.
 """
 

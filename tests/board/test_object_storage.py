@@ -278,5 +278,8 @@ def test_board_serves_an_s3_logdir_under_a_path_prefix_gzipped(s3, tmp_path):
         assert len(body) < len(gzip.decompress(body)) / 2.5
         with raw.stream("GET", b.url + "/tb/data/plugin/scalars/scalars?run=run&tag=loss") as r:
             assert r.headers["content-encoding"] == "gzip"
+        with raw.stream("GET", b.url + "/tb/api/events") as r:  # never the event stream
+            assert r.headers["content-type"].startswith("text/event-stream")
+            assert "content-encoding" not in r.headers
     finally:
         b.stop()
