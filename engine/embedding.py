@@ -152,13 +152,14 @@ def _draw_log_uniform(gen, count: int, range_max: int) -> np.ndarray:
 
 def _sample_unique(gen, num_sampled: int, range_max: int):
     """Draws until `num_sampled` distinct classes came up: (classes in draw order, draws made)."""
-    stream = np.empty(0, dtype=np.int64)
+    seen: dict = {}
+    tries = 0
     while True:
-        stream = np.concatenate([stream, _draw_log_uniform(gen, 2 * num_sampled + 16, range_max)])
-        _, first = np.unique(stream, return_index=True)
-        if first.size >= num_sampled:
-            first = np.sort(first)[:num_sampled]
-            return stream[first], int(first[-1]) + 1
+        for c in _draw_log_uniform(gen, num_sampled + 16, range_max).tolist():
+            tries += 1
+            seen.setdefault(c, None)
+            if len(seen) == num_sampled:
+                return np.fromiter(seen, dtype=np.int64, count=num_sampled), tries
 
 
 def _log_uniform_kernel(ctx, true_classes):
@@ -236,18 +237,19 @@ def log_uniform_candidate_sampler(
 
 
 def _accidental_hits_kernel(ctx, true_classes, sampled):
-    flat = sampled.reshape(-1)
     # A class sampled twice maps to its last position, as TF's map does.
-    classes, first_from_end = np.unique(flat[::-1], return_index=True)
-    positions = flat.size - 1 - first_from_end
-    labels = true_classes.reshape(-1)
-    loc = np.minimum(np.searchsorted(classes, labels), max(classes.size - 1, 0))
-    hit = classes[loc] == labels if classes.size else np.zeros(labels.shape, bool)
-    rows = np.nonzero(hit)[0] // max(true_classes.shape[1], 1)
+    position = {c: k for k, c in enumerate(sampled.reshape(-1).tolist())}
+    num_true = max(true_classes.shape[1], 1) if true_classes.ndim == 2 else 1
+    rows, ids = [], []
+    for i, c in enumerate(true_classes.reshape(-1).tolist()):
+        k = position.get(c)
+        if k is not None:
+            rows.append(i // num_true)
+            ids.append(k)
     return (
-        rows.astype(np.int32),
-        positions[loc[hit]].astype(np.int64),
-        np.full(rows.size, -FLT_MAX, dtype=np.float32),
+        np.asarray(rows, dtype=np.int32),
+        np.asarray(ids, dtype=np.int64),
+        np.full(len(rows), -FLT_MAX, dtype=np.float32),
     )
 
 
@@ -274,15 +276,16 @@ def compute_accidental_hits(true_classes, sampled_candidates, num_true, seed=Non
 
 
 def _sparse_to_dense_kernel(ctx, indices, output_shape, values, default):
-    dims = [int(d) for d in np.asarray(output_shape).reshape(-1)]
+    dims = tuple(int(d) for d in output_shape.reshape(-1))
     res = np.full(dims, default, dtype=values.dtype)
-    if indices.ndim == 2:
-        idx = indices
-    else:  # a vector of row indices into a 1-D output, or one scalar index
-        idx = indices.reshape(-1, 1)
-    if idx.size and ((idx < 0).any() or (idx >= np.asarray(dims)).any()):
-        raise InvalidArgumentError(None, ctx.op, f"SparseToDense: indices out of bounds {dims}")
-    res[tuple(idx.T)] = np.broadcast_to(values, (len(idx),))
+    # A matrix of index rows, a vector of row indices into a 1-D output, or one scalar index.
+    idx = indices if indices.ndim == 2 else indices.reshape(-1, 1)
+    if idx.size:
+        if idx.shape[1] != len(dims) or (idx < 0).any() or (idx >= dims).any():
+            raise InvalidArgumentError(
+                None, ctx.op, f"SparseToDense: indices out of bounds for output shape {list(dims)}"
+            )
+        res[tuple(idx.T)] = values
     return res
 
 
