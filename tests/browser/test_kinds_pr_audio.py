@@ -180,3 +180,45 @@ def test_images_with_boxes_show(board_url, page):
     assert colours["edge"] != colours["outside"]  # the box's left edge
     page.locator(img).scroll_into_view_if_needed()
     screenshot(page, "images_with_boxes")
+
+
+def test_hostile_names_and_live_steps(tmp_path, page):
+    """Run and tag names are shown as text (never markup), `constructor` works as a name, and
+    a PR curve written while the page is open shows up on the slider."""
+    from summaries import SummaryWriter
+
+    rng = np.random.default_rng(5)
+    runs = ["<b>bold</b>", "constructor"]
+
+    def write(run: str, steps: range) -> None:
+        with SummaryWriter(str(tmp_path / run)) as w:
+            for step in steps:
+                labels = rng.integers(0, 2, 50)
+                w.add_pr_curve("__proto__", labels, rng.random(50), step, num_thresholds=9)
+                w.add_audio("__proto__", rng.uniform(-0.5, 0.5, 800), step, 8000)
+
+    for run in runs:
+        write(run, range(2))
+    with running_board(tmp_path) as url:
+        open_board(page, url, "?tab=pr_curves")
+        card = ".pr-curves-card[data-key='__proto__']"
+        page.wait_for_function(f'() => document.querySelector("{card} .plot")?.data?.length === 2')
+        names = page.locator(f"{card} .pr-run-name").all_text_contents()
+        assert sorted(names) == sorted(runs)
+        assert page.locator(f"{card} b").count() == 0  # the name is text, not an element
+        assert page.locator(
+            f"{card} .pr-run[data-run='constructor'] .step-label"
+        ).text_content() == ("1 (2/2)")
+        write("constructor", range(2, 3))  # a new event file in the run, while the page is open
+        page.wait_for_function(
+            f"""() => document.querySelector("{card} .pr-run[data-run='constructor'] .step-label")
+                ?.textContent === '2 (3/3)'""",
+            timeout=20_000,
+        )
+        open_board(page, url, "?tab=audio")
+        page.wait_for_function("() => document.querySelectorAll('.audio-card audio').length === 2")
+        assert page.locator(".audio-card b").count() == 0
+        subtitles = page.locator(".audio-card").evaluate_all(
+            "(cards) => cards.map((c) => c.dataset.run)"
+        )
+        assert sorted(subtitles) == sorted(runs)
