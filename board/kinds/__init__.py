@@ -34,9 +34,20 @@ member and its data class). Nothing else changes: not the store, ingest, the app
 
 from __future__ import annotations
 
-from board.kinds import graphs, histograms, hparams, images, scalars, text
-from board.kinds import audio, pr_curves, tensors
-from board.kinds import custom_scalars, mesh, projector
+from board.kinds import (
+    audio,
+    custom_scalars,
+    graphs,
+    histograms,
+    hparams,
+    images,
+    mesh,
+    pr_curves,
+    projector,
+    scalars,
+    tensors,
+    text,
+)
 from board.kinds.base import Origin, Plugin, SummaryKind, has_tags, tag_index
 
 REGISTRY: tuple[SummaryKind, ...] = (
