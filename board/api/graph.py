@@ -224,7 +224,8 @@ async def graph_node(
 ):
     """One node's details: `name`, `kind`, `label`, `parent`, `leaf_count`, `op_counts`,
     `devices`, `cost` (`params`, `flops`, `flops_unknown`, and with `tag` the traced
-    `compute_micros`, `memory_bytes`, `traced`), with `tag` also `traced_device`, `auxiliary`,
+    `compute_micros`, `memory_bytes`, `traced`), with `tag` also `traced_device` and
+    `compute_by_device` (µs per device that ran its traced ops), `auxiliary`,
     `embedded_in`, `embeddings`;
     groups add `children`; ops add `op`, `op_name`, `device`, `attrs` (as text), `output_shapes`,
     `inputs` and `outputs` (`name`, `slot`, `control`, `shape`, `op`)."""
@@ -239,6 +240,7 @@ async def graph_node(
             micros, memory, count = traced.of(node)
             details["cost"].update(compute_micros=micros, memory_bytes=memory, traced=count)
             details["traced_device"] = traced.device(node)
+            details["compute_by_device"] = traced.by_device(node)
         return details
 
     return await run_in_threadpool(work)

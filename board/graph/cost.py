@@ -275,16 +275,35 @@ def traced_costs(order: list[Node], leaves: dict[str, Node], stats: dict[str, No
         sums[2, leaf.lo + 1] += 1
         if entry.device:
             device_of_leaf[leaf.lo] = device_names.setdefault(entry.device, len(device_names))
-    return TracedCosts(np.cumsum(sums, axis=1), list(device_names), device_of_leaf)
+    # Compute µs per device (rows), so a group split over devices reports each one's share.
+    per_device = np.zeros((len(device_names), len(order) + 1), np.float64)
+    placed = device_of_leaf >= 0
+    np.add.at(per_device, (device_of_leaf[placed], np.flatnonzero(placed) + 1),
+              sums[0, 1:][placed])  # fmt: skip
+    return TracedCosts(
+        np.cumsum(sums, axis=1), list(device_names), device_of_leaf, np.cumsum(per_device, axis=1)
+    )
 
 
 class TracedCosts:
     """Compute time, memory and the executing device of any node from one RunMetadata."""
 
-    def __init__(self, prefix: np.ndarray, devices: list[str], device_of_leaf: np.ndarray):
+    def __init__(self, prefix, devices: list[str], device_of_leaf, device_prefix=None):
         self.prefix = prefix
         self.devices = devices
         self.device_of_leaf = device_of_leaf
+        self.device_prefix = device_prefix
+
+    def by_device(self, node: Node) -> dict[str, float]:
+        """Compute µs of the traced ops under `node`, per device that ran any of them."""
+        if self.device_prefix is None or not self.devices:
+            return {}
+        totals = self.device_prefix[:, node.hi] - self.device_prefix[:, node.lo]
+        counts = np.bincount(
+            self.device_of_leaf[node.lo : node.hi][self.device_of_leaf[node.lo : node.hi] >= 0],
+            minlength=len(self.devices),
+        )
+        return {d: float(t) for d, t, c in zip(self.devices, totals, counts, strict=True) if c}
 
     def device(self, node: Node) -> str:
         """The device that ran most of the traced ops under `node` ("" if none was traced)."""

@@ -64,6 +64,7 @@ export function renderInfo(panel, details, { onJump, onTrace, onClose }) {
     details.auxiliary ? row('auxiliary', details.auxiliary === 'in' ? 'input-like, drawn at the side' : 'sink, drawn at the side') : null,
     details.embedded_in ? row('embedded in', details.embedded_in) : null,
     ...costRows(details.cost),
+    ...Object.entries(details.compute_by_device ?? {}).map(([device, micros]) => row(`time on ${device.replace(/^.*\/device:/, '')}`, `${micros.toFixed(1)} µs`)),
   );
   const parts = [title, table, h('button', { class: 'ginfo-trace', text: 'Trace inputs', onclick: onTrace })];
   if (details.embeddings.length) {
