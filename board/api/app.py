@@ -14,8 +14,9 @@ from __future__ import annotations
 import html
 import os
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -26,12 +27,24 @@ from board.api.tensorboard import tensorboard_router
 from board.kinds import REGISTRY
 
 FRONTEND = os.path.join(os.path.dirname(os.path.dirname(__file__)), "frontend")
+# The files of Swagger UI that /docs loads, from the swagger-ui-py package (never a CDN).
+SWAGGER_UI_FILES = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+}
 
 
 def plotly_js_path() -> str:
     import plotly
 
     return os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
+
+
+def swagger_ui_dir() -> str:
+    import swagger_ui  # only when /docs is opened: it imports jinja2 and yaml
+
+    return os.path.join(os.path.dirname(swagger_ui.__file__), "static")
 
 
 def create_app(store, ingestor=None, window_title: str | None = None) -> FastAPI:
@@ -43,6 +56,7 @@ def create_app(store, ingestor=None, window_title: str | None = None) -> FastAPI
         summary="Every point of your TensorBoard logs, live.",
         version="0.1.0",
         default_response_class=JSON,
+        docs_url=None,  # served by `_mount_docs` from a package, so it works offline
     )
     app.state.store = store
     app.state.ingestor = ingestor
@@ -58,6 +72,7 @@ def create_app(store, ingestor=None, window_title: str | None = None) -> FastAPI
     for router in extra:
         app.include_router(router)
     _mount_static(app, window_title)
+    _mount_docs(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # skips text/event-stream
     return app
 
@@ -81,6 +96,26 @@ def _mount_static(app: FastAPI, window_title: str | None = None) -> None:
 
     os.makedirs(FRONTEND, exist_ok=True)
     app.mount("/static", StaticFiles(directory=FRONTEND), name="static")
+
+
+def _mount_docs(app: FastAPI) -> None:
+    # Relative URLs: they resolve under --path_prefix as the page itself does.
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="openapi.json",
+            title="Flowboard API",
+            swagger_js_url="vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="vendor/swagger-ui/favicon-32x32.png",
+        )
+
+    @app.get("/vendor/swagger-ui/{name}", include_in_schema=False)
+    def swagger_asset(name: str) -> Response:
+        media_type = SWAGGER_UI_FILES.get(name)
+        if media_type is None:
+            raise HTTPException(404, "not one of Swagger UI's files")
+        return FileResponse(os.path.join(swagger_ui_dir(), name), media_type=media_type)
 
 
 def _api_router() -> APIRouter:

@@ -97,7 +97,7 @@ export function compileFilter(text) {
     const left = parseSum();
     if (isOp('~')) {
       at++;
-      const right = parseSum();
+      const right = bareWord() ?? parseSum();
       return (env) => {
         const a = left(env);
         const pattern = right(env);
@@ -112,7 +112,7 @@ export function compileFilter(text) {
     const op = peek()?.type === 'op' ? COMPARE[peek().value] : undefined;
     if (!op) return left;
     at++;
-    const right = parseSum();
+    const right = bareWord() ?? parseSum();
     return (env) => {
       const a = left(env);
       const b = right(env);
@@ -138,6 +138,18 @@ export function compileFilter(text) {
       left = sign === '*' ? (env) => arith(a(env), b(env), (x, y) => x * y) : (env) => arith(a(env), b(env), (x, y) => x / y);
     }
     return left;
+  }
+  // `optimizer = adam`: a lone word right of a comparison that names no column is that text
+  // (quotes optional, as people type it); it is not reported as an unknown column.
+  function bareWord() {
+    const token = peek();
+    const next = tokens[at + 1];
+    if (token?.type !== 'name' || (next?.type === 'op' && ['+', '-', '*', '/'].includes(next.value))) return null;
+    at++;
+    return (lookup) => {
+      const value = lookup(token.value);
+      return value === undefined ? token.value : value;
+    };
   }
   function parseUnary() {
     if (isOp('-')) {

@@ -76,3 +76,108 @@ def test_a_series_of_one_point_is_drawn(tmp_path, page):
         assert where["x"][0] < 0 < where["x"][1]
         assert where["y"][0] < 0.75 < where["y"][1]
         screenshot(page, "scalars-single-point")
+
+
+PARALLEL = "document.querySelector('.parallel')"
+
+
+def _open_runs_tab(page, url):
+    # The runs tab's first parcoords draw compiles WebGL shaders in software (SwiftShader):
+    # tens of seconds on a busy machine, so a longer wait than open_board's.
+    page.goto(url + "?tab=runs")
+    page.wait_for_selector("body[data-ready='1']", timeout=90_000)
+
+
+def _open_runs(page, url):
+    _open_runs_tab(page, url)
+    page.locator(".parallel").scroll_into_view_if_needed()
+    page.wait_for_function(f"() => {PARALLEL}?.data?.[0]?.type === 'parcoords'", timeout=60_000)
+
+
+def test_demo_parallel_coordinates_draw_every_run(demo_board, page):
+    _open_runs(page, demo_board)
+    labels = page.evaluate(f"() => {PARALLEL}.data[0].dimensions.map((d) => d.label)")
+    for hparam in ("optimizer", "learning_rate", "seed", "hidden_units"):
+        assert hparam in labels
+    assert len(labels) >= 6  # the hparams and metrics most runs have
+    # the colour-by default is a metric every compare_optimizers run has: every line has a colour
+    colors = page.evaluate(f"() => Array.from({PARALLEL}.data[0].line.color)")
+    assert sum(1 for c in colors if c == c) == len(colors) >= 27
+    for dim in page.evaluate(f"() => {PARALLEL}.data[0].dimensions.map((d) => d.values)"):
+        assert all(v == v for v in dim)  # a run without a value still has a position: a line
+    screenshot(page, "runs-parallel")
+    # log scale: learning_rate ticks at powers of ten
+    page.select_option("select.parallel-scale", "log")
+    page.wait_for_function(
+        f"""() => {PARALLEL}.data[0].dimensions.find((d) => d.label === 'learning_rate')
+              ?.ticktext?.includes('0.01')"""
+    )
+    page.select_option("select.parallel-scale", "quantile")
+    page.wait_for_function(
+        f"""() => {{
+            const d = {PARALLEL}.data[0].dimensions.find((d) => d.label === 'learning_rate');
+            return d.values.every((v) => v >= -0.2 && v <= 1);
+        }}"""
+    )
+    # brushing the optimizer axis narrows the runs: the count shows and other rows fade
+    page.evaluate(
+        f"""async () => {{
+            const host = {PARALLEL};
+            const i = host.data[0].dimensions.findIndex((d) => d.label === 'optimizer');
+            const d = host.data[0].dimensions[i];
+            const adam = d.ticktext.indexOf('adam');
+            const key = `dimensions[${{i}}].constraintrange`;
+            await window.Plotly.restyle(host, {{[key]: [[adam - 0.1, adam + 0.1]]}});
+        }}"""
+    )
+    page.wait_for_function(
+        "() => /9 of \\d+ runs/.test(document.querySelector('.parallel-brushed').textContent)"
+    )
+    faded = page.locator(".runs-table tr.brushed-out").count()
+    assert faded >= 18
+    # and the scatter-plot matrix shows the same axes
+    page.locator(".scatter-matrix").scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelector('.scatter-matrix')?.data?.[0]?.type === 'splom'",
+        timeout=90_000,
+    )
+    assert (
+        page.evaluate("() => document.querySelector('.scatter-matrix').data[0].dimensions.length")
+        >= 4
+    )
+
+
+@pytest.mark.parametrize("text", ["optimizer = adam", "optimizer == adam", "optimizer == 'adam'"])
+def test_filter_by_a_bare_word(demo_board, page, text):
+    _open_runs_tab(page, demo_board)
+    page.fill("input.runs-query", text)
+    page.wait_for_function(
+        "() => /^9 of /.test(document.querySelector('.runs-count').textContent)", timeout=90_000
+    )
+    assert page.locator(".query-error").text_content() == ""
+
+
+def test_filter_placeholder_matches_the_demo(demo_board, page):
+    _open_runs_tab(page, demo_board)
+    example = page.get_attribute("input.runs-query", "placeholder").split("e.g. ", 1)[1]
+    page.fill("input.runs-query", example)
+    page.wait_for_function(
+        "() => { const m = /^(\\d+) of/.exec(document.querySelector('.runs-count').textContent);"
+        " return m && Number(m[1]) > 0; }",
+        timeout=90_000,
+    )
+    assert page.locator(".query-error").text_content() == ""
+
+
+def test_api_docs_render_offline(demo_board, page):
+    """/docs loads Swagger UI from the installed package: no request leaves the machine."""
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith(demo_board) else outside.append(r.url),
+    )
+    page.goto(demo_board + "docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+    assert page.locator(".swagger-ui .opblock").count() >= 10
+    assert page.locator(".swagger-ui .title").first.text_content().startswith("Flowboard")
+    assert outside == []

@@ -5,7 +5,7 @@ import { runColor } from '../colors.js';
 import { debounce, el, formatDuration, formatNumber, formatTime, throttle } from '../dom.js';
 import { ExprError, compileFilter } from '../expr.js';
 import { buildColumns, buildRows, groupRow, knownNames, lookupIn, toCsv } from './runsModel.js';
-import { renderParallel } from './parallel.js';
+import { SCALES, defaultColorMetric, renderParallel, renderScatterMatrix } from './parallel.js';
 import { loadPlotly } from '../widgets/plots.js';
 
 // One collator for the whole sort (localeCompare with options builds one per comparison).
@@ -19,13 +19,18 @@ export function createRunsView(ctx) {
   const st0 = ctx.store.get();
   const query = el('input', {
     type: 'search', class: 'runs-query', value: st0.tableQuery, 'aria-label': 'filter expression',
-    placeholder: 'filter, e.g. lr < 0.01 and loss.min < 0.3',
+    placeholder: 'filter, e.g. optimizer = adam and learning_rate < 0.01',
   });
   const queryError = el('span', { class: 'filter-error query-error' });
   const count = el('span', { class: 'runs-count' });
   const table = el('table', { class: 'runs-table' });
   const parallelHost = el('div', { class: 'parallel' });
   const metricSelect = el('select', { class: 'parallel-metric', 'aria-label': 'metric for parallel coordinates' });
+  const scaleSelect = el('select', { class: 'parallel-scale', 'aria-label': 'scale of the numeric axes' },
+    SCALES.map((s) => el('option', { value: s, text: s })));
+  const brushed = el('span', { class: 'parallel-brushed' });
+  const matrixHost = el('div', { class: 'scatter-matrix' });
+  scaleSelect.addEventListener('change', () => render());
   const setQuery = debounce(() => ctx.store.set({ tableQuery: query.value }), 200);
   query.addEventListener('input', setQuery);
   metricSelect.addEventListener('change', () => ctx.store.set({ parallelMetric: metricSelect.value }));
@@ -40,8 +45,11 @@ export function createRunsView(ctx) {
       count),
     queryError,
     el('div', { class: 'table-wrap' }, table),
-    el('div', { class: 'runs-controls' }, el('strong', { text: 'Parallel coordinates' }), 'colour by ', metricSelect),
+    el('div', { class: 'runs-controls' }, el('strong', { text: 'Parallel coordinates' }), 'colour by ', metricSelect,
+      'scale ', scaleSelect, brushed),
     parallelHost,
+    el('div', { class: 'runs-controls' }, el('strong', { text: 'Scatter-plot matrix' })),
+    matrixHost,
   );
 
   async function load() {
@@ -113,7 +121,10 @@ export function createRunsView(ctx) {
   const drawParallelSoon = debounce(async () => {
     await loadPlotly();
     if (parallelArgs && parallelOnScreen) {
-      renderParallel(...parallelArgs);
+      const [host, columns, shown, metric] = parallelArgs;
+      brushed.textContent = '';
+      const axes = renderParallel(host, columns, shown, metric, { scale: scaleSelect.value, onBrush: showBrushed });
+      renderScatterMatrix(matrixHost, axes, shown, metric);
       parallelArgs = null;
     }
   }, 150);
@@ -167,9 +178,22 @@ export function createRunsView(ctx) {
       metricSelect.replaceChildren(...metrics.map((c) => el('option', { value: c.id, text: c.label })));
       metricSelect.dataset.options = wanted;
     }
-    const chosen = metrics.some((c) => c.id === st.parallelMetric) ? st.parallelMetric : metrics[0]?.id ?? '';
+    const chosen = metrics.some((c) => c.id === st.parallelMetric) ? st.parallelMetric : defaultColorMetric(columns, view.shown);
     metricSelect.value = chosen;
     return chosen;
+  }
+
+  // Brushing axes of the parallel coordinates narrows the runs: say how many, and let the
+  // table and charts follow.
+  function showBrushed(names) {
+    brushed.replaceChildren();
+    const keep = new Set(names);
+    for (const tr of table.querySelectorAll('tbody tr[data-run]')) tr.classList.toggle('brushed-out', !keep.has(tr.dataset.run));
+    if (names.length === view.shown.length) return;
+    brushed.append(` ${names.length} of ${view.shown.length} runs in the brushed ranges `,
+      el('button', { class: 'brushed-into-charts', text: 'Show only these in the charts', onclick: () => {
+        ctx.store.set({ off: view.rows.map((r) => r.name).filter((name) => !keep.has(name)), runFilter: '' });
+      } }));
   }
 
   function selectIntoCharts() {
