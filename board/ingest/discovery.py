@@ -38,6 +38,11 @@ def _root_path(path: str) -> str:
     return os.path.realpath(os.path.expanduser(path))
 
 
+def _unnamed(entry: str) -> bool:
+    """TensorBoard's rule: a URL, or a path starting with `/` (`/a:b` is a path with a colon)."""
+    return fs.is_url(entry) or entry.startswith(("/", "~", "."))
+
+
 def parse_logdir_spec(spec: str) -> list[Root]:
     """Roots from `PATH`, `URL` or `name:PATH,name2:URL` (a spec naming an existing directory is
     always taken as one plain path). Raises ValueError (`fs.FilesystemUnavailable` for a URL
@@ -45,14 +50,14 @@ def parse_logdir_spec(spec: str) -> list[Root]:
     spec = spec.strip()
     if not spec:
         raise ValueError("--logdir is empty")
-    if os.path.isdir(spec) or ":" not in spec or (fs.is_url(spec) and "," not in spec):
+    if os.path.isdir(spec) or ":" not in spec or "," not in spec and _unnamed(spec):
         return [Root(None, _root_path(spec))]
     roots = []
     for part in spec.split(","):
         part = part.strip()
         if not part:
             continue
-        if fs.is_url(part):  # `s3://b/x` holds a colon but names no run
+        if _unnamed(part):  # `s3://b/x` and `/a:b` hold a colon but name no run
             roots.append(Root(None, _root_path(part)))
             continue
         name, sep, path = part.partition(":")

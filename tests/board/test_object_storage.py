@@ -85,6 +85,8 @@ def test_urls_in_a_logdir_spec_are_urls_not_names(s3, tmp_path):
     assert [(r.name, r.path) for r in roots] == expected
     roots = parse_logdir_spec("s3://logs/a,s3://logs/b")
     assert [r.path for r in roots] == ["s3://logs/a", "s3://logs/b"]
+    # TensorBoard's rule: an entry starting with / is a path, even with a colon in it
+    assert parse_logdir_spec(f"{tmp_path}/a:b") == [type(root)(None, f"{tmp_path}/a:b")]
 
 
 def test_a_scheme_without_a_filesystem_is_a_clear_error(monkeypatch):
