@@ -1,9 +1,9 @@
 """``tf.ConfigProto`` and ``tf.GPUOptions`` (TF1's session configuration), as plain objects.
 
 `Session(config=...)` accepts them. Fields and defaults are TF's; unknown field names raise
-as protobuf does. What the engine acts on: nothing needs `allow_soft_placement` (GPU requests
-without a GPU always fall back to the CPU, with one warning); the GPU memory options are
-accepted for compatibility (CuPy's pool grows on demand, like ``allow_growth``).
+as protobuf does. What the engine acts on: `allow_soft_placement` and `log_device_placement`
+(see engine/placement.py and docs/gpu.md; `config=None` means soft placement); the GPU memory
+options are accepted for compatibility (CuPy's pool grows on demand, like ``allow_growth``).
 """
 
 from __future__ import annotations

@@ -241,3 +241,18 @@ def test_training_with_device_ops_and_host_variables(fake, no_gpu):
 
 def test_list_devices_names_every_device(fake, no_gpu):
     assert eg.Session().list_devices() == ["/device:CPU:0", "/device:FAKE:0"]
+
+
+def test_the_boards_reader_sees_both_devices_of_an_engine_trace(fake, no_gpu):
+    from board.graph.parse import parse_run_metadata
+
+    with eg.Graph().as_default():
+        x = eg.placeholder(eg.float32, [4], name="x")
+        with eg.device("/device:FAKE:0"):
+            y = eg.negative(x, name="y")
+        z = eg.exp(y, name="z")
+        with eg.Session() as sess:
+            _, md = _trace(sess, z, {x: np.ones(4, np.float32)})
+    stats = parse_run_metadata(md.SerializeToString())
+    assert stats["y"].device == FAKE and stats["z"].device == CPU
+    assert stats["y"].memory_bytes == 16
