@@ -181,6 +181,23 @@ class Dataset:
     def apply(self, transformation_func) -> Dataset:
         return transformation_func(self)
 
+    # (engine/data/nested.py imports this module, hence the imports inside these methods.)
+    def flat_map(self, map_func) -> Dataset:
+        from .nested import FlatMapDataset
+
+        return FlatMapDataset(self, map_func)
+
+    def interleave(self, map_func, cycle_length=None, block_length=1, num_parallel_calls=None):
+        from .nested import InterleaveDataset
+
+        return InterleaveDataset(self, map_func, cycle_length or os.cpu_count() or 2, block_length)
+
+    @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None) -> Dataset:
+        from .nested import list_files
+
+        return list_files(file_pattern, shuffle, seed)
+
     # -- iterators ----------------------------------------------------------------------------
     def make_one_shot_iterator(self):
         from .iterator_ops import make_one_shot_iterator
@@ -208,6 +225,30 @@ def _int_arg(value, what: str) -> int:
             raise ValueError(f"{what} must be known when the dataset is built, got {value.name}")
         value = v
     return int(np.asarray(value))
+
+
+class _Count:
+    """An int argument known when the dataset is built, or a scalar tensor read (as a
+    capture) when the iterator is initialised, e.g. ``range(n)`` inside ``flat_map``."""
+
+    def __init__(self, value, what: str):
+        self.tensor = None
+        self.value = None
+        if isinstance(value, Tensor):
+            from ..ops.common import static_value
+
+            v = static_value(value)
+            if v is None:
+                self.tensor = value
+                return
+            value = v
+        self.value = int(np.asarray(value))
+
+    def captures(self) -> list:
+        return [self.tensor] if self.tensor is not None else []
+
+    def get(self, env) -> int:
+        return self.value if self.tensor is None else int(np.asarray(env.values[self.tensor]))
 
 
 def _spec_of(t: Tensor, drop_first: bool = False) -> Spec:
@@ -243,7 +284,7 @@ class TensorDataset(Dataset):
         return self._flat
 
     def _iter(self, env):
-        yield tuple(env.values[t] for t in self._flat)
+        yield tuple(as_component(env.values[t], t.dtype) for t in self._flat)
 
 
 class TensorSliceDataset(Dataset):
@@ -263,8 +304,12 @@ class TensorSliceDataset(Dataset):
     def _own_captures(self):
         return self._flat
 
+    def _values(self, env) -> list:
+        # Constants of strings arrive as fixed-width bytes: make them object arrays of bytes.
+        return [as_component(env.values[t], t.dtype) for t in self._flat]
+
     def _iter(self, env):
-        values = [env.values[t] for t in self._flat]
+        values = self._values(env)
         sizes = {len(v) for v in values}
         if len(sizes) > 1:
             raise InvalidArgumentError(
@@ -275,7 +320,7 @@ class TensorSliceDataset(Dataset):
             yield tuple(v[i] for v in values)
 
     def _blocks(self, env):
-        values = [env.values[t] for t in self._flat]
+        values = self._values(env)
         if len({len(v) for v in values}) > 1:
             return None
         return iter([tuple(values)])
@@ -283,16 +328,18 @@ class TensorSliceDataset(Dataset):
 
 class RangeDataset(Dataset):
     def __init__(self, *args, output_type=D.int64):
-        args = [_int_arg(a, "range argument") for a in args]
         if not 1 <= len(args) <= 3:
             raise ValueError(f"Dataset.range takes 1 to 3 arguments, got {len(args)}")
-        self._range = range(*args)
+        self._args = [_Count(a, "range argument") for a in args]
         self._dtype = D.as_dtype(output_type)
         self._specs = Spec(self._dtype, TensorShape([]))
 
+    def _own_captures(self):
+        return [t for a in self._args for t in a.captures()]
+
     def _iter(self, env):
         npt = self._dtype.np
-        for i in self._range:
+        for i in range(*[a.get(env) for a in self._args]):
             yield (np.array(i, dtype=npt),)
 
 
@@ -680,11 +727,14 @@ class ShuffleDataset(_Unary):
 class RepeatDataset(_Unary):
     def __init__(self, input_dataset, count=None):
         super().__init__(input_dataset)
-        self._count = -1 if count is None else _int_arg(count, "count")
+        self._n = _Count(-1 if count is None else count, "count")
+
+    def _own_captures(self):
+        return self._n.captures()
 
     def _iter(self, env):
-        n = 0
-        while self._count < 0 or n < self._count:
+        n, count = 0, self._n.get(env)
+        while count < 0 or n < count:
             produced = False
             for element in self._input._iter(env):
                 produced = True
@@ -700,8 +750,8 @@ class RepeatDataset(_Unary):
         return self._repeat_blocks(env, first)
 
     def _repeat_blocks(self, env, blocks):
-        n = 0
-        while self._count < 0 or n < self._count:
+        n, count = 0, self._n.get(env)
+        while count < 0 or n < count:
             produced = False
             for block in blocks:
                 if len(block[0]):
@@ -716,30 +766,38 @@ class RepeatDataset(_Unary):
 class TakeDataset(_Unary):
     def __init__(self, input_dataset, count):
         super().__init__(input_dataset)
-        self._count = _int_arg(count, "count")
+        self._n = _Count(count, "count")
+
+    def _own_captures(self):
+        return self._n.captures()
 
     def _iter(self, env):
-        if self._count == 0:
+        count = self._n.get(env)
+        if count == 0:
             return
         for i, element in enumerate(self._input._iter(env), 1):
             yield element
-            if i == self._count:
+            if i == count:
                 return
 
 
 class SkipDataset(_Unary):
     def __init__(self, input_dataset, count):
         super().__init__(input_dataset)
-        self._count = _int_arg(count, "count")
+        self._n = _Count(count, "count")
+
+    def _own_captures(self):
+        return self._n.captures()
 
     def _iter(self, env):
         it = self._input._iter(env)
-        if self._count < 0:
+        count = self._n.get(env)
+        if count < 0:
             for _ in it:
                 pass
             return
         for i, element in enumerate(it):
-            if i >= self._count:
+            if i >= count:
                 yield element
 
 

@@ -13,7 +13,7 @@ import threading
 from ..control_flow.subgraph import SubPlan, make_arg, outer_inputs, record_ops
 from ..core import Tensor, convert_to_tensor, get_default_graph, name_scope
 from . import structure as nest
-from .spec import Spec
+from .spec import Spec, as_array
 
 
 class TracedFunction:
@@ -47,7 +47,8 @@ class TracedFunction:
         if plan is None:
             plans.clear()  # a plan of an older initialisation is not needed any more
             plan = plans[id(env)] = SubPlan(env.session, self.outputs, self.args + self.captures)
-        return plan.run(list(components) + [env.values[t] for t in self.captures])
+        feeds = [as_array(c) for c in components]
+        return plan.run(feeds + [env.values[t] for t in self.captures])
 
 
 def _as_structure(result):

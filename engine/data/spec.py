@@ -33,7 +33,7 @@ def as_component(value, dtype: D.DType) -> np.ndarray:
     """A component's value as a numpy array of ``dtype`` (strings as bytes objects)."""
     if dtype is D.string:
         arr = np.asarray(value, dtype=object)
-        if arr.size and not isinstance(arr.flat[0], bytes):
+        if arr.size and type(arr.flat[0]) is not bytes:
             arr = np.vectorize(_to_bytes, otypes=[object])(arr)
         return arr
     arr = np.asarray(value)
@@ -43,5 +43,18 @@ def as_component(value, dtype: D.DType) -> np.ndarray:
     return arr if arr.flags.c_contiguous else arr.copy()
 
 
+def as_array(value) -> np.ndarray:
+    """One component as an array to feed a plan (a bytes scalar becomes a 0-d object array)."""
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, (bytes, str)):
+        out = np.empty((), dtype=object)
+        out[()] = _to_bytes(value)
+        return out
+    return np.asarray(value)
+
+
 def _to_bytes(v) -> bytes:
+    if isinstance(v, np.ndarray):
+        v = v[()]
     return v.encode() if isinstance(v, str) else bytes(v)

@@ -75,6 +75,9 @@ DATA_CASES = {
     "generator": "tf.data.Dataset.from_generator(lambda: iter([[1, 2], [3, 4, 5]]), tf.int32, tf.TensorShape([None]))",
     "map_dict": "tf.data.Dataset.from_tensor_slices({'a': np.arange(4), 'b': np.arange(4) * 10})"
     ".map(lambda d: {'sum': d['a'] + d['b'], 'a': d['a']}, num_parallel_calls=2).batch(3)",
+    "flat_map_range": "tf.data.Dataset.range(1, 4).flat_map(lambda n: tf.data.Dataset.range(n * 10, n * 10 + n))",
+    "interleave": "tf.data.Dataset.range(1, 5).interleave(lambda n: tf.data.Dataset.from_tensors(n).repeat(n), cycle_length=2, block_length=2)",
+    "take_skip_tensor": "tf.data.Dataset.range(10).skip(tf.constant(2, tf.int64) + 1).take(tf.constant(3, tf.int64) * 1)",
     "py_func_map": "tf.data.Dataset.range(4).map(lambda x: tf1.py_func(lambda v: (v * v).astype(np.int64), [x], tf.int64))",
 }
 

@@ -283,3 +283,19 @@ def test_text_line_and_tfrecord_datasets(tmp_path):
             assert sess.run(cut) == b"" and sess.run(cut) == b"x" * 5
             with pytest.raises(tf.errors.DataLossError, match="cut.tfrecord"):
                 sess.run(cut)
+
+
+def test_list_files_and_interleave_text_files_skipping_headers(tmp_path):
+    for name, rows in (("a.csv", ["1", "2", "3"]), ("b.csv", ["10", "20"])):
+        (tmp_path / name).write_text("header\n" + "\n".join(rows) + "\n")
+    with tf.Graph().as_default():
+        files = tf.data.Dataset.list_files(str(tmp_path / "*.csv"), shuffle=False)
+        lines = files.interleave(lambda f: tf.data.TextLineDataset(f).skip(1), cycle_length=2)
+        flat = files.flat_map(lambda f: tf.data.TextLineDataset(f).skip(1))
+        a = lines.make_one_shot_iterator().get_next()
+        b = flat.make_one_shot_iterator().get_next()
+        with tf.Session() as sess:
+            assert _drain(sess, a)[0] == [b"1", b"10", b"2", b"20", b"3"]
+            assert _drain(sess, b)[0] == [b"1", b"2", b"3", b"10", b"20"]
+        with pytest.raises(tf.errors.InvalidArgumentError, match="No files matched"):
+            tf.data.Dataset.list_files(str(tmp_path / "*.nope"))
