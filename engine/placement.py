@@ -242,8 +242,10 @@ def place(ops, placement: SessionPlacement) -> dict:
 
 def _colocate_generators(generators, ops, device_of) -> None:
     """An unpinned constant goes where all its readers are (TF's placer does the same for
-    input-less one-output nodes), else on the host."""
-    if not generators:
+    input-less one-output nodes), else on the host; a pinned one that is only read from host
+    memory (axes, shapes) stays on the host instead of making a round trip each run."""
+    pinned = [op for op in ops if op.type == "Const" and not device_of.get(op, HOST).is_host]
+    if not generators and not pinned:
         return
     readers: dict = {}
     for op in ops:
@@ -254,6 +256,9 @@ def _colocate_generators(generators, ops, device_of) -> None:
     for op in generators:
         where = readers.get(op, set())
         device_of[op] = next(iter(where)) if len(where) == 1 else HOST
+    for op in pinned:
+        if readers.get(op) == {HOST}:
+            device_of[op] = HOST
 
 
 def _placement_error(op, want, dev, devices) -> InvalidArgumentError:
