@@ -6,6 +6,7 @@ slice at index 0 of each leading dimension, after a warning."""
 # No `from __future__ import annotations`: FastAPI resolves the routes' parameter types, which
 # are imported inside `routes`, from the annotations themselves.
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,8 +63,6 @@ def html_table(rows: list[list[str]]) -> str:
 def tensorboard_html(point: TextPoint, markdown: bool) -> str:
     """The `text` TensorBoard's text plugin sends for one step: safe HTML of the Markdown (or
     of the escaped text with `markdown=false`), tables for rank >= 1."""
-    import html
-
     from board.api.markdown import markdown_to_safe_html  # markdown-it: only when asked
 
     def cell(source: str) -> str:
