@@ -3,7 +3,7 @@
 op (shape functions, gradients, Python kernels on numpy buffers).
 
 They run inside ``Session.run``: the executor calls a Python kernel with the GIL re-acquired
-only for that step, and the kernels hand it back during the MPI wait (see ``runtime.wait``), so
+only for that step, and mpi4py hands it back during the MPI call (see ``runtime.collective``), so
 other threads of the process keep running. They are stateful (never folded or merged), appear
 in ``as_graph_def`` (the graph explorer) and are timed in FULL_TRACE step stats like any node.
 Every rank must run the same collectives in the same order: one graph, executed in its
@@ -68,8 +68,8 @@ def _check_agreement(ctx, signature: str) -> None:
         return
     digest = np.frombuffer(hashlib.sha256(signature.encode()).digest()[:8], dtype=np.int64).copy()
     digests = np.zeros(runtime.size(), dtype=np.int64)
-    req = runtime.comm().Iallgather(digest, digests)
-    runtime.wait(req, f"MPIFusedAllreduce '{ctx.op.name}' (tensor agreement check)", ctx.op)
+    what = f"MPIFusedAllreduce '{ctx.op.name}' (tensor agreement check)"
+    runtime.collective(lambda: runtime.comm().Allgather(digest, digests), what, ctx.op)
     differ = [r for r in range(runtime.size()) if digests[r] != digests[0]]
     if differ:
         raise InvalidArgumentError(
@@ -82,10 +82,13 @@ def _check_agreement(ctx, signature: str) -> None:
     ctx.state["checked"] = True
 
 
+def _sum_in_place(buf: np.ndarray) -> None:
+    runtime.comm().Allreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
+
+
 def _allreduce_kernel(ctx, x):
     buf = _writable(x)
-    req = runtime.comm().Iallreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
-    runtime.wait(req, f"MPIAllreduce '{ctx.op.name}'", ctx.op)
+    runtime.collective(lambda: _sum_in_place(buf), f"MPIAllreduce '{ctx.op.name}'", ctx.op)
     return _finish_average(buf, ctx.attrs["average"])
 
 
@@ -123,9 +126,8 @@ def _fused_allreduce_kernel(ctx, *xs):
         for i in bucket:
             buf[offset : offset + xs[i].size] = xs[i].reshape(-1)
             offset += xs[i].size
-        req = runtime.comm().Iallreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
         what = f"MPIFusedAllreduce '{ctx.op.name}' ({len(bucket)} tensors, {buf.nbytes} bytes)"
-        runtime.wait(req, what, ctx.op)
+        runtime.collective(lambda buf=buf: _sum_in_place(buf), what, ctx.op)
         _finish_average(buf, ctx.attrs["average"])
         offset = 0
         for i in bucket:
@@ -136,8 +138,9 @@ def _fused_allreduce_kernel(ctx, *xs):
 
 def _gather_counts(ctx, rows: int) -> np.ndarray:
     counts = np.zeros(runtime.size(), dtype=np.int64)
-    req = runtime.comm().Iallgather(np.array([rows], dtype=np.int64), counts)
-    runtime.wait(req, f"{ctx.op.type} '{ctx.op.name}' (row counts)", ctx.op)
+    mine = np.array([rows], dtype=np.int64)
+    what = f"{ctx.op.type} '{ctx.op.name}' (row counts)"
+    runtime.collective(lambda: runtime.comm().Allgather(mine, counts), what, ctx.op)
     return counts
 
 
@@ -150,16 +153,16 @@ def _allgather_kernel(ctx, x):
     out = np.empty((int(counts.sum()), *x.shape[1:]), dtype=x.dtype)
     sizes = counts * row
     displs = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    req = runtime.comm().Iallgatherv(x, [out, sizes, displs, from_numpy_dtype(x.dtype)])
-    runtime.wait(req, f"MPIAllgather '{ctx.op.name}'", ctx.op)
+    spec = [out, sizes, displs, from_numpy_dtype(x.dtype)]
+    what = f"MPIAllgather '{ctx.op.name}'"
+    runtime.collective(lambda: runtime.comm().Allgatherv(x, spec), what, ctx.op)
     return out
 
 
 def _allgather_grad_kernel(ctx, grad, x):
     """The gradient of allgather for this rank: the sum over ranks of the rows it contributed."""
     buf = _writable(grad)
-    req = runtime.comm().Iallreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
-    runtime.wait(req, f"MPIAllgatherGrad '{ctx.op.name}'", ctx.op)
+    runtime.collective(lambda: _sum_in_place(buf), f"MPIAllgatherGrad '{ctx.op.name}'", ctx.op)
     counts = _gather_counts(ctx, x.shape[0])
     start = int(counts[: runtime.rank()].sum())
     return np.ascontiguousarray(buf[start : start + x.shape[0]])
@@ -167,8 +170,10 @@ def _allgather_grad_kernel(ctx, grad, x):
 
 def _broadcast_kernel(ctx, x):
     buf = _writable(x)
-    req = runtime.comm().Ibcast(buf, root=ctx.attrs["root_rank"])
-    runtime.wait(req, f"MPIBroadcast '{ctx.op.name}'", ctx.op)
+    root = ctx.attrs["root_rank"]
+    runtime.collective(
+        lambda: runtime.comm().Bcast(buf, root=root), f"MPIBroadcast '{ctx.op.name}'", ctx.op
+    )
     return buf
 
 
@@ -199,7 +204,7 @@ register_op(
     gradient=_allreduce_grad,
     python=_allreduce_kernel,
     stateful=True,
-    doc="Sum (or average) of the input over all ranks, with MPI_Iallreduce.",
+    doc="Sum (or average) of the input over all ranks, with MPI_Allreduce.",
 )
 register_op(
     "MPIFusedAllreduce",
@@ -215,7 +220,7 @@ register_op(
     gradient=_allgather_grad,
     python=_allgather_kernel,
     stateful=True,
-    doc="Concatenation of every rank's input along dimension 0 (MPI_Iallgatherv).",
+    doc="Concatenation of every rank's input along dimension 0 (MPI_Allgatherv).",
 )
 register_op(
     "MPIAllgatherGrad",
@@ -230,7 +235,7 @@ register_op(
     gradient=_broadcast_grad,
     python=_broadcast_kernel,
     stateful=True,
-    doc="The root rank's input, on every rank (MPI_Ibcast).",
+    doc="The root rank's input, on every rank (MPI_Bcast).",
 )
 
 

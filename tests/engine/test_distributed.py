@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -140,6 +141,8 @@ def test_collectives_values_gradients_graph_and_trace(tmp_path):
     assert {"MPIAllreduce", "MPIAllgather", "MPIBroadcast"} <= set(r["graph_op_types"])
     assert any(name.startswith("MPIAllreduce") for name in r["traced_nodes"])
     assert r["fused_buckets"] == [[0, 1], [2], [3, 4]]
+    # ~1 s of rank 0 waiting in MPI: its other thread ran (1 ms ticks) instead of being blocked
+    assert r["ticks_during_run"] > 200, r["ticks_during_run"]
 
 
 @needs_mpi
@@ -190,6 +193,36 @@ def test_dead_rank_fails_the_job_fast_and_training_resumes_from_checkpoint(tmp_p
     want = reference_training("sgd", 2, steps=10, seed=100)  # rank 0's initial values
     for k in want:
         np.testing.assert_allclose(got[k], want[k], rtol=2e-5, atol=2e-6, err_msg=k)
+
+
+@needs_mpi
+@pytest.mark.slow
+def test_ranks_reducing_different_tensors_fail_instead_of_mixing_them(tmp_path):
+    proc, _ = mpirun(2, "mismatch", tmp_path)
+    check(proc)
+    for rank in (0, 1):
+        text = (tmp_path / f"mismatch_{rank}.txt").read_text()
+        assert "ranks [1] reduce different tensors than rank 0" in text, text
+
+
+def test_fusion_buckets_follow_order_dtype_and_threshold():
+    from engine.distributed.ops import DEFAULT_FUSION_THRESHOLD, fusion_buckets
+
+    assert DEFAULT_FUSION_THRESHOLD == 64 * 1024 * 1024
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    assert fusion_buckets([10, 10, 10], [f32] * 3, 64) == [[0, 1, 2]]
+    assert fusion_buckets([40, 40, 10], [f32] * 3, 64) == [[0], [1, 2]]
+    assert fusion_buckets([100, 8], [f32] * 2, 64) == [[0], [1]]  # too big: alone
+    assert fusion_buckets([8, 8, 8], [f32, f64, f32], 64) == [[0], [1], [2]]
+    assert fusion_buckets([], [], 64) == []
+
+
+def test_importing_engine_distributed_does_not_start_mpi():
+    code = "import engine.distributed as d; from mpi4py import MPI; print(MPI.Is_initialized())"
+    if importlib.util.find_spec("mpi4py") is None:
+        pytest.skip("needs mpi4py: pip install 'flowboard[mpi]'")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "False", out.stderr
 
 
 @needs_mpi
@@ -272,7 +305,24 @@ def scenario_collectives(hvd, outdir):
     opts = eg.RunOptions(trace_level=eg.RunOptions.FULL_TRACE)
     with eg.Session() as sess:
         sess.run(eg.global_variables_initializer())
+        # rank 0 waits in the first allreduce while the others sleep; a Python thread of rank 0
+        # must keep running meanwhile (the wait holds no GIL)
+        ticks, stop = [0], threading.Event()
+
+        def count():
+            while not stop.is_set():
+                ticks[0] += 1
+                time.sleep(0.001)
+
+        counter = threading.Thread(target=count)
+        counter.start()
+        if r != 0:
+            time.sleep(1.0)
+        before = ticks[0]
         out = sess.run([s, m, g, b, ar_grad, ag_grad, bc_grad], options=opts, run_metadata=meta)
+        ticks_during_run = ticks[0] - before
+        stop.set()
+        counter.join()
     traced = [n.node_name for d in meta.step_stats.dev_stats for n in d.node_stats]
     grads = {k: hvd.allgather(eg.reshape(eg.constant(out[6]), [1, -1])) for k in ["bc"]}
     bc_all = eg.Session().run(grads["bc"])
@@ -288,6 +338,7 @@ def scenario_collectives(hvd, outdir):
             "broadcast_grad_other": bc_all[1].tolist(),
             "graph_op_types": sorted({n.op for n in eg.get_default_graph().as_graph_def().node}),
             "traced_nodes": traced,
+            "ticks_during_run": ticks_during_run,
             "fused_buckets": fusion_buckets(
                 [40, 24, 100, 8, 8], [np.float32] * 3 + [np.float64] * 2, 64
             ),
@@ -380,6 +431,26 @@ def scenario_checkpointed(hvd, outdir, ckpt, phase):
         np.savez(outdir / "resume.npz", **final)
         result = {"restored_step": restored, "final_step": final_step, "ranks_agree": agree}
         (outdir / "resume.json").write_text(json.dumps(result))
+
+
+def scenario_mismatch(hvd, outdir):
+    """Rank 1 builds its first variable with another shape: the fused allreduce must refuse."""
+    init = initial_values(0)
+    if hvd.rank() == 1:
+        init["w1"] = np.zeros((FEATURES, HIDDEN + 1), np.float32)
+        init["b1"] = np.zeros(HIDDEN + 1, np.float32)
+        init["w2"] = np.zeros((HIDDEN + 1, 1), np.float32)
+    x, y, vs, loss = build(init)
+    train = hvd.DistributedOptimizer(make_optimizer("sgd")).minimize(loss)
+    xs, ys = data(BATCH)
+    with eg.Session() as sess:
+        sess.run(eg.global_variables_initializer())
+        try:
+            sess.run(train, {x: xs, y: ys})
+        except eg.errors.InvalidArgumentError as e:
+            (outdir / f"mismatch_{hvd.rank()}.txt").write_text(str(e))
+            return
+    (outdir / f"mismatch_{hvd.rank()}.txt").write_text("no error")
 
 
 def scenario_stuck(hvd, outdir):
