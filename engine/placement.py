@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import devices as _devices
-from .core import Operation, Tensor
+from .core import KernelContext, Operation, Tensor
+from .dtypes import as_dtype
 from .errors import InvalidArgumentError
 
 LOCAL_PREFIX = "/job:localhost/replica:0/task:0"
@@ -70,8 +71,6 @@ class Device:
 
     def output_meta(self, value) -> tuple[list[int], int, int]:
         """(shape, dtype code, bytes) of a value on this device, for StepStats."""
-        from .dtypes import as_dtype
-
         return list(value.shape), as_dtype(value.dtype).code, int(value.nbytes)
 
     def __repr__(self) -> str:
@@ -91,6 +90,11 @@ def _stateful(op: Operation) -> bool:
     return op.type == "VariableV2" or bool(op.op_def.ref_inputs)
 
 
+def _numeric(op: Operation) -> bool:
+    # CuPy arrays hold numbers only: strings, variants and resources stay on the host.
+    return all(t.dtype.np.kind in "biufc" for t in (*op.inputs, *op.outputs))
+
+
 class CupyGPU(Device):
     """A CUDA device through CuPy: the ``gpu`` kernels of the op registry."""
 
@@ -102,7 +106,7 @@ class CupyGPU(Device):
         self.cp = cupy
 
     def kernel(self, op):
-        if _stateful(op):
+        if _stateful(op) or not _numeric(op):
             return None
         return op.op_def.kernels.get("gpu")
 
@@ -420,7 +424,7 @@ def insert_copies(units, device_of_unit: dict, fetch_tensors, feed_set, kernels:
             out.append(tr)
         return routes[key].outputs[0]
 
-    from .plan import _unit_inputs
+    from .plan import _unit_inputs  # plan.py imports this module
 
     for u in units:
         dev = device_of_unit[u]
@@ -439,8 +443,6 @@ class DeviceStep:
     ``meta`` holds the last traced outputs' (shape, dtype code, bytes) for StepStats."""
 
     def __init__(self, op, device, kernel, sync):
-        from .core import KernelContext
-
         self.ctx = KernelContext(op, device=device.device_type.lower())
         self.device = device
         self.kernel = kernel
@@ -492,17 +494,11 @@ class TransferStep:
         if self.sync[0]:
             dst = self.transfer.dst
             if dst.is_host:
-                self.meta = [(list(out.shape), _code_of(out.dtype), int(out.nbytes))]
+                self.meta = [(list(out.shape), as_dtype(out.dtype).code, int(out.nbytes))]
             else:
                 dst.synchronize()
                 self.meta = [dst.output_meta(out[()])]
         return out
-
-
-def _code_of(np_dtype) -> int:
-    from .dtypes import as_dtype
-
-    return as_dtype(np_dtype).code
 
 
 def add_device_step(plan, unit, device, kernel, ins, outs, free, sync):

@@ -178,3 +178,17 @@ def test_gpu_placement_falls_back_to_cpu_with_a_warning(monkeypatch):
 def test_gpu_kernels_are_the_registry_entries():
     for name, fn in GPU_KERNELS.items():
         assert eg.get_op_def(name).kernels["gpu"] is fn
+
+
+def test_the_cupy_device_claims_numeric_stateless_ops_with_a_gpu_kernel():
+    # CupyGPU.kernel only reads the op registry, so it is checked here without CuPy.
+    gpu = placement.CupyGPU(0, cupy=None)
+    with eg.Graph().as_default():
+        a = eg.constant(np.ones(3, np.float32))
+        v = eg.Variable(np.ones(3, np.float32))
+        assert gpu.kernel(eg.nn.relu(a).op) is GPU_KERNELS["Relu"]
+        assert gpu.kernel(eg.identity(eg.constant(["text"])).op) is None  # strings: host
+        assert gpu.kernel(v.op) is None  # variables live in host storage
+        assert gpu.kernel(v.assign_add(a).op) is None  # so do the ops writing them
+        assert gpu.kernel(eg.nn.in_top_k(eg.reshape(a, [1, 3]), [0], 1).op) is None  # no kernel
+    assert gpu.name == "/job:localhost/replica:0/task:0/device:GPU:0"
