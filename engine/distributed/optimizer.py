@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 
-from ..core import GraphKeys, Tensor, get_default_graph
+from ..core import GraphKeys, Tensor, convert_to_tensor, get_default_graph
+from ..indexed_slices import IndexedSlices
 from ..ops.array import group
 from ..train import Optimizer
 from ..training.hooks import SessionRunHook
 from . import runtime
-from .ops import broadcast, fused_allreduce
+from .ops import allgather, broadcast, fused_allreduce
 from .parameter_server import AsyncTraining
 
 MODES = ("sync", "async")
@@ -24,6 +25,13 @@ def broadcast_global_variables(root_rank: int = 0):
     with get_default_graph().name_scope("broadcast_global_variables"):
         assigns = [v.assign(broadcast(v.value(), root_rank)) for v in variables]
         return group(*assigns)
+
+
+def _allgather_slices(grad: IndexedSlices) -> IndexedSlices:
+    """A sparse gradient averaged over ranks as Horovod does it: every rank's rows and indices
+    gathered (duplicate indices add up when applied), the values divided by the rank count."""
+    values = allgather(grad.values) / float(runtime.size())
+    return IndexedSlices(values, allgather(grad.indices), grad.dense_shape)
 
 
 class BroadcastGlobalVariablesHook(SessionRunHook):
@@ -51,8 +59,11 @@ class DistributedOptimizer(Optimizer):
     through one ``MPIFusedAllreduce`` op: packed, in the order of ``var_list`` (the variables'
     creation order unless given, identical on every rank, and checked on the first step), into
     buffers of at most ``fusion_threshold`` bytes (64 MiB, Horovod's default), one MPI call per
-    buffer and step. With N ranks of batch B each, a step equals one process's step on batch
-    N·B for losses that are means over the batch.
+    buffer and step. Sparse gradients (``IndexedSlices``, e.g. of an embedding lookup) are
+    allgathered instead (rows and indices of every rank, values divided by the rank count),
+    or densified into the fused allreduce with ``sparse_as_dense=True``. With N ranks of batch
+    B each, a step equals one process's step on batch N·B for losses that are means over the
+    batch.
 
     ``mode="async"``: parameter servers (see ``parameter_server.AsyncTraining``). Ranks
     ``0 .. num_servers-1`` hold the variables and apply each worker's gradients as they arrive;
@@ -79,6 +90,7 @@ class DistributedOptimizer(Optimizer):
         if mode not in MODES:
             raise ValueError(f"DistributedOptimizer: mode must be one of {MODES}, got {mode!r}")
         self._optimizer = optimizer
+        self._sparse_as_dense = sparse_as_dense
         self.mode = mode
         self._fusion_threshold = fusion_threshold
         self._async = AsyncTraining(optimizer, num_servers) if mode == "async" else None
@@ -88,16 +100,20 @@ class DistributedOptimizer(Optimizer):
         gv = self._optimizer.compute_gradients(*args, **kwargs)
         if self._async is not None or runtime.size() == 1:
             return gv
-        dense = [(i, g) for i, (g, _v) in enumerate(gv) if isinstance(g, Tensor)]
-        if not dense:
-            return gv
-        with get_default_graph().name_scope(self._name + "_Allreduce"):
-            reduced = fused_allreduce(
-                [g for _, g in dense], average=True, threshold=self._fusion_threshold
-            )
         out = list(gv)
-        for (i, _g), r in zip(dense, reduced, strict=True):
-            out[i] = (r, gv[i][1])
+        with get_default_graph().name_scope(self._name + "_Allreduce"):
+            for i, (g, v) in enumerate(gv):
+                if isinstance(g, IndexedSlices) and self._sparse_as_dense:
+                    out[i] = (convert_to_tensor(g), v)
+                elif isinstance(g, IndexedSlices):
+                    out[i] = (_allgather_slices(g), v)
+            dense = [(i, g) for i, (g, _v) in enumerate(out) if isinstance(g, Tensor)]
+            if dense:
+                reduced = fused_allreduce(
+                    [g for _, g in dense], average=True, threshold=self._fusion_threshold
+                )
+                for (i, _g), r in zip(dense, reduced, strict=True):
+                    out[i] = (r, out[i][1])
         return out
 
     def apply_gradients(self, grads_and_vars, global_step=None, name=None):

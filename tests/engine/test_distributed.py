@@ -84,6 +84,36 @@ def reference_training(opt_name: str, ranks: int, steps: int = STEPS, seed: int 
             return dict(zip(vs, sess.run(list(vs.values())), strict=True))
 
 
+def build_embedding():
+    ids = eg.placeholder(eg.int64, [None, 3], name="ids")
+    y = eg.placeholder(eg.float32, [None, 1], name="y")
+    rng = np.random.default_rng(5)
+    table = eg.Variable(rng.normal(size=(20, 4)).astype(np.float32), name="table")
+    w = eg.Variable(rng.normal(size=(4, 1)).astype(np.float32), name="w")
+    pooled = eg.reduce_mean(eg.nn.embedding_lookup(table, ids), axis=1)
+    loss = eg.reduce_mean(eg.square(eg.matmul(pooled, w) - y))
+    return ids, y, {"table": table, "w": w}, loss
+
+
+def embedding_data(n: int):
+    rng = np.random.default_rng(11)
+    return rng.integers(0, 20, (n, 3)), rng.normal(size=(n, 1)).astype(np.float32)
+
+
+def reference_embedding(ranks: int) -> dict:
+    with eg.Graph().as_default():
+        ids, y, vs, loss = build_embedding()
+        train = make_optimizer("sgd").minimize(loss)
+        xs, ys = embedding_data(ranks * BATCH * STEPS)
+        per = ranks * BATCH
+        with eg.Session() as sess:
+            sess.run(eg.global_variables_initializer())
+            for step in range(STEPS):
+                sl = slice(step * per, (step + 1) * per)
+                sess.run(train, {ids: xs[sl], y: ys[sl]})
+            return dict(zip(vs, sess.run(list(vs.values())), strict=True))
+
+
 # -- the launcher ----------------------------------------------------------------------------
 def mpirun(n: int, scenario: str, outdir, *args, timeout: float = 120, env=None):
     cmd = [MPIEXEC, "-n", str(n), "--oversubscribe", sys.executable, HERE, scenario, str(outdir)]
@@ -158,6 +188,21 @@ def test_sync_training_on_n_ranks_matches_one_process_on_n_times_the_batch(tmp_p
         assert not np.allclose(want[k], start[k]), f"{k} did not train"
         np.testing.assert_allclose(got[k], want[k], rtol=2e-5, atol=2e-6, err_msg=k)
     assert json.loads((tmp_path / "sync.json").read_text())["ranks_agree"] is True
+
+
+@needs_mpi
+@pytest.mark.slow
+@pytest.mark.parametrize("as_dense", ["sparse", "dense"])
+def test_sync_sparse_gradients_allgathered_match_one_process(tmp_path, as_dense):
+    proc, _ = mpirun(2, "embedding", tmp_path, as_dense)
+    check(proc)
+    r = json.loads((tmp_path / "embedding.json").read_text())
+    assert r["gradient_is_sparse"] is True
+    assert r["has_allgather"] is (as_dense == "sparse")
+    got = dict(np.load(tmp_path / "embedding.npz"))
+    want = reference_embedding(2)
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=2e-5, atol=2e-6, err_msg=k)
 
 
 @needs_mpi
@@ -361,6 +406,29 @@ def scenario_sync(hvd, outdir, opt_name):
     if r == 0:
         np.savez(outdir / "sync.npz", **final)
         (outdir / "sync.json").write_text(json.dumps({"ranks_agree": agree}))
+
+
+def scenario_embedding(hvd, outdir, as_dense):
+    n, r = hvd.size(), hvd.rank()
+    ids, y, vs, loss = build_embedding()
+    opt = hvd.DistributedOptimizer(make_optimizer("sgd"), sparse_as_dense=as_dense == "dense")
+    local = make_optimizer("sgd").compute_gradients(loss)
+    train = opt.minimize(loss)
+    xs, ys = embedding_data(n * BATCH * STEPS)
+    with eg.Session() as sess:
+        sess.run(eg.global_variables_initializer())
+        for step in range(STEPS):
+            start = (step * n + r) * BATCH
+            sess.run(train, {ids: xs[start : start + BATCH], y: ys[start : start + BATCH]})
+        final = dict(zip(vs, sess.run(list(vs.values())), strict=True))
+    if r == 0:
+        types = {node.op for node in eg.get_default_graph().as_graph_def().node}
+        result = {
+            "gradient_is_sparse": isinstance(local[0][0], eg.IndexedSlices),
+            "has_allgather": "MPIAllgather" in types,
+        }
+        np.savez(outdir / "embedding.npz", **final)
+        (outdir / "embedding.json").write_text(json.dumps(result))
 
 
 def scenario_async(hvd, outdir):
