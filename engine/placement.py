@@ -171,19 +171,20 @@ class SessionPlacement:
         self._logged: set = set()
         self._mapping_logged = False
 
-    def log_placement(self, device_of: dict, stream=None) -> None:
-        """TF's ``log_device_placement`` lines (``name: (Type): device``), once per op."""
+    def log_placement(self, device_of: dict) -> None:
+        """TF's ``log_device_placement`` output: ``name: (Type): device`` once per op on
+        stdout, and the ``Device mapping:`` once on stderr (where TF logs it)."""
         if not self.log:
             return
-        stream = stream or sys.stdout
+        stream = sys.stdout
         if not self._mapping_logged:
             self._mapping_logged = True
             others = [d for d in self.devices if not d.is_host]
             if others:
                 lines = "".join(f"{d.name} -> {d.describe()}\n" for d in others)
-                stream.write(f"Device mapping:\n{lines}")
+                sys.stderr.write(f"Device mapping:\n{lines}")
             else:
-                stream.write("Device mapping: no known devices.\n")
+                sys.stderr.write("Device mapping: no known devices.\n")
         for op, dev in device_of.items():
             if op not in self._logged:
                 self._logged.add(op)
