@@ -169,6 +169,17 @@ def serve_and_measure(command: list[str], port: int, runs: int, tag: str, steps:
             proc.kill()
 
 
+def _report(name: str, result: dict, board: dict | None) -> None:
+    ratio = (
+        "" if board is None else f"  (the board's is {board['peak_rss'] / result['peak_rss']:.2f}x)"
+    )
+    print(
+        f"  {name:30s} peak RSS {result['peak_rss'] / 1e6:8.0f} MB, all points served after "
+        f"{result['loaded_s']:6.1f} s{ratio}",
+        flush=True,
+    )
+
+
 def against_tensorboard(args) -> None:
     tensorboard = shutil.which("tensorboard") or os.path.join(
         os.path.dirname(sys.executable), "tensorboard"
@@ -180,46 +191,20 @@ def against_tensorboard(args) -> None:
         size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(logdir) for f in fs)
         print(
             f"{args.runs} runs x {args.tags} tags x {args.steps} steps of 10k-value histograms: "
-            f"{size / 1e6:.0f} MB of event files, written in {time.perf_counter() - t0:.0f} s"
+            f"{size / 1e6:.0f} MB of event files, written in {time.perf_counter() - t0:.0f} s",
+            flush=True,
         )
         tag = f"layer{args.tags - 1}/weights"
-        results = {}
         port = _free_port()
-        results["board"] = serve_and_measure(
-            [sys.executable, "-m", "board", "--logdir", logdir, "--port", str(port)],
-            port,
-            args.runs,
-            tag,
-            args.steps,
-        )
+        command = [sys.executable, "-m", "board", "--logdir", logdir, "--port", str(port)]
+        board = serve_and_measure(command, port, args.runs, tag, args.steps)
+        _report("board", board, None)
         for fast in args.tensorboard_loaders.split(","):
             port = _free_port()
-            results[f"tensorboard (load_fast={fast})"] = serve_and_measure(
-                [
-                    tensorboard,
-                    "--logdir",
-                    logdir,
-                    "--port",
-                    str(port),
-                    "--load_fast",
-                    fast,
-                    "--samples_per_plugin",
-                    "histograms=0",
-                    "--reload_interval",
-                    "5",
-                ],
-                port,
-                args.runs,
-                tag,
-                args.steps,
-            )
-        ours = results["board"]["peak_rss"]
-        for name, r in results.items():
-            ratio = "" if name == "board" else f"  (board uses {ours / r['peak_rss']:.2f}x)"
-            print(
-                f"  {name:30s} peak RSS {r['peak_rss'] / 1e6:8.0f} MB, all points served after "
-                f"{r['loaded_s']:6.1f} s{ratio}"
-            )
+            command = [tensorboard, "--logdir", logdir, "--port", str(port), "--load_fast", fast]
+            command += ["--samples_per_plugin", "histograms=0", "--reload_interval", "5"]
+            result = serve_and_measure(command, port, args.runs, tag, args.steps)
+            _report(f"tensorboard (load_fast={fast})", result, board)
     finally:
         shutil.rmtree(logdir, ignore_errors=True)
 

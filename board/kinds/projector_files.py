@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from board.kinds.projector_checkpoint import CheckpointError, read_checkpoint_in
 from summaries.proto import projector_config_pb2
 
 CONFIG_NAME = "projector_config.pbtxt"
+CHECKPOINT_STATE = "checkpoint"  # TensorFlow's CheckpointState, text format
 MAX_FILE_BYTES = 1 << 30  # a tensor or metadata file larger than this is refused
 
 
@@ -89,13 +91,30 @@ def parse_metadata(text: str) -> tuple[list[str], list[list[str]]]:
     return ["label"], [[line] for line in lines]
 
 
+def latest_checkpoint(directory: str) -> str | None:
+    """The checkpoint prefix `<directory>/checkpoint` names (`model_checkpoint_path`, relative
+    to the folder unless absolute), None when there is none or its index is missing."""
+    try:
+        with open(os.path.join(directory, CHECKPOINT_STATE), encoding="utf-8") as f:
+            text = f.read(1 << 20)
+    except (OSError, UnicodeDecodeError):
+        return None
+    match = re.search(r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"', text, re.MULTILINE)
+    if match is None:
+        return None
+    prefix = match.group(1).encode().decode("unicode_escape")
+    if not os.path.isabs(prefix):
+        prefix = os.path.join(directory, prefix)
+    return prefix if os.path.isfile(prefix + ".index") else None
+
+
 @dataclass
 class RunConfig:
     """One run's projector config, completed (names, shapes), and where it lives."""
 
     config: projector_config_pb2.ProjectorConfig
     config_dir: str
-    mtime: float
+    mtime: tuple  # (config, checkpoint state) modification times, None when absent
 
     def embedding(self, name: str):
         """The `EmbeddingInfo` named `name` (`x` and `x:0` are the same), or None."""
@@ -119,28 +138,39 @@ class ProjectorFiles:
         self._lock = threading.Lock()
 
     def config(self, directory: str) -> RunConfig | None:
-        """The run's completed config, None when it has no config or no embeddings."""
-        path = os.path.join(directory, CONFIG_NAME)
-        try:
-            mtime = os.stat(path).st_mtime_ns
-        except OSError:
+        """The run's completed config, None when it has no config or no embeddings. A run
+        without a config whose folder holds a checkpoint (its `checkpoint` state file) shows
+        that checkpoint's 2-D variables, as TensorBoard does."""
+        stamps = []
+        for name in (CONFIG_NAME, CHECKPOINT_STATE):
+            try:
+                stamps.append(os.stat(os.path.join(directory, name)).st_mtime_ns)
+            except OSError:
+                stamps.append(None)
+        if stamps == [None, None]:
             return None
+        mtime = tuple(stamps)
         with self._lock:
             known = self._configs.get(directory)
         if known is not None and known.mtime == mtime:
             return known if known.config.embeddings else None
-        loaded = RunConfig(self._read_config(path, directory), directory, mtime)
+        loaded = RunConfig(self._read_config(directory, stamps[0] is not None), directory, mtime)
         with self._lock:
             self._configs[directory] = loaded
         return loaded if loaded.config.embeddings else None
 
-    def _read_config(self, path: str, directory: str):
+    def _read_config(self, directory: str, has_file: bool):
         config = projector_config_pb2.ProjectorConfig()
-        try:
-            with open(path, encoding="utf-8") as f:
-                text_format.Parse(f.read(), config)
-        except (OSError, UnicodeDecodeError, text_format.ParseError):
-            return projector_config_pb2.ProjectorConfig()
+        if has_file:
+            try:
+                with open(os.path.join(directory, CONFIG_NAME), encoding="utf-8") as f:
+                    text_format.Parse(f.read(), config)
+            except (OSError, UnicodeDecodeError, text_format.ParseError):
+                return projector_config_pb2.ProjectorConfig()
+        if not config.model_checkpoint_path:
+            latest = latest_checkpoint(directory)
+            if latest is not None:
+                config.model_checkpoint_path = latest
         for info in config.embeddings:
             if info.tensor_path and not info.tensor_name:
                 info.tensor_name = os.path.basename(info.tensor_path)

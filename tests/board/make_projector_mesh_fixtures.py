@@ -10,6 +10,7 @@ Python (it has torch and tensorboard) while the TensorFlow venv exists:
   table), a custom-scalars layout (multiline + margin) with its scalars, a mesh with faces and
   colours and a point cloud, at two steps;
 - `logs/ckpt`: a V2 checkpoint written by TensorFlow, its projector config naming it;
+- `logs/auto`: the same checkpoint and no projector config (its variables are embeddings);
 - `logs/only`: a projector config and a TSV, no event file (TensorBoard does not list it).
 
 `values.npz` keeps the arrays written; `oracle.json` TensorBoard's responses (JSON bodies
@@ -122,6 +123,10 @@ def write_logs(logs: Path) -> None:
     ckpt = logs / "ckpt"
     ckpt.mkdir()
     subprocess.run([TF_PYTHON, "-c", CKPT_SCRIPT, str(ckpt)], check=True, capture_output=True)
+    # TensorFlow names the checkpoint by the absolute path it was given; relative, the logs
+    # can move (a relative path is read relative to the folder)
+    state = ckpt / "checkpoint"
+    state.write_text(state.read_text().replace(f"{ckpt}/", ""))
     (ckpt / "metadata.tsv").write_text("".join(f"tok{i}\n" for i in range(12)))
     (ckpt / "projector_config.pbtxt").write_text(
         'model_checkpoint_path: "@LOGDIR@/ckpt/model.ckpt-7"\n'
@@ -129,6 +134,8 @@ def write_logs(logs: Path) -> None:
     )
     with OurWriter(str(ckpt)) as w:  # TensorBoard lists only runs with event files
         w.add_scalar("x", 1.0, 0)
+    auto = logs / "auto"  # no projector config: TensorBoard shows the run's checkpoint
+    shutil.copytree(ckpt, auto, ignore=shutil.ignore_patterns("projector_config.pbtxt", "*.tsv"))
     only = logs / "only"
     only.mkdir()
     (only / "vecs.tsv").write_text("1\t2\n3\t4.5\n5\t6\n")
@@ -154,6 +161,8 @@ def cases() -> list[tuple[str, dict]]:
         ("/data/plugin/projector/tensor", {"run": "ckpt", "name": "pos"}),
         ("/data/plugin/projector/metadata", {"run": "ckpt", "name": "word_embedding"}),
         ("/data/plugin/projector/info", {"run": "nope"}),
+        ("/data/plugin/projector/info", {"run": "auto"}),
+        ("/data/plugin/projector/tensor", {"run": "auto", "name": "word_embedding"}),
     ]
     for run in ("torch", "ours"):
         out += [
@@ -227,7 +236,7 @@ def record_oracle(logs: Path) -> None:
             try:
                 urllib.request.urlopen(base + "/data/runs", timeout=2)
                 runs = json.loads(urllib.request.urlopen(base + "/data/runs").read())
-                if len(runs) >= 3:
+                if len(runs) >= 4:
                     break
             except OSError:
                 pass
