@@ -181,3 +181,20 @@ def test_api_docs_render_offline(demo_board, page):
     assert page.locator(".swagger-ui .opblock").count() >= 10
     assert page.locator(".swagger-ui .title").first.text_content().startswith("Flowboard")
     assert outside == []
+
+
+def test_log_y_tick_labels_read_as_numbers_in_order(tmp_path, page):
+    write_scalars(tmp_path / "decay", {"loss": [20 * 0.9**s for s in range(60)]})
+    with running_board(tmp_path) as url:
+        open_board(page, url, "?smooth=0&logy=1")
+        wait_for_traces(page, "loss", "data.length === 1")
+        page.wait_for_selector(".scalar-card .plot[data-tag='loss'] .ytick text")
+        labels = page.evaluate(
+            """() => [...document.querySelectorAll(
+                    ".scalar-card .plot[data-tag='loss'] .ytick text")]
+                .map((t) => [t.getBoundingClientRect().y, t.textContent])"""
+        )
+        # read bottom to top, every label is the tick's whole value, increasing
+        values = [float(text.replace("\u2212", "-")) for _, text in sorted(labels, reverse=True)]
+        assert len(values) >= 3
+        assert values == sorted(values) and len(set(values)) == len(values), labels

@@ -137,6 +137,9 @@ export function createScalarsView(ctx) {
         ...baseLayout().xaxis,
         title: { text: xTitle, standoff: 4 },
         type: xAxisMode === 'wall' ? 'date' : st.logX ? 'log' : 'linear',
+        // plotly labels a log axis' 2x and 5x ticks with a lone digit ("2, 1, 5, 2, 0.1");
+        // a tick format gives every tick its whole value
+        ...(st.logX && xAxisMode !== 'wall' ? { tickformat: '~g' } : {}),
       },
       // A fixed left margin instead of automargin: plotly would measure every tick label again
       // on each redraw (a run toggle), and plotly's tick labels fit in 60 px.
@@ -145,6 +148,7 @@ export function createScalarsView(ctx) {
         ...baseLayout().yaxis,
         automargin: false,
         type: st.logY ? 'log' : 'linear',
+        ...(st.logY ? { tickformat: '~g' } : {}),
         ...(range ? { range, autorange: false } : { autorange: true }),
       },
     });
