@@ -56,10 +56,12 @@ def fill_step_stats(run_metadata, compiled, traces) -> None:
 def print_timings(compiled, traces, stream) -> None:
     total = sum(t["end_us"] - t["start_us"] for t in traces)
     stream.write(f"[flowboard] run: {len(traces)} steps, {total} µs in kernels\n")
-    for op, kind, tr in zip(compiled.ops, compiled.step_kinds, traces, strict=False):
+    probes = compiled.step_probes or [None] * len(compiled.ops)
+    for op, kind, probe, tr in zip(compiled.ops, compiled.step_kinds, probes, traces, strict=False):
+        shapes = [m[0] for m in probe.meta] if probe is not None and probe.meta else tr["shapes"]
         stream.write(
             f"  {tr['end_us'] - tr['start_us']:8d} µs  {kind:6s} {op.type:26s} {op.name} -> "
-            f"{tr['shapes']}\n"
+            f"{shapes}\n"
         )
 
 
