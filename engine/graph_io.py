@@ -11,6 +11,7 @@ import numpy as np
 from . import dtypes as D
 from .core import Graph, Operation, Tensor, TensorShape, get_default_graph
 from .ops.common import contiguous
+from .registry import registered_op_def
 
 _PRODUCER = 27
 
@@ -335,49 +336,10 @@ def import_graph_def(
 
 
 def _adapt_tf_attrs(op_type: str, attrs: dict) -> None:
-    """Fills attrs TensorFlow may omit (defaults of its op registry) that our ops read."""
-    defaults = {
-        "MatMul": {"transpose_a": False, "transpose_b": False},
-        "BatchMatMulV2": {"adj_x": False, "adj_y": False},
-        "Conv2D": {"dilations": [1, 1, 1, 1], "data_format": "NHWC"},
-        "Conv2DBackpropInput": {"dilations": [1, 1, 1, 1], "data_format": "NHWC"},
-        "Conv2DBackpropFilter": {"dilations": [1, 1, 1, 1], "data_format": "NHWC"},
-        "MaxPool": {"data_format": "NHWC"},
-        "AvgPool": {"data_format": "NHWC"},
-        "Sum": {"keep_dims": False},
-        "Mean": {"keep_dims": False},
-        "Max": {"keep_dims": False},
-        "Min": {"keep_dims": False},
-        "Prod": {"keep_dims": False},
-        "All": {"keep_dims": False},
-        "Any": {"keep_dims": False},
-        "ArgMax": {"output_type": D.int64},
-        "ArgMin": {"output_type": D.int64},
-        "Shape": {"out_type": D.int32},
-        "Size": {"out_type": D.int32},
-        "Squeeze": {"squeeze_dims": []},
-        "Pack": {"axis": 0},
-        "Unpack": {"axis": 0},
-        "OneHot": {"axis": -1},
-        "StridedSlice": {
-            m: 0
-            for m in (
-                "begin_mask",
-                "end_mask",
-                "ellipsis_mask",
-                "new_axis_mask",
-                "shrink_axis_mask",
-            )
-        },
-        "RandomStandardNormal": {"seed": 0, "seed2": 0},
-        "RandomUniform": {"seed": 0, "seed2": 0},
-        "TruncatedNormal": {"seed": 0, "seed2": 0},
-        "Assign": {"validate_shape": True},
-        "CheckNumerics": {"message": ""},
-        "ImageSummary": {"max_images": 3},
-        "Placeholder": {"shape": TensorShape(None)},
-    }
-    for k, v in defaults.get(op_type, {}).items():
-        attrs.setdefault(k, v)
+    """Fills attrs TensorFlow may omit (defaults of its op registry) that our ops read: each op's
+    registry entry lists them (`OpDef.tf_attr_defaults`)."""
+    opdef = registered_op_def(op_type)
+    for k, v in (opdef.tf_attr_defaults if opdef is not None else {}).items():
+        attrs.setdefault(k, list(v) if isinstance(v, list) else v)  # lists: fresh per node
     if op_type == "Placeholder" and isinstance(attrs.get("shape"), TensorShape) is False:
         attrs["shape"] = TensorShape(None)

@@ -95,6 +95,9 @@ class OpDef:
     mutates: bool = False
     doc: str = ""
     sparse_gradient: bool = False  # its gradient function takes IndexedSlices as they are
+    # Attrs TensorFlow's registry gives defaults to (and may leave out of a NodeDef) that this
+    # op reads: filled in when a GraphDef is imported.
+    tf_attr_defaults: dict = field(default_factory=dict)
 
 
 _registry: dict[str, OpDef] = {}
@@ -115,6 +118,7 @@ def register_op(
     doc: str = "",
     override: bool = False,
     sparse_gradient: bool = False,
+    tf_attr_defaults: dict | None = None,
 ) -> OpDef:
     """Registers an op type; the same path serves built-in and custom ops.
 
@@ -123,7 +127,8 @@ def register_op(
     to run on the CPU. ``ref_inputs`` are inputs that must be variables (they are updated in
     place); ``mutates`` marks ops that change state, scheduled after plain reads.
     ``sparse_gradient`` says the gradient function accepts `IndexedSlices` output gradients
-    (others receive them densified).
+    (others receive them densified). ``tf_attr_defaults`` are the defaults of TF's registry
+    for attrs this op reads, filled in when a GraphDef written by TF leaves them out.
     """
     if cpu is None and python is None and gpu is None:
         raise ValueError(f"register_op({name!r}): give at least one kernel (cpu, python or gpu)")
@@ -138,6 +143,7 @@ def register_op(
         mutates,
         doc,
         sparse_gradient,
+        dict(tf_attr_defaults or {}),
     )
     with _registry_lock:
         if name in _registry and not override:
@@ -157,6 +163,11 @@ def get_op_def(name: str) -> OpDef:
         return _registry[name]
     except KeyError:
         raise NotFoundError(None, None, f"Op type not registered '{name}'") from None
+
+
+def registered_op_def(name: str) -> OpDef | None:
+    """The registry entry of op type `name`, or None when no op of that type is registered."""
+    return _registry.get(name)
 
 
 def registered_ops() -> list[str]:

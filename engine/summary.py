@@ -133,7 +133,7 @@ def _s(op):
 
 register_op("ScalarSummary", shape_fn=_s, python=_scalar_kernel)
 register_op("HistogramSummary", shape_fn=_s, python=_histogram_kernel)
-register_op("ImageSummary", shape_fn=_s, python=_image_kernel)
+register_op("ImageSummary", tf_attr_defaults={"max_images": 3}, shape_fn=_s, python=_image_kernel)
 register_op("TensorSummaryV2", shape_fn=_s, python=_text_kernel)
 register_op("MergeSummary", shape_fn=_s, python=_merge_kernel)
 

@@ -115,6 +115,7 @@ def _shape_str(shape: TensorShape) -> str:
 
 register_op(
     "Placeholder",
+    tf_attr_defaults={"shape": TensorShape(None)},
     shape_fn=lambda op: [(op.attrs["dtype"], op.attrs["shape"])],
     python=_placeholder_kernel,
 )
@@ -207,6 +208,7 @@ def _check_numerics_kernel(ctx, x):
 
 register_op(
     "CheckNumerics",
+    tf_attr_defaults={"message": ""},
     shape_fn=same_as_input(0),
     gradient=lambda op, g: [
         check_numerics(

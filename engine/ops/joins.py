@@ -137,6 +137,7 @@ def _pack_shape(op):
 
 register_op(
     "Pack",
+    tf_attr_defaults={"axis": 0},
     shape_fn=_pack_shape,
     gradient=lambda op, g: unstack(g, num=len(op.inputs), axis=op.attrs["axis"]),
     python=lambda ctx, *xs: np.stack(xs, axis=ctx.attrs["axis"]),
@@ -172,6 +173,7 @@ def _unpack_grad(op, *grads):
 
 register_op(
     "Unpack",
+    tf_attr_defaults={"axis": 0},
     shape_fn=_unpack_shape,
     gradient=_unpack_grad,
     python=lambda ctx, x: tuple(contiguous(p) for p in np.moveaxis(x, ctx.attrs["axis"], 0)),

@@ -216,6 +216,7 @@ def _np_conv2d(ctx, x, w):
 
 register_op(
     "Conv2D",
+    tf_attr_defaults={"dilations": [1, 1, 1, 1], "data_format": "NHWC"},
     shape_fn=_conv_shape,
     gradient=_conv_grad,
     cpu=native("Conv2D", F, pack=_conv_pack),
@@ -223,12 +224,14 @@ register_op(
 )
 register_op(
     "Conv2DBackpropInput",
+    tf_attr_defaults={"dilations": [1, 1, 1, 1], "data_format": "NHWC"},
     shape_fn=lambda op: [(op.inputs[2].dtype, _static_shape(op.inputs[0]))],
     cpu=native("Conv2DBackpropInput", F, pack=_conv_pack, dtype_input=2),
     python=lambda ctx, s, w, g: _np_conv.conv2d_backprop_input(s, w, g, ctx.attrs),
 )
 register_op(
     "Conv2DBackpropFilter",
+    tf_attr_defaults={"dilations": [1, 1, 1, 1], "data_format": "NHWC"},
     shape_fn=lambda op: [(op.inputs[0].dtype, _static_shape(op.inputs[1]))],
     cpu=native("Conv2DBackpropFilter", F, pack=_conv_pack),
     python=lambda ctx, x, s, g: _np_conv.conv2d_backprop_filter(x, s, g, ctx.attrs),
@@ -326,6 +329,7 @@ def _pool_attrs(op):
 
 register_op(
     "MaxPool",
+    tf_attr_defaults={"data_format": "NHWC"},
     shape_fn=_pool_shape,
     gradient=lambda op, g: [out("MaxPoolGrad", [op.inputs[0], op.outputs[0], g], _pool_attrs(op))],
     cpu=native("MaxPool", F, pack=_pool_pack),
@@ -339,6 +343,7 @@ register_op(
 )
 register_op(
     "AvgPool",
+    tf_attr_defaults={"data_format": "NHWC"},
     shape_fn=_pool_shape,
     gradient=lambda op, g: [out("AvgPoolGrad", [shape(op.inputs[0]), g], _pool_attrs(op))],
     cpu=native("AvgPool", F, pack=_pool_pack),

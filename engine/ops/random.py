@@ -88,7 +88,13 @@ for _name, _fn in [
     ("RandomUniform", _uniform),
     ("TruncatedNormal", _truncated),
 ]:
-    register_op(_name, shape_fn=_random_shape, python=_fn, stateful=True)
+    register_op(
+        _name,
+        tf_attr_defaults={"seed": 0, "seed2": 0},
+        shape_fn=_random_shape,
+        python=_fn,
+        stateful=True,
+    )
 register_op(
     "RandomUniformInt",
     shape_fn=lambda op: [(op.inputs[1].dtype, static_shape_from_tensor(op.inputs[0]))],

@@ -131,13 +131,24 @@ for _name, _fn, _grad in [
 ]:
     register_op(
         _name,
+        tf_attr_defaults={"keep_dims": False},
         shape_fn=_reduce_shape,
         gradient=_grad,
         cpu=native(_name, D.NUMERIC, pack=lambda op: ([int(op.attrs["keep_dims"])], [])),
         python=_reduce_py(_fn),
     )
-register_op("All", shape_fn=_reduce_shape, python=_reduce_py(np.all))
-register_op("Any", shape_fn=_reduce_shape, python=_reduce_py(np.any))
+register_op(
+    "All",
+    tf_attr_defaults={"keep_dims": False},
+    shape_fn=_reduce_shape,
+    python=_reduce_py(np.all),
+)
+register_op(
+    "Any",
+    tf_attr_defaults={"keep_dims": False},
+    shape_fn=_reduce_shape,
+    python=_reduce_py(np.any),
+)
 
 
 def _axes_tensor(x: Tensor, axis):
@@ -214,6 +225,7 @@ def _arg_shape(op):
 for _name, _fn in [("ArgMax", np.argmax), ("ArgMin", np.argmin)]:
     register_op(
         _name,
+        tf_attr_defaults={"output_type": D.int64},
         shape_fn=_arg_shape,
         cpu=native(_name, D.NUMERIC, pack=lambda op: ([op.attrs["output_type"].code], [])),
         python=lambda ctx, x, a, _f=_fn: _f(x, axis=int(a)).astype(ctx.attrs["output_type"].np),

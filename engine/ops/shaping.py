@@ -36,12 +36,14 @@ def _shape_fn(op):
 
 register_op(
     "Shape",
+    tf_attr_defaults={"out_type": D.int32},
     shape_fn=_shape_fn,
     cpu=native("Shape", None, pack=lambda op: ([op.attrs["out_type"].code], [])),
     python=lambda ctx, x: np.array(x.shape, dtype=ctx.attrs["out_type"].np),
 )
 register_op(
     "Size",
+    tf_attr_defaults={"out_type": D.int32},
     shape_fn=lambda op: [(op.attrs["out_type"], TensorShape([]))],
     cpu=native("Size", None, pack=lambda op: ([op.attrs["out_type"].code], [])),
     python=lambda ctx, x: np.array(x.size, dtype=ctx.attrs["out_type"].np),
@@ -207,6 +209,7 @@ def _squeeze_kernel(ctx, x):
 
 register_op(
     "Squeeze",
+    tf_attr_defaults={"squeeze_dims": []},
     shape_fn=_squeeze_shape,
     gradient=lambda op, g: [reshape(g, shape(op.inputs[0]))],
     cpu=native("Squeeze", None, pack=lambda op: (list(op.attrs["squeeze_dims"]), [])),

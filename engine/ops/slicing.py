@@ -102,6 +102,10 @@ def _strided_slice_grad_kernel(ctx, shp, b, e, s, g):
 
 register_op(
     "StridedSlice",
+    tf_attr_defaults={
+        m: 0
+        for m in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
+    },
     shape_fn=_strided_slice_shape,
     gradient=_strided_slice_grad,
     python=_strided_slice_kernel,
@@ -326,7 +330,12 @@ def _one_hot_kernel(ctx, idx, depth, on, off):
     return contiguous(res)
 
 
-register_op("OneHot", shape_fn=_one_hot_shape, python=_one_hot_kernel)
+register_op(
+    "OneHot",
+    tf_attr_defaults={"axis": -1},
+    shape_fn=_one_hot_shape,
+    python=_one_hot_kernel,
+)
 
 
 def one_hot(

@@ -51,6 +51,7 @@ register_op(
 )
 register_op(
     "Assign",
+    tf_attr_defaults={"validate_shape": True},
     shape_fn=_assign_shape,
     cpu=native("Assign", None, pack=lambda op: ([int(op.attrs.get("validate_shape", True))], [])),
     ref_inputs=(0,),
