@@ -207,17 +207,11 @@ def fuse_elementwise_chains(order, fetch_set, feed_set, off_host=frozenset()):
     return units
 
 
-# Native kernels whose outputs never share a variable's storage: each output is a new buffer,
-# or a dying input's that is not a variable's. (Kernels that forward an input — Identity,
-# Reshape, ExpandDims, Squeeze, BroadcastTo, SumToShapeOf — and those returning a variable are
-# not here.) A fused update reads its product's operands at the update's place in the
-# schedule, after other updates may have run; operands made by these kernels, or fed, are the
-# same there as at the product's place.
-_FRESH_KERNELS = frozenset({
-    "MatMul", "BatchMatMulV2", "AddV2", "Sub", "Mul", "RealDiv", "Relu", "Relu6", "Elu",
-    "Sigmoid", "Tanh", "Softplus", "ReluGrad", "Relu6Grad", "EluGrad", "SigmoidGrad", "TanhGrad",
-    "SoftplusGrad", "BiasAdd", "Conv2D", "MaxPool", "AvgPool", "Softmax", "LogSoftmax",
-})  # fmt: skip
+# A fused update reads its product's operands at the update's place in the schedule, after
+# other updates may have run; operands fed, or made by native kernels whose op is registered
+# with `fresh_outputs` (each output a new buffer, or a dying input's that is not a variable's;
+# not kernels that forward an input — Identity, Reshape, ExpandDims, Squeeze, BroadcastTo,
+# SumToShapeOf — or return a variable), are the same there as at the product's place.
 
 
 @dataclass(eq=False)
@@ -262,7 +256,7 @@ def _fresh(t: Tensor, feed_set, units_by_output, off_host=frozenset()) -> bool:
     if not isinstance(unit, Operation) or unit in off_host:
         return False
     cpu = unit.op_def.kernels.get("cpu")
-    return isinstance(cpu, NativeKernel) and cpu.name in _FRESH_KERNELS
+    return isinstance(cpu, NativeKernel) and unit.op_def.fresh_outputs
 
 
 def _builtin_native(op) -> bool:
@@ -273,7 +267,7 @@ def _builtin_native(op) -> bool:
 
 def fuse_gradient_updates(units, fetch_set, feed_set, off_host=frozenset()):
     """Replaces ApplyGradientDescent(var, lr, g) with g = MatMul(a, b) used by nothing else by
-    one FusedUpdate at the update's place (see _FRESH_KERNELS for when that is safe)."""
+    one FusedUpdate at the update's place (see OpDef.fresh_outputs for when that is safe)."""
     consumers = _consumers(units)
     controlled: set = set()
     units_by_output: dict = {}

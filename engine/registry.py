@@ -98,6 +98,9 @@ class OpDef:
     # Attrs TensorFlow's registry gives defaults to (and may leave out of a NodeDef) that this
     # op reads: filled in when a GraphDef is imported.
     tf_attr_defaults: dict = field(default_factory=dict)
+    # Its native CPU kernel's outputs never share a variable's storage (each is a new buffer,
+    # or a dying non-variable input's): the planner may read them later in the schedule.
+    fresh_outputs: bool = False
 
 
 _registry: dict[str, OpDef] = {}
@@ -119,6 +122,7 @@ def register_op(
     override: bool = False,
     sparse_gradient: bool = False,
     tf_attr_defaults: dict | None = None,
+    fresh_outputs: bool = False,
 ) -> OpDef:
     """Registers an op type; the same path serves built-in and custom ops.
 
@@ -129,6 +133,7 @@ def register_op(
     ``sparse_gradient`` says the gradient function accepts `IndexedSlices` output gradients
     (others receive them densified). ``tf_attr_defaults`` are the defaults of TF's registry
     for attrs this op reads, filled in when a GraphDef written by TF leaves them out.
+    ``fresh_outputs`` says the native CPU kernel never returns a variable's storage.
     """
     if cpu is None and python is None and gpu is None:
         raise ValueError(f"register_op({name!r}): give at least one kernel (cpu, python or gpu)")
@@ -144,6 +149,7 @@ def register_op(
         doc,
         sparse_gradient,
         dict(tf_attr_defaults or {}),
+        fresh_outputs,
     )
     with _registry_lock:
         if name in _registry and not override:

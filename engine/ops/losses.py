@@ -53,6 +53,7 @@ def _log_softmax_grad(op, g):
 
 register_op(
     "Softmax",
+    fresh_outputs=True,
     shape_fn=same_as_input(0),
     gradient=_softmax_grad,
     cpu=native("Softmax", F),
@@ -60,6 +61,7 @@ register_op(
 )
 register_op(
     "LogSoftmax",
+    fresh_outputs=True,
     shape_fn=same_as_input(0),
     gradient=_log_softmax_grad,
     cpu=native("LogSoftmax", F),

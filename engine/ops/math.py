@@ -76,13 +76,14 @@ def _binary_grads(op, gx, gy):
 # ---- elementwise binary --------------------------------------------------------------------
 
 
-def _reg_binary(name, fn, dtypes, gradient):
+def _reg_binary(name, fn, dtypes, gradient, fresh_outputs=False):
     register_op(
         name,
         shape_fn=binary_shape_fn,
         gradient=gradient,
         cpu=native(name, dtypes, inplace=(0,)),
         python=np_kernel(fn),
+        fresh_outputs=fresh_outputs,
     )
 
 
@@ -90,19 +91,21 @@ def _div_py(x, y):
     return (x / y).astype(x.dtype) if x.dtype.kind == "f" else np.floor_divide(x, y)
 
 
-_reg_binary("AddV2", np.add, D.NUMERIC, lambda op, g: _binary_grads(op, g, g))
-_reg_binary("Sub", np.subtract, D.NUMERIC, lambda op, g: _binary_grads(op, g, -g))
+_reg_binary("AddV2", np.add, D.NUMERIC, lambda op, g: _binary_grads(op, g, g), True)
+_reg_binary("Sub", np.subtract, D.NUMERIC, lambda op, g: _binary_grads(op, g, -g), True)
 _reg_binary(
     "Mul",
     np.multiply,
     D.NUMERIC,
     lambda op, g: _binary_grads(op, g * op.inputs[1], op.inputs[0] * g),
+    fresh_outputs=True,
 )
 _reg_binary(
     "RealDiv",
     _div_py,
     D.FLOATS,
     lambda op, g: _binary_grads(op, g / op.inputs[1], -g * op.inputs[0] / square(op.inputs[1])),
+    fresh_outputs=True,
 )
 _reg_binary(
     "Maximum",
@@ -198,13 +201,14 @@ register_op("LogicalNot", shape_fn=_logical_shape, python=np_kernel(np.logical_n
 # ---- elementwise unary ----------------------------------------------------------------------
 
 
-def _reg_unary(name, fn, dtypes, gradient):
+def _reg_unary(name, fn, dtypes, gradient, fresh_outputs=False):
     register_op(
         name,
         shape_fn=same_as_input(0),
         gradient=gradient,
         cpu=native(name, dtypes, inplace=(0,)),
         python=np_kernel(lambda x: np.asarray(fn(x), dtype=x.dtype)),
+        fresh_outputs=fresh_outputs,
     )
 
 
@@ -239,12 +243,19 @@ _reg_unary(
     D.FLOATS,
     lambda op, g: [_grad_op("ReciprocalGrad")(op.outputs[0], g)],
 )
-_reg_unary("Tanh", np.tanh, D.FLOATS, lambda op, g: [_grad_op("TanhGrad")(op.outputs[0], g)])
+_reg_unary(
+    "Tanh",
+    np.tanh,
+    D.FLOATS,
+    lambda op, g: [_grad_op("TanhGrad")(op.outputs[0], g)],
+    fresh_outputs=True,
+)
 _reg_unary(
     "Sigmoid",
     lambda x: 1 / (1 + np.exp(-x)),
     D.FLOATS,
     lambda op, g: [_grad_op("SigmoidGrad")(op.outputs[0], g)],
+    fresh_outputs=True,
 )
 _reg_unary("Floor", np.floor, D.FLOATS, lambda op, g: [None])
 _reg_unary("Ceil", np.ceil, D.FLOATS, lambda op, g: [None])
@@ -274,6 +285,7 @@ for _name, _fn in [
         shape_fn=same_as_input(0),
         cpu=native(_name, D.FLOATS, inplace=(0,)),
         python=np_kernel(lambda a, b, _f=_fn: np.asarray(_f(a, b), dtype=a.dtype)),
+        fresh_outputs=_name in ("TanhGrad", "SigmoidGrad"),
     )
 
 # ---- AddN --------------------------------------------------------------------------------------
@@ -468,6 +480,7 @@ register_op(
     gradient=lambda op, g: _binary_grads(op, g, g),
     cpu=native("AddV2", D.NUMERIC, inplace=(0,)),
     python=np_kernel(np.add),
+    fresh_outputs=True,
 )
 register_op(
     "Select", shape_fn=lambda op: get_op_def("SelectV2").shape_fn(op), python=np_kernel(np.where)

@@ -68,6 +68,7 @@ def _matmul_py(ctx, a, b):
 
 register_op(
     "MatMul",
+    fresh_outputs=True,
     tf_attr_defaults={"transpose_a": False, "transpose_b": False},
     shape_fn=_matmul_shape,
     gradient=_matmul_grad,
@@ -127,6 +128,7 @@ def _bmm_py(ctx, a, b):
 
 register_op(
     "BatchMatMulV2",
+    fresh_outputs=True,
     tf_attr_defaults={"adj_x": False, "adj_y": False},
     shape_fn=_bmm_shape,
     gradient=_bmm_grad,

@@ -46,6 +46,7 @@ def _np_relu(x):
 
 register_op(
     "Relu",
+    fresh_outputs=True,
     shape_fn=same_as_input(0),
     gradient=_grad2_out("ReluGrad"),
     cpu=native("Relu", D.NUMERIC, inplace=(0,)),
@@ -53,6 +54,7 @@ register_op(
 )
 register_op(
     "Relu6",
+    fresh_outputs=True,
     shape_fn=same_as_input(0),
     gradient=_grad2("Relu6Grad"),
     cpu=native("Relu6", F, inplace=(0,)),
@@ -60,6 +62,7 @@ register_op(
 )
 register_op(
     "Elu",
+    fresh_outputs=True,
     shape_fn=same_as_input(0),
     gradient=_grad2_out("EluGrad"),
     cpu=native("Elu", F, inplace=(0,)),
@@ -67,6 +70,7 @@ register_op(
 )
 register_op(
     "Softplus",
+    fresh_outputs=True,
     shape_fn=same_as_input(0),
     gradient=_grad2("SoftplusGrad"),
     cpu=native("Softplus", F, inplace=(0,)),
@@ -83,6 +87,7 @@ for _name, _fn in [
         shape_fn=same_as_input(0),
         cpu=native(_name, F, inplace=(0,)),
         python=np_kernel(_fn),
+        fresh_outputs=True,
     )
 
 
@@ -133,6 +138,7 @@ def _bias_add_shape(op):
 
 register_op(
     "BiasAdd",
+    fresh_outputs=True,
     shape_fn=_bias_add_shape,
     gradient=lambda op, g: [g, out("BiasAddGrad", [g], {"T": g.dtype, "data_format": "NHWC"})],
     cpu=native("BiasAdd", F, inplace=(0,)),
@@ -216,6 +222,7 @@ def _np_conv2d(ctx, x, w):
 
 register_op(
     "Conv2D",
+    fresh_outputs=True,
     tf_attr_defaults={"dilations": [1, 1, 1, 1], "data_format": "NHWC"},
     shape_fn=_conv_shape,
     gradient=_conv_grad,
@@ -329,6 +336,7 @@ def _pool_attrs(op):
 
 register_op(
     "MaxPool",
+    fresh_outputs=True,
     tf_attr_defaults={"data_format": "NHWC"},
     shape_fn=_pool_shape,
     gradient=lambda op, g: [out("MaxPoolGrad", [op.inputs[0], op.outputs[0], g], _pool_attrs(op))],
@@ -343,6 +351,7 @@ register_op(
 )
 register_op(
     "AvgPool",
+    fresh_outputs=True,
     tf_attr_defaults={"data_format": "NHWC"},
     shape_fn=_pool_shape,
     gradient=lambda op, g: [out("AvgPoolGrad", [shape(op.inputs[0]), g], _pool_attrs(op))],

@@ -71,3 +71,9 @@ def test_custom_op_declares_its_tf_attr_defaults():
         eg.import_graph_def(gd, name="")
         with eg.Session() as s:
             np.testing.assert_allclose(s.run("y:0"), [3.0, 6.0])
+
+
+def test_output_freshness_lives_on_the_op_def():
+    # MatMul's kernel writes a new buffer; Identity forwards its input (a variable's storage).
+    assert get_op_def("MatMul").fresh_outputs and get_op_def("Relu").fresh_outputs
+    assert not get_op_def("Identity").fresh_outputs and not get_op_def("Reshape").fresh_outputs
