@@ -29,7 +29,15 @@ from ..variables import (
 from . import hooks as H
 from .coordinator import Coordinator
 
-USE_DEFAULT = object()
+class _UseDefault:
+    """TF's ``USE_DEFAULT`` marker: "the argument was not given" (the default depends on
+    others), with a stable repr for signatures and docs."""
+
+    def __repr__(self) -> str:
+        return "USE_DEFAULT"
+
+
+USE_DEFAULT = _UseDefault()
 _CLEAN_STOPS = tuple(
     t for t in (getattr(errors, "OutOfRangeError", None), StopIteration) if t is not None
 )
