@@ -35,10 +35,21 @@ def tensorboard_router() -> APIRouter:
                 "enabled": bool(plugin.active(store, names)),
                 "remove_dom": False,
                 "tab_name": plugin.tab_name or plugin.name,
-                "loading_mechanism": {"type": "CUSTOM_ELEMENT", "element_name": plugin.element},
+                "loading_mechanism": _loading_mechanism(plugin),
             }
             for kind in REGISTRY
             for plugin in kind.plugins
         }
 
     return router
+
+
+def _loading_mechanism(plugin) -> dict:
+    """How TensorBoard's frontend would load the plugin: its custom element, or an ES module
+    in an iframe (the projector), as TensorBoard lists it."""
+    if plugin.es_module_path:
+        return {
+            "type": "IFRAME",
+            "module_path": f"/data/plugin/{plugin.name}{plugin.es_module_path}",
+        }
+    return {"type": "CUSTOM_ELEMENT", "element_name": plugin.element}

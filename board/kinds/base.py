@@ -53,6 +53,7 @@ class Plugin:
     element: str  # TensorBoard's custom element: "tf-distribution-dashboard"
     active: Callable[[StoreReader, list[str]], bool]  # (store, runs) -> has data to show
     tab_name: str = ""  # TensorBoard's tab title, when not the name: "PR Curves"
+    es_module_path: str = ""  # TensorBoard loads the plugin as this ES module, in an iframe
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,10 @@ KIND = SummaryKind(
     decodes=(Kind.CUSTOM_SCALARS,),
     decode=decode,
     series=PointSeries,
-    plugins=(Plugin("custom_scalars", "tf-custom-scalar-dashboard", _has_layout),),
+    plugins=(
+        Plugin(
+            "custom_scalars", "tf-custom-scalar-dashboard", _has_layout, tab_name="Custom Scalars"
+        ),
+    ),
     routes=routes,
 )

@@ -359,6 +359,6 @@ def _active(store, runs: list[str]) -> bool:
 KIND = SummaryKind(
     name="projector",
     events=(),
-    plugins=(Plugin("projector", "vz-projector-dashboard", _active),),
+    plugins=(Plugin("projector", "vz-projector-dashboard", _active, es_module_path="/index.js"),),
     routes=routes,
 )

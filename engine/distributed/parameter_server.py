@@ -150,6 +150,7 @@ class AsyncTraining:
         ps = runtime.ps_comm()
         specs = [self._specs[i] for i in self._shard(runtime.rank())]
         workers = set(range(self.num_servers, runtime.size()))
+        finished: list[int] = []
         updates = 0
         status = MPI.Status()
         while workers:
@@ -163,14 +164,19 @@ class AsyncTraining:
                     self._server_after, dict(zip(self._server_feeds, grads, strict=True))
                 )
                 updates += 1
+                reply = _pack(values)
+                runtime.wait(ps.Isend(reply, dest=source, tag=PULL), "parameter server reply")
             elif tag == FINISH:
-                values = session.run(self._server_current)
                 workers.discard(source)
+                finished.append(source)
             else:
                 raise InvalidArgumentError(
                     None, None, f"unexpected message tag {tag} from {source}"
                 )
-            reply = _pack(values)
+        # The final parameters go to every worker once all have finished: a worker that stops
+        # early still ends with the values the others' last pushes made.
+        reply = _pack(session.run(self._server_current))
+        for source in finished:
             runtime.wait(ps.Isend(reply, dest=source, tag=PULL), "parameter server reply")
         return updates
 

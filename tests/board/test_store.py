@@ -37,13 +37,14 @@ def test_listing_and_notifications():
     s.set_run_metadata("r", "step1", b"meta", 13.0)
     s.add_image("r", "img", ImageRef(1, 12.5, "img", 0, 2, 2, "/nowhere", 0))
     info = s.run_info("r")
-    assert info.tags == {
+    assert {kind: tags for kind, tags in info.tags.items() if tags} == {
         "scalars": ["loss"],
         "histograms": ["h"],
         "images": ["img"],
         "text": ["t"],
         "run_metadata": ["step1"],
     }
+    assert {"audio", "pr_curves", "tensors", "mesh"} <= set(info.tags)  # every kind is listed
     assert (info.first_wall_time, info.last_wall_time, info.last_step) == (9.0, 13.0, 3)
     assert info.has_graph and s.graph_def("r") == b"graph"
     assert s.run_metadata("r", "step1") == b"meta"
