@@ -261,7 +261,7 @@ def _tuple(x):
 
 
 def _flat_shapes(types, shapes) -> list:
-    from .dataset_ops import _shape_structure
+    from .sources import _shape_structure
 
     return _shape_structure(types, shapes)
 
