@@ -433,7 +433,17 @@ from .control_flow import case, cond, foldl, foldr, map_fn, scan, while_loop  # 
 from .ops.array import tuple_ as tuple  # noqa: E402, A004
 from .tensor_array import TensorArray  # noqa: E402
 
-__all__ += ["TensorArray", "tuple", "case", "cond", "foldl", "foldr", "map_fn", "scan", "while_loop"]
+__all__ += [
+    "TensorArray",
+    "tuple",
+    "case",
+    "cond",
+    "foldl",
+    "foldr",
+    "map_fn",
+    "scan",
+    "while_loop",
+]
 
 # Program scaffolding: tf.app, tf.flags, tf.logging, tf.gfile, tf.io.gfile.
 from . import app, flags, gfile, io  # noqa: E402

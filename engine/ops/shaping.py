@@ -122,11 +122,7 @@ def reshape(tensor, shape, name=None) -> Tensor:
     One entry may be -1 to infer it from the size. Op type: `Reshape`.
     """
     x = convert_to_tensor(tensor)
-    s = (
-        shape
-        if isinstance(shape, Tensor)
-        else constant(index_array(shape).reshape(-1))
-    )
+    s = shape if isinstance(shape, Tensor) else constant(index_array(shape).reshape(-1))
     return out("Reshape", [x, s], {"T": x.dtype, "Tshape": s.dtype}, name)
 
 

@@ -408,11 +408,7 @@ register_op(
 def tile(input, multiples, name=None) -> Tensor:
     """Repeats `input` `multiples[i]` times along each dimension i. Op type: `Tile`."""
     x = convert_to_tensor(input)
-    m = (
-        multiples
-        if isinstance(multiples, Tensor)
-        else constant(index_array(multiples))
-    )
+    m = multiples if isinstance(multiples, Tensor) else constant(index_array(multiples))
     return out("Tile", [x, m], {"T": x.dtype, "Tmultiples": m.dtype}, name)
 
 

@@ -29,6 +29,7 @@ from ..variables import (
 from . import hooks as H
 from .coordinator import Coordinator
 
+
 class _UseDefault:
     """TF's ``USE_DEFAULT`` marker: "the argument was not given" (the default depends on
     others), with a stable repr for signatures and docs."""
