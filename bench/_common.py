@@ -10,6 +10,8 @@ import subprocess
 import time
 from collections.abc import Callable
 
+import numpy as np
+
 CACHE = os.environ.get("FLOWBOARD_BENCH_DIR", "/tmp/flowboard-bench")
 
 # Debian's chromium on these machines: without the networking flags it keeps trying hosts
@@ -69,3 +71,32 @@ def cached_scalar_logdir(
     open(marker, "w").close()
     print(f"  wrote {name} in {time.perf_counter() - started:.1f}s", flush=True)
     return root
+
+
+def interleaved(
+    steps: dict, n: int, warmup: int, remote: dict | None = None, rounds: int | None = None
+) -> tuple[dict, dict]:
+    """Median ms per step of each named step function (and of each remote runner, whose
+    ``steps(n)`` returns its own per-step wall and CPU times), measured in alternating rounds
+    (``rounds``, default $BENCH_ROUNDS or 5); returns (wall ms, CPU ms) by name."""
+    remote = remote or {}
+    for s in steps.values():
+        for _ in range(warmup):
+            s()
+    for r in remote.values():
+        r.steps(warmup)
+    samples = {k: [] for k in [*steps, *remote]}
+    cpu = {k: [] for k in samples}
+    for _ in range(rounds or int(os.environ.get("BENCH_ROUNDS", "5"))):
+        for k, s in steps.items():
+            for _ in range(n):
+                t, c = time.perf_counter(), time.process_time()
+                s()
+                samples[k].append(time.perf_counter() - t)
+                cpu[k].append(time.process_time() - c)
+        for k, r in remote.items():
+            ts, cs = r.steps(n)
+            samples[k].extend(ts)
+            cpu[k].extend(cs)
+    wall = {k: float(np.median(v) * 1e3) for k, v in samples.items()}
+    return wall, {k: float(np.median(v) * 1e3) for k, v in cpu.items()}

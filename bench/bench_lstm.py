@@ -24,8 +24,10 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import interleaved  # noqa: E402
+
 STEPS, INPUTS, HIDDEN, BATCH, CLASSES = 28, 28, 128, 128, 10
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 
 
 def data():
@@ -98,32 +100,6 @@ def median_ms(step, n, warmup):
         step()
         ts.append(time.perf_counter() - t)
     return float(np.median(ts) * 1e3)
-
-
-def interleaved(steps: dict, n: int, warmup: int, remote: dict | None = None) -> dict:
-    """Median ms per step of each named step function (and of each remote runner, whose
-    ``steps(n)`` returns its own per-step times), measured in alternating rounds."""
-    remote = remote or {}
-    for s in steps.values():
-        for _ in range(warmup):
-            s()
-    for r in remote.values():
-        r.steps(warmup)
-    samples = {k: [] for k in [*steps, *remote]}
-    cpu = {k: [] for k in samples}
-    for _ in range(ROUNDS):
-        for k, s in steps.items():
-            for _ in range(n):
-                t, c = time.perf_counter(), time.process_time()
-                s()
-                samples[k].append(time.perf_counter() - t)
-                cpu[k].append(time.process_time() - c)
-        for k, r in remote.items():
-            ts, cs = r.steps(n)
-            samples[k].extend(ts)
-            cpu[k].extend(cs)
-    wall = {k: float(np.median(v) * 1e3) for k, v in samples.items()}
-    return wall, {k: float(np.median(v) * 1e3) for k, v in cpu.items()}
 
 
 def tf_main():
