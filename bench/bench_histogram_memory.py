@@ -150,6 +150,7 @@ def serve_and_measure(command: list[str], port: int, runs: int, tag: str, steps:
         while pending:
             if proc.poll() is not None:
                 raise RuntimeError(f"{command[0]} exited with {proc.returncode}")
+            asked = time.perf_counter()
             try:
                 got = _get(base + urllib.parse.urlencode({"run": pending[0], "tag": tag}))
             except OSError:
@@ -157,7 +158,9 @@ def serve_and_measure(command: list[str], port: int, runs: int, tag: str, steps:
             if len(got) == steps:
                 pending.pop(0)
                 continue
-            time.sleep(0.5)
+            # Back off by the answer's own cost: a server building a large answer while it
+            # loads must not spend most of its time answering the benchmark's polls.
+            time.sleep(max(0.5, 4 * (time.perf_counter() - asked)))
         loaded = time.perf_counter() - started
         time.sleep(1.0)
         return {"peak_rss": peak_rss(proc.pid), "loaded_s": loaded}
@@ -184,10 +187,11 @@ def against_tensorboard(args) -> None:
     tensorboard = shutil.which("tensorboard") or os.path.join(
         os.path.dirname(sys.executable), "tensorboard"
     )
-    logdir = tempfile.mkdtemp(prefix="bench-hist-")
+    logdir = args.logdir or tempfile.mkdtemp(prefix="bench-hist-")
     try:
         t0 = time.perf_counter()
-        write_logdir(logdir, args.runs, args.tags, args.steps)
+        if not os.listdir(logdir):
+            write_logdir(logdir, args.runs, args.tags, args.steps)
         size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(logdir) for f in fs)
         print(
             f"{args.runs} runs x {args.tags} tags x {args.steps} steps of 10k-value histograms: "
@@ -199,14 +203,15 @@ def against_tensorboard(args) -> None:
         command = [sys.executable, "-m", "board", "--logdir", logdir, "--port", str(port)]
         board = serve_and_measure(command, port, args.runs, tag, args.steps)
         _report("board", board, None)
-        for fast in args.tensorboard_loaders.split(","):
+        for fast in filter(None, args.tensorboard_loaders.split(",")):
             port = _free_port()
             command = [tensorboard, "--logdir", logdir, "--port", str(port), "--load_fast", fast]
             command += ["--samples_per_plugin", "histograms=0", "--reload_interval", "5"]
             result = serve_and_measure(command, port, args.runs, tag, args.steps)
             _report(f"tensorboard (load_fast={fast})", result, board)
     finally:
-        shutil.rmtree(logdir, ignore_errors=True)
+        if not args.logdir:
+            shutil.rmtree(logdir, ignore_errors=True)
 
 
 def main() -> None:
@@ -220,6 +225,11 @@ def main() -> None:
         "--tensorboard-loaders",
         default="false,true",
         help="TensorBoard's --load_fast values to measure, comma-separated",
+    )
+    parser.add_argument(
+        "--logdir",
+        help="an empty folder to write the logdir into and keep, or one already written by an "
+        "earlier run with the same --runs/--tags/--steps (reused as it is)",
     )
     args = parser.parse_args()
     if args.against_tensorboard:
