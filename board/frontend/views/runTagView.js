@@ -82,6 +82,11 @@ export function createRunTagView(ctx, options) {
   return {
     root,
     cards,
+    // The time-series page (timeSeries.js) lays out this view's cards itself: it creates them
+    // with makeCard, keeps them in `cards` (so live events reach them) and redraws them when
+    // one of `redrawKeys` changes.
+    makeCard,
+    redrawKeys,
     activate: layout,
     onState(changed) {
       const perTagChanged = options.perTag && changed.has('histMode');

@@ -22,7 +22,8 @@ export function createScalarsView(ctx) {
   const cache = new ScalarCache();
   const cards = new Map();
   const container = el('div', { class: 'sections' });
-  const root = el('div', { class: 'view scalars-view' }, toolbar(ctx), container);
+  const settingsBar = toolbar(ctx);
+  const root = el('div', { class: 'view scalars-view' }, settingsBar, container);
   const pendingLive = new Set();
   // Cards drawing before plotly is evaluated: plotly's evaluation (~0.5 s of main thread) and
   // the plotly charts wait until they have all painted.
@@ -310,6 +311,12 @@ export function createScalarsView(ctx) {
     },
     cards,
     cache,
+    // For the time-series page (timeSeries.js), which lays out this view's cards itself: it
+    // creates them with makeCard, keeps them in `cards` (so live points reach them), redraws
+    // them when one of `redrawKeys` changes, and shows this view's toolbar.
+    makeCard,
+    redrawKeys: REDRAW_KEYS,
+    toolbar: settingsBar,
   };
 }
 
