@@ -112,6 +112,36 @@ def _csv(cols: ScalarColumns, header: list[str], **options) -> str:
     return buf.getvalue()
 
 
+def tag_columns(
+    store: StoreReader, tag: str, runs: list[str] | None
+) -> list[tuple[str, ScalarColumns]]:
+    """(run, columns) of `tag` for each of `runs` that has it (every run when None), in order."""
+    names = sorted(store.runs()) if runs is None else list(dict.fromkeys(runs))
+    found = []
+    for run in names:
+        cols = store.scalars(run, tag)
+        if cols is not None:
+            found.append((run, cols))
+    return found
+
+
+def _tag_csv(series: list[tuple[str, ScalarColumns]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["run", "wall_time", "step", "value"])
+    for run, cols in series:
+        writer.writerows(
+            zip(
+                [run] * len(cols),
+                cols.wall_time.tolist(),
+                cols.step.tolist(),
+                cols.value.tolist(),
+                strict=True,
+            )
+        )
+    return buf.getvalue()
+
+
 def _download_name(run: str, tag: str, ext: str) -> str:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{run}_{tag}")
     return f"{safe[:120]}.{ext}"
@@ -122,7 +152,7 @@ def routes(api, data) -> None:
     # module before FastAPI is loaded.
     from typing import Annotated, Literal
 
-    from fastapi import Query, Request
+    from fastapi import HTTPException, Query, Request
     from fastapi.responses import Response
 
     from board.api.responses import (
@@ -182,6 +212,40 @@ def routes(api, data) -> None:
             return JSON(body, headers=headers)
         text = _csv(cols, ["wall_time", "step", "value"], lineterminator="\n")
         return Response(text, media_type="text/csv", headers=headers)
+
+    @api.get(
+        "/scalars/export_tag",
+        responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+    )
+    def scalars_export_tag(
+        request: Request,
+        tag: Tag,
+        run: Annotated[
+            list[str] | None,
+            Query(description="Runs to include (repeat `run=`); every run with the tag if none."),
+        ] = None,
+        format: Literal["csv", "json"] = "csv",
+    ):
+        """Every point of one tag for several runs, as one download with a run column: CSV with
+        the header `run,wall_time,step,value` (runs in the order asked, by name when none is
+        given; each run's points in step order), or JSON `{"tag", "run": [...], "step": [...],
+        "wall_time": [...], "value": [...]}` (columns of equal length; NaN and infinities are
+        null). Runs without the tag are left out; 404 when none has it."""
+        series = tag_columns(store_of(request), tag, run)
+        if not series:
+            raise HTTPException(404, f"no scalars for tag {tag!r} in the runs asked for")
+        filename = _download_name("all_runs", tag, format)
+        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+        if format == "json":
+            body = {
+                "tag": tag,
+                "run": [name for name, cols in series for _ in range(len(cols))],
+                "step": np.concatenate([cols.step for _, cols in series]),
+                "wall_time": np.concatenate([cols.wall_time for _, cols in series]),
+                "value": np.concatenate([cols.value for _, cols in series]),
+            }
+            return JSON(body, headers=headers)
+        return Response(_tag_csv(series), media_type="text/csv", headers=headers)
 
     @data.get("/plugin/scalars/tags")
     async def scalar_tags(request: Request):
