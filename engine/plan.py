@@ -93,12 +93,6 @@ def schedule(needed: set[Operation], feed_set) -> list[Operation]:
     return order
 
 
-FUSIBLE_UNARY = {
-    "Neg": 0, "Abs": 1, "Square": 2, "Exp": 3, "Log": 4, "Sqrt": 5, "Rsqrt": 6, "Reciprocal": 7,
-    "Relu": 8, "Relu6": 9, "Sigmoid": 10, "Tanh": 11, "Softplus": 12, "Elu": 13, "Sign": 14,
-}  # fmt: skip
-FUSIBLE_BINARY = {"AddV2": 20, "Add": 20, "Sub": 21, "Mul": 22, "RealDiv": 23, "Maximum": 24,
-                  "Minimum": 25, "Pow": 26}  # fmt: skip
 _FLOATS = None
 
 
@@ -137,21 +131,27 @@ def _stage(op, chain_input, off_host=frozenset()):
 
     if op in off_host or not op.outputs or op.outputs[0].dtype not in D.FLOATS:
         return None
-    if op.type in FUSIBLE_UNARY and op.inputs[0] is chain_input:
-        return FUSIBLE_UNARY[op.type], None, True
-    if op.type in FUSIBLE_BINARY:
+    stage = op.op_def.fusion
+    if stage is None or len(op.inputs) != stage.arity:
+        return None
+    if stage.arity == 1 and op.inputs[0] is chain_input:
+        return stage.opcode, None, True
+    if stage.arity == 2:
         a, b = op.inputs
         if a is chain_input and b is not chain_input and _scalar_operand(b, a):
-            return FUSIBLE_BINARY[op.type], b, True
+            return stage.opcode, b, True
         if b is chain_input and a is not chain_input and _scalar_operand(a, b):
-            return FUSIBLE_BINARY[op.type], a, False
+            return stage.opcode, a, False
     return None
 
 
 def _head_input(op):
-    if op.type in FUSIBLE_UNARY:
+    stage = op.op_def.fusion
+    if stage is None or len(op.inputs) != stage.arity:
+        return None
+    if stage.arity == 1:
         return op.inputs[0]
-    if op.type in FUSIBLE_BINARY:
+    if stage.arity == 2:
         a, b = op.inputs
         if _scalar_operand(b, a):
             return a
@@ -466,6 +466,8 @@ def _add_step(session, plan, op, ins, outs, free, data_idx, feed_slots):
         vars_.append(session._native_variable(op))
 
     cpu = opdef.kernels.get("cpu")
+    if isinstance(cpu, NativeKernel) and cpu.state and cpu.supports(op):
+        vars_.append(session._kernel_state(op))
     if isinstance(cpu, NativeKernel) and cpu.supports(op):
         ints, floats = cpu.pack(op) if cpu.pack else ([], [])
         inplace = []

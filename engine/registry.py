@@ -32,7 +32,9 @@ class NativeKernel:
 
     ``pack(op) -> (ints, floats)`` turns the op's attrs into the kernel's parameters;
     ``inplace`` maps an output index to the input whose buffer it may reuse; ``when(op)``, if
-    given, limits the kernel to the ops it holds for (others run the op's Python kernel).
+    given, limits the kernel to the ops it holds for (others run the op's Python kernel);
+    ``state`` gives the kernel a per-session native state (its first variable, uninitialised
+    until the kernel first runs), e.g. a seeded sampler's random stream.
     """
 
     name: str
@@ -42,6 +44,7 @@ class NativeKernel:
     dtype_input: int = 0
     check_outputs: bool = False
     when: Callable[[Operation], bool] | None = None
+    state: bool = False
 
     def supports(self, op: Operation) -> bool:
         if self.when is not None and not self.when(op):
@@ -78,6 +81,44 @@ class KernelContext:
         self.device = device
 
 
+@dataclass(frozen=True)
+class FusionStage:
+    """A stage of the native ``FusedElementwise`` kernel that an elementwise op runs as inside
+    a fused chain: ``arity`` 1 takes the chain value alone, 2 the chain value and a scalar."""
+
+    name: str
+    opcode: int
+    arity: int
+
+
+_fusion_stages: dict[str, FusionStage] | None = None
+
+
+def fusion_stages() -> dict[str, FusionStage]:
+    """The stages ``FusedElementwise`` implements, by name, as the native module exports them
+    (``engine._executor.fused_stages()``): the one source of their opcodes."""
+    global _fusion_stages
+    if _fusion_stages is None:
+        from . import _executor  # a compiled module with no Python imports: no cycle
+
+        _fusion_stages = {
+            n: FusionStage(n, code, arity) for n, code, arity in _executor.fused_stages()
+        }
+    return _fusion_stages
+
+
+def _fusion_stage(op_name: str, stage: str | None) -> FusionStage | None:
+    if stage is None:
+        return None
+    stages = fusion_stages()
+    if stage not in stages:
+        raise ValueError(
+            f"register_op({op_name!r}): fusion={stage!r} is not a FusedElementwise stage; "
+            f"the native kernel has {', '.join(sorted(stages))}"
+        )
+    return stages[stage]
+
+
 ShapeFn = Callable[["Operation"], Sequence[tuple[DType, TensorShape]]]
 GradFn = Callable[..., Sequence[Any]]
 
@@ -101,6 +142,9 @@ class OpDef:
     # Its native CPU kernel's outputs never share a variable's storage (each is a new buffer,
     # or a dying non-variable input's): the planner may read them later in the schedule.
     fresh_outputs: bool = False
+    # The FusedElementwise stage computing this op inside a fused elementwise chain (None: the
+    # op ends chains). Its opcode is the native kernel's own (see `fusion_stages`).
+    fusion: FusionStage | None = None
 
 
 _registry: dict[str, OpDef] = {}
@@ -123,6 +167,7 @@ def register_op(
     sparse_gradient: bool = False,
     tf_attr_defaults: dict | None = None,
     fresh_outputs: bool = False,
+    fusion: str | None = None,
 ) -> OpDef:
     """Registers an op type; the same path serves built-in and custom ops.
 
@@ -134,6 +179,9 @@ def register_op(
     (others receive them densified). ``tf_attr_defaults`` are the defaults of TF's registry
     for attrs this op reads, filled in when a GraphDef written by TF leaves them out.
     ``fresh_outputs`` says the native CPU kernel never returns a variable's storage.
+    ``fusion`` names the ``FusedElementwise`` stage (`fusion_stages`) that computes this op on
+    float tensors, so the planner may fuse it into an elementwise chain; ValueError for a name
+    the native kernel lacks.
     """
     if cpu is None and python is None and gpu is None:
         raise ValueError(f"register_op({name!r}): give at least one kernel (cpu, python or gpu)")
@@ -150,6 +198,7 @@ def register_op(
         sparse_gradient,
         dict(tf_attr_defaults or {}),
         fresh_outputs,
+        _fusion_stage(name, fusion),
     )
     with _registry_lock:
         if name in _registry and not override:

@@ -8,6 +8,11 @@
 namespace py = pybind11;
 using namespace fb;
 
+namespace fb {
+// kernels_fused.cpp: (stage name, opcode, arity) of each FusedElementwise stage.
+std::vector<std::tuple<std::string, int, int>> fused_stages();
+}  // namespace fb
+
 namespace {
 
 PyObject* g_kernel_error = nullptr;
@@ -135,6 +140,9 @@ PYBIND11_MODULE(_executor, m) {
       });
 
   m.def("native_kernels", &native_kernel_names);
+  m.def("fused_stages", &fb::fused_stages,
+        "(stage name, opcode, arity) of each FusedElementwise stage; ops name theirs with "
+        "register_op(fusion=...)");
   m.def("blas_init", &blas_init, "dlopen a BLAS shared library by path");
   m.def("blas_backend", &blas_backend);
   m.def("direct_kernels", &direct_kernels_isa);

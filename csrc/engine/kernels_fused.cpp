@@ -1,5 +1,8 @@
 // FusedElementwise: one pass over a block for a whole chain of elementwise stages.
 #include <algorithm>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "executor.h"
 #include "kernels_util.h"
@@ -10,11 +13,29 @@ namespace {
 // FusedElementwise: a chain of unary ops, and binary ops whose other operand is a scalar,
 // applied block by block so each block stays in L1 across the whole chain.
 // inputs: [chain input, scalar operands...]; ints: [n, (opcode, operand input or -1,
-// chain-is-lhs) x n]. Opcodes match engine/plan.py FUSIBLE.
+// chain-is-lhs) x n]. The opcodes reach Python only through kFusedStages below (exported as
+// engine._executor.fused_stages()): an op's registry entry names its stage, never a number.
 enum FusedOp : int {
   F_NEG = 0, F_ABS, F_SQUARE, F_EXP, F_LOG, F_SQRT, F_RSQRT, F_RECIP, F_RELU, F_RELU6, F_SIGMOID,
   F_TANH, F_SOFTPLUS, F_ELU, F_SIGN,
   F_ADD = 20, F_SUB, F_MUL, F_DIV, F_MAX, F_MIN, F_POW
+};
+
+struct FusedStageInfo {
+  const char* name;
+  int code;
+  int arity;  // 1: the chain value alone; 2: the chain value and a scalar operand
+};
+
+constexpr FusedStageInfo kFusedStages[] = {
+    {"neg", F_NEG, 1},         {"abs", F_ABS, 1},         {"square", F_SQUARE, 1},
+    {"exp", F_EXP, 1},         {"log", F_LOG, 1},         {"sqrt", F_SQRT, 1},
+    {"rsqrt", F_RSQRT, 1},     {"reciprocal", F_RECIP, 1}, {"relu", F_RELU, 1},
+    {"relu6", F_RELU6, 1},     {"sigmoid", F_SIGMOID, 1}, {"tanh", F_TANH, 1},
+    {"softplus", F_SOFTPLUS, 1}, {"elu", F_ELU, 1},       {"sign", F_SIGN, 1},
+    {"add", F_ADD, 2},         {"sub", F_SUB, 2},         {"mul", F_MUL, 2},
+    {"div", F_DIV, 2},         {"maximum", F_MAX, 2},     {"minimum", F_MIN, 2},
+    {"pow", F_POW, 2},
 };
 
 template <class T>
@@ -100,4 +121,10 @@ void k_FusedElementwise(KernelContext& ctx) {
 FB_KERNEL("FusedElementwise", k_FusedElementwise);
 
 }  // namespace
+
+std::vector<std::tuple<std::string, int, int>> fused_stages() {
+  std::vector<std::tuple<std::string, int, int>> out;
+  for (const auto& st : kFusedStages) out.emplace_back(st.name, st.code, st.arity);
+  return out;
+}
 }  // namespace fb

@@ -76,7 +76,7 @@ def _binary_grads(op, gx, gy):
 # ---- elementwise binary --------------------------------------------------------------------
 
 
-def _reg_binary(name, fn, dtypes, gradient, fresh_outputs=False):
+def _reg_binary(name, fn, dtypes, gradient, fresh_outputs=False, fusion=None):
     register_op(
         name,
         shape_fn=binary_shape_fn,
@@ -84,6 +84,7 @@ def _reg_binary(name, fn, dtypes, gradient, fresh_outputs=False):
         cpu=native(name, dtypes, inplace=(0,)),
         python=np_kernel(fn),
         fresh_outputs=fresh_outputs,
+        fusion=fusion,
     )
 
 
@@ -91,14 +92,15 @@ def _div_py(x, y):
     return (x / y).astype(x.dtype) if x.dtype.kind == "f" else np.floor_divide(x, y)
 
 
-_reg_binary("AddV2", np.add, D.NUMERIC, lambda op, g: _binary_grads(op, g, g), True)
-_reg_binary("Sub", np.subtract, D.NUMERIC, lambda op, g: _binary_grads(op, g, -g), True)
+_reg_binary("AddV2", np.add, D.NUMERIC, lambda op, g: _binary_grads(op, g, g), True, "add")
+_reg_binary("Sub", np.subtract, D.NUMERIC, lambda op, g: _binary_grads(op, g, -g), True, "sub")
 _reg_binary(
     "Mul",
     np.multiply,
     D.NUMERIC,
     lambda op, g: _binary_grads(op, g * op.inputs[1], op.inputs[0] * g),
     fresh_outputs=True,
+    fusion="mul",
 )
 _reg_binary(
     "RealDiv",
@@ -106,18 +108,21 @@ _reg_binary(
     D.FLOATS,
     lambda op, g: _binary_grads(op, g / op.inputs[1], -g * op.inputs[0] / square(op.inputs[1])),
     fresh_outputs=True,
+    fusion="div",
 )
 _reg_binary(
     "Maximum",
     np.maximum,
     D.NUMERIC,
     lambda op, g: _select_grads(op, g, greater_equal(op.inputs[0], op.inputs[1])),
+    fusion="maximum",
 )
 _reg_binary(
     "Minimum",
     np.minimum,
     D.NUMERIC,
     lambda op, g: _select_grads(op, g, less_equal(op.inputs[0], op.inputs[1])),
+    fusion="minimum",
 )
 _reg_binary(
     "SquaredDifference",
@@ -152,7 +157,7 @@ def _pow_grad(op, g):
     return _binary_grads(op, gx, gy)
 
 
-_reg_binary("Pow", np.power, D.FLOATS, _pow_grad)
+_reg_binary("Pow", np.power, D.FLOATS, _pow_grad, fusion="pow")
 register_op("FloorDiv", shape_fn=binary_shape_fn, python=np_kernel(np.floor_divide))
 register_op("FloorMod", shape_fn=binary_shape_fn, python=np_kernel(np.mod))
 register_op(
@@ -201,7 +206,7 @@ register_op("LogicalNot", shape_fn=_logical_shape, python=np_kernel(np.logical_n
 # ---- elementwise unary ----------------------------------------------------------------------
 
 
-def _reg_unary(name, fn, dtypes, gradient, fresh_outputs=False):
+def _reg_unary(name, fn, dtypes, gradient, fresh_outputs=False, fusion=None):
     register_op(
         name,
         shape_fn=same_as_input(0),
@@ -209,6 +214,7 @@ def _reg_unary(name, fn, dtypes, gradient, fresh_outputs=False):
         cpu=native(name, dtypes, inplace=(0,)),
         python=np_kernel(lambda x: np.asarray(fn(x), dtype=x.dtype)),
         fresh_outputs=fresh_outputs,
+        fusion=fusion,
     )
 
 
@@ -216,9 +222,9 @@ def _grad_op(name):
     return lambda a, b: out(name, [a, b], {"T": a.dtype})
 
 
-_reg_unary("Neg", np.negative, D.NUMERIC, lambda op, g: [-g])
-_reg_unary("Abs", np.abs, D.NUMERIC, lambda op, g: [g * sign(op.inputs[0])])
-_reg_unary("Sign", np.sign, D.NUMERIC, lambda op, g: [zeros_like(op.inputs[0])])
+_reg_unary("Neg", np.negative, D.NUMERIC, lambda op, g: [-g], fusion="neg")
+_reg_unary("Abs", np.abs, D.NUMERIC, lambda op, g: [g * sign(op.inputs[0])], fusion="abs")
+_reg_unary("Sign", np.sign, D.NUMERIC, lambda op, g: [zeros_like(op.inputs[0])], fusion="sign")
 _reg_unary(
     "Square",
     np.square,
@@ -226,22 +232,31 @@ _reg_unary(
     lambda op, g: [
         g * (2.0 * op.inputs[0]) if op.inputs[0].dtype.is_floating else g * 2 * op.inputs[0]
     ],
+    fusion="square",
 )
-_reg_unary("Exp", np.exp, D.FLOATS, lambda op, g: [g * op.outputs[0]])
-_reg_unary("Log", np.log, D.FLOATS, lambda op, g: [g * reciprocal(op.inputs[0])])
+_reg_unary("Exp", np.exp, D.FLOATS, lambda op, g: [g * op.outputs[0]], fusion="exp")
+_reg_unary("Log", np.log, D.FLOATS, lambda op, g: [g * reciprocal(op.inputs[0])], fusion="log")
 _reg_unary("Log1p", np.log1p, D.FLOATS, lambda op, g: [g * reciprocal(1.0 + op.inputs[0])])
-_reg_unary("Sqrt", np.sqrt, D.FLOATS, lambda op, g: [_grad_op("SqrtGrad")(op.outputs[0], g)])
+_reg_unary(
+    "Sqrt",
+    np.sqrt,
+    D.FLOATS,
+    lambda op, g: [_grad_op("SqrtGrad")(op.outputs[0], g)],
+    fusion="sqrt",
+)
 _reg_unary(
     "Rsqrt",
     lambda x: 1 / np.sqrt(x),
     D.FLOATS,
     lambda op, g: [_grad_op("RsqrtGrad")(op.outputs[0], g)],
+    fusion="rsqrt",
 )
 _reg_unary(
     "Reciprocal",
     np.reciprocal,
     D.FLOATS,
     lambda op, g: [_grad_op("ReciprocalGrad")(op.outputs[0], g)],
+    fusion="reciprocal",
 )
 _reg_unary(
     "Tanh",
@@ -249,6 +264,7 @@ _reg_unary(
     D.FLOATS,
     lambda op, g: [_grad_op("TanhGrad")(op.outputs[0], g)],
     fresh_outputs=True,
+    fusion="tanh",
 )
 _reg_unary(
     "Sigmoid",
@@ -256,6 +272,7 @@ _reg_unary(
     D.FLOATS,
     lambda op, g: [_grad_op("SigmoidGrad")(op.outputs[0], g)],
     fresh_outputs=True,
+    fusion="sigmoid",
 )
 _reg_unary("Floor", np.floor, D.FLOATS, lambda op, g: [None])
 _reg_unary("Ceil", np.ceil, D.FLOATS, lambda op, g: [None])
@@ -481,6 +498,7 @@ register_op(
     cpu=native("AddV2", D.NUMERIC, inplace=(0,)),
     python=np_kernel(np.add),
     fresh_outputs=True,
+    fusion="add",
 )
 register_op(
     "Select", shape_fn=lambda op: get_op_def("SelectV2").shape_fn(op), python=np_kernel(np.where)

@@ -47,6 +47,7 @@ def _np_relu(x):
 register_op(
     "Relu",
     fresh_outputs=True,
+    fusion="relu",
     shape_fn=same_as_input(0),
     gradient=_grad2_out("ReluGrad"),
     cpu=native("Relu", D.NUMERIC, inplace=(0,)),
@@ -55,6 +56,7 @@ register_op(
 register_op(
     "Relu6",
     fresh_outputs=True,
+    fusion="relu6",
     shape_fn=same_as_input(0),
     gradient=_grad2("Relu6Grad"),
     cpu=native("Relu6", F, inplace=(0,)),
@@ -63,6 +65,7 @@ register_op(
 register_op(
     "Elu",
     fresh_outputs=True,
+    fusion="elu",
     shape_fn=same_as_input(0),
     gradient=_grad2_out("EluGrad"),
     cpu=native("Elu", F, inplace=(0,)),
@@ -71,6 +74,7 @@ register_op(
 register_op(
     "Softplus",
     fresh_outputs=True,
+    fusion="softplus",
     shape_fn=same_as_input(0),
     gradient=_grad2("SoftplusGrad"),
     cpu=native("Softplus", F, inplace=(0,)),
