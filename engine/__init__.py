@@ -181,6 +181,7 @@ from .ops.sparse import (
     unique,
     unsorted_segment_sum,
 )
+from .registry import register_kernel
 from .session import InteractiveSession, RunMetadata, RunOptions, Session, get_default_session
 from .session_config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions
 from .variable_scope import (
@@ -341,6 +342,7 @@ __all__ = [
     "reduce_prod",
     "reduce_sum",
     "register_gradient",
+    "register_kernel",
     "register_op",
     "registered_ops",
     "report_uninitialized_variables",

@@ -145,6 +145,14 @@ class OpDef:
     # The FusedElementwise stage computing this op inside a fused elementwise chain (None: the
     # op ends chains). Its opcode is the native kernel's own (see `fusion_stages`).
     fusion: FusionStage | None = None
+    # What the planner, the placer and GraphDef I/O treat specially, as properties of the op:
+    # its output is a variable's storage (the executor's variable itself, never a copy; ops
+    # writing it take it as a ref input), ...
+    is_variable: bool = False
+    # ... it has no value of its own (Session.run needs a feed, which arrives in host memory),
+    must_feed: bool = False
+    # ... its value is its "value" attr, known when the graph is built (every device holds it).
+    is_constant: bool = False
 
 
 _registry: dict[str, OpDef] = {}
@@ -168,6 +176,9 @@ def register_op(
     tf_attr_defaults: dict | None = None,
     fresh_outputs: bool = False,
     fusion: str | None = None,
+    is_variable: bool = False,
+    must_feed: bool = False,
+    is_constant: bool = False,
 ) -> OpDef:
     """Registers an op type; the same path serves built-in and custom ops.
 
@@ -181,7 +192,9 @@ def register_op(
     ``fresh_outputs`` says the native CPU kernel never returns a variable's storage.
     ``fusion`` names the ``FusedElementwise`` stage (`fusion_stages`) that computes this op on
     float tensors, so the planner may fuse it into an elementwise chain; ValueError for a name
-    the native kernel lacks.
+    the native kernel lacks. ``is_variable`` (the output is a variable's storage),
+    ``must_feed`` (the op's value must be fed) and ``is_constant`` (the value is the ``value``
+    attr) are the properties the planner and the placer read instead of op type names.
     """
     if cpu is None and python is None and gpu is None:
         raise ValueError(f"register_op({name!r}): give at least one kernel (cpu, python or gpu)")
@@ -199,12 +212,45 @@ def register_op(
         dict(tf_attr_defaults or {}),
         fresh_outputs,
         _fusion_stage(name, fusion),
+        is_variable=is_variable,
+        must_feed=must_feed,
+        is_constant=is_constant,
     )
     with _registry_lock:
         if name in _registry and not override:
             raise ValueError(f"Op {name!r} is already registered")
         _registry[name] = opdef
     return opdef
+
+
+KERNEL_DEVICES = ("cpu", "python", "gpu")
+
+
+def register_kernel(op_type: str, device: str, kernel, *, override: bool = False) -> None:
+    """Adds the ``device`` kernel of a registered op type to its registry entry — the path for
+    a kernel defined apart from the op (the built-in CuPy kernels, a user's GPU kernel for a
+    custom op). ``device`` is ``"cpu"`` (a `NativeKernel` or `CustomKernel`), ``"python"`` or
+    ``"gpu"`` (``fn(ctx, *arrays)``). Raises `NotFoundError` for an unregistered op type and
+    ValueError when the op already has a different kernel for the device (unless ``override``).
+    """
+    if device not in KERNEL_DEVICES:
+        raise ValueError(
+            f"register_kernel({op_type!r}): device must be one of {', '.join(KERNEL_DEVICES)}, "
+            f"got {device!r}"
+        )
+    if device == "cpu" and not isinstance(kernel, (NativeKernel, CustomKernel)):
+        raise TypeError(
+            f"register_kernel({op_type!r}, 'cpu'): a NativeKernel or CustomKernel, got "
+            f"{type(kernel).__name__} (a Python function is the 'python' kernel)"
+        )
+    if device != "cpu" and not callable(kernel):
+        raise TypeError(f"register_kernel({op_type!r}, {device!r}): kernel must be callable")
+    opdef = get_op_def(op_type)
+    with _registry_lock:
+        have = opdef.kernels.get(device)
+        if have is not None and have is not kernel and not override:
+            raise ValueError(f"Op {op_type!r} already has a {device} kernel")
+        opdef.kernels[device] = kernel
 
 
 def get_op_def(name: str) -> OpDef:

@@ -10,7 +10,7 @@ convolutions, variables in device memory and optimizer apply kernels, CUDA-graph
 
 from __future__ import annotations
 
-from ..core import get_op_def
+from ..registry import register_kernel
 
 
 def _xp(a):
@@ -194,7 +194,8 @@ GPU_KERNELS = {
 
 
 def register_gpu_kernels() -> None:
-    """Attaches the kernels above to the ops' registry entries (the same entries the CPU
-    kernels live in)."""
+    """Registers the kernels above as the ``gpu`` kernels of their ops (`register_kernel`, the
+    path custom ops use too): each lands on the op's one registry entry, next to its CPU
+    kernels. Called once every built-in op is registered."""
     for name, fn in GPU_KERNELS.items():
-        get_op_def(name).kernels["gpu"] = fn
+        register_kernel(name, "gpu", fn)
