@@ -340,6 +340,5 @@ def _adapt_tf_attrs(op_type: str, attrs: dict) -> None:
     registry entry lists them (`OpDef.tf_attr_defaults`)."""
     opdef = registered_op_def(op_type)
     for k, v in (opdef.tf_attr_defaults if opdef is not None else {}).items():
-        attrs.setdefault(k, list(v) if isinstance(v, list) else v)  # lists: fresh per node
-    if op_type == "Placeholder" and isinstance(attrs.get("shape"), TensorShape) is False:
-        attrs["shape"] = TensorShape(None)
+        if attrs.get(k) is None:  # left out, or an AttrValue with no value set
+            attrs[k] = list(v) if isinstance(v, list) else v  # lists: fresh per node

@@ -87,7 +87,7 @@ class HostCPU(Device):
 
 def _stateful(op: Operation) -> bool:
     # Variables live in the executor's host storage; ops writing them stay with them.
-    return op.type == "VariableV2" or bool(op.op_def.ref_inputs)
+    return op.op_def.is_variable or bool(op.op_def.ref_inputs)
 
 
 def _numeric(op: Operation) -> bool:
@@ -203,7 +203,7 @@ def _requested(op: Operation):
 
 def _runs_on(dev: Device, op: Operation) -> bool:
     # Every device holds constants (copied to it once, when the plan first runs).
-    return dev.is_host or op.type == "Const" or dev.kernel(op) is not None
+    return dev.is_host or op.op_def.is_constant or dev.kernel(op) is not None
 
 
 def session_placement(session) -> SessionPlacement:
@@ -221,10 +221,10 @@ def place(ops, placement: SessionPlacement) -> dict:
     device_of: dict = {}
     generators = []
     for op in ops:
-        if op.type == "Const" and _requested(op) is None:
+        if op.op_def.is_constant and _requested(op) is None:
             generators.append(op)
             continue
-        if op.type == "Placeholder":
+        if op.op_def.must_feed:
             device_of[op] = HOST  # feeds arrive in host memory
             continue
         want = _requested(op)
@@ -249,7 +249,7 @@ def _colocate_generators(generators, ops, device_of) -> None:
     """An unpinned constant goes where all its readers are (TF's placer does the same for
     input-less one-output nodes), else on the host; a pinned one that is only read from host
     memory (axes, shapes) stays on the host instead of making a round trip each run."""
-    pinned = [op for op in ops if op.type == "Const" and not device_of.get(op, HOST).is_host]
+    pinned = [op for op in ops if op.op_def.is_constant and not device_of.get(op, HOST).is_host]
     if not generators and not pinned:
         return
     readers: dict = {}
@@ -509,7 +509,7 @@ def add_device_step(plan, unit, device, kernel, ins, outs, free, sync):
         step = TransferStep(unit, sync)
         plan.add_python(unit.recv_name, "_Recv", step, ins, outs, free)
         return "copy", step
-    if unit.type == "Const":
+    if unit.op_def.is_constant:
         step = DeviceConst(unit, device, sync)
     else:
         step = DeviceStep(unit, device, kernel, sync)

@@ -48,7 +48,7 @@ def prune_to_fetches(fetch_tensors, fetch_ops, feed_set) -> set[Operation]:
         needed.add(op)
         refs = op.op_def.ref_inputs
         for i, t in enumerate(op.inputs):
-            if i in refs and t.op.type == "VariableV2":
+            if i in refs and t.op.op_def.is_variable:
                 continue  # the kernel gets the variable's storage, not a read of it
             if t not in feed_set and t.op not in needed:
                 stack.append(t.op)
@@ -289,7 +289,7 @@ def fuse_gradient_updates(units, fetch_set, feed_set, off_host=frozenset()):
             or g in feed_set
             or len(consumers.get(g, ())) != 1
             or mm in controlled
-            or u.inputs[0].op.type != "VariableV2"
+            or not u.inputs[0].op.op_def.is_variable
             or any(op in off_host for op in (u, mm))
             or not all(_fresh(t, feed_set, units_by_output, off_host) for t in mm.inputs)
         ):
@@ -445,24 +445,24 @@ def _add_step(session, plan, op, ins, outs, free, data_idx, feed_slots):
         )  # fmt: skip
         return "fused", "cpu"
     opdef = op.op_def
-    if op.type == "Const":
+    if opdef.is_constant:
         plan.add_constant(op.name, op.attrs["value"], outs[0], free)
         return "const", "cpu"
-    if op.type == "Placeholder":
+    if opdef.must_feed:
         from .ops.array import missing_feed_error
 
         raise missing_feed_error(op)
     vars_ = []
     for r in opdef.ref_inputs:
         src = op.inputs[r].op
-        if src.type != "VariableV2":
+        if not src.op_def.is_variable:
             raise InvalidArgumentError(
                 None,
                 op,
                 f"{op.type} '{op.name}': input {r} must be a variable, got {src.type} '{src.name}'",
             )
         vars_.append(session._native_variable(src))
-    if op.type == "VariableV2":
+    if opdef.is_variable:
         vars_.append(session._native_variable(op))
 
     cpu = opdef.kernels.get("cpu")

@@ -113,7 +113,7 @@ def record_ops(graph):
 
 def is_captured_source(t: Tensor) -> bool:
     """Whether a body reads ``t`` as a fed value (everything except a variable's storage)."""
-    return t.op.type != "VariableV2"
+    return not t.op.op_def.is_variable
 
 
 @dataclass(eq=False)

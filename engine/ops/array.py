@@ -50,6 +50,7 @@ def _const_kernel(ctx):
 
 register_op(
     "Const",
+    is_constant=True,
     shape_fn=lambda op: [(op.attrs["dtype"], TensorShape(op.attrs["value"].shape))],
     python=_const_kernel,
 )
@@ -94,11 +95,12 @@ def constant(value, dtype=None, shape=None, name="Const") -> Tensor:
 
 def missing_feed_error(op) -> InvalidArgumentError:
     """TF's error for running a placeholder that was not fed."""
+    shape = op.attrs.get("shape", op.outputs[0].shape)
     return InvalidArgumentError(
         None,
         op,
         f"You must feed a value for placeholder tensor '{op.name}' with dtype "
-        f"{op.attrs['dtype'].name} and shape {_shape_str(op.attrs['shape'])}\n\t [[node "
+        f"{op.outputs[0].dtype.name} and shape {_shape_str(shape)}\n\t [[node "
         f"{op.name}]]",
     )
 
@@ -115,6 +117,7 @@ def _shape_str(shape: TensorShape) -> str:
 
 register_op(
     "Placeholder",
+    must_feed=True,
     tf_attr_defaults={"shape": TensorShape(None)},
     shape_fn=lambda op: [(op.attrs["dtype"], op.attrs["shape"])],
     python=_placeholder_kernel,

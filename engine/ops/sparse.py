@@ -85,7 +85,7 @@ register_op(
 
 def _scatter(op_type: str, ref, indices, updates, use_locking: bool, name) -> Tensor:
     r = ref._ref() if hasattr(ref, "_ref") else ref
-    if not r.op.type == "VariableV2":
+    if not r.op.op_def.is_variable:
         raise TypeError(f"{op_type}: ref must be a Variable, got {ref!r}")
     i = convert_to_tensor(indices)
     if i.dtype not in INT_TYPES:

@@ -41,7 +41,13 @@ def _python_state_unsupported(ctx, *args):
     raise NotImplementedError(f"{ctx.op.type} runs only on the native executor")
 
 
-register_op("VariableV2", shape_fn=_var_shape, cpu=native("VariableV2", None), stateful=True)
+register_op(
+    "VariableV2",
+    shape_fn=_var_shape,
+    cpu=native("VariableV2", None),
+    stateful=True,
+    is_variable=True,
+)
 register_op(
     "IsVariableInitialized",
     shape_fn=lambda op: [(D.bool_, [])],

@@ -70,3 +70,120 @@ def test_op_without_a_stage_ends_a_chain():
         got = sess.run(y, {x: np.float32([0.0, 0.5, 1.0])})
         assert _fused_units(sess) == ["FusedElementwise[Exp,Mul]"]
     np.testing.assert_allclose(got, np.sin(np.exp([0.0, 0.5, 1.0]) * 2.0) + 1.0, rtol=1e-6)
+
+
+def _same_shape(op):
+    return [(op.inputs[0].dtype, op.inputs[0].shape)]
+
+
+def test_register_kernel_puts_a_gpu_kernel_on_the_op_entry():
+    from engine import placement
+    from engine.ops.gpu import GPU_KERNELS
+
+    eg.register_op("TestTwice", shape_fn=_same_shape, python=lambda ctx, x: x * 2, override=True)
+
+    def twice_gpu(ctx, x):
+        return x * 2
+
+    eg.register_kernel("TestTwice", "gpu", twice_gpu)
+    eg.register_kernel("TestTwice", "gpu", twice_gpu)  # the same kernel again: no change
+    assert get_op_def("TestTwice").kernels["gpu"] is twice_gpu
+    gpu = placement.CupyGPU(0, cupy=None)  # reads only the registry: no CuPy needed
+    with eg.Graph().as_default():
+        x = eg.constant(np.float32([1.0, 2.0]))
+        op = eg.get_default_graph().create_op("TestTwice", [x], {})
+        assert gpu.kernel(op) is twice_gpu
+        assert gpu.kernel(eg.nn.relu(x).op) is GPU_KERNELS["Relu"]  # built-ins: the same path
+    with pytest.raises(ValueError, match="already has a gpu kernel"):
+        eg.register_kernel("TestTwice", "gpu", lambda ctx, x: x)
+    eg.register_kernel("TestTwice", "gpu", GPU_KERNELS["Relu"], override=True)
+    assert get_op_def("TestTwice").kernels["gpu"] is GPU_KERNELS["Relu"]
+    with pytest.raises(ValueError, match="device must be one of"):
+        eg.register_kernel("TestTwice", "tpu", twice_gpu)
+    with pytest.raises(TypeError, match="NativeKernel or CustomKernel"):
+        eg.register_kernel("TestTwice", "cpu", twice_gpu)
+    with pytest.raises(eg.NotFoundError, match="TestNoSuchOp"):
+        eg.register_kernel("TestNoSuchOp", "gpu", twice_gpu)
+
+
+def test_register_kernel_adds_a_python_kernel_that_runs():
+    eg.register_op("TestGpuOnly", shape_fn=_same_shape, gpu=lambda ctx, x: x + 1, override=True)
+    eg.register_kernel("TestGpuOnly", "python", lambda ctx, x: x + 1)
+    with eg.Graph().as_default():
+        x = eg.constant(np.float32([1.0, 2.0]))
+        y = eg.get_default_graph().create_op("TestGpuOnly", [x], {}).outputs[0]
+        with eg.Session() as sess:
+            np.testing.assert_array_equal(sess.run(y), [2.0, 3.0])
+
+
+def test_variable_feed_and_constant_are_op_properties():
+    assert get_op_def("VariableV2").is_variable
+    assert get_op_def("Placeholder").must_feed and get_op_def("Const").is_constant
+    flagged = {
+        name
+        for name in registered_ops()
+        if get_op_def(name).is_variable
+        or get_op_def(name).must_feed
+        or get_op_def(name).is_constant
+    }
+    assert flagged == {"VariableV2", "Placeholder", "Const"}
+
+
+def test_a_custom_op_declaring_must_feed_is_fed_like_a_placeholder():
+    eg.register_op(
+        "TestInput",
+        shape_fn=lambda op: [(op.attrs["dtype"], eg.TensorShape([2]))],
+        python=lambda ctx: None,
+        must_feed=True,
+        override=True,
+    )
+    with eg.Graph().as_default():
+        g = eg.get_default_graph()
+        x = g.create_op("TestInput", [], {"dtype": eg.float32}, name="feed_me").outputs[0]
+        y = x * 2.0
+        with eg.Session() as sess:
+            np.testing.assert_array_equal(sess.run(y, {x: np.float32([1, 2])}), [2.0, 4.0])
+            with pytest.raises(eg.InvalidArgumentError, match="feed_me"):
+                sess.run(y)
+
+
+def test_a_custom_constant_op_is_a_planned_constant():
+    eg.register_op(
+        "TestConst",
+        shape_fn=lambda op: [(op.attrs["dtype"], eg.TensorShape(op.attrs["value"].shape))],
+        python=lambda ctx: ctx.attrs["value"],
+        is_constant=True,
+        override=True,
+    )
+    with eg.Graph().as_default():
+        g = eg.get_default_graph()
+        value = np.float32([3.0, 4.0])
+        c = g.create_op("TestConst", [], {"dtype": eg.float32, "value": value}).outputs[0]
+        y = c + 1.0
+        with eg.Session() as sess:
+            np.testing.assert_array_equal(sess.run(y), [4.0, 5.0])
+            kinds = list(sess._plans.values())[-1].step_kinds
+        assert kinds[0] == "const"
+
+
+def test_a_custom_variable_op_is_held_by_the_executor():
+    # An op registered is_variable=True is a variable to the planner: ref inputs accept it.
+    eg.register_op(
+        "TestVariable",
+        shape_fn=lambda op: [(op.attrs["dtype"], op.attrs["shape"])],
+        cpu=get_op_def("VariableV2").kernels["cpu"],
+        stateful=True,
+        is_variable=True,
+        override=True,
+    )
+    with eg.Graph().as_default():
+        g = eg.get_default_graph()
+        attrs = {"dtype": eg.float32, "shape": eg.TensorShape([2]), "container": "",
+                 "shared_name": ""}  # fmt: skip
+        v = g.create_op("TestVariable", [], attrs, name="v").outputs[0]
+        init = g.create_op("Assign", [v, eg.constant(np.float32([1, 2]))], {"T": eg.float32})
+        step = g.create_op("AssignAdd", [v, eg.constant(np.float32([10, 10]))], {"T": eg.float32})
+        with eg.Session() as sess:
+            sess.run(init)
+            sess.run(step)
+            np.testing.assert_array_equal(sess.run(v), [11.0, 12.0])
