@@ -13,6 +13,7 @@ other, waits until each answers every run's last tag with all its steps, and rep
 server's peak resident memory (VmHWM of the process and its children) and load time. Usage:
 
     python bench/bench_histogram_memory.py                 # 610 buckets, 500 steps
+    python bench/bench_histogram_memory.py --buckets tensorflow
     python bench/bench_histogram_memory.py --buckets 30 --steps 2000
     python bench/bench_histogram_memory.py --against-tensorboard   # 10 runs x 10 tags x 500
 """
@@ -41,7 +42,7 @@ from summaries import encode
 from summaries.proto import event_pb2
 
 
-def events(steps: int, buckets: int) -> list[event_pb2.Event]:
+def events(steps: int, buckets) -> list[event_pb2.Event]:
     rng = np.random.default_rng(0)
     out = []
     for step in range(steps):
@@ -216,7 +217,12 @@ def against_tensorboard(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--buckets", type=int, default=610)
+    parser.add_argument(
+        "--buckets",
+        default="610",
+        help="a bucket count (numpy's equal-width bins, new edges each step) or 'tensorflow' "
+        "(TensorFlow's default buckets, as TF1, torch and our writer use)",
+    )
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--against-tensorboard", action="store_true")
     parser.add_argument("--runs", type=int, default=10)
@@ -235,7 +241,8 @@ def main() -> None:
     if args.against_tensorboard:
         against_tensorboard(args)
         return
-    evs = events(args.steps, args.buckets)
+    buckets = args.buckets if args.buckets == "tensorflow" else int(args.buckets)
+    evs = events(args.steps, buckets)
     now = store_bytes(evs) / args.steps
     before = tuple_bytes(evs) / args.steps
     print(f"{args.buckets} buckets, {args.steps} steps, one tag")

@@ -1,11 +1,15 @@
 """Histograms (and the distributions drawn from them): buckets per step, kept in numpy.
 
-A `HistogramPoint` holds its buckets as numpy arrays, not Python tuples: contiguous buckets
-(every legacy TF1 histogram, and TF2's `[k, 3]` tensors) keep one float64 array of k + 1 edges,
-and the k counts are kept as float32 when that holds them exactly (whole counts below 2**24,
-the usual case) and as float64 otherwise, so a 610-bucket histogram costs about 8 KB instead
-of about 59 KB as three tuples of Python floats. Distributions are TensorBoard's nine basis
-points of each histogram's cumulative distribution (`board.store.histograms.compress_histogram`).
+A `HistogramPoint` holds its buckets as numpy arrays, not Python tuples. Contiguous buckets
+(every legacy TF1 histogram, and TF2's `[k, 3]` tensors) keep their first and last edge as two
+floats and the k - 1 edges between as one read-only float64 array, and `HistogramSeries` makes
+that array a view of a grid shared by the tag's steps wherever it is a run of one: TensorFlow's
+default bucket limits (what TF1, torch, tensorboardX and our writer use) or, for any other
+binning that repeats, the edges seen so far on the tag. The k counts are kept in the narrowest
+of uint16 / float32 / float64 that holds them exactly (whole counts below 65,536 are the usual
+case). A 610-bucket histogram of TF buckets costs about 1.5 KB, against about 59 KB as three
+tuples of Python floats. Distributions are TensorBoard's nine basis points of each histogram's
+cumulative distribution (`board.store.histograms.compress_histogram`).
 """
 
 # No `from __future__ import annotations`: FastAPI resolves the routes' parameter types, which
@@ -16,7 +20,8 @@ import numpy as np
 from board.api.encoders import tb_floats
 from board.kinds.base import Decoding, Origin, Plugin, SummaryKind, has_tags, tag_index
 from board.store.histograms import BASIS_POINTS, compress_histogram
-from board.store.series import PointSeries
+from board.store.series import SAME_WRITER, PointSeries
+from summaries.encode import TENSORFLOW_BUCKET_LIMITS
 from summaries.types import Kind
 
 
@@ -26,14 +31,38 @@ def _frozen(values, dtype=np.float64) -> np.ndarray:
     return array
 
 
+def _narrow_counts(counts: np.ndarray) -> np.ndarray:
+    """`counts` (float64) in the narrowest dtype that holds every value exactly."""
+    for dtype in (np.uint16, np.float32):
+        if dtype is np.uint16 and not (counts.size and counts.min() >= 0 and counts.max() < 65536):
+            continue
+        narrow = counts.astype(dtype)
+        if np.array_equal(narrow, counts):
+            return _frozen(narrow, dtype)
+    return _frozen(counts)
+
+
+_TF_GRID = np.array(TENSORFLOW_BUCKET_LIMITS, np.float64)  # owns its data: views' `.base`
+_TF_GRID.flags.writeable = False
+
+
+def _run_in(grid: np.ndarray | None, inner: np.ndarray) -> np.ndarray | None:
+    """The view of `grid` equal to `inner` (a run of consecutive values of it), or None."""
+    if grid is None or not len(inner) or len(inner) > len(grid):
+        return None
+    at = int(np.searchsorted(grid, inner[0]))
+    run = grid[at : at + len(inner)]
+    return run if np.array_equal(run, inner) else None
+
+
 class HistogramPoint:
     """One histogram at one step, as buckets `(left[i], right[i]]` holding `count[i]`.
 
     Legacy TF1 histograms arrive already trimmed the way TensorBoard shows them (empty outer
     buckets dropped, the first left edge is `min`, the last right edge is `max`). Histograms
     written as `[k, 3]` tensors carry no `sum` / `sum_squares`: those are NaN. `left`,
-    `right` and `count` are read-only float64 arrays (`left` and `right` are views of the
-    stored edges; `count` is widened from float32 on each read when stored narrow)."""
+    `right` and `count` are read-only float64 arrays made on each read from the stored
+    layout (see the module's docstring)."""
 
     __slots__ = (
         "step",
@@ -44,8 +73,11 @@ class HistogramPoint:
         "sum",
         "sum_squares",
         "_count",
-        "_edges",
+        "_lo",
+        "_hi",
+        "_inner",
         "_left",
+        "_right",
     )
 
     def __init__(
@@ -71,35 +103,65 @@ class HistogramPoint:
                 f"histogram at step {step}: {len(left)} left edges, {len(right)} right edges "
                 f"and {len(counts)} counts"
             )
-        narrow = counts.astype(np.float32)
-        exact = np.array_equal(narrow, counts)
-        self._count = _frozen(narrow, np.float32) if exact else _frozen(counts)
+        self._count = _narrow_counts(counts)
         if len(left) and np.array_equal(left[1:], right[:-1]):
-            self._edges = _frozen(np.concatenate([left[:1], right]))
-            self._left = None  # left[i] is right[i - 1]: one array holds both
+            self._lo, self._hi = float(left[0]), float(right[-1])
+            self._inner = _run_in(_TF_GRID, right[:-1])
+            if self._inner is None:
+                self._inner = _frozen(right[:-1])
+            self._left = self._right = None
         else:
-            self._edges = _frozen(right)
-            self._left = _frozen(left)
+            self._lo = self._hi = 0.0
+            self._inner = None
+            self._left, self._right = _frozen(left), _frozen(right)
+
+    def share_edges(self, grid: np.ndarray | None) -> np.ndarray | None:
+        """Keep the inner edges as a view of `grid` (the tag's edges so far) when they are a
+        run of it, or of the union of both when each is a run of that union (two slices of one
+        binning); returns the grid to pass to the tag's next point."""
+        inner = self._inner
+        if inner is None or inner.base is _TF_GRID or not len(inner):
+            return grid
+        run = _run_in(grid, inner)
+        if run is not None:
+            self._inner = run
+            return grid
+        if grid is not None:
+            union = np.union1d(grid, inner)
+            run = _run_in(union, inner)
+            if run is not None and _run_in(union, grid) is not None:
+                union.flags.writeable = False
+                self._inner = _run_in(union, inner)
+                return union
+        return inner
 
     @property
     def left(self) -> np.ndarray:
-        return self._edges[:-1] if self._left is None else self._left
+        if self._inner is None:
+            return self._left
+        return _frozen(np.concatenate([[self._lo], self._inner]))
 
     @property
     def right(self) -> np.ndarray:
-        return self._edges[1:] if self._left is None else self._edges
+        if self._inner is None:
+            return self._right
+        return _frozen(np.concatenate([self._inner, [self._hi]]))
 
     @property
     def count(self) -> np.ndarray:
         if self._count.dtype == np.float64:
             return self._count
-        return _frozen(self._count)  # exact: only counts that float32 holds are kept narrow
+        return _frozen(self._count)  # exact: only counts the narrow dtype holds are kept narrow
 
     @property
     def nbytes(self) -> int:
-        """Bytes of bucket data held (the arrays' buffers)."""
-        extra = self._left.nbytes if self._left is not None else 0
-        return self._edges.nbytes + self._count.nbytes + extra
+        """Bytes of bucket data this point refers to: its counts and edges, except edges on
+        TensorFlow's fixed grid (a grid shared by several steps is counted for each)."""
+        if self._inner is None:
+            edges = self._left.nbytes + self._right.nbytes
+        else:
+            edges = 0 if self._inner.base is _TF_GRID else self._inner.nbytes
+        return edges + self._count.nbytes
 
     def buckets(self) -> np.ndarray:
         """A `[k, 3]` array of `(left, right, count)` rows."""
@@ -107,6 +169,21 @@ class HistogramPoint:
 
     def __repr__(self) -> str:
         return f"HistogramPoint(step={self.step}, buckets={len(self._count)}, num={self.num})"
+
+
+class HistogramSeries(PointSeries):
+    """A tag's histograms in step order, their inner edges shared between steps where the
+    binning repeats (`HistogramPoint.share_edges`)."""
+
+    __slots__ = ("_grid",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._grid = None
+
+    def append(self, point, file_step=SAME_WRITER) -> None:
+        self._grid = point.share_edges(self._grid)
+        super().append(point, file_step)
 
 
 def histogram_buckets(point: HistogramPoint) -> list[list[float]]:
@@ -219,7 +296,7 @@ KIND = SummaryKind(
     name="histograms",
     decodes=(Kind.HISTOGRAM,),
     decode=decode,
-    series=PointSeries,
+    series=HistogramSeries,
     plugins=(
         Plugin("histograms", "tf-histogram-dashboard", has_tags("histograms")),
         Plugin("distributions", "tf-distribution-dashboard", has_tags("histograms")),
