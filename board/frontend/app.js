@@ -4,11 +4,12 @@
 import { fetchRuns, openEvents } from './api.js';
 import { debounce, el, safeRegex, throttle } from './dom.js';
 import { RunIndex, groupRuns } from './runs.js';
-import { Store, parseUrl } from './state.js';
+import { Store, loadState } from './state.js';
 import { LIVE_KINDS, VIEWS } from './views/registry.js';
+import { createHeaderTools, fitTabs } from './widgets/header.js';
 import { createSidebar } from './widgets/sidebar.js';
 
-const store = new Store(parseUrl(window.location.search));
+const store = new Store(loadState(window.location.search));
 const index = new RunIndex();
 const views = new Map();
 const main = el('main', { class: 'content' });
@@ -53,10 +54,11 @@ const frame = el(
   'div',
   { class: 'frame' },
   el('header', { class: 'topbar' }, showSidebar, el('span', { class: 'brand', text: 'Flowboard' }),
-    el('nav', { class: 'tabs', role: 'tablist' }, tabButtons), tagFilterBox(), status),
+    el('nav', { class: 'tabs', role: 'tablist' }, tabButtons), tagFilterBox(), status, createHeaderTools(ctx)),
   el('div', { class: 'body' }, sidebar.root, main),
 );
 document.body.append(frame);
+fitTabs(frame.querySelector('.tabs'));
 
 let activeTab = null;
 

@@ -1,52 +1,152 @@
-// Stable run colours: a run's colour depends only on its name, so it survives reloads and does
-// not shift when other runs appear.
+// Run and group colours (docs/design.md, "Data colours"). Colours come from the Okabe–Ito
+// palette, which stays distinguishable under the common colour-vision deficiencies. A run is
+// given a palette slot the first time it is seen, and keeps it: the slots are remembered in
+// localStorage, so a run's colour does not change when other runs appear, are filtered out or
+// the page is reloaded. A colour the user picks for a run wins over its slot.
 
-// FNV-1a over UTF-16 code units: cheap, deterministic, spreads similar names apart.
-function hashName(name) {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) {
-    hash ^= name.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+// Okabe & Ito (2008), "Color Universal Design". Both themes share the slots; the seventh slot is
+// black on a light page and yellow on a dark one (yellow has no contrast against white, black
+// none against the dark surface).
+const SLOTS = {
+  light: ['#0072b2', '#e69f00', '#009e73', '#d55e00', '#cc79a7', '#56b4e9', '#000000'],
+  dark: ['#0072b2', '#e69f00', '#009e73', '#d55e00', '#cc79a7', '#56b4e9', '#f0e442'],
+};
+export const PALETTE_SIZE = SLOTS.light.length;
+const STORAGE_KEY = 'flowboard.colors.v1';
+const MAX_REMEMBERED = 5000; // names per namespace; the oldest are forgotten first
+
+const memory = load();
+const listeners = new Set();
+
+function load() {
+  const empty = { runs: new Map(), groups: new Map(), picked: new Map() };
+  let saved;
+  try {
+    saved = JSON.parse(window.localStorage.getItem(STORAGE_KEY) ?? 'null');
+  } catch {
+    return empty; // unreadable or blocked storage: colours still work for this visit
   }
-  // Final avalanche so that names differing in their last character land far apart.
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b) >>> 0;
-  hash ^= hash >>> 13;
-  return hash >>> 0;
+  if (!saved || typeof saved !== 'object') return empty;
+  const pairs = (list, valid) => new Map((Array.isArray(list) ? list : []).filter((p) => Array.isArray(p) && typeof p[0] === 'string' && valid(p[1])));
+  const isSlot = (v) => Number.isInteger(v) && v >= 0 && v < PALETTE_SIZE;
+  return { runs: pairs(saved.runs, isSlot), groups: pairs(saved.groups, isSlot), picked: pairs(saved.picked, isHex) };
 }
 
-// 24 hues x 2 lightness levels, ordered so that neighbouring indices differ strongly.
-const PALETTE = buildPalette();
-
-function buildPalette() {
-  const colors = [];
-  for (let i = 0; i < 48; i++) {
-    const hue = (i * 7 * 15) % 360; // 7 is coprime with 24: consecutive entries jump hue
-    const light = i < 24 ? 0.48 : 0.34;
-    colors.push(hslToHex(hue, 0.7, light));
+function save() {
+  const trimmed = (map) => [...map].slice(-MAX_REMEMBERED);
+  try {
+    window.localStorage.setItem(STORAGE_KEY, JSON.stringify({ runs: trimmed(memory.runs), groups: trimmed(memory.groups), picked: trimmed(memory.picked) }));
+  } catch {
+    // storage full or disabled: the colours hold for this visit only
   }
-  return colors;
 }
 
-function hslToHex(h, s, l) {
-  const a = s * Math.min(l, 1 - l);
-  const channel = (n) => {
-    const k = (n + h / 30) % 12;
-    const c = l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
-    return Math.round(c * 255).toString(16).padStart(2, '0');
-  };
-  return `#${channel(0)}${channel(8)}${channel(4)}`;
+function isHex(value) {
+  return typeof value === 'string' && /^#[0-9a-f]{6}$/i.test(value);
 }
 
-const cache = new Map();
+function theme() {
+  return document.documentElement.dataset.theme === 'dark' ? 'dark' : 'light';
+}
 
+/** The palette of the current theme, in slot order. */
+export function palette() {
+  return SLOTS[theme()];
+}
+
+// The slot used least often among `names`' assigned slots; ties go to the lowest slot.
+function leastUsed(slots, names) {
+  const counts = new Array(PALETTE_SIZE).fill(0);
+  for (const name of names) {
+    const slot = slots.get(name);
+    if (slot !== undefined) counts[slot]++;
+  }
+  return counts.indexOf(Math.min(...counts));
+}
+
+function assign(slots, names) {
+  let changed = false;
+  for (const name of names) {
+    if (slots.has(name)) continue;
+    slots.set(name, leastUsed(slots, names));
+    changed = true;
+  }
+  return changed;
+}
+
+/** Give each new name among `names` (the runs now known, in display order) a slot. */
+export function assignRunColors(names) {
+  if (assign(memory.runs, names)) save();
+}
+
+/**
+ * Give the groups of the current grouping their slots: new keys take the least used slots, and
+ * when there are no more groups than slots, no two groups share one (a group whose remembered
+ * slot another earlier group holds moves to a free slot).
+ */
+export function assignGroupColors(keys) {
+  let changed = assign(memory.groups, keys);
+  if (keys.length <= PALETTE_SIZE) {
+    const taken = new Set();
+    for (const key of keys) {
+      let slot = memory.groups.get(key);
+      if (taken.has(slot)) {
+        slot = [...Array(PALETTE_SIZE).keys()].find((s) => !taken.has(s));
+        memory.groups.set(key, slot);
+        changed = true;
+      }
+      taken.add(slot);
+    }
+  }
+  if (changed) save();
+}
+
+/** The colour of run `name`: the user's pick, else its slot in the current theme's palette. */
 export function runColor(name) {
-  let color = cache.get(name);
-  if (!color) {
-    color = PALETTE[hashName(String(name)) % PALETTE.length];
-    cache.set(name, color);
+  const key = String(name);
+  const picked = memory.picked.get(key);
+  if (picked) return picked;
+  if (!memory.runs.has(key)) {
+    memory.runs.set(key, leastUsed(memory.runs, memory.runs.keys()));
+    save();
   }
-  return color;
+  return palette()[memory.runs.get(key)];
+}
+
+/** The colour of a group of runs (a grouping's key, e.g. `optimizer=adam`). */
+export function groupColor(key) {
+  const name = String(key);
+  if (!memory.groups.has(name)) assignGroupColors([name]);
+  return palette()[memory.groups.get(name)];
+}
+
+/** Whether the user picked `name`'s colour. */
+export function isPicked(name) {
+  return memory.picked.has(String(name));
+}
+
+/** Set run `name`'s colour to `hex` (#rrggbb), or back to its palette colour with null. */
+export function setRunColor(name, hex) {
+  const key = String(name);
+  if (hex == null) memory.picked.delete(key);
+  else if (isHex(hex)) memory.picked.set(key, hex.toLowerCase());
+  else throw new Error(`not a colour: ${hex}`);
+  save();
+  for (const listener of listeners) listener(key);
+}
+
+/** Forget every picked colour. */
+export function resetPickedColors() {
+  if (!memory.picked.size) return;
+  memory.picked.clear();
+  save();
+  for (const listener of listeners) listener(null);
+}
+
+/** Call `listener(name)` when a run's picked colour changes (null: all of them). */
+export function onColorChange(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
 }
 
 export function withAlpha(hex, alpha) {

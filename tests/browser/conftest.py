@@ -83,10 +83,22 @@ def browser_context(browser):
     context.close()
 
 
+FRESH_STORAGE = """
+if (window.location.protocol.startsWith('http') && !sessionStorage.getItem('flowboard-test-page')) {
+    localStorage.clear();
+    sessionStorage.setItem('flowboard-test-page', '1');
+}
+"""
+
+
 @pytest.fixture
 def page(browser_context):
     """A fresh page that fails the test on any dialog or uncaught page error."""
     page = browser_context.new_page()
+    # The board remembers settings and run colours in localStorage, which the session's one
+    # context shares between tests: each page starts clean (its first load of an origin clears
+    # it), while reloads within a test keep what the test set.
+    page.add_init_script(FRESH_STORAGE)
     problems: list[str] = []
     page.on("dialog", lambda d: (problems.append(f"dialog opened: {d.message}"), d.dismiss()))
     page.on("pageerror", lambda err: problems.append(f"page error: {err}"))

@@ -1,6 +1,9 @@
-// Card frame shared by the views: title, pin / enlarge buttons, lazy drawing when on screen.
+// Card frame shared by the views: title, pin / enlarge buttons, lazy drawing when on screen,
+// and a chart re-layout when the card's width changes (card width setting, sidebar, enlarge).
 import { el } from '../dom.js';
-import { loadPlotly } from './plots.js';
+import { Plotly, loadPlotly } from './plots.js';
+
+const RESIZE_SETTLE_MS = 120; // a drag resizes many times; the charts re-layout once it pauses
 
 /**
  * Create a card. `onPin(key)` toggles pinning; `draw(card)` is called when the card is on
@@ -28,10 +31,7 @@ export function createCard({ key, title, subtitle, pinned = false, onPin, draw, 
     class: 'icon enlarge',
     title: 'Enlarge',
     text: '⤢',
-    onclick: () => {
-      card.root.classList.toggle('wide');
-      card.onResize?.();
-    },
+    onclick: () => card.root.classList.toggle('wide'), // the resize observer re-lays out
   });
   card.root = el(
     'div',
@@ -61,11 +61,44 @@ export function createCard({ key, title, subtitle, pinned = false, onPin, draw, 
   card.root._card = card;
   card.root._drawFn = draw;
   observer().observe(card.root);
+  sizeObserver().observe(card.root);
   card.dispose = () => {
     observer().unobserve(card.root);
+    sizeObserver().unobserve(card.root);
+    clearTimeout(card.resizeTimer);
     card.onDispose?.();
   };
   return card;
+}
+
+let sharedSizeObserver = null;
+
+// Width changes only: a card growing taller as its chart draws is not a resize.
+function sizeObserver() {
+  sharedSizeObserver ??= new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      const card = entry.target._card;
+      const width = Math.round(entry.contentRect.width);
+      if (card.width === undefined || card.width === width) {
+        card.width = width;
+        continue;
+      }
+      card.width = width;
+      clearTimeout(card.resizeTimer);
+      card.resizeTimer = setTimeout(() => {
+        if (card.visible) relayout(card);
+        else card.resizePending = true;
+      }, RESIZE_SETTLE_MS);
+    }
+  });
+  return sharedSizeObserver;
+}
+
+function relayout(card) {
+  card.resizePending = false;
+  if (card.onResize) return card.onResize();
+  if (!window.Plotly) return;
+  for (const plot of card.root.querySelectorAll('.js-plotly-plot')) Plotly.Plots.resize(plot);
 }
 
 let sharedObserver = null;
@@ -77,6 +110,7 @@ function observer() {
         const card = entry.target._card;
         card.visible = entry.isIntersecting;
         if (card.visible && card.dirty) scheduleDraw(card, entry.target._drawFn);
+        else if (card.visible && card.resizePending) relayout(card);
       }
     },
     { rootMargin: '0px' }, // each drawn chart costs a redraw on every run toggle

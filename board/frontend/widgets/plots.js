@@ -1,4 +1,5 @@
 // plotly.js helpers: the global Plotly object and a shared base layout.
+import { themed } from '../theme.js';
 
 // plotly.js (3.5 MB) is loaded only when a plotting view needs it, and after that view has
 // sent its data requests, so that parsing it overlaps with the server's work instead of
@@ -28,8 +29,9 @@ export function loadPlotly() {
   return plotlyPromise;
 }
 
+/** The layout every chart starts from, in the current theme's colours (theme.js). */
 export function baseLayout(extra = {}) {
-  return {
+  return themed({
     margin: { l: 55, r: 12, t: 8, b: 36 },
     height: 260,
     showlegend: false,
@@ -40,7 +42,7 @@ export function baseLayout(extra = {}) {
     xaxis: { automargin: true, gridcolor: '#e5e5e5', zeroline: false },
     yaxis: { automargin: true, gridcolor: '#e5e5e5', zeroline: false },
     ...extra,
-  };
+  });
 }
 
 export const plotConfig = {

@@ -4,10 +4,8 @@
 // instead of before it; zoom, pan and the tooltip wait for plotly. Linear axes only: the caller
 // waits for plotly for log and date axes.
 import { svg as svgNode } from '../graph/svg.js';
+import { chartTheme } from '../theme.js';
 import { linearMapping, paintLines } from './lineLayer.js';
-
-const FONT = '"Open Sans", verdana, arial, sans-serif';
-const TEXT_COLOR = '#444';
 
 /**
  * Plotly's autorange of our charts' traces (lines without markers): x spans the data exactly;
@@ -56,7 +54,7 @@ export function tickLabel(value, step, rangeMax) {
 
 
 function label(kind, x, y, text, anchor, size = 11) {
-  return svgNode('text', { class: kind, x, y, 'text-anchor': anchor, style: `font-family: ${FONT}; font-size: ${size}px; fill: ${TEXT_COLOR}` }, text);
+  return svgNode('text', { class: kind, x, y, 'text-anchor': anchor, style: `font-family: ${chartTheme().font}; font-size: ${size}px; fill: ${chartTheme().text}` }, text);
 }
 
 /**
@@ -73,7 +71,7 @@ export function quickChart(gd, traces, layout, ranges) {
   const y = niceTicks(ranges.y, size.h, true);
   const map = { size, x: linearMapping(ranges.x, size.w, false), y: linearMapping(ranges.y, size.h, true) };
   const svg = svgNode('svg', { class: 'quick-svg', width, height: layout.height });
-  const grid = svgNode('g', { stroke: '#e5e5e5', 'stroke-width': 1, fill: 'none' });
+  const grid = svgNode('g', { stroke: chartTheme().grid, 'stroke-width': 1, fill: 'none' });
   svg.append(grid);
   const xMax = Math.max(Math.abs(ranges.x[0]), Math.abs(ranges.x[1]));
   const yMax = Math.max(Math.abs(ranges.y[0]), Math.abs(ranges.y[1]));

@@ -1,11 +1,16 @@
 // Run sidebar: colour chips, regex filter, select all / none, grouping controls. The run list is
 // virtualised: rows have one fixed height and only those in (or near) the scrolled window are in
 // the DOM, between two spacers that stand for the rest, so 10,000 runs cost a few dozen rows.
-import { runColor } from '../colors.js';
+// A run's chip is a colour picker; the sidebar's right edge is a drag (and arrow-key) handle.
+import { assignGroupColors, assignRunColors, isPicked, onColorChange, runColor, setRunColor } from '../colors.js';
 import { debounce, el, safeRegex } from '../dom.js';
+import { groupRuns } from '../runs.js';
+import { SIDEBAR_WIDTH } from '../state.js';
+import { onThemeChange } from '../theme.js';
 
-const ROW_HEIGHT = 20; // px, as .run-row in style.css
+const ROW_HEIGHT = 22; // px, as .run-row in style.css
 const OVERSCAN = 10; // rows rendered beyond each edge of the window
+const KEY_STEP = 16; // px per arrow key press on the resize handle
 
 export function createSidebar(ctx) {
   const st = ctx.store.get();
@@ -89,6 +94,8 @@ export function createSidebar(ctx) {
     list,
     el('div', { class: 'grouping' }, el('strong', { text: 'Group runs' }), groupSelect, groupRegex, band),
   );
+  const resizer = resizeHandle(ctx, root);
+  root.append(resizer);
 
   function makeRow(name) {
     const box = el('input', { type: 'checkbox', 'aria-label': `show run ${name}` });
@@ -98,10 +105,38 @@ export function createSidebar(ctx) {
       else current.add(name);
       ctx.store.set({ off: [...current] });
     });
+    const chip = el('input', { type: 'color', class: 'color-chip', 'aria-label': `colour of run ${name}`, title: 'Change this run’s colour (Alt+click: back to its own)' });
+    chip.addEventListener('input', () => setRunColor(name, chip.value));
+    chip.addEventListener('click', (event) => {
+      if (!event.altKey) return;
+      event.preventDefault();
+      setRunColor(name, null);
+    });
     const row = el('li', { class: 'run-row', dataset: { run: name } },
-      el('label', {}, box, el('span', { class: 'chip', style: { background: runColor(name) } }), el('span', { class: 'run-name', text: name, title: name })));
+      el('label', { title: name }, box, chip, el('span', { class: 'run-name', text: name })));
     row._box = box;
+    row._chip = chip;
+    paintChip(row, name);
     return row;
+  }
+
+  function paintChip(row, name) {
+    const color = runColor(name);
+    if (row._chip.value !== color) row._chip.value = color;
+    row._chip.classList.toggle('picked', isPicked(name));
+  }
+
+  const repaintChips = () => {
+    for (const [name, row] of rows) paintChip(row, name);
+  };
+  onColorChange(repaintChips);
+  onThemeChange(repaintChips);
+
+  // Group colours are given over all runs, not the filtered ones: filtering keeps them.
+  function colorGroups() {
+    const spec = ctx.store.get().groupBy;
+    const groups = spec ? groupRuns(spec, ctx.index.names(), ctx.index) : null;
+    if (groups) assignGroupColors(groups.map((g) => g.key));
   }
 
   function renderList() {
@@ -141,16 +176,68 @@ export function createSidebar(ctx) {
     bottomPad.style.height = `${(listed.length - last) * ROW_HEIGHT}px`;
   }
 
+  function applyWidth() {
+    root.style.setProperty('--sidebar', `${ctx.store.get().sidebarWidth}px`);
+    resizer.setAttribute('aria-valuenow', String(ctx.store.get().sidebarWidth));
+  }
+  applyWidth();
+
   return {
     root,
     onRuns() {
+      assignRunColors(ctx.index.names());
+      colorGroups();
       renderList();
       fillGroupOptions();
     },
     onState(changed) {
+      if (changed.has('sidebarWidth')) applyWidth();
+      if (changed.has('groupBy')) colorGroups();
       if (changed.has('runFilter')) list.scrollTop = 0; // a new filter starts at its first run
       if (changed.has('off') || changed.has('runFilter')) renderList();
       if (changed.has('runFilter') && filter.value !== ctx.store.get().runFilter) filter.value = ctx.store.get().runFilter;
     },
   };
+}
+
+// The handle on the sidebar's right edge: drag it, or focus it and press the arrow keys.
+function resizeHandle(ctx, sidebar) {
+  const handle = el('div', {
+    class: 'sidebar-resizer', role: 'separator', tabindex: '0', 'aria-orientation': 'vertical',
+    'aria-label': 'Resize the run sidebar', 'aria-valuemin': String(SIDEBAR_WIDTH.min), 'aria-valuemax': String(SIDEBAR_WIDTH.max),
+    title: 'Drag (or use the arrow keys) to resize',
+  });
+  const setWidth = (px) => {
+    const limit = Math.min(SIDEBAR_WIDTH.max, Math.round(window.innerWidth * 0.7));
+    ctx.store.set({ sidebarWidth: Math.round(Math.max(SIDEBAR_WIDTH.min, Math.min(limit, px))) });
+  };
+  handle.addEventListener('pointerdown', (event) => {
+    if (event.button !== 0) return;
+    event.preventDefault();
+    handle.setPointerCapture(event.pointerId);
+    handle.classList.add('dragging');
+    document.body.classList.add('resizing');
+    const left = sidebar.getBoundingClientRect().left;
+    const move = (e) => setWidth(e.clientX - left);
+    const up = () => {
+      handle.classList.remove('dragging');
+      document.body.classList.remove('resizing');
+      handle.removeEventListener('pointermove', move);
+      handle.removeEventListener('pointerup', up);
+      handle.removeEventListener('pointercancel', up);
+    };
+    handle.addEventListener('pointermove', move);
+    handle.addEventListener('pointerup', up);
+    handle.addEventListener('pointercancel', up);
+  });
+  handle.addEventListener('keydown', (event) => {
+    const width = ctx.store.get().sidebarWidth;
+    const step = event.shiftKey ? KEY_STEP * 4 : KEY_STEP;
+    const next = { ArrowLeft: width - step, ArrowRight: width + step, Home: SIDEBAR_WIDTH.min, End: SIDEBAR_WIDTH.max }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    setWidth(next);
+  });
+  handle.addEventListener('dblclick', () => setWidth(260));
+  return handle;
 }
