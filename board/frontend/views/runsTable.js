@@ -1,7 +1,7 @@
 // Runs: a comparison table (hparams, metric summaries), expression filter, sort, selection into
 // the charts, CSV export, group rows with mean ± std, and a parallel-coordinates plot.
 import { fetchHparams } from '../api.js';
-import { runColor } from '../colors.js';
+import { groupColor, runColor } from '../colors.js';
 import { debounce, el, formatDuration, formatNumber, formatTime, throttle } from '../dom.js';
 import { ExprError, compileFilter } from '../expr.js';
 import { buildColumns, buildRows, groupRow, knownNames, lookupIn, toCsv } from './runsModel.js';
@@ -239,7 +239,7 @@ function cell(column, value) {
 function groupTableRow(group, columns) {
   const cells = columns.map((c) => {
     if (c.id === 'name') {
-      return el('td', { class: 'name' }, el('span', { class: 'chip', style: { background: runColor(group.key) } }), ' ',
+      return el('td', { class: 'name' }, el('span', { class: 'chip', style: { background: groupColor(group.key) } }), ' ',
         el('strong', { text: group.key }), ` (${group.members.length} runs)`);
     }
     const v = group.cells.get(c.id);

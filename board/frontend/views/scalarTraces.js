@@ -1,7 +1,7 @@
 // Turn cached scalar series into line traces for one card: per-run raw + smoothed lines, or
 // per-group mean lines with a ±1 std (or min–max) band. The traces keep plotly's shape; the
 // chart paints them on a canvas (widgets/lineLayer.js).
-import { runColor, withAlpha } from '../colors.js';
+import { groupColor, runColor, withAlpha } from '../colors.js';
 import { smooth } from '../smoothing.js';
 import { aggregate, displayIndices, lowerBound, pick, robustRange } from '../stats.js';
 
@@ -153,7 +153,7 @@ function buildGroupTraces(entries, groups, settings, xRange, display, yArrays, p
     const spread = settings.band === 'minmax';
     const lower = spread ? pick(agg.min, idx) : mean.map((m, i) => m - agg.std[idx[i]]);
     const upper = spread ? pick(agg.max, idx) : mean.map((m, i) => m + agg.std[idx[i]]);
-    const color = runColor(group.key);
+    const color = groupColor(group.key);
     const meta = { group: group.key, members: group.members.length };
     display.set(group.key, { x, mean, lower, upper, std: pick(agg.std, idx), count: pick(agg.count, idx) });
     traces.push(
