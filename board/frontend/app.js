@@ -61,9 +61,26 @@ document.body.append(frame);
 fitTabs(frame.querySelector('.tabs'));
 
 let activeTab = null;
+// The tab of a URL without `?tab=` (or with an unknown one), chosen once the runs are known.
+let landing = 'timeseries';
+
+/**
+ * TensorBoard's landing page: the time series when the logdir has scalars; otherwise the first
+ * tab whose kind has data (a graph-only logdir opens on the graph); an empty logdir (points may
+ * come) the time series.
+ */
+function landingTab() {
+  const kinds = [...index.tagSets.values()];
+  const has = (kind) => kinds.some((tags) => tags[kind]?.size);
+  if (has('scalars')) return 'timeseries';
+  const withData = VIEWS.find((view) => view.kind && has(view.kind));
+  if (withData) return withData.id;
+  if (index.list.some((run) => run.has_graph)) return 'graph';
+  return 'timeseries';
+}
 
 async function showTab(id) {
-  const entry = VIEWS.find((view) => view.id === id) ?? VIEWS[0];
+  const entry = VIEWS.find((view) => view.id === id) ?? VIEWS.find((view) => view.id === landing);
   const tab = entry.id;
   for (const button of tabButtons) button.setAttribute('aria-selected', String(button.dataset.tab === tab));
   if (!views.has(tab)) {
@@ -130,6 +147,7 @@ function connectLive() {
 
 applyFrameState(store.get());
 await refreshRuns();
+landing = landingTab();
 await showTab(store.get().tab);
 connectLive();
 document.body.dataset.ready = '1';

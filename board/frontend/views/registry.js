@@ -8,10 +8,14 @@
 // `getJson('api/<kind>', {run, tag})`), and add one line below.
 //   id:    the tab's id in the URL (`?tab=`)
 //   label: the tab's text
-//   kind:  the server kind whose tags and live events the view shows (null: none)
+//   kind:  the server kind whose tags and live events the view shows (null: none, or several
+//          kinds listed by other entries, as the time-series page's scalars, histograms, images)
 //   load:  () => the module's factory
+//
+// The board opens on the time-series page when the logdir has scalars (app.js `landingTab`).
 
 export const VIEWS = [
+  { id: 'timeseries', label: 'Time Series', kind: null, load: () => import('./timeSeries.js').then((m) => m.createTimeSeriesView) },
   { id: 'scalars', label: 'Scalars', kind: 'scalars', load: () => import('./scalars.js').then((m) => m.createScalarsView) },
   { id: 'histograms', label: 'Histograms', kind: 'histograms', load: () => import('./histograms.js').then((m) => m.createHistogramsView) },
   { id: 'distributions', label: 'Distributions', kind: 'histograms', load: () => import('./distributions.js').then((m) => m.createDistributionsView) },
