@@ -171,9 +171,22 @@ def _flatten_2d(x):
     return reshape(x, [-1, n if n is not None else -1]), shape(x)
 
 
+def _class_axis_last(x, axis):
+    """`x` with dimension `axis` moved to the end (TF transposes the same way)."""
+    nd = x.shape.ndims
+    if axis is None or nd is None or axis % nd == nd - 1:
+        return x
+    from .shaping import transpose
+
+    axis %= nd
+    return transpose(x, [i for i in range(nd) if i != axis] + [axis])
+
+
 def softmax_cross_entropy_with_logits_v2(labels=None, logits=None, axis=-1, name=None):
-    """Per-example cross-entropy; gradients flow into logits and labels."""
+    """Per-example cross-entropy over the classes on `axis` (any rank: other dimensions are
+    examples); gradients flow into logits and labels."""
     logits, labels = as_tensors([logits, labels])
+    logits, labels = _class_axis_last(logits, axis), _class_axis_last(labels, axis)
     lg, orig = _flatten_2d(logits)
     lb, _ = _flatten_2d(labels)
     loss = make_op("SoftmaxCrossEntropyWithLogits", [lg, lb], {"T": logits.dtype}, name).outputs[0]
@@ -181,6 +194,7 @@ def softmax_cross_entropy_with_logits_v2(labels=None, logits=None, axis=-1, name
         from .slicing import slice_op as _slice
 
         loss = reshape(loss, _slice(orig, [0], [logits.shape.ndims - 1]))
+        loss.set_shape(logits.shape[:-1])
     return loss
 
 
@@ -189,24 +203,45 @@ def softmax_cross_entropy_with_logits(labels=None, logits=None, dim=-1, name=Non
     from .array import stop_gradient
 
     return softmax_cross_entropy_with_logits_v2(
-        stop_gradient(convert_to_tensor(labels)), logits, name=name
+        stop_gradient(convert_to_tensor(labels)), logits, axis=dim if axis is None else axis,
+        name=name,
     )
 
 
 def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
-    """Returns the per-example cross entropy between rank-2 `logits` and integer class `labels`.
+    """Returns the per-example cross entropy between `logits` and integer class `labels`.
 
-    `labels` holds one class index per row of `logits` (a [batch] int32/int64 vector); the
-    result is a [batch] vector of `-log(softmax(logits)[label])`. Pass both by keyword, as in
-    TensorFlow. Op type: `SparseSoftmaxCrossEntropyWithLogits` (its second output, the
-    backprop, feeds the gradient).
+    `labels` holds one class index per example: its shape is `logits`' without the last
+    (class) dimension, e.g. a [batch] int32/int64 vector for [batch, classes] logits, or
+    [batch, time] for [batch, time, classes]; the result has `labels`' shape and holds
+    `-log(softmax(logits)[label])`. Pass both by keyword, as in TensorFlow. Op type:
+    `SparseSoftmaxCrossEntropyWithLogits` on the examples flattened to rows (its second
+    output, the backprop, feeds the gradient).
     """
     logits = convert_to_tensor(logits)
     labels = convert_to_tensor(labels)
-    if logits.shape.ndims is not None and logits.shape.ndims != 2:
+    rank, label_rank = logits.shape.ndims, labels.shape.ndims
+    if rank is not None and label_rank is not None and label_rank != rank - 1:
         raise ValueError(
-            f"sparse_softmax_cross_entropy_with_logits expects rank-2 logits, got {logits.shape}"
+            "`labels.shape.rank` must equal `logits.shape.rank - 1`. Received: "
+            f"labels.shape={labels.shape} of rank {label_rank} and "
+            f"logits.shape={logits.shape} of rank {rank}"
         )
+    if rank is not None and rank != 2:
+        from ..core import name_scope
+
+        with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits"):
+            classes = logits.shape[-1] if rank else None
+            rows = reshape(logits, [-1, classes if classes is not None else -1])
+            flat = make_op(
+                "SparseSoftmaxCrossEntropyWithLogits",
+                [rows, reshape(labels, [-1])],
+                {"T": logits.dtype, "Tlabels": labels.dtype},
+                None,
+            ).outputs[0]
+            out = reshape(flat, shape(labels))
+            out.set_shape(labels.shape)
+            return out
     return make_op(
         "SparseSoftmaxCrossEntropyWithLogits",
         [logits, labels],
