@@ -203,7 +203,9 @@ def softmax_cross_entropy_with_logits(labels=None, logits=None, dim=-1, name=Non
     from .array import stop_gradient
 
     return softmax_cross_entropy_with_logits_v2(
-        stop_gradient(convert_to_tensor(labels)), logits, axis=dim if axis is None else axis,
+        stop_gradient(convert_to_tensor(labels)),
+        logits,
+        axis=dim if axis is None else axis,
         name=name,
     )
 

@@ -36,7 +36,8 @@ def test_sparse_cross_entropy_on_rank_3_logits_is_per_example_with_gradients():
 def test_sparse_cross_entropy_rank_mismatch_is_tfs_value_error():
     with tf.Graph().as_default():
         logits = tf.placeholder(tf.float32, [2, 3, 4])
-        with pytest.raises(ValueError, match=r"labels.shape.rank. must equal .logits.shape.rank - 1"):
+        rank_error = r"labels.shape.rank. must equal .logits.shape.rank - 1"
+        with pytest.raises(ValueError, match=rank_error):
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=logits, logits=logits)
 
 
