@@ -10,7 +10,7 @@ from ..core import Tensor
 from ..errors import InvalidArgumentError
 from ..shapes import TensorShape
 from . import structure as nest
-from .dataset_ops import _int_arg, _Unary
+from .dataset_ops import MapDataset, _int_arg, _Unary
 from .sources import _shape_structure, _tuple_lists
 from .spec import Spec
 
@@ -32,12 +32,19 @@ class BatchDataset(_Unary):
         )
 
     def _iter(self, env):
+        if isinstance(self._input, MapDataset):  # map_and_batch: one plan run per batch
+            fused = self._input._mapped_batches(env, self._size, self._drop)
+            if fused is not None:
+                return fused
         blocks = self._input._blocks(env)
         if blocks is not None:
-            yield from _cut_blocks(blocks, self._size, self._drop)
-            return
-        for group in _groups(self._input._iter(env), self._size, self._drop):
-            yield tuple(_stack(group, i) for i in range(len(group[0])))
+            return _cut_blocks(blocks, self._size, self._drop)
+        return _stacked_groups(self._input._iter(env), self._size, self._drop)
+
+
+def _stacked_groups(source, size, drop):
+    for group in _groups(source, size, drop):
+        yield tuple(_stack(group, i) for i in range(len(group[0])))
 
 
 def _cut_blocks(blocks, size, drop):

@@ -287,42 +287,103 @@ class MapDataset(_Unary):
         self._fn = TracedFunction(map_func, input_dataset._specs, "map")
         self._specs = self._fn.out_specs
         n = 1 if num_parallel_calls is None else _int_arg(num_parallel_calls, "num_parallel_calls")
-        self._parallel = (os.cpu_count() or 2) if n == AUTOTUNE else max(1, n)
+        # AUTOTUNE: a call per core, and at least two, so that a map waiting on I/O (which
+        # releases the GIL) overlaps another even on one core.
+        self._parallel = max(2, os.cpu_count() or 2) if n == AUTOTUNE else max(1, n)
 
     def _own_captures(self):
         return self._fn.captures
 
     def _iter(self, env):
+        fn = self._fn
         source = self._input._iter(env)
-        if self._parallel == 1:
-            for element in source:
-                yield tuple(self._fn(env, element))
-            return
-        # Ordered parallel map: up to `parallel` elements are being mapped on worker threads
-        # while the consumer (the training step) uses the previous ones.
-        _share_the_gil_finely()
-        pool = ThreadPoolExecutor(self._parallel, thread_name_prefix="tf.data.map")
-        env.on_close(lambda: pool.shutdown(wait=False, cancel_futures=True))
-        pending: collections.deque = collections.deque()
-        try:
-            while True:
-                try:
-                    element = next(source)
-                except StopIteration:
-                    break
-                except Exception as e:  # raised after the elements before it are delivered
-                    while pending:
-                        yield tuple(pending.popleft().result())
-                    raise e from None
-                pending.append(pool.submit(self._fn, env, element))
-                if len(pending) >= self._parallel:
-                    yield tuple(pending.popleft().result())
-            while pending:
-                yield tuple(pending.popleft().result())
-        finally:
-            for f in pending:
-                f.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
+        return _ordered_map(env, source, lambda e: tuple(fn(env, e)), self._parallel)
+
+    # Rows of a block mapped per plan run: bounds the latency of the first element.
+    _BLOCK_ROWS = 1024
+
+    def _blocks(self, env):
+        if not self._fn.vectorizable:
+            return None
+        blocks = self._input._blocks(env)
+        if blocks is None:
+            return None
+        return self._map_blocks(env, _pieces(blocks, self._BLOCK_ROWS))
+
+    def _map_blocks(self, env, blocks):
+        fn = self._fn
+        return _ordered_map(env, blocks, lambda b: tuple(fn.call_batch(env, b)), self._parallel)
+
+    def _mapped_batches(self, env, size: int, drop: bool):
+        """``map`` then ``batch(size, drop)`` with one plan run per batch (for a vectorisable
+        function): the batch's input elements are stacked (cut from blocks when the input has
+        them) and mapped at once. None when the function is not vectorisable."""
+        if not self._fn.vectorizable:
+            return None
+        from .batching import _cut_blocks, _groups, _stack
+
+        blocks = self._input._blocks(env)
+        if blocks is not None:
+            return self._map_blocks(env, _cut_blocks(blocks, size, drop))
+        fn = self._fn
+
+        def map_group(group):
+            try:
+                stacked = [np.stack([e[i] for e in group]) for i in range(len(group[0]))]
+            except ValueError:  # elements of different shapes: as TF would, element by element
+                mapped = [tuple(fn(env, e)) for e in group]
+                return tuple(_stack(mapped, i) for i in range(len(mapped[0])))
+            return tuple(fn.call_batch(env, stacked))
+
+        groups = _groups(self._input._iter(env), size, drop)
+        return _ordered_map(env, groups, map_group, self._parallel)
+
+
+def _pieces(blocks, rows: int):
+    """The blocks cut into runs of at most ``rows`` rows (views, no copies)."""
+    for block in blocks:
+        n = len(block[0])
+        if n <= rows:
+            yield block
+            continue
+        for start in range(0, n, rows):
+            yield tuple(c[start : start + rows] for c in block)
+
+
+def _ordered_map(env, source, fn, parallel: int):
+    """``fn`` over ``source`` in order; with ``parallel`` > 1, up to that many calls run at
+    once on worker threads while the consumer (the training step) uses the earlier results.
+    An error of the source is raised after the results before it are delivered."""
+    if parallel == 1:
+        return map(fn, source)
+    return _parallel_map(env, source, fn, parallel)
+
+
+def _parallel_map(env, source, fn, parallel):
+    source = iter(source)
+    _share_the_gil_finely()
+    pool = ThreadPoolExecutor(parallel, thread_name_prefix="tf.data.map")
+    env.on_close(lambda: pool.shutdown(wait=False, cancel_futures=True))
+    pending: collections.deque = collections.deque()
+    try:
+        while True:
+            try:
+                item = next(source)
+            except StopIteration:
+                break
+            except Exception as e:  # raised after the elements before it are delivered
+                while pending:
+                    yield pending.popleft().result()
+                raise e from None
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= parallel:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for f in pending:
+            f.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 class FilterDataset(_Unary):
@@ -507,6 +568,8 @@ class PrefetchDataset(_Unary):
         self._size = 2 if n == AUTOTUNE else max(1, n)
 
     def _iter(self, env):
+        # Not a generator: the producer thread starts when the iterator is initialised (and
+        # the first element may be ready by the first get_next), not at the first get_next.
         buf: queue.Queue = queue.Queue(self._size)
         source = self._input._iter(env)
         thread = threading.Thread(
@@ -515,13 +578,17 @@ class PrefetchDataset(_Unary):
         env.threads.append(thread)
         _share_the_gil_finely()
         thread.start()
-        while True:
-            item = buf.get()
-            if item is _END:
-                return
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item
+        return _drain(buf)
+
+
+def _drain(buf: queue.Queue):
+    while True:
+        item = buf.get()
+        if item is _END:
+            return
+        if isinstance(item, _Failure):
+            raise item.error
+        yield item
 
 
 class _Failure:

@@ -83,6 +83,15 @@ class RangeDataset(Dataset):
         for i in range(*[a.get(env) for a in self._args]):
             yield (np.array(i, dtype=npt),)
 
+    # Rows per block: a range may be endless in practice (range(2**62)).
+    _BLOCK_ROWS = 4096
+
+    def _blocks(self, env):
+        r = range(*[a.get(env) for a in self._args])
+        npt = self._dtype.np
+        parts = (r[i : i + self._BLOCK_ROWS] for i in range(0, len(r), self._BLOCK_ROWS))
+        return ((np.arange(p.start, p.stop, p.step, dtype=npt),) for p in parts)
+
 
 class GeneratorDataset(Dataset):
     """Elements from a Python generator, called anew for each iteration."""
