@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as D
+from .control_flow.raising import Raising, has_lowered_control_flow
 from .core import Graph, Operation, Tensor, TensorShape, get_default_graph
 from .ops.common import contiguous
 from .registry import registered_op_def
@@ -199,9 +200,16 @@ def node_def_of(op: Operation, add_shapes: bool = True):
 
 
 def graph_to_graph_def(graph: Graph, add_shapes: bool = True):
+    """The GraphDef of ``graph``; ``cond``/``while_loop`` are written in TF1's lowered form
+    (Switch/Merge, Enter/Exit/NextIteration/LoopCond: engine.control_flow.lowering)."""
+    from .control_flow.lowering import Lowering, has_control_flow
+
     _, graph_pb2, _, _, _ = _pb()
     gd = graph_pb2.GraphDef()
     gd.versions.producer = _PRODUCER
+    if has_control_flow(graph):
+        gd.node.extend(Lowering(graph, node_def_of, _attr_value, add_shapes).run())
+        return gd
     for op in graph.get_operations():
         gd.node.append(node_def_of(op, add_shapes))
     return gd
@@ -219,8 +227,11 @@ def _parse_input(s: str):
     return s, 0
 
 
-def _topological_nodes(nodes):
+def _topological_nodes(nodes, ignore_edges=frozenset(), extra_deps=None):
+    """Nodes in an order where each comes after its inputs; ``ignore_edges`` holds (node,
+    input node) pairs left out (a loop's back edges), ``extra_deps`` more inputs per node."""
     by_name = {n.name: n for n in nodes}
+    extra_deps = extra_deps or {}
     order, state = [], {}
     for root in nodes:
         if root.name in state:
@@ -238,9 +249,9 @@ def _topological_nodes(nodes):
                 continue
             state[n.name] = 1
             stack.append((n, True))
-            for inp in n.input:
+            for inp in [*n.input, *extra_deps.get(n.name, ())]:
                 src, _ = _parse_input(inp)
-                if src not in by_name:
+                if src not in by_name or (n.name, src) in ignore_edges:
                     continue
                 st = state.get(src)
                 if st == 1:
@@ -270,40 +281,63 @@ def import_graph_def(
             raise TypeError(f"input_map values must be Tensors, got {v!r} for {k}")
     nodes = list(graph_def.node)
     names = {n.name for n in nodes}
+    raising = Raising(nodes) if has_lowered_control_flow(nodes) else None
+    skip = raising.skip if raising is not None else set()
     for k in input_map:
         if _parse_input(k)[0] not in names:
             raise ValueError(f"Attempted to map inputs that were not found in graph_def: [{k}]")
     for n in nodes:
-        get_op_def(n.op)  # NotFoundError for unknown op types, before creating anything
+        if n.name not in skip:
+            get_op_def(n.op)  # NotFoundError for unknown op types, before creating anything
         for inp in n.input:
             src, _ = _parse_input(inp)
             if src not in names:
                 raise ValueError(f"Node '{n.name}': Unknown input node '{inp}'")
-    order = _topological_nodes(nodes)
+    order = (
+        _topological_nodes(nodes, raising.ignore_edges, raising.extra_deps)
+        if raising is not None
+        else _topological_nodes(nodes)
+    )
     scope_cm = (
         graph.name_scope("import" if name is None else name) if (name is None or name) else None
     )
     created: dict[str, Operation] = {}
+    aliases: dict[str, Tensor] = {}  # "node:index" -> tensor, for nodes not created
     prefix = ""
+
+    def resolve(inp: str) -> Tensor:
+        src, idx = _parse_input(inp)
+        key = f"{src}:{idx}"
+        if key in input_map:
+            return input_map[key]
+        if key in aliases:
+            return aliases[key]
+        if src in skip:
+            raise ValueError(f"input '{inp}' is an output the engine's If/While do not have")
+        op = created[src]
+        if idx >= len(op.outputs):
+            raise ValueError(f"input '{inp}' out of range")
+        return op.outputs[idx]
+
     if scope_cm is not None:
         prefix = scope_cm.__enter__()
     try:
         with graph.name_scope(None):
             for n in order:
+                if n.name in skip:
+                    raising.handle(n, resolve, aliases, created, graph, prefix)
+                    continue
                 inputs, ctrl = [], []
                 for inp in n.input:
                     src, idx = _parse_input(inp)
                     if idx < 0:
-                        ctrl.append(created[src])
+                        if src not in skip:  # pivots of lowered control flow order nothing here
+                            ctrl.append(created[src])
                         continue
-                    key = f"{src}:{idx}"
-                    if key in input_map:
-                        inputs.append(input_map[key])
-                    else:
-                        op = created[src]
-                        if idx >= len(op.outputs):
-                            raise ValueError(f"Node '{n.name}': input '{inp}' out of range")
-                        inputs.append(op.outputs[idx])
+                    try:
+                        inputs.append(resolve(inp))
+                    except ValueError as e:
+                        raise ValueError(f"Node '{n.name}': {e}") from None
                 attrs = {}
                 for k, a in n.attr.items():
                     if k.startswith("_"):
