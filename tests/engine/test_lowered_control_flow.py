@@ -144,3 +144,38 @@ def test_a_merge_without_its_branches_is_refused():
     gd.node.extend(keep)
     with eg.Graph().as_default(), pytest.raises(ValueError, match="pivot Switch"):
         eg.import_graph_def(gd, name="")
+
+
+def test_the_board_graph_explorer_shows_the_cond_and_while_scopes():
+    from board.graph import GraphModel
+
+    x = eg.placeholder(eg.float32, [3], name="x")
+    y = eg.cond(eg.reduce_sum(x) > 0, lambda: x * 2.0, lambda: x - 1.0)
+    eg.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * x), [eg.constant(0), y])
+    model = GraphModel(eg.get_default_graph().as_graph_def().SerializeToString())
+    cond, loop = model.node("cond"), model.node("while")
+    assert cond.is_group and loop.is_group
+    assert cond.op_counts["Switch"] == 3 and cond.op_counts["Merge"] == 1
+    kinds = ("Enter", "Merge", "Switch", "Exit", "NextIteration")
+    assert [loop.op_counts[k] for k in kinds] == [3, 2, 2, 2, 2]
+    assert loop.op_counts["LoopCond"] == 1
+    assert model.node("while/Exit_1").op.op == "Exit"
+
+
+def test_a_graph_with_gradients_exports_and_its_forward_part_reimports():
+    # IfGrad/WhileGrad have no TF1 counterpart and are written as they are; the forward loop
+    # (with the counter its gradient reads) is lowered and imports back.
+    x = eg.placeholder(eg.float32, [3], name="x")
+    y = eg.cond(eg.reduce_sum(x) > 0, lambda: x * 2.0, lambda: x - 1.0)
+    _, a = eg.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * x), [eg.constant(0), y])
+    eg.gradients(eg.reduce_sum(a), x)
+    gd = eg.get_default_graph().as_graph_def()
+    ops = {n.name: n.op for n in gd.node}
+    assert ops["while/Exit_2"] == "Exit"  # the iteration counter, read by WhileGrad
+    assert "WhileGrad" in ops.values() and "While" not in ops.values()
+    xv = np.float32([1, 2, 3])
+    with eg.Graph().as_default():
+        eg.import_graph_def(gd, name="")
+        with eg.Session() as sess:
+            np.testing.assert_allclose(sess.run("while/Exit_1:0", {"x:0": xv}), 2 * xv**4)
+            assert sess.run("while/Exit_2:0", {"x:0": xv}) == 3
