@@ -2,7 +2,8 @@
 
 ``Graph.as_graph_def()`` writes ``summaries.proto.graph_pb2.GraphDef`` (TensorBoard draws it;
 TensorFlow can read it for the ops we share), and ``import_graph_def`` reads ours or a frozen
-inference GraphDef written by TensorFlow."""
+inference GraphDef written by TensorFlow. Control flow is written, and read, in TF1's lowered
+form (``engine.control_flow.lowering`` / ``raising``)."""
 
 from __future__ import annotations
 
