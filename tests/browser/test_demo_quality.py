@@ -43,7 +43,7 @@ def demo_board():
 def test_demo_validation_curves_show_lines(demo_board, page, runs, tag, count):
     from urllib.parse import quote
 
-    open_board(page, demo_board, f"?smooth=0&runs={quote(runs)}")
+    open_board(page, demo_board, f"?tab=scalars&smooth=0&runs={quote(runs)}")
     card = page.locator(f".scalar-card .plot[data-tag='{tag}']")
     card.scroll_into_view_if_needed()
     wait_for_traces(page, tag, f"data.length >= {count}")
@@ -59,7 +59,7 @@ def test_a_series_of_one_point_is_drawn(tmp_path, page):
     write_scalars(tmp_path / "once", {"final/score": [0.75]})
     write_scalars(tmp_path / "twice", {"other": [1.0, 2.0]})
     with running_board(tmp_path) as url:
-        open_board(page, url, "?smooth=0")
+        open_board(page, url, "?tab=scalars&smooth=0")
         wait_for_traces(page, "final/score", "data.length === 1")
         page.wait_for_function(f"({PAINTED})('final/score') > 0", timeout=10_000)
         shown = traces(page, "final/score")
@@ -186,7 +186,7 @@ def test_api_docs_render_offline(demo_board, page):
 def test_log_y_tick_labels_read_as_numbers_in_order(tmp_path, page):
     write_scalars(tmp_path / "decay", {"loss": [20 * 0.9**s for s in range(60)]})
     with running_board(tmp_path) as url:
-        open_board(page, url, "?smooth=0&logy=1")
+        open_board(page, url, "?tab=scalars&smooth=0&logy=1")
         wait_for_traces(page, "loss", "data.length === 1")
         page.wait_for_selector(".scalar-card .plot[data-tag='loss'] .ytick text")
         labels = page.evaluate(

@@ -62,7 +62,7 @@ def url(tmp_path_factory):
 def test_charts_paint_with_axes_before_plotly_and_plotly_takes_over_in_place(url, page):
     held = []
     page.route("**/plotly.min.js", lambda route: held.append(route))
-    page.goto(url + "?smooth=0")
+    page.goto(url + "?tab=scalars&smooth=0")
     for tag in TAGS:
         page.wait_for_function(
             "(tag) => document.querySelector(`.plot[data-tag='${tag}'][data-chart='quick']`)"
@@ -109,7 +109,7 @@ def test_charts_paint_with_axes_before_plotly_and_plotly_takes_over_in_place(url
 def test_enlarging_a_card_before_plotly_redraws_it_at_its_new_width(url, page):
     held = []
     page.route("**/plotly.min.js", lambda route: held.append(route))
-    page.goto(url + "?smooth=0")
+    page.goto(url + "?tab=scalars&smooth=0")
     quick = ".plot[data-tag='loss'][data-chart='quick'] .quick-chart"
     width = page.wait_for_selector(quick, timeout=15_000).bounding_box()["width"]
     page.click(".scalar-card[data-key='loss'] .enlarge")

@@ -55,7 +55,7 @@ def hostile_url(tmp_path_factory):
 
 
 def test_hostile_names_and_text_render_inert(hostile_url, page):
-    open_board(page, hostile_url, "?smooth=0")
+    open_board(page, hostile_url, "?tab=scalars&smooth=0")
     names = page.locator(".run-name").all_text_contents()
     assert sorted(names) == sorted([HOSTILE_RUN, HOSTILE_RUN_2])
     wait_for_traces(page, HOSTILE_TAG, "data.length === 2")
@@ -81,7 +81,7 @@ def test_hostile_names_and_text_render_inert(hostile_url, page):
     assert markdown.locator("a").get_attribute("href") == "https://example.org/a?b=1"
     assert markdown.locator(".md-link-dropped").text_content() == "click"
     # Grouping puts names into the chart legend under each chart.
-    page.goto(hostile_url + "?smooth=0&group=" + quote("re:nomatch"))
+    page.goto(hostile_url + "?tab=scalars&smooth=0&group=" + quote("re:nomatch"))
     page.wait_for_selector("body[data-ready='1']")
     wait_for_traces(page, HOSTILE_TAG, "data.length === 6")
     legend = page.locator(".scalar-card .chart-legend .legend-name").all_text_contents()

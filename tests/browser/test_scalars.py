@@ -92,7 +92,7 @@ def test_smoothing_matches_tensorboard_on_known_inputs(scalar_board, page):
 
 def test_chart_smooths_the_full_resolution_series(scalar_board, page):
     url, written = scalar_board
-    open_board(page, url, "?smooth=0.95&runs=%5Elong%24")
+    open_board(page, url, "?tab=scalars&smooth=0.95&runs=%5Elong%24")
     # 3000 points: the first paint is a 2000-point overview; the full series replaces it.
     page.wait_for_function(
         """() => {
@@ -114,7 +114,7 @@ def test_chart_smooths_the_full_resolution_series(scalar_board, page):
 
 def test_grouping_draws_mean_with_std_band(scalar_board, page):
     url, _ = scalar_board
-    open_board(page, url, "?smooth=0&runs=grp&group=" + quote(r"re:_seed\d+"))
+    open_board(page, url, "?tab=scalars&smooth=0&runs=grp&group=" + quote(r"re:_seed\d+"))
     wait_for_traces(page, "curve", "data.some((t) => t.meta.kind === 'mean')")
     by_kind = {t["kind"]: t for t in traces(page, "curve")}
     assert set(by_kind) == {"lower", "upper", "mean"}
@@ -136,7 +136,7 @@ def test_grouping_draws_mean_with_std_band(scalar_board, page):
 
 def test_csv_and_json_downloads_equal_what_was_written(scalar_board, page):
     url, written = scalar_board
-    open_board(page, url, "?runs=%5Elong%24")
+    open_board(page, url, "?tab=scalars&runs=%5Elong%24")
     card = page.locator(".scalar-card[data-key='walk']")
     card.locator("select.download-run").focus()
     card.locator("select.download-run").select_option("long")
@@ -154,7 +154,7 @@ def test_csv_and_json_downloads_equal_what_was_written(scalar_board, page):
 
 def test_controls_live_in_the_url_and_reach_the_chart(scalar_board, page):
     url, _ = scalar_board
-    open_board(page, url, "?smooth=0&runs=grp")
+    open_board(page, url, "?tab=scalars&smooth=0&runs=grp")
     wait_for_traces(page, "curve", "data.length === 3")
     page.locator("input[name='logY']").check()
     page.locator("select[name='xAxis']").select_option("relative")
@@ -188,7 +188,7 @@ def test_controls_live_in_the_url_and_reach_the_chart(scalar_board, page):
 
 def test_ignore_outliers_sets_robust_range(scalar_board, page):
     url, _ = scalar_board
-    open_board(page, url, "?smooth=0&robust=1&runs=grp_seed0")
+    open_board(page, url, "?tab=scalars&smooth=0&robust=1&runs=grp_seed0")
     wait_for_traces(page, "curve", "data.length === 1")
     y_range = page.evaluate(
         "() => document.querySelector(\".plot[data-tag='curve']\").layout.yaxis.range"
@@ -207,7 +207,7 @@ def test_appended_points_extend_the_charts_without_reload(tmp_path, page):
             w.add_histogram("weights", np.arange(20.0) + step, step)
         w.flush()
         with running_board(tmp_path, reload_interval=0.3) as url:
-            open_board(page, url, "?smooth=0")
+            open_board(page, url, "?tab=scalars&smooth=0")
             wait_for_traces(page, "loss", "data.length === 1 && data[0].x.length === 10")
             other = page.context.new_page()
             open_board(other, url, "?tab=histograms&hist=overlay")
@@ -245,7 +245,7 @@ def hover_rows(page, tag: str) -> list[list[str]]:
 
 def test_tooltip_lists_runs_in_the_chosen_order(scalar_board, page):
     url, _ = scalar_board
-    open_board(page, url, "?smooth=0&runs=grp&tip=value")
+    open_board(page, url, "?tab=scalars&smooth=0&runs=grp&tip=value")
     wait_for_traces(page, "curve", "data.length === 3")
     rows = hover_rows(page, "curve")
     assert [r[0] for r in rows] == ["grp_seed2", "grp_seed1", "grp_seed0"]
@@ -261,7 +261,7 @@ def test_tooltip_lists_runs_in_the_chosen_order(scalar_board, page):
 
 def test_many_runs_each_get_a_trace_and_tooltips_name_each(scalar_board, page):
     url, _ = scalar_board
-    open_board(page, url, "?smooth=0.5&runs=many")
+    open_board(page, url, "?tab=scalars&smooth=0.5&runs=many")
     wait_for_traces(page, "many", "data.length === 50")
     drawn = traces(page, "many")
     names = [f"many{i:02d}" for i in range(25)]
@@ -277,7 +277,7 @@ def test_many_runs_each_get_a_trace_and_tooltips_name_each(scalar_board, page):
 
 def test_zoom_fetches_finer_points_for_the_visible_range(scalar_board, page):
     url, _ = scalar_board
-    open_board(page, url, "?smooth=0&runs=%5Ehuge%24")
+    open_board(page, url, "?tab=scalars&smooth=0&runs=%5Ehuge%24")
     wait_for_traces(page, "huge", "data.length === 1")
     (overview,) = traces(page, "huge")
     inside = [x for x in overview["x"] if 1000 <= x <= 1100]

@@ -59,7 +59,7 @@ def test_scalar_chart_traces_are_exactly_the_runs(tmp_path, page):
         for step in range(40):
             w.add_scalar("clock", math.exp(-0.05 * step), step, walltime=CLOCK_START + 60 * step)
     with running_board(tmp_path) as url:
-        open_board(page, url, "?smooth=0")
+        open_board(page, url, "?tab=scalars&smooth=0")
         plot = page.wait_for_selector(".scalar-card[data-key='loss'] .plot .main-svg")
         assert plot
         page.wait_for_function(
@@ -82,7 +82,7 @@ def test_scalar_chart_traces_are_exactly_the_runs(tmp_path, page):
         for name, lr in runs.items():
             assert page.evaluate(COLOUR_AT, ["loss", name, 20, math.exp(-lr * 20)]), name
         screenshot(page, "scalars")
-        open_board(page, url, "?smooth=0&logy=1&logx=1")
+        open_board(page, url, "?tab=scalars&smooth=0&logy=1&logx=1")
         page.wait_for_function(
             "() => document.querySelector(\".plot[data-tag='loss']\")?._fullLayout?.yaxis.type"
             " === 'log' && document.querySelector(\".plot[data-tag='loss']\").lines?.length"
@@ -90,7 +90,7 @@ def test_scalar_chart_traces_are_exactly_the_runs(tmp_path, page):
         for name, lr in runs.items():
             assert page.evaluate(COLOUR_AT, ["loss", name, 20, math.exp(-lr * 20)]), name
         # A date axis: x is the wall time in ms (a run that logged a point a minute).
-        open_board(page, url, "?smooth=0&x=wall")
+        open_board(page, url, "?tab=scalars&smooth=0&x=wall")
         page.wait_for_function(
             "() => document.querySelector(\".plot[data-tag='clock']\")?._fullLayout?.xaxis.type"
             " === 'date' && document.querySelector(\".plot[data-tag='clock']\").lines?.length"
