@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 import os
 import sys
 import threading
+from collections import defaultdict
 from collections.abc import Mapping
 
 import numpy as np
@@ -60,6 +63,7 @@ class _FetchMapper:
     def __init__(self, graph: Graph, fetches):
         self.graph = graph
         self.elements: list = []
+        self.leaves: list = []  # the fetches as given (a cached run keeps them alive)
         self._index: dict[int, int] = {}
         self.structure = self._flatten(fetches)
 
@@ -89,11 +93,13 @@ class _FetchMapper:
 
     def _flatten(self, fetch):
         if isinstance(fetch, Mapping):
-            return ("dict", type(fetch), [(k, self._flatten(v)) for k, v in fetch.items()])
+            items = [(k, self._flatten(v)) for k, v in fetch.items()]
+            return ("dict", type(fetch), items, getattr(fetch, "default_factory", None))
         if isinstance(fetch, tuple) and hasattr(fetch, "_fields"):
             return ("namedtuple", type(fetch), [self._flatten(v) for v in fetch])
         if isinstance(fetch, (list, tuple)):
             return ("seq", type(fetch), [self._flatten(v) for v in fetch])
+        self.leaves.append(fetch)
         el = self._element(fetch)
         key = id(el)
         if key not in self._index:
@@ -102,22 +108,43 @@ class _FetchMapper:
         return ("leaf", self._index[key])
 
     def build(self, values):
-        return self._build(self.structure, values)
+        """The fetched structure, with ``values`` (one per element) in place of the leaves."""
+        builder = self._builder
+        if builder is None:
+            builder = self._builder = _compile_builder(self.structure)
+        return builder(values)
 
-    def _build(self, node, values):
-        kind = node[0]
-        if kind == "leaf":
-            return values[node[1]]
-        if kind == "dict":
-            d = {k: self._build(v, values) for k, v in node[2]}
+    _builder = None
+
+
+def _compile_builder(node):
+    """A function rebuilding ``node``'s structure from the element values (made once per
+    cached fetch structure, so a repeated run only calls it)."""
+    kind = node[0]
+    if kind == "leaf":
+        return operator.itemgetter(node[1])
+    parts = [_compile_builder(v) for v in (node[2] if kind != "dict" else [v for _, v in node[2]])]
+    cls = node[1]
+    if kind == "dict":
+        keys = [k for k, _ in node[2]]
+        # TF rebuilds a defaultdict with its default factory, other mappings with their type.
+        factory = functools.partial(cls, node[3]) if issubclass(cls, defaultdict) else cls
+
+        def build_dict(values):
+            d = dict(zip(keys, [p(values) for p in parts], strict=True))
             try:
-                return node[1](d)
+                return factory(d) if factory is not dict else d
             except TypeError:
                 return d
-        if kind == "namedtuple":
-            return node[1](*[self._build(v, values) for v in node[2]])
-        seq = [self._build(v, values) for v in node[2]]
-        return seq if node[1] is list else node[1](seq) if node[1] is not tuple else tuple(seq)
+
+        return build_dict
+    if kind == "namedtuple":
+        return lambda values: cls(*[p(values) for p in parts])
+    if cls is list:
+        return lambda values: [p(values) for p in parts]
+    if cls is tuple:
+        return lambda values: tuple([p(values) for p in parts])
+    return lambda values: cls([p(values) for p in parts])
 
 
 class RunOptions:
@@ -367,20 +394,77 @@ class Session:
 
 
 def _fast_key(fetches, feed_dict):
-    """An identity key for a (fetches, feed keys) call shape, or None when not cacheable.
-    The cached entry keeps the fetch and key objects alive, so their ids stay unique."""
+    """A key for a (fetch structure, feed keys) call shape, or None when not cacheable.
+
+    Containers are keyed by their type and contents (a list mutated in place between runs
+    gets another key), graph elements by identity (the cached entry keeps every leaf alive, so
+    an id is never reused while its entry exists) and names by value."""
     t = type(fetches)
     if t is Tensor or t is Operation:
         fk = id(fetches)
-    elif t is list or t is tuple:
-        fk = (t, *map(id, fetches))
     else:
-        return None
+        fk = _structure_key(fetches)
+        if fk is None:
+            return None
     if not feed_dict:
         return (fk,)
     if type(feed_dict) is not dict:
         return None
     return (fk, *map(id, feed_dict))
+
+
+def _structure_key(fetch):
+    # Keys of different kinds never compare equal: containers start with their type, names
+    # and other elements are tagged tuples, tensors and ops are ints.
+    t = type(fetch)
+    if t is Tensor or t is Operation:
+        return id(fetch)
+    if t is list or t is tuple:
+        parts = [t]
+        for f in fetch:
+            ft = type(f)
+            k = id(f) if ft is Tensor or ft is Operation else _structure_key(f)
+            if k is None:
+                return None
+            parts.append(k)
+        return tuple(parts)
+    if t is dict:
+        parts = [t]
+        for k, v in fetch.items():
+            vt = type(v)
+            vk = id(v) if vt is Tensor or vt is Operation else _structure_key(v)
+            if vk is None:
+                return None
+            parts.append(k)
+            parts.append(vk)
+        return tuple(parts)
+    if t is str:
+        return ("name", fetch)
+    if isinstance(fetch, Mapping):
+        parts = [t, getattr(fetch, "default_factory", None)]
+        for k, v in fetch.items():
+            vk = _structure_key(v)
+            if vk is None:
+                return None
+            parts.append(k)
+            parts.append(vk)
+        key = tuple(parts)
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        return key
+    if isinstance(fetch, (list, tuple)):  # namedtuples and other sequence types
+        parts = [t]
+        for f in fetch:
+            k = _structure_key(f)
+            if k is None:
+                return None
+            parts.append(k)
+        return tuple(parts)
+    if hasattr(fetch, "_as_graph_element"):  # a Variable
+        return ("element", id(fetch))
+    return None
 
 
 class _FastRun:
@@ -396,18 +480,20 @@ class _FastRun:
         "fed_fetch",
         "mapper",
         "shapes_ok",
+        "only_tensors",
     )
 
     def __init__(self, sess, compiled, mapper, fetches, feed_dict, feed_tensors):
         self.sess = sess
         self.compiled = compiled
         self.mapper = mapper
-        self.keep = (fetches, list(feed_dict or ()))
+        self.keep = (mapper.leaves, list(feed_dict or ()))
         self.feed_info = [(t, t.dtype.np, t.dtype) for t in feed_tensors]
         self.shapes_ok = [None] * len(feed_tensors)
         self.fetch_kind = type(fetches)
         fed = set(feed_tensors)
         self.fed_fetch = any(el in fed for el in mapper.elements)
+        self.only_tensors = all(isinstance(el, Tensor) for el in mapper.elements)
 
     def run(self, fetches, feed_dict):
         values = []
@@ -432,6 +518,8 @@ class _FastRun:
             return r[()] if r.ndim == 0 else r
         if kind is Operation:
             return None
+        if self.only_tensors:
+            return self.mapper.build(_tensor_values(results))
         return self.mapper.build(_values_in_order(self.mapper, results))
 
 
@@ -445,6 +533,10 @@ def _values_in_order(mapper, results):
         else:
             out.append(None)
     return out
+
+
+def _tensor_values(results):
+    return [r[()] if r.ndim == 0 else r for r in results]
 
 
 class InteractiveSession(Session):
