@@ -81,10 +81,22 @@ def run_name(root: Root, directory: str) -> str:
     if root.remote:
         rel = posixpath.relpath(directory, root.path) if directory != root.path else "."
     else:
-        rel = os.path.relpath(directory, root.path).replace(os.sep, "/")
+        rel = _relative(directory, root.path)
     if root.name is None:
         return rel
     return root.name if rel == "." else f"{root.name}/{rel}"
+
+
+def _relative(directory: str, root: str) -> str:
+    """`os.path.relpath` for a directory at or under `root` (both absolute and normalised, as
+    the walk makes them), by slicing: relpath normalises both paths anew on every call, which
+    was a third of listing 10,000 runs."""
+    if directory == root:
+        return "."
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    if not directory.startswith(prefix):
+        return os.path.relpath(directory, root).replace(os.sep, "/")
+    return directory[len(prefix) :].replace(os.sep, "/")
 
 
 def discover(roots: list[Root]) -> dict[str, tuple[str, list[str]]]:
@@ -97,22 +109,57 @@ def discover(roots: list[Root]) -> dict[str, tuple[str, list[str]]]:
             continue
         if not os.path.isdir(root.path):
             continue
-        for directory, subdirs, files in os.walk(root.path, followlinks=False):
-            subdirs.sort()
-            events = sorted(f for f in files if is_event_file(f))
+        for directory, files in _walk(root.path):
             paths = []
-            for f in events:
-                path = os.path.join(directory, f)
-                if os.path.islink(path):
-                    target = os.path.realpath(path)
+            for entry in sorted((e for e in files if is_event_file(e.name)), key=_name):
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
                     if os.path.commonpath([target, root.path]) != root.path:
-                        log.warning("ignoring %s: its link leaves the logdir", path)
+                        log.warning("ignoring %s: its link leaves the logdir", entry.path)
                         continue
-                if os.path.isfile(path):
-                    paths.append(path)
-            if paths or PROJECTOR_CONFIG in files:  # an embeddings-only folder is a run too
+                if _is_file(entry):
+                    paths.append(entry.path)
+            # an embeddings-only folder is a run too
+            if paths or any(e.name == PROJECTOR_CONFIG for e in files):
                 found[run_name(root, directory)] = (directory, paths)
     return found
+
+
+def _name(entry: os.DirEntry) -> str:
+    return entry.name
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    """Whether the entry is a regular file, following a symlink (as `os.path.isfile`)."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _walk(top: str):
+    """(directory, its non-directory entries) for `top` and every directory under it, in
+    sorted order, symlinked directories not followed (as `os.walk(followlinks=False)` with
+    sorted subdirectories). `os.scandir` entries carry the file type the directory listing
+    already gave, so the walk costs one listing per directory and no stat per file."""
+    try:
+        with os.scandir(top) as it:
+            entries = list(it)
+    except OSError:
+        return
+    files, subdirs = [], []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            files.append(entry)
+        elif not entry.is_symlink():
+            subdirs.append(entry.path)
+    yield top, files
+    for path in sorted(subdirs):
+        yield from _walk(path)
 
 
 def _discover_remote(root: Root) -> dict[str, tuple[str, list[str]]]:

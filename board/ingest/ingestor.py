@@ -42,6 +42,14 @@ from board.ingest.discovery import Root, discover, is_event_file
 from board.ingest.failures import FileFailures
 from board.ingest.records import read_record_at
 from summaries.proto import event_pb2
+from summaries.records import (
+    FOOTER_SIZE,
+    HEADER_SIZE,
+    MAX_RECORD_BYTES,
+    RecordError,
+    check_data,
+    parse_header,
+)
 
 log = logging.getLogger("board.ingest")
 
@@ -50,6 +58,7 @@ AHEAD_BYTES = 512 << 20  # at most this much event-file data scanned ahead of th
 SLICE_BYTES = 128 << 20  # one native read covers at most this much of a file (huge image logs)
 SWEEP_SPACING = 40.0  # a full sweep every >= 40x its CPU time: <= 2.5% of a core in sweeps
 MAX_SWEEP_BACKOFF_S = 300.0  # failing sweeps (an unreachable bucket) wait 2x longer each time
+FIRST_RECORD_BYTES = 4096  # read for a file's first event (file_version: a few dozen bytes)
 
 
 @dataclass
@@ -92,6 +101,7 @@ class Ingestor:
         self._dirty_files: set[str] = set()  # files that filesystem events say grew
         self._needs_sweep = False
         self._file_runs: dict[str, str] = {}  # event file -> run name
+        self._first_records: dict[str, bytes] = {}  # event file -> its first record, from a scan
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._observer = None
@@ -221,7 +231,8 @@ class Ingestor:
         # Until a sweep is timed, listing the logdir stands for its cost (most of a sweep).
         cost = time.thread_time() - started
         self._sweep_interval = max(self.reload_interval, SWEEP_SPACING * cost)
-        total = sum(_size(paths) for _, paths in found.values())
+        listed = _sizes(path for _, paths in found.values() for path in paths)  # a stat each
+        total = sum(listed.values())
         bar = None
         if self.progress:
             from tqdm import tqdm
@@ -238,7 +249,10 @@ class Ingestor:
         # Runs are scanned two at a time (the native scan releases the GIL) a few runs ahead of
         # this thread, which alone writes the results into the store, in run order. A scan
         # holds its files' bytes until applied, so the runs in flight are bounded in bytes too.
-        sizes = {name: _size(paths, SLICE_BYTES) for name, (_, paths) in found.items()}
+        sizes = {
+            name: sum(min(listed.get(p, 0), SLICE_BYTES) for p in paths)
+            for name, (_, paths) in found.items()
+        }
         with ThreadPoolExecutor(self.scan_threads, thread_name_prefix="board-scan") as pool:
             ahead: deque = deque()
             in_flight = 0
@@ -248,7 +262,7 @@ class Ingestor:
                     done = ahead.popleft()
                     in_flight -= sizes[done[0]]
                     self._apply_run(*done, found, bar)
-                ahead.append((name, pool.submit(_scan_run, found[name][1])))
+                ahead.append((name, pool.submit(_scan_run, found[name][1], listed)))
                 in_flight += sizes[name]
             while ahead:
                 self._apply_run(*ahead.popleft(), found, bar)
@@ -269,21 +283,29 @@ class Ingestor:
         try:
             scans = future.result()
         except Exception as err:  # noqa: BLE001 - the run's files are retried one by one
-            scans = [(path, err) for path in found[name][1]]
-        for path, batch in scans:
+            scans = [(path, err, None, False) for path in found[name][1]]
+        for path, batch, first, whole in scans:
             self._file_runs[path] = name
             if isinstance(batch, BaseException):
                 self.failures.failed(path, batch)
                 continue
             try:
                 state.plugins = batch.plugins
+                if first is not None:
+                    self._first_records[path] = first
                 self._apply(name, state, path, batch)
             except Exception as err:  # noqa: BLE001 - one bad file must not stop the others
                 self.failures.failed(path, err)
                 continue
+            finally:
+                self._first_records.pop(path, None)
             if bar is not None:
                 bar.update(batch.offset - batch.start_offset)
-            self._read_file(name, state, path, bar)  # the rest of a file larger than a slice
+            # The rest of a file larger than a slice. A smaller file was read to its end: what
+            # it gained since, the first sweep reads (as for runs applied earlier in the load),
+            # which spares 10,000 runs a stat each.
+            if not whole:
+                self._read_file(name, state, path, bar)
             if bar is not None:
                 bar.set_postfix(events=self.events_loaded, refresh=False)
 
@@ -382,8 +404,11 @@ class Ingestor:
 
     def _see_first_event(self, run: str, path: str) -> None:
         """A run starts at its first event's wall time (usually the `file_version` event,
-        which the scalar scan skips); TensorBoard orders runs by it."""
-        data = read_record_at(path, 0)
+        which the scalar scan skips); TensorBoard orders runs by it. The first load's scan
+        threads read that record (`_first_records`); otherwise it is read here."""
+        data = self._first_records.pop(path, None)
+        if data is None:
+            data = read_record_at(path, 0)
         if data is None:
             return
         try:
@@ -394,31 +419,65 @@ class Ingestor:
             self.store.see_event(run, float(event.wall_time), None)
 
 
-def _size(paths: list[str], per_file_cap: int | None = None) -> int:
-    total = 0
+def _first_record(data: bytes) -> bytes | None:
+    """The data of the intact record at the start of `data` (a file's first bytes), or None."""
+    if len(data) < HEADER_SIZE:
+        return None
+    try:
+        length = parse_header(data[:HEADER_SIZE])
+        end = HEADER_SIZE + length
+        if length > MAX_RECORD_BYTES or len(data) < end + FOOTER_SIZE:
+            return None
+        record = data[HEADER_SIZE:end]
+        check_data(record, data[end : end + FOOTER_SIZE])
+    except RecordError:
+        return None
+    return record
+
+
+def _sizes(paths) -> dict[str, int]:
+    """{path: size} of each of `paths` that is still there."""
+    sizes = {}
     for path in paths:
         try:
-            size = fs.file_size(path)
+            sizes[path] = fs.file_size(path)
         except OSError:
             continue
-        total += size if per_file_cap is None else min(size, per_file_cap)
-    return total
+    return sizes
 
 
-def _scan_run(paths: list[str]) -> list[tuple[str, object]]:
+def _scan_run(
+    paths: list[str], listed: dict[str, int]
+) -> list[tuple[str, object, bytes | None, bool]]:
     """Native scans of a new run's event files, in name order (metadata learned from one
-    file carries to the next); a file that cannot be read gives the exception it raised."""
-    out: list[tuple[str, object]] = []
+    file carries to the next), each with the file's first record and whether the scan read
+    all the file held when listed (`listed`: path -> size); a file that cannot be read gives
+    the exception it raised."""
+    out: list[tuple[str, object, bytes | None, bool]] = []
     plugins: dict[str, str] = {}
     for path in paths:
         try:
-            batch = fs.read_batch(path, 0, plugins, SLICE_BYTES)
+            batch, first, whole = _scan_from_start(path, plugins, listed.get(path))
         except Exception as err:  # noqa: BLE001 - recorded as this file's failure
-            out.append((path, err))
+            out.append((path, err, None, False))
             continue
         plugins = batch.plugins
-        out.append((path, batch))
+        out.append((path, batch, first, whole))
     return out
+
+
+def _scan_from_start(path: str, plugins: dict[str, str], size: int | None):
+    """(the scan of `path`'s first SLICE_BYTES, its first record, whether the scan reached
+    `size`, the file's size when listed), read in a scan thread. The first record comes from
+    one small read, or from `read_record_at` when it is larger (the apply thread reading it
+    was a fifth of a first load of 10,000 runs)."""
+    batch = fs.read_batch(path, 0, plugins, SLICE_BYTES)
+    head = fs.read_range(path, 0, FIRST_RECORD_BYTES) if batch.records else b""
+    first = _first_record(head)
+    if first is None and batch.records:
+        first = read_record_at(path, 0)
+    whole = size is not None and batch.offset >= size and batch.offset < SLICE_BYTES
+    return batch, first, whole
 
 
 def _about_event_file(event) -> bool:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from summaries import SummaryWriter
+from summaries.encode import hparams as hparams_summaries
 from summaries.proto import event_pb2, summary_pb2
 from summaries.records import frame
 
@@ -64,14 +65,38 @@ def test_every_request_stays_under_the_path_prefix(page, tmp_path):
     assert not outside, outside
 
 
+LEARNING_RATES = (0.1, 0.01, 0.001, 0.0001)
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+
+
+def _hparams_of(r: int) -> dict:
+    return {"lr": LEARNING_RATES[r % 4], "optimizer": OPTIMIZERS[r % 3]}
+
+
+def _loss_of(r: int) -> float:
+    """A permutation of the runs, so sorting by loss moves rows far from their name order."""
+    return float((r * 7919 + 13) % 10007)
+
+
 def _write_many_runs(root: Path, runs: int) -> None:
+    """`runs` runs in 100 groups, each one event file: hparams (lr, optimizer) and one loss."""
     version = event_pb2.Event(wall_time=1.7e9, file_version="brain.Event:2").SerializeToString()
+    session_records: dict[tuple, bytes] = {}  # the hparams summaries of each combination, once
     for r in range(runs):
         run_dir = root / f"group{r // 100:03d}" / f"run{r:05d}"
         run_dir.mkdir(parents=True)
-        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="loss", simple_value=r)])
+        key = tuple(_hparams_of(r).values())
+        if key not in session_records:
+            summaries = hparams_summaries(_hparams_of(r), {"loss": 0.0})
+            session_records[key] = b"".join(
+                frame(event_pb2.Event(wall_time=1.7e9, summary=s).SerializeToString())
+                for s in summaries
+            )
+        summary = summary_pb2.Summary(
+            value=[summary_pb2.Summary.Value(tag="loss", simple_value=_loss_of(r))]
+        )
         event = event_pb2.Event(wall_time=1.7e9 + 1, step=0, summary=summary)
-        data = frame(version) + frame(event.SerializeToString())
+        data = frame(version) + session_records[key] + frame(event.SerializeToString())
         (run_dir / f"events.out.tfevents.1700000000.test.{r}.0").write_bytes(data)
 
 
@@ -79,9 +104,9 @@ def _write_many_runs(root: Path, runs: int) -> None:
 def many_runs(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("many_runs")
     _write_many_runs(logdir, RUNS)
-    board = shared_fixtures().BoardProcess(logdir, ("--reload_interval", "30"), timeout=120)
+    board = shared_fixtures().BoardProcess(logdir, ("--reload_interval", "30"), timeout=180)
     try:
-        board.wait_loaded(timeout=120)
+        board.wait_loaded(timeout=180)
         yield board.url + "/"
     finally:
         board.stop()
@@ -126,3 +151,119 @@ def test_ten_thousand_runs_sidebar_is_virtualised(page, many_runs):
     )
     names = page.eval_on_selector_all(".run-list .run-row", "els => els.map((e) => e.dataset.run)")
     assert names == [f"group000/run0000{i}" for i in range(5)]
+
+
+# Long tasks (PerformanceObserver 'longtask'), recorded from the page's start.
+LONG_TASKS = """
+window.__longTasks = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration));
+}).observe({ entryTypes: ['longtask'] });
+"""
+# The Runs tab's first open at 10,000 runs once built every row (colouring each run on the way)
+# and drew parallel coordinates of every run in software WebGL: tasks of 10-20 s here. What is
+# left is the table's window and the page's own layout; the bound leaves room for a machine that
+# several test runs share (a few hundred ms idle).
+LONGEST_TASK_MS = 2_000
+TABLE_ROWS = "table.runs-table tbody tr"
+
+
+def _table_names(page) -> list[str]:
+    return page.eval_on_selector_all(
+        f"{TABLE_ROWS}[data-run]", "rs => rs.map((r) => r.dataset.run)"
+    )
+
+
+def _wait_count(page, text: str) -> None:
+    page.wait_for_function(
+        "(text) => document.querySelector('.runs-count')?.textContent === text",
+        arg=text,
+        timeout=60_000,
+    )
+
+
+def test_ten_thousand_runs_table_is_virtualised(page, many_runs):
+    page.add_init_script(LONG_TASKS)
+    page.goto(many_runs + "?tab=text")
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    page.wait_for_timeout(500)
+    page.evaluate("window.__longTasks = []")
+    page.evaluate("window.flowboard.store.set({ tab: 'runs' }, { push: true })")
+    _wait_count(page, f"{RUNS} of {RUNS} runs")
+    page.wait_for_timeout(1_500)  # what the tab defers (the hparams plots) has its chance to run
+    longest = max(page.evaluate("window.__longTasks"), default=0)
+    assert longest < LONGEST_TASK_MS, page.evaluate("window.__longTasks")
+    names = _table_names(page)
+    assert 0 < len(names) <= 200 and names[0] == "group000/run00000"
+    # the hparams plots wait to be opened, and then draw a sample that says so
+    assert page.evaluate("document.querySelector('details.hparam-plots').open") is False
+    assert "10,000 runs" in page.inner_text(".hparam-plots-hint")
+
+    # scrolling to the bottom shows the last run, with a few rows in the DOM only
+    page.eval_on_selector(".table-wrap", "w => { w.scrollTop = w.scrollHeight; }")
+    page.wait_for_selector(f"{TABLE_ROWS}[data-run='group099/run09999']", timeout=30_000)
+    assert len(_table_names(page)) <= 200
+    last_box = page.eval_on_selector(
+        f"{TABLE_ROWS}[data-run='group099/run09999']",
+        "r => { const a = r.getBoundingClientRect(); const w = r.closest('.table-wrap')"
+        ".getBoundingClientRect(); return [a.bottom, w.bottom]; }",
+    )
+    assert last_box[0] <= last_box[1] + 1  # on screen, not hidden under a spacer
+
+    # sorting reaches every run: the smallest and largest loss are far from the first rows
+    losses = {f"group{r // 100:03d}/run{r:05d}": _loss_of(r) for r in range(RUNS)}
+    page.click("th[data-column='loss.last']")
+    page.wait_for_function(
+        '(name) => document.querySelector("table.runs-table tbody tr[data-run]")?.dataset.run'
+        " === name",
+        arg=min(losses, key=losses.get),
+        timeout=30_000,
+    )
+    names = _table_names(page)
+    assert [losses[n] for n in names] == sorted(losses.values())[: len(names)]
+    page.click("th[data-column='loss.last']")
+    page.wait_for_function(
+        '(name) => document.querySelector("table.runs-table tbody tr[data-run]")?.dataset.run'
+        " === name",
+        arg=max(losses, key=losses.get),
+        timeout=30_000,
+    )
+
+    # filtering reaches every run, and selection by the filter selects exactly those
+    chosen = [r for r in range(RUNS) if _hparams_of(r)["optimizer"] == "adam"]
+    chosen = [r for r in chosen if _hparams_of(r)["lr"] < 0.005]
+    page.evaluate("window.__longTasks = []")
+    page.fill("input.runs-query", "optimizer = adam and lr < 0.005")
+    _wait_count(page, f"{len(chosen)} of {RUNS} runs")
+    names = _table_names(page)
+    assert 0 < len(names) <= 200
+    want = {f"group{r // 100:03d}/run{r:05d}" for r in chosen}
+    assert set(names) <= want
+    page.click("button.select-into-charts")
+    page.wait_for_function(
+        "(text) => document.querySelector('.run-count').textContent.trim() === text",
+        arg=f"{len(chosen)}/{RUNS}",
+        timeout=30_000,
+    )
+    off = page.evaluate("window.flowboard.store.get().off")
+    assert len(off) == RUNS - len(chosen) and not want & set(off)
+    checked = page.eval_on_selector_all(
+        f"{TABLE_ROWS}[data-run] input[type='checkbox']", "bs => bs.map((b) => b.checked)"
+    )
+    assert checked and all(checked)
+    page.wait_for_timeout(500)
+    longest = max(page.evaluate("window.__longTasks"), default=0)
+    assert longest < LONGEST_TASK_MS, page.evaluate("window.__longTasks")
+
+    # the plots, opened, draw a capped sample of the runs and say so
+    page.fill("input.runs-query", "")
+    _wait_count(page, f"{RUNS} of {RUNS} runs")
+    page.click("details.hparam-plots > summary")
+    page.locator(".parallel").scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelector('.parallel')?.data?.[0]?.type === 'parcoords'",
+        timeout=120_000,
+    )
+    drawn = page.evaluate("document.querySelector('.parallel').data[0].dimensions[0].values.length")
+    assert drawn == 1000
+    assert "1,000 of 10,000 runs" in page.inner_text(".parallel-note")

@@ -1,13 +1,110 @@
 // The Runs view's hparams plots: parallel coordinates (plotly parcoords; every hparam and the
 // metrics most runs have on axes, linear / log / quantile scales, brushing an axis filters the
 // runs) and a scatter-plot matrix of the same axes, as TensorBoard's HParams dashboard shows.
-import { Plotly, baseLayout, plotConfig, plotlyText } from '../widgets/plots.js';
-import { el, formatNumber } from '../dom.js';
+//
+// Both are WebGL, and costly in a software renderer: seconds for the first draw whatever the
+// number of lines, tens of seconds for 10,000 lines, in one task that blocks the page. So they
+// draw only when their section is open and on screen, the section starts closed above
+// AUTO_OPEN_RUNS runs, and at most MAX_LINES runs are drawn (evenly spaced in the table's order,
+// said under the plot); brushing still selects among every run.
+import { Plotly, baseLayout, loadPlotly, plotConfig, plotlyText } from '../widgets/plots.js';
+import { debounce, el, formatNumber } from '../dom.js';
 
 export const SCALES = ['linear', 'log', 'quantile'];
+export const AUTO_OPEN_RUNS = 500;
+export const MAX_LINES = 1000;
 const MAX_METRIC_AXES = 4;
 const MAX_MATRIX_AXES = 6;
 const NONE = '(none)';
+const formatCount = (n) => n.toLocaleString('en-US');
+
+/**
+ * The hparams plots section of the Runs view: `show(columns, rows)` gives it the table's runs
+ * (drawn once the section is open and on screen), `setBrushed(...nodes)` the brush summary
+ * (null clears it); `onBrush(names)` gets the runs inside the brushed ranges.
+ */
+export function createHparamPlots(ctx, { onBrush }) {
+  const metricSelect = el('select', { class: 'parallel-metric', 'aria-label': 'metric for parallel coordinates' });
+  const scaleSelect = el('select', { class: 'parallel-scale', 'aria-label': 'scale of the numeric axes' },
+    SCALES.map((s) => el('option', { value: s, text: s })));
+  const brushed = el('span', { class: 'parallel-brushed' });
+  const hint = el('span', { class: 'hparam-plots-hint' });
+  const note = el('p', { class: 'parallel-note' });
+  const parallelHost = el('div', { class: 'parallel' });
+  const matrixHost = el('div', { class: 'scatter-matrix' });
+  const summary = el('summary', {}, el('strong', { text: 'Parallel coordinates and scatter-plot matrix' }), hint);
+  const root = el('details', { class: 'hparam-plots', open: true },
+    summary,
+    el('div', { class: 'runs-controls' }, 'colour by ', metricSelect, 'scale ', scaleSelect, brushed),
+    note,
+    parallelHost,
+    el('div', { class: 'runs-controls' }, el('strong', { text: 'Scatter-plot matrix' })),
+    matrixHost);
+  let userChose = false; // once the user opens or closes the section, the run count no longer does
+  let pending = null; // [columns, rows] not drawn yet
+  let current = { columns: [], rows: [] };
+  let onScreen = false;
+  summary.addEventListener('click', () => { userChose = true; });
+  root.addEventListener('toggle', () => drawSoon());
+  scaleSelect.addEventListener('change', () => show(current.columns, current.rows));
+  metricSelect.addEventListener('change', () => ctx.store.set({ parallelMetric: metricSelect.value }));
+  new IntersectionObserver((entries) => {
+    onScreen = entries.some((e) => e.isIntersecting);
+    drawSoon();
+  }).observe(parallelHost);
+
+  const drawSoon = debounce(async () => {
+    if (!pending || !onScreen || !root.open) return;
+    await loadPlotly();
+    if (!pending || !onScreen || !root.open) return;
+    const [columns, rows] = pending;
+    pending = null;
+    const metric = metricSelect.value;
+    brushed.replaceChildren();
+    const { axes, drawn } = renderParallel(parallelHost, columns, rows, metric, { scale: scaleSelect.value, onBrush });
+    note.textContent = drawn.length < rows.length
+      ? `Drawn: ${formatCount(drawn.length)} of ${formatCount(rows.length)} runs, evenly spaced in the table's order; brushing an axis selects among all ${formatCount(rows.length)}.`
+      : '';
+    renderScatterMatrix(matrixHost, axes, rows, metric, drawn);
+  }, 150);
+
+  function show(columns, rows) {
+    current = { columns, rows };
+    fillMetricSelect(columns, rows);
+    if (!userChose) {
+      root.open = rows.length <= AUTO_OPEN_RUNS;
+      hint.textContent = root.open ? '' : ` — ${formatCount(rows.length)} runs: closed until you open it (drawing takes a while)`;
+    }
+    pending = [columns, rows];
+    drawSoon();
+  }
+
+  function fillMetricSelect(columns, rows) {
+    const metrics = columns.filter((c) => c.kind === 'metric');
+    const wanted = metrics.map((c) => c.id).join('\n');
+    if (metricSelect.dataset.options !== wanted) {
+      metricSelect.replaceChildren(...metrics.map((c) => el('option', { value: c.id, text: c.label })));
+      metricSelect.dataset.options = wanted;
+    }
+    const chosen = ctx.store.get().parallelMetric;
+    metricSelect.value = metrics.some((c) => c.id === chosen) ? chosen : defaultColorMetric(columns, rows);
+  }
+
+  return {
+    root,
+    show,
+    setBrushed(...nodes) {
+      brushed.replaceChildren(...(nodes[0] === null ? [] : nodes));
+    },
+  };
+}
+
+/** Indices of at most `limit` of `n` items, evenly spaced, first and last included. */
+export function evenSample(n, limit) {
+  if (n <= limit) return Array.from({ length: n }, (_, i) => i);
+  if (limit < 2) return limit === 1 ? [0] : [];
+  return Array.from({ length: limit }, (_, i) => Math.round((i * (n - 1)) / (limit - 1)));
+}
 
 const present = (v) => v != null && !(typeof v === 'number' && Number.isNaN(v));
 
@@ -115,24 +212,28 @@ function tickValues(sorted, scale, log, lo, hi, transform) {
   return [0, 0.25, 0.5, 0.75, 1].map((q) => ({ at: lo + q * (hi - lo), text: formatNumber(lo + q * (hi - lo)) }));
 }
 
-/** The indices of the rows inside every brushed range of `dimensions` (plotly's own state). */
-export function brushedRows(dimensions, count) {
+/** The indices of the rows inside every brushed range: `constraintrange`s as plotly keeps them
+ * on `dimensions`, tested against the values of every row (`axes`, in the same order), so a
+ * brush selects among all runs, drawn or not. */
+export function brushedRows(dimensions, axes) {
+  const count = axes[0]?.values.length ?? 0;
+  const ranges = dimensions.map((d) => {
+    const range = d.constraintrange;
+    if (!range || !range.length) return null;
+    return Array.isArray(range[0]) ? range : [range];
+  });
   const keep = [];
   for (let i = 0; i < count; i++) {
-    const inside = dimensions.every((d) => {
-      const range = d.constraintrange;
-      if (!range || !range.length) return true;
-      const ranges = Array.isArray(range[0]) ? range : [range];
-      return ranges.some(([a, b]) => d.values[i] >= a && d.values[i] <= b);
-    });
+    const inside = ranges.every((r, k) => r === null || r.some(([a, b]) => axes[k].values[i] >= a && axes[k].values[i] <= b));
     if (inside) keep.push(i);
   }
   return keep;
 }
 
 /**
- * Draw the parallel coordinates of `rows` into `host`; `onBrush(names)` gets the names of the
- * runs inside the brushed ranges after every brush (all names when nothing is brushed).
+ * Draw the parallel coordinates of `rows` into `host` (at most MAX_LINES of them, evenly
+ * spaced); `onBrush(names)` gets the names of the runs inside the brushed ranges after every
+ * brush (all names when nothing is brushed). Returns {axes (over every row), drawn (indices)}.
  */
 export function renderParallel(host, columns, rows, metricId, { scale = 'linear', onBrush } = {}) {
   const axes = parallelDimensions(columns, rows, metricId, scale);
@@ -140,9 +241,11 @@ export function renderParallel(host, columns, rows, metricId, { scale = 'linear'
   if (axes.length < 2 || !rows.length) {
     if (host.data) Plotly.purge(host);
     host.replaceChildren(el('p', { class: 'empty', text: 'Parallel coordinates need at least two hparams or an hparam and a metric.' }));
-    return axes;
+    return { axes, drawn: [] };
   }
   if (!host.data) host.replaceChildren();
+  const drawn = evenSample(rows.length, MAX_LINES);
+  const pick = (values) => (drawn.length === values.length ? values : drawn.map((i) => values[i]));
   const colour = axes.find((a) => a.id === metricId);
   const trace = {
     type: 'parcoords',
@@ -150,11 +253,11 @@ export function renderParallel(host, columns, rows, metricId, { scale = 'linear'
     labelside: 'top',
     dimensions: axes.map((a) => ({
       label: plotlyText(a.label),
-      values: a.values,
+      values: pick(a.values),
       ...(a.tickvals ? { tickvals: a.tickvals, ticktext: a.ticktext.map(plotlyText) } : {}),
     })),
     line: colour
-      ? { color: colour.values, colorscale: 'Viridis', showscale: true, colorbar: { title: { text: plotlyText(colour.label) } } }
+      ? { color: pick(colour.values), colorscale: 'Viridis', showscale: true, colorbar: { title: { text: plotlyText(colour.label) } } }
       : { color: '#0072B2' },
   };
   Plotly.react(host, [trace], baseLayout({ height: 360, margin: { l: 70, r: 70, t: 50, b: 24 } }), plotConfig);
@@ -165,14 +268,15 @@ export function renderParallel(host, columns, rows, metricId, { scale = 'linear'
     host.on('plotly_restyle', () => {
       const dims = host.data?.[0]?.dimensions;
       if (!dims || !host.onBrush) return;
-      host.onBrush(brushedRows(dims, host.rowNames.length).map((i) => host.rowNames[i]));
+      host.onBrush(brushedRows(dims, host.axes).map((i) => host.rowNames[i]));
     });
   }
-  return axes;
+  return { axes, drawn };
 }
 
-/** A scatter-plot matrix of the first axes (the colour-by metric among them), coloured by it. */
-export function renderScatterMatrix(host, axes, rows, metricId) {
+/** A scatter-plot matrix of the first axes (the colour-by metric among them), coloured by it,
+ * of the rows at the indices `drawn`. */
+export function renderScatterMatrix(host, axes, rows, metricId, drawn) {
   const colour = axes.find((a) => a.id === metricId);
   let shown = axes.slice(0, MAX_MATRIX_AXES);
   if (colour && !shown.includes(colour)) shown = [...shown.slice(0, MAX_MATRIX_AXES - 1), colour];
@@ -192,13 +296,13 @@ export function renderScatterMatrix(host, axes, rows, metricId) {
     type: 'splom',
     dimensions: shown.map((a) => ({
       label: plotlyText(a.label),
-      values: a.raw.map((v) => (present(v) ? (a.numeric ? v : plotlyText(String(v))) : a.numeric ? Number.NaN : NONE)),
+      values: drawn.map((i) => a.raw[i]).map((v) => (present(v) ? (a.numeric ? v : plotlyText(String(v))) : a.numeric ? Number.NaN : NONE)),
     })),
-    text: rows.map((r) => plotlyText(r.name)),
+    text: drawn.map((i) => plotlyText(rows[i].name)),
     hovertemplate: '%{text}<extra></extra>',
     diagonal: { visible: false },
     marker: colour
-      ? { color: colour.values, colorscale: 'Viridis', size: 6, line: { width: 0 } }
+      ? { color: drawn.map((i) => colour.values[i]), colorscale: 'Viridis', size: 6, line: { width: 0 } }
       : { color: '#0072B2', size: 6 },
   };
   Plotly.react(host, [trace], layout, plotConfig);

@@ -1,12 +1,14 @@
 // Runs: a comparison table (hparams, metric summaries), expression filter, sort, selection into
-// the charts, CSV export, group rows with mean ± std, and a parallel-coordinates plot.
+// the charts, CSV export, group rows with mean ± std, and the hparams plots (parallel.js). The
+// table is virtualised (virtualRows.js): filtering, sorting and grouping run over every run,
+// only the rows in the scrolled window are in the DOM.
 import { fetchHparams } from '../api.js';
 import { groupColor, runColor } from '../colors.js';
 import { debounce, el, formatDuration, formatNumber, formatTime, throttle } from '../dom.js';
 import { ExprError, compileFilter } from '../expr.js';
 import { buildColumns, buildRows, groupRow, knownNames, lookupIn, toCsv } from './runsModel.js';
-import { SCALES, defaultColorMetric, renderParallel, renderScatterMatrix } from './parallel.js';
-import { loadPlotly } from '../widgets/plots.js';
+import { createHparamPlots } from './parallel.js';
+import { VirtualRows } from './virtualRows.js';
 
 // One collator for the whole sort (localeCompare with options builds one per comparison).
 const byNaturalText = new Intl.Collator(undefined, { numeric: true }).compare;
@@ -16,6 +18,8 @@ const LIVE_REFRESH_MS = 2000;
 export function createRunsView(ctx) {
   let hparamsBody = null;
   let view = { rows: [], columns: [], shown: [] };
+  let offSet = new Set(ctx.store.get().off);
+  let brushedKeep = null; // names inside the parallel coordinates' brushed ranges, or null
   const st0 = ctx.store.get();
   const query = el('input', {
     type: 'search', class: 'runs-query', value: st0.tableQuery, 'aria-label': 'filter expression',
@@ -23,17 +27,19 @@ export function createRunsView(ctx) {
   });
   const queryError = el('span', { class: 'filter-error query-error' });
   const count = el('span', { class: 'runs-count' });
-  const table = el('table', { class: 'runs-table' });
-  const parallelHost = el('div', { class: 'parallel' });
-  const metricSelect = el('select', { class: 'parallel-metric', 'aria-label': 'metric for parallel coordinates' });
-  const scaleSelect = el('select', { class: 'parallel-scale', 'aria-label': 'scale of the numeric axes' },
-    SCALES.map((s) => el('option', { value: s, text: s })));
-  const brushed = el('span', { class: 'parallel-brushed' });
-  const matrixHost = el('div', { class: 'scatter-matrix' });
-  scaleSelect.addEventListener('change', () => render());
+  const grid = new VirtualRows({
+    tableClass: 'runs-table',
+    keyOf: (item) => (item.group ? `group ${item.group.key}` : `run ${item.row.name}`),
+    makeRow: (item) => (item.group ? groupTableRow(item.group, view.columns) : runRow(item.row, view.columns)),
+    updateRow: (tr, item) => {
+      if (item.group) return;
+      tr.box.checked = !offSet.has(item.row.name);
+      tr.classList.toggle('brushed-out', brushedKeep !== null && !brushedKeep.has(item.row.name));
+    },
+  });
+  const plots = createHparamPlots(ctx, { onBrush: showBrushed });
   const setQuery = debounce(() => ctx.store.set({ tableQuery: query.value }), 200);
   query.addEventListener('input', setQuery);
-  metricSelect.addEventListener('change', () => ctx.store.set({ parallelMetric: metricSelect.value }));
 
   const root = el(
     'div',
@@ -44,12 +50,8 @@ export function createRunsView(ctx) {
       el('button', { class: 'export-csv', text: 'Export CSV', onclick: exportCsv }),
       count),
     queryError,
-    el('div', { class: 'table-wrap' }, table),
-    el('div', { class: 'runs-controls' }, el('strong', { text: 'Parallel coordinates' }), 'colour by ', metricSelect,
-      'scale ', scaleSelect, brushed),
-    parallelHost,
-    el('div', { class: 'runs-controls' }, el('strong', { text: 'Scatter-plot matrix' })),
-    matrixHost,
+    grid.wrap,
+    plots.root,
   );
 
   async function load() {
@@ -65,6 +67,7 @@ export function createRunsView(ctx) {
   function filterRows(rows) {
     const text = ctx.store.get().tableQuery;
     queryError.textContent = '';
+    if (!text.trim()) return rows;
     let accept;
     try {
       accept = compileFilter(text);
@@ -92,51 +95,51 @@ export function createRunsView(ctx) {
     const column = columns.find((c) => c.id === (descending ? spec.slice(1) : spec));
     if (!column) return rows;
     const sign = descending ? -1 : 1;
-    return [...rows].sort((a, b) => {
-      const x = column.get(a);
-      const y = column.get(b);
-      if (x == null || Number.isNaN(x)) return 1;
+    // each value read once, not once per comparison (n log n `get`s at 10,000 runs)
+    const keyed = rows.map((row) => ({ row, key: column.get(row) }));
+    keyed.sort((a, b) => {
+      const x = a.key;
+      const y = b.key;
+      if (x == null || Number.isNaN(x)) return y == null || Number.isNaN(y) ? 0 : 1;
       if (y == null || Number.isNaN(y)) return -1;
       if (typeof x === 'number' && typeof y === 'number') return sign * (x - y);
       return sign * byNaturalText(String(x), String(y));
     });
+    return keyed.map((k) => k.row);
   }
 
-  function render() {
+  /** Rebuild rows, columns, the filtered and sorted runs, and the table's items. */
+  function render({ resetScroll = false } = {}) {
     const st = ctx.store.get();
+    offSet = new Set(st.off);
     const rows = buildRows(ctx.index, hparamsBody);
     const columns = buildColumns(rows, st.tagFilter);
     const shown = sortRows(filterRows(rows), columns);
     view = { rows, columns, shown };
     count.textContent = `${shown.length} of ${rows.length} runs`;
-    renderTable(columns, shown, st);
-    const metric = fillMetricSelect(columns, st);
-    parallelArgs = [parallelHost, columns, shown, metric];
-    drawParallelSoon();
+    grid.setItems(tableItems(shown, columns), {
+      header: headerRow(columns, st.tableSort),
+      columnsKey: columns.map((c) => c.id).join('\n'),
+      resetScroll,
+    });
+    plots.show(columns, shown);
   }
 
-  // parcoords is WebGL and costly: draw it once typing settles, and only when it is on screen.
-  let parallelArgs = null;
-  let parallelOnScreen = false;
-  const drawParallelSoon = debounce(async () => {
-    await loadPlotly();
-    if (parallelArgs && parallelOnScreen) {
-      const [host, columns, shown, metric] = parallelArgs;
-      brushed.textContent = '';
-      const axes = renderParallel(host, columns, shown, metric, { scale: scaleSelect.value, onBrush: showBrushed });
-      renderScatterMatrix(matrixHost, axes, shown, metric);
-      parallelArgs = null;
+  function tableItems(shown, columns) {
+    const groups = ctx.groups(shown.map((r) => r.name));
+    if (!groups) return shown.map((row) => ({ row }));
+    const byName = new Map(shown.map((r) => [r.name, r]));
+    const items = [];
+    for (const group of groups) {
+      const members = group.members.map((name) => byName.get(name));
+      items.push({ group: groupRow(group.key, members, columns) });
+      for (const row of members) items.push({ row });
     }
-  }, 150);
-  new IntersectionObserver((entries) => {
-    parallelOnScreen = entries.some((e) => e.isIntersecting);
-    drawParallelSoon();
-  }).observe(parallelHost);
+    return items;
+  }
 
-  function renderTable(columns, shown, st) {
-    const off = new Set(st.off);
-    const sortSpec = st.tableSort;
-    const header = el('tr', {}, el('th', { text: '' }), columns.map((c) => {
+  function headerRow(columns, sortSpec) {
+    return el('tr', {}, el('th', { text: '' }), columns.map((c) => {
       const mark = sortSpec === c.id ? ' ▲' : sortSpec === `-${c.id}` ? ' ▼' : '';
       return el('th', {
         class: c.id === 'name' ? 'name' : c.kind,
@@ -146,51 +149,32 @@ export function createRunsView(ctx) {
         onclick: () => ctx.store.set({ tableSort: sortSpec === c.id ? `-${c.id}` : c.id }),
       });
     }));
-    const body = [];
-    const groups = ctx.groups(shown.map((r) => r.name));
-    const byName = new Map(shown.map((r) => [r.name, r]));
-    const emitRun = (row) => body.push(runRow(row, columns, off));
-    if (groups) {
-      for (const group of groups) {
-        const members = group.members.map((name) => byName.get(name));
-        body.push(groupTableRow(groupRow(group.key, members, columns), columns));
-        members.forEach(emitRun);
-      }
-    } else shown.forEach(emitRun);
-    table.replaceChildren(el('thead', {}, header), el('tbody', {}, body));
   }
 
-  function runRow(row, columns, off) {
-    const box = el('input', { type: 'checkbox', checked: !off.has(row.name), 'aria-label': `show ${row.name} in charts` });
+  function runRow(row, columns) {
+    const box = el('input', { type: 'checkbox', 'aria-label': `show ${row.name} in charts` });
     box.addEventListener('change', () => {
       const next = new Set(ctx.store.get().off);
       if (box.checked) next.delete(row.name);
       else next.add(row.name);
       ctx.store.set({ off: [...next] });
     });
-    return el('tr', { dataset: { run: row.name } }, el('td', {}, box), columns.map((c) => cell(c, c.get(row))));
-  }
-
-  function fillMetricSelect(columns, st) {
-    const metrics = columns.filter((c) => c.kind === 'metric');
-    const wanted = metrics.map((c) => c.id).join('\n');
-    if (metricSelect.dataset.options !== wanted) {
-      metricSelect.replaceChildren(...metrics.map((c) => el('option', { value: c.id, text: c.label })));
-      metricSelect.dataset.options = wanted;
-    }
-    const chosen = metrics.some((c) => c.id === st.parallelMetric) ? st.parallelMetric : defaultColorMetric(columns, view.shown);
-    metricSelect.value = chosen;
-    return chosen;
+    const tr = el('tr', { dataset: { run: row.name } }, el('td', {}, box), columns.map((c) => cell(c, c.get(row))));
+    tr.box = box;
+    return tr;
   }
 
   // Brushing axes of the parallel coordinates narrows the runs: say how many, and let the
   // table and charts follow.
   function showBrushed(names) {
-    brushed.replaceChildren();
     const keep = new Set(names);
-    for (const tr of table.querySelectorAll('tbody tr[data-run]')) tr.classList.toggle('brushed-out', !keep.has(tr.dataset.run));
-    if (names.length === view.shown.length) return;
-    brushed.append(` ${names.length} of ${view.shown.length} runs in the brushed ranges `,
+    brushedKeep = names.length === view.shown.length ? null : keep;
+    grid.update();
+    if (brushedKeep === null) {
+      plots.setBrushed(null);
+      return;
+    }
+    plots.setBrushed(` ${names.length} of ${view.shown.length} runs in the brushed ranges `,
       el('button', { class: 'brushed-into-charts', text: 'Show only these in the charts', onclick: () => {
         ctx.store.set({ off: view.rows.map((r) => r.name).filter((name) => !keep.has(name)), runFilter: '' });
       } }));
@@ -215,8 +199,16 @@ export function createRunsView(ctx) {
     root,
     activate: load,
     onState(changed) {
-      if (['tableQuery', 'tableSort', 'off', 'tagFilter', 'groupBy', 'parallelMetric'].some((k) => changed.has(k)) && root.isConnected) render();
       if (changed.has('tableQuery') && query.value !== ctx.store.get().tableQuery) query.value = ctx.store.get().tableQuery;
+      if (!root.isConnected) return;
+      if (['tableQuery', 'tableSort', 'tagFilter', 'groupBy'].some((k) => changed.has(k))) {
+        brushedKeep = null;
+        // a new filter or order starts at its first row
+        render({ resetScroll: changed.has('tableQuery') || changed.has('tableSort') });
+      } else if (changed.has('off')) {
+        offSet = new Set(ctx.store.get().off);
+        grid.update(); // a selection changes checkboxes only: no new rows, no redraw
+      } else if (changed.has('parallelMetric')) plots.show(view.columns, view.shown);
     },
     onRuns() {
       if (root.isConnected) load();
