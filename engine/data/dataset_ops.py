@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import itertools
 import os
 import queue
 import sys
@@ -408,7 +409,8 @@ class FilterDataset(_Unary):
 class ShuffleDataset(_Unary):
     """TF's shuffle buffer: fill ``buffer_size`` elements, then emit a random one and put the
     next input element in its place. The order depends only on the seeds (and the epoch when
-    ``reshuffle_each_iteration``), never on timing."""
+    ``reshuffle_each_iteration``), never on timing, and is the same whether elements pass one
+    by one or, from a source of blocks, as row numbers gathered a block at a time."""
 
     def __init__(self, input_dataset, buffer_size, seed=None, reshuffle_each_iteration=None):
         super().__init__(input_dataset)
@@ -434,19 +436,78 @@ class ShuffleDataset(_Unary):
         return np.random.default_rng(key)
 
     def _iter(self, env):
-        rng = self._rng(env)
-        buf = []
-        for element in self._input._iter(env):
-            if len(buf) < self._buffer:
-                buf.append(element)
+        return _shuffled(lambda: self._rng(env), self._input._iter(env), self._buffer)
+
+    # Rows gathered per output block.
+    _BLOCK_ROWS = 256
+
+    def _blocks(self, env):
+        blocks = self._input._blocks(env)
+        if blocks is None:
+            return None
+        return self._gather(env, blocks)
+
+    def _gather(self, env, blocks):
+        kept: list = []  # the input blocks, and the first row number of each
+        starts: list = []
+
+        def row_numbers():
+            n = 0
+            for block in blocks:
+                kept.append(block)
+                starts.append(n)
+                rows = len(block[0])
+                yield from range(n, n + rows)
+                n += rows
+
+        order = _shuffled(lambda: self._rng(env), row_numbers(), self._buffer)
+        while True:
+            rows = np.fromiter(itertools.islice(order, self._BLOCK_ROWS), np.int64)
+            if not len(rows):
+                return
+            which = np.searchsorted(starts, rows, side="right") - 1
+            if which[0] == which[-1] and (which == which[0]).all():
+                block, local = kept[which[0]], rows - starts[which[0]]
+                yield tuple(c[local] for c in block)
                 continue
-            i = int(rng.integers(len(buf)))
-            yield buf[i]
-            buf[i] = element
-        while buf:
-            i = int(rng.integers(len(buf)))
-            buf[i], buf[-1] = buf[-1], buf[i]
-            yield buf.pop()
+            parts = [
+                tuple(c[rows[which == b] - starts[b]] for c in kept[b]) for b in np.unique(which)
+            ]
+            # Rows of several blocks: put them back in the drawn order.
+            position = np.concatenate([np.flatnonzero(which == b) for b in np.unique(which)])
+            inverse = np.empty_like(position)
+            inverse[position] = np.arange(len(position))
+            yield tuple(
+                np.concatenate([p[i] for p in parts])[inverse] for i in range(len(parts[0]))
+            )
+
+
+def _shuffled(make_rng, source, size: int):
+    """``source``'s items in the shuffle buffer's order. The draws are uniform floats taken in
+    chunks (one numpy call per chunk, not one per element), each scaled to the buffer's length
+    at the time it is used."""
+    rng = make_rng()
+    draws: list = []
+    buf: list = []
+
+    def draw(n: int) -> int:
+        nonlocal draws
+        if not draws:
+            draws = rng.random(1024).tolist()
+            draws.reverse()
+        return min(int(draws.pop() * n), n - 1)
+
+    for item in source:
+        if len(buf) < size:
+            buf.append(item)
+            continue
+        i = draw(len(buf))
+        yield buf[i]
+        buf[i] = item
+    while buf:
+        i = draw(len(buf))
+        buf[i], buf[-1] = buf[-1], buf[i]
+        yield buf.pop()
 
 
 class RepeatDataset(_Unary):

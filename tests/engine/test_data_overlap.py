@@ -256,3 +256,27 @@ def test_parallel_map_and_batch_is_ordered_and_deterministic_with_a_seed():
     flat = [v for b in first for v in b]
     assert sorted(flat) == [2 * i + 1 for i in range(100)] and flat != sorted(flat)
     assert [len(b) for b in first] == [8] * 12 + [4]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ds: ds.shuffle(7, seed=3),
+        lambda ds: ds.repeat(3).shuffle(50, seed=4),  # the buffer spans several epochs' blocks
+        lambda ds: ds.shuffle(9, seed=5).repeat(3),  # a new order each epoch
+        lambda ds: ds.shuffle(1000, seed=6),  # a buffer larger than the data
+    ],
+)
+def test_shuffle_gives_the_same_order_element_by_element_and_in_blocks(make):
+    x = np.arange(40, dtype=np.int64) * 10
+    with tf.Graph().as_default():
+        ds = make(tf.data.Dataset.from_tensor_slices((x, -x)))
+        one = ds.make_one_shot_iterator().get_next()
+        batched = ds.batch(6).make_one_shot_iterator().get_next()
+        with tf.Session() as sess:
+            elements = [int(v[0]) for v in _per_element_then_stacked(ds, sess, one)]
+            batches = _per_element_then_stacked(ds, sess, batched)
+    assert [int(v) for b in batches for v in b[0]] == elements
+    assert all((b[1] == -b[0]).all() for b in batches)
+    assert sorted(elements) == sorted(x.tolist() * (len(elements) // len(x)))
+    assert elements != sorted(elements)
