@@ -5,6 +5,8 @@ import { el } from '../dom.js';
 import { CARD_WIDTH } from '../state.js';
 import { applyTheme, effectiveTheme, onThemeChange } from '../theme.js';
 
+const SELECTED_SLACK = 1.06; // the open tab is set in a bolder weight, a little wider
+
 /** Keep the tab buttons in `nav` on one row; the ones that do not fit go into a menu. */
 export function fitTabs(nav) {
   const tabs = [...nav.querySelectorAll('.tab')];
@@ -16,23 +18,33 @@ export function fitTabs(nav) {
   nav.append(more);
   document.body.append(menu);
 
-  function fit() {
+  // Widths are measured once, while the page is still empty (a forced layout later, under a
+  // page of charts, costs hundreds of milliseconds); the nav's width comes from the observer.
+  let widths = null;
+  let moreWidth = 0;
+  let available = 0;
+
+  function measure() {
     for (const tab of tabs) tab.hidden = false;
-    more.hidden = true;
-    const available = nav.clientWidth;
-    const widths = tabs.map((tab) => tab.getBoundingClientRect().width);
-    if (widths.reduce((a, b) => a + b, 0) <= available + 0.5) return finish([]);
     more.hidden = false;
-    let room = available - more.getBoundingClientRect().width;
+    widths = tabs.map((tab) => tab.getBoundingClientRect().width * SELECTED_SLACK);
+    moreWidth = more.getBoundingClientRect().width;
+    available = nav.clientWidth;
+  }
+
+  function fit() {
+    if (!widths) measure();
     const selected = Math.max(0, tabs.findIndex((tab) => tab.getAttribute('aria-selected') === 'true'));
-    room -= widths[selected];
     const overflow = [];
-    for (const [i, tab] of tabs.entries()) {
-      if (i === selected) continue;
-      if (widths[i] <= room && !overflow.length) room -= widths[i];
-      else overflow.push(tab);
+    if (widths.reduce((a, b) => a + b, 0) > available) {
+      let room = available - moreWidth - widths[selected];
+      for (const [i, tab] of tabs.entries()) {
+        if (i === selected) continue;
+        if (widths[i] <= room && !overflow.length) room -= widths[i];
+        else overflow.push(tab);
+      }
     }
-    for (const tab of overflow) tab.hidden = true;
+    for (const tab of tabs) tab.hidden = overflow.includes(tab);
     finish(overflow);
   }
 
@@ -68,7 +80,10 @@ export function fitTabs(nav) {
   more.addEventListener('click', () => (menu.hidden ? openMenu() : closeMenu()));
   menuKeys(menu, closeMenu, more);
   dismissOnOutsideClick(menu, more, closeMenu);
-  new ResizeObserver(() => fit()).observe(nav);
+  new ResizeObserver((entries) => {
+    available = entries[entries.length - 1].contentRect.width;
+    if (widths) fit();
+  }).observe(nav);
   new MutationObserver(() => fit()).observe(nav, { subtree: true, attributeFilter: ['aria-selected'] });
   fit();
   return { fit };

@@ -217,8 +217,9 @@ function resizeHandle(ctx, sidebar) {
     handle.setPointerCapture(event.pointerId);
     handle.classList.add('dragging');
     document.body.classList.add('resizing');
-    const left = sidebar.getBoundingClientRect().left;
-    const move = (e) => setWidth(e.clientX - left);
+    const startX = event.clientX;
+    const startWidth = sidebar.getBoundingClientRect().width;
+    const move = (e) => setWidth(startWidth + e.clientX - startX);
     const up = () => {
       handle.classList.remove('dragging');
       document.body.classList.remove('resizing');
