@@ -149,6 +149,7 @@ function toolbar(ctx, scalarSettings) {
   const showMode = (st) => (mode.value = st.histMode === 'overlay' ? 'overlay' : 'offset');
   showMode(ctx.store.get());
   ctx.store.subscribe((changed, st) => changed.has('histMode') && showMode(st));
-  const bar = el('div', { class: 'toolbar ts-toolbar' }, el('label', {}, 'Histograms ', mode));
-  return el('div', { class: 'ts-settings' }, scalarSettings, bar);
+  // The histogram setting joins the scalar settings' row (it wraps on narrow screens).
+  scalarSettings.append(el('label', { class: 'ts-hist-mode' }, 'Histograms ', mode));
+  return scalarSettings;
 }
