@@ -76,6 +76,10 @@ export async function fetchScalars(tag, runs, options = {}) {
 export const scalarsExportUrl = (run, tag, format) =>
   apiUrl('api/scalars/export', { run, tag, format });
 
+/** Every point of `tag` for `runs` (null: every run with the tag) in one file with a run column. */
+export const scalarsTagExportUrl = (tag, runs, format) =>
+  apiUrl('api/scalars/export_tag', { tag, run: runs ?? undefined, format });
+
 export const fetchHistograms = (run, tag) => getJson('api/histograms', { run, tag });
 export const fetchDistributions = (run, tag) => getJson('api/distributions', { run, tag });
 export const fetchImages = (run, tag) => getJson('api/images', { run, tag });

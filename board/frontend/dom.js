@@ -76,9 +76,9 @@ export function throttle(fn, ms) {
 
 /** Compile a user regex; an invalid pattern is reported through `onError` and matches all. */
 export function safeRegex(pattern, onError = () => {}) {
+  onError(null); // an empty or valid pattern clears an earlier error
   if (!pattern) return null;
   try {
-    onError(null);
     return new RegExp(pattern, 'i');
   } catch (err) {
     onError(err.message);

@@ -385,6 +385,8 @@ export async function mount(container, { runs = [], selectedRun = null, state = 
   colorSelect.value = view.color;
   colorSelect.addEventListener('change', () => {
     view.color = colorSelect.value;
+    // a traced subgraph dims every other node, which would hide the new colouring
+    view.traced = null;
     if (view.scene) draw();
     save();
   });

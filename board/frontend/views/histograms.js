@@ -70,7 +70,7 @@ function renderOneRun(card, data, mode) {
       traces.push({
         type: 'scatter', mode: 'lines', x: s.centers, y: s.counts, name: `step ${s.step}`,
         line: { color: stepShade(color, (i + 1) / shapes.length), width: 1.2, shape: 'hvh' },
-        hovertemplate: `step ${s.step}<br>%{x:.4g}: %{y:.4g}<extra></extra>`,
+        hovertemplate: `step ${s.step}<br>value %{x:.4g}<br>count %{y:.4g}<extra></extra>`,
         meta: { step: s.step },
       });
     });
@@ -84,12 +84,15 @@ function renderOneRun(card, data, mode) {
   shapes.forEach((s, i) => {
     const xs = [s.centers[0], ...s.centers, s.centers[s.centers.length - 1]];
     const ys = [s.step, ...Array.from(s.counts, (c) => s.step - (c / peak) * height), s.step];
+    // A filled trace hovers on its fill by default, and a fill's label is the trace's name
+    // ("trace 18"): hover on the points instead, each labelled with its step, value and count.
     traces.push({
-      type: 'scatter', mode: 'lines', x: xs, y: ys, fill: 'toself',
+      type: 'scatter', mode: 'lines', x: xs, y: ys, fill: 'toself', hoveron: 'points',
       fillcolor: stepShade(color, (i + 1) / shapes.length),
       line: { color: '#fff', width: 0.6 },
-      hoverinfo: 'text',
-      text: xs.map((x, k) => `step ${s.step}: ${formatNumber(x)} → ${formatNumber(k === 0 || k === xs.length - 1 ? 0 : s.counts[k - 1])}`),
+      name: `step ${s.step}`,
+      customdata: xs.map((x, k) => [formatNumber(x), formatNumber(k === 0 || k === xs.length - 1 ? 0 : s.counts[k - 1])]),
+      hovertemplate: `step ${s.step}<br>value %{customdata[0]}<br>count %{customdata[1]}<extra></extra>`,
       meta: { step: s.step },
     });
   });
@@ -131,7 +134,7 @@ function renderAcrossRuns(card, data) {
     return {
       type: 'scatter', mode: 'lines', x: centers, y: counts, name: plotlyText(run),
       line: { color: runColor(run), width: 1.5, shape: 'hvh' },
-      hovertemplate: `%{x:.4g}: %{y:.4g}<extra>${plotlyText(run)}</extra>`,
+      hovertemplate: `step ${point.step}<br>value %{x:.4g}<br>count %{y:.4g}<extra>${plotlyText(run)}</extra>`,
       meta: { run, step: point.step },
     };
   });

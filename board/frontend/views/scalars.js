@@ -1,22 +1,33 @@
-// Scalars dashboard: one chart per tag, one trace per selected run (or per group). Plotly draws
-// the axes and handles zoom and pan; the traces are painted on a canvas layer (lineLayer.js).
-// Until plotly.js is evaluated, charts on linear axes are drawn complete with axes of our own
-// (quickAxes.js), and plotly's evaluation waits until the cards on screen have painted.
-import { scalarsExportUrl } from '../api.js';
+// Scalars dashboard: one chart per tag (plus any tags the user adds to it), one trace per
+// selected run (or per group). Plotly draws the axes and handles zoom and pan; the traces are
+// painted on a canvas layer (lineLayer.js). Until plotly.js is evaluated, charts on linear axes
+// are drawn complete with axes of our own (quickAxes.js), and plotly's evaluation waits until
+// the cards on screen have painted.
 import { runColor } from '../colors.js';
-import { debounce, el, formatDuration, formatNumber, formatTime, throttle } from '../dom.js';
+import { el, formatNumber, formatTime, throttle } from '../dom.js';
 import { toggled } from '../state.js';
 import { createCard, layoutSections, renderTurn } from '../widgets/card.js';
-import { drawLines, extentTrace, followAxes, trackPointer } from '../widgets/lineLayer.js';
+import { drawLines, extentTrace, followAxes, trackClicks, trackPointer } from '../widgets/lineLayer.js';
 import { Plotly, baseLayout, loadPlotly, plotConfig } from '../widgets/plots.js';
 import { autoRanges, quickChart, removeQuickChart } from '../widgets/quickAxes.js';
 import { hideTooltip, showTooltip } from '../widgets/tooltip.js';
+import { cardLimits, cardTags } from './cardSettings.js';
+import { renderDataTable, selectionRows, snapToData } from './dataTable.js';
+import { cardTools, downloadControl, toolbar } from './scalarControls.js';
 import { ScalarCache } from './scalarData.js';
-import { buildTraces, nearestIndex, rangeBound, relativeUnit, yRange } from './scalarTraces.js';
+import { tooltipTable } from './scalarHover.js';
+import { buildTraces, rangeBound, relativeUnit, yRange } from './scalarTraces.js';
 
-const REDRAW_KEYS = ['smoothing', 'xAxis', 'logY', 'logX', 'ignoreOutliers', 'off', 'runFilter', 'groupBy', 'band'];
+const REDRAW_KEYS = ['smoothing', 'smoother', 'smoothWindow', 'xAxis', 'logY', 'logX', 'ignoreOutliers', 'off', 'runFilter', 'groupBy', 'band', 'yRanges', 'tagSets'];
 const LAYOUT_KEYS = ['tagFilter', 'pinned', 'collapsed'];
+// A changed run selection can leave a tag without any shown run: its card goes.
+const RUN_KEYS = ['runFilter', 'off'];
 const LIVE_FLUSH_MS = 250;
+// A double click goes back to the ranges the chart was drawn with (a card's own y range
+// included), not to plotly's autorange of the data.
+const chartConfig = { ...plotConfig, doubleClick: 'reset' };
+// Line styles of a chart's tags: its own tag solid, added tags dashed, dotted, ...
+const TAG_DASHES = [undefined, 'dash', 'dot', 'dashdot', 'longdash'];
 
 export function createScalarsView(ctx) {
   const cache = new ScalarCache();
@@ -25,6 +36,7 @@ export function createScalarsView(ctx) {
   const settingsBar = toolbar(ctx);
   const root = el('div', { class: 'view scalars-view' }, settingsBar, container);
   const pendingLive = new Set();
+  let laidOut = '';
   // Cards drawing before plotly is evaluated: plotly's evaluation (~0.5 s of main thread) and
   // the plotly charts wait until they have all painted.
   let quickPending = 0;
@@ -40,7 +52,9 @@ export function createScalarsView(ctx) {
 
   function layout() {
     const st = settings();
-    layoutSections(container, tags(), cards, {
+    const keys = tags();
+    laidOut = JSON.stringify(keys);
+    layoutSections(container, keys, cards, {
       pinned: st.pinned,
       collapsed: st.collapsed,
       onToggle: (name) => ctx.store.set({ collapsed: toggled(st.collapsed, name) }),
@@ -59,41 +73,53 @@ export function createScalarsView(ctx) {
     });
     card.tag = tag;
     card.staleRuns = new Set();
+    card.tools = cardTools(ctx, tag);
     card.plot = el('div', { class: 'plot', dataset: { tag } });
     card.legend = el('div', { class: 'chart-legend' });
-    card.body.append(card.plot, card.legend);
-    card.actions.append(downloadControl(ctx, tag));
+    card.table = el('div', { class: 'data-table-box' });
+    card.table.hidden = true;
+    card.body.append(card.tools.box, card.plot, card.legend, card.table);
+    card.actions.append(downloadControl(ctx, tag), card.tools.button);
     // Before plotly, the chart is drawn again at its new width.
     card.onResize = () => (card.plotted ? Plotly.Plots.resize(card.plot) : card.redraw());
     card.onDispose = () => card.plotted && Plotly.purge(card.plot);
     return card;
   }
 
+  // The runs to draw for each tag of the card, in the card's tag order.
+  function runsByTag(card) {
+    const shown = ctx.visibleRuns();
+    return new Map(cardTags(settings(), card.tag).map((tag) => [tag, shown.filter((run) => ctx.runHasTag(run, 'scalars', tag))]));
+  }
+
   async function drawCard(card) {
-    const runs = ctx.visibleRuns().filter((run) => ctx.runHasTag(run, 'scalars', card.tag));
-    await catchUp(card, runs);
-    const loading = cache.ensure(card.tag, runs);
+    card.tools.sync();
+    const byTag = runsByTag(card);
+    await catchUp(card, byTag);
+    const loading = Promise.all([...byTag].map(([tag, runs]) => cache.ensure(tag, runs)));
     if (window.Plotly || !quickFits()) loadPlotly(); // evaluates while the server answers
-    else await paintBeforePlotly(card, runs, loading);
+    else await paintBeforePlotly(card, byTag, loading);
     await loading;
     await renderTurn();
-    await render(card, runs);
-    const missingFull = cache.needsFull(card.tag, runs);
-    if (missingFull.length) {
-      await cache.loadFull(card.tag, missingFull);
-      card.redraw();
-    } else if (card.xRange) {
-      await refineZoom(card, runs);
+    await render(card, byTag);
+    let refined = false;
+    for (const [tag, runs] of byTag) {
+      const missingFull = cache.needsFull(tag, runs);
+      if (!missingFull.length) continue;
+      await cache.loadFull(tag, missingFull);
+      refined = true;
     }
+    if (refined) card.redraw();
+    else if (card.xRange) await refineZoom(card, byTag);
   }
 
   // The card drawn without plotly as soon as its data is in; plotly is evaluated once every
   // card drawing this way has painted, and then this card waits for its plotly turn.
-  async function paintBeforePlotly(card, runs, loading) {
+  async function paintBeforePlotly(card, byTag, loading) {
     quickPending++;
     try {
       await loading;
-      quickRender(card, runs);
+      quickRender(card, byTag);
     } finally {
       if (--quickPending === 0) {
         loadPlotly();
@@ -109,31 +135,70 @@ export function createScalarsView(ctx) {
   }
 
   // The chart before plotly: lines and axes, no zoom or tooltip yet.
-  function quickRender(card, runs) {
-    const { built, plotLayout, extent, range, groups, resolution } = chartSpec(card, runs);
+  function quickRender(card, byTag) {
+    const { built, plotLayout, extent, range, resolution } = chartSpec(card, byTag);
     if (plotLayout.xaxis.type !== 'linear' || plotLayout.yaxis.type !== 'linear') return;
     const ranges = autoRanges(extent, range);
-    if (ranges && quickChart(card.plot, built.traces, plotLayout, ranges)) shown(card, built, groups, resolution, 'quick');
+    if (ranges && quickChart(card.plot, built.traces, plotLayout, ranges)) shown(card, built, resolution, 'quick');
   }
 
-  // Traces, plotly layout and data extremes of the chart for `runs`, from the current settings.
-  function chartSpec(card, runs) {
+  // Every (run, tag) series the card draws: [{run, tag, series, origin, key, dash}].
+  function cardEntries(card, byTag) {
+    const multi = byTag.size > 1;
+    const entries = [];
+    [...byTag].forEach(([tag, runs], i) => {
+      for (const run of runs) {
+        const held = cache.series(tag, run);
+        const series = card.zoomData?.get(tag)?.get(run) ?? held;
+        if (!series) continue;
+        const origin = held?.wall[0];
+        entries.push(multi ? { run, tag, series, origin, key: `${run} · ${tag}`, dash: TAG_DASHES[i % TAG_DASHES.length] } : { run, series, origin });
+      }
+    });
+    return entries;
+  }
+
+  // Traces of every tag of the card, in one list (raw lines first when not grouped).
+  function buildCardTraces(card, byTag, entries, drawSettings, unit) {
+    const multi = byTag.size > 1;
+    const display = new Map();
+    const yArrays = [];
+    let traces = [];
+    [...byTag].forEach(([tag, runs], i) => {
+      const own = multi ? entries.filter((e) => e.tag === tag) : entries;
+      const groups = ctx.groups(runs);
+      const tagInfo = multi ? { tag, dash: TAG_DASHES[i % TAG_DASHES.length] } : null;
+      const built = buildTraces(own, groups, drawSettings, unit, card.xRange, tagInfo);
+      traces = traces.concat(built.traces);
+      for (const [key, d] of built.display) display.set(key, d);
+      yArrays.push(...built.yArrays);
+    });
+    if (multi && !settings().groupBy) traces.sort((a, b) => (a.meta.kind === 'raw' ? 0 : 1) - (b.meta.kind === 'raw' ? 0 : 1));
+    return { traces, display, yArrays, grouped: Boolean(settings().groupBy) };
+  }
+
+  // Traces, plotly layout and data extremes of the chart, from the current settings.
+  function chartSpec(card, byTag) {
     const st = settings();
-    const entries = runs.map((run) => ({ run, series: card.zoomData?.get(run) ?? cache.series(card.tag, run) })).filter((e) => e.series);
+    const entries = cardEntries(card, byTag);
     const unit = relativeUnit(entries.map((e) => e.series));
-    const groups = ctx.groups(runs);
-    const xAxisMode = groups ? 'step' : st.xAxis;
+    const xAxisMode = st.groupBy ? 'step' : st.xAxis;
     const drawSettings = { ...st, xAxis: xAxisMode };
-    const built = buildTraces(entries, groups, drawSettings, unit, card.xRange);
+    if (card.selection?.axis !== xAxisMode) card.selection = null; // picked on another x axis
+    const built = buildCardTraces(card, byTag, entries, drawSettings, unit);
     card.display = built.display;
+    card.entries = entries;
+    card.drawSettings = drawSettings;
     card.unit = unit;
     card.xAxisMode = xAxisMode;
     card.traces = built.traces;
-    const range = yRange(built.yArrays, st);
+    const extent = extentTrace(built.traces, st.logX && xAxisMode !== 'wall', st.logY);
+    const limits = cardLimits(st, card.tag);
+    const range = yRange(built.yArrays, st, limits, extent.y);
     const xTitle = { step: 'step', relative: `relative (${unit.name})`, wall: 'wall time' }[xAxisMode];
     const plotLayout = baseLayout({
       hovermode: false, // the tooltip follows the pointer itself (trackPointer)
-      uirevision: `${card.tag}|${xAxisMode}|${st.logX}|${st.logY}|${st.ignoreOutliers}`,
+      uirevision: `${card.tag}|${xAxisMode}|${st.logX}|${st.logY}|${st.ignoreOutliers}|${JSON.stringify(limits)}`,
       xaxis: {
         ...baseLayout().xaxis,
         title: { text: xTitle, standoff: 4 },
@@ -152,49 +217,99 @@ export function createScalarsView(ctx) {
         ...(st.logY ? { tickformat: '~g' } : {}),
         ...(range ? { range, autorange: false } : { autorange: true }),
       },
+      shapes: selectionShapes(card),
     });
-    const extent = extentTrace(built.traces, st.logX && xAxisMode !== 'wall', st.logY);
     const resolution = entries.every((e) => e.series.full) ? 'full' : 'overview';
-    return { built, plotLayout, extent, range, groups, resolution };
+    return { built, plotLayout, extent, range, resolution };
+  }
+
+  // A line at the selected step, or a shaded band over the selected range.
+  function selectionShapes(card) {
+    const sel = card.selection;
+    if (!sel) return [];
+    const common = { xref: 'x', yref: 'paper', y0: 0, y1: 1, layer: 'above' };
+    if (sel.start === sel.end) return [{ ...common, type: 'line', x0: sel.start, x1: sel.start, line: { color: '#333', width: 1, dash: 'dot' } }];
+    return [{ ...common, type: 'rect', x0: sel.start, x1: sel.end, fillcolor: 'rgba(60, 60, 60, 0.12)', line: { width: 0 } }];
   }
 
   // `data-chart` says which axes the lines are drawn on: "quick" (ours, before plotly; no zoom
   // or tooltip yet) or "plotly" (the interactive chart).
-  function shown(card, built, groups, resolution, chart) {
+  function shown(card, built, resolution, chart) {
     card.plot.lines = built.traces; // what the chart shows: read by tests and the benchmark
     card.plot.dataset.chart = chart;
     card.plot.drawnAt = performance.now();
     card.root.dataset.resolution = resolution;
-    showLegend(card, groups ? built.traces.filter((t) => t.meta.kind === 'mean') : []);
+    showLegend(card, built);
   }
 
-  async function render(card, runs) {
-    const { built, plotLayout, extent, groups, resolution } = chartSpec(card, runs);
+  async function render(card, byTag) {
+    const { built, plotLayout, extent, resolution } = chartSpec(card, byTag);
     // Plotly only draws the axes: when neither their layout nor the data's extremes changed (a
     // run toggled inside the range), plotly has nothing to redo and is not called.
     const plotKey = JSON.stringify([plotLayout, extent.x, extent.y]);
     if (plotKey !== card.plotKey) {
       removeQuickChart(card.plot);
-      await Plotly.react(card.plot, [extent], plotLayout, plotConfig);
+      await Plotly.react(card.plot, [extent], plotLayout, chartConfig);
       card.plotKey = plotKey;
     }
     drawLines(card.plot, built.traces);
     if (!card.plotted) {
       card.plotted = true;
-      trackPointer(card.plot, (point) => (point ? hover(card, point) : hideTooltip()));
+      card.pointer = trackPointer(card.plot, (point) => (point ? hover(card, point) : hideTooltip()));
+      trackClicks(card.plot, (point, event) => selectStep(card, point.x, event.shiftKey));
       followAxes(card.plot, () => card.traces);
       card.plot.on('plotly_relayout', (change) => onZoom(card, change));
     }
-    shown(card, built, groups, resolution, 'plotly');
+    shown(card, built, resolution, 'plotly');
+    showTable(card);
+    // the data under a pointer that did not move changed: the tooltip shows the new values
+    card.pointer.refresh();
   }
 
-  // Group names under the chart, as text.
-  function showLegend(card, meanTraces) {
-    card.legend.replaceChildren(
-      ...meanTraces.map((t) =>
-        el('span', { class: 'legend-item' }, el('span', { class: 'chip', style: { background: t.line.color } }), el('span', { class: 'legend-name', text: t.name })),
-      ),
-    );
+  // Group names (a grouped chart) and tag line styles (a chart of several tags) under the chart.
+  function showLegend(card, built) {
+    const items = [];
+    if (built.grouped) {
+      for (const t of built.traces.filter((t) => t.meta.kind === 'mean')) {
+        items.push(el('span', { class: 'legend-item' }, el('span', { class: 'chip', style: { background: t.line.color } }), el('span', { class: 'legend-name', text: t.name })));
+      }
+    }
+    const tagList = cardTags(settings(), card.tag);
+    if (tagList.length > 1) {
+      tagList.forEach((tag, i) => {
+        const dash = TAG_DASHES[i % TAG_DASHES.length] ?? 'solid';
+        items.push(el('span', { class: 'legend-item legend-tag', dataset: { tag } }, el('span', { class: `legend-dash ${dash}` }), el('span', { class: 'legend-name', text: tag })));
+      });
+    }
+    card.legend.replaceChildren(...items);
+  }
+
+  // A click picks the step nearest to it; a shift-click makes a range with the earlier pick.
+  function selectStep(card, x, extend) {
+    if (!card.entries?.length) return;
+    const at = snapToData(card.entries, x, card.drawSettings, card.unit);
+    const anchor = extend && card.selection ? card.selection.anchor : at;
+    card.selection = { start: Math.min(anchor, at), end: Math.max(anchor, at), anchor, axis: card.xAxisMode };
+    card.redraw();
+  }
+
+  function showTable(card) {
+    if (!card.selection || !card.entries?.length) {
+      card.table.hidden = true;
+      card.table.replaceChildren();
+      return;
+    }
+    const rows = selectionRows(card.entries, card.selection, card.drawSettings, card.unit);
+    const describe = (x) => {
+      if (card.xAxisMode === 'wall') return formatTime(x / 1000);
+      if (card.xAxisMode === 'relative') return `${formatNumber(x)} ${card.unit.name}`;
+      return `step ${x}`;
+    };
+    const clear = () => {
+      card.selection = null;
+      card.redraw();
+    };
+    renderDataTable(card.table, rows, card.selection, runColor, clear, describe);
   }
 
   function onZoom(card, change) {
@@ -212,53 +327,26 @@ export function createScalarsView(ctx) {
   }
 
   // Series held only as an overview get finer points for the visible range from the server.
-  async function refineZoom(card, runs) {
-    const coarse = runs.filter((run) => !cache.series(card.tag, run)?.full);
-    if (!coarse.length || card.xAxisMode !== 'step') return;
+  async function refineZoom(card, byTag) {
+    if (card.xAxisMode !== 'step') return;
     const [lo, hi] = card.xRange;
     const requested = JSON.stringify(card.xRange);
-    const fine = await cache.fetchRange(card.tag, coarse, lo, hi);
+    const fine = new Map();
+    for (const [tag, runs] of byTag) {
+      const coarse = runs.filter((run) => !cache.series(tag, run)?.full);
+      if (coarse.length) fine.set(tag, await cache.fetchRange(tag, coarse, lo, hi));
+    }
+    if (!fine.size) return;
     await renderTurn();
     if (JSON.stringify(card.xRange) !== requested) return;
     card.zoomData = fine;
-    await render(card, runs);
+    await render(card, byTag);
   }
 
-  // Tooltip rows: every run (or group) at the pointer's x, from the drawn data.
   function hover(card, point) {
-    const st = settings();
     if (!card.display?.size) return hideTooltip();
-    const x = point.x;
-    const grouped = card.display.values().next().value.mean !== undefined;
-    const rows = [];
-    for (const [name, d] of card.display) {
-      const i = nearestIndex(d.x, x);
-      if (i < 0) continue;
-      if (grouped) {
-        rows.push({
-          name,
-          value: d.mean[i],
-          color: runColor(name),
-          cells: [name, formatNumber(d.mean[i]), `± ${formatNumber(d.std[i])}`, String(d.x[i]), `n=${d.count[i]}`],
-        });
-      } else {
-        const first = cache.series(card.tag, name)?.wall[0] ?? d.wall[i];
-        rows.push({
-          name,
-          value: d.smooth[i],
-          color: runColor(name),
-          cells: [name, formatNumber(d.smooth[i]), formatNumber(d.raw[i]), String(d.step[i]), formatTime(d.wall[i]), formatDuration(d.wall[i] - first)],
-        });
-      }
-    }
-    const order = {
-      nearest: (a, b) => Math.abs(point.yPixel(a.value) - point.cursorY) - Math.abs(point.yPixel(b.value) - point.cursorY),
-      value: (a, b) => b.value - a.value,
-      name: (a, b) => a.name.localeCompare(b.name),
-    }[st.tooltipSort] ?? (() => 0);
-    rows.sort(order);
-    const columns = grouped ? ['group', 'mean', 'std', 'step', 'runs'] : ['run', 'smoothed', 'value', 'step', 'time', 'relative'];
-    showTooltip(point.clientX, point.clientY, columns, rows.slice(0, 30));
+    const { columns, rows } = tooltipTable(card.display, point, settings().tooltipSort);
+    showTooltip(point.clientX, point.clientY, columns, rows);
   }
 
   function redrawAll() {
@@ -268,27 +356,29 @@ export function createScalarsView(ctx) {
   // Live updates: on-screen cards fetch the new points now (one request per tag); cards off
   // screen only remember which runs grew and catch up when they are drawn.
   const flushLive = throttle(() => {
-    const byTag = new Map();
-    for (const key of pendingLive) {
-      const [tag, run] = key.split('\u0000');
-      if (!byTag.has(tag)) byTag.set(tag, new Set());
-      byTag.get(tag).add(run);
-    }
+    const grown = [...pendingLive];
     pendingLive.clear();
-    for (const [tag, runs] of byTag) {
-      const card = cards.get(tag);
-      if (!card) continue;
-      for (const run of runs) card.staleRuns.add(run);
-      card.redraw();
+    for (const card of cards.values()) {
+      const drawn = new Set(cardTags(settings(), card.tag));
+      let stale = false;
+      for (const key of grown) {
+        const [tag] = key.split('\u0000');
+        if (!drawn.has(tag)) continue;
+        card.staleRuns.add(key);
+        stale = true;
+      }
+      if (stale) card.redraw();
     }
   }, LIVE_FLUSH_MS);
 
-  async function catchUp(card, runs) {
+  async function catchUp(card, byTag) {
     if (!card.staleRuns.size) return;
-    const stale = runs.filter((run) => card.staleRuns.has(run));
+    const stale = new Set(card.staleRuns);
     card.staleRuns.clear();
-    const fresh = stale.filter((run) => cache.series(card.tag, run));
-    if (fresh.length && (await cache.extend(card.tag, fresh)).length) card.zoomData = null;
+    for (const [tag, runs] of byTag) {
+      const fresh = runs.filter((run) => stale.has(`${tag}\u0000${run}`) && cache.series(tag, run));
+      if (fresh.length && (await cache.extend(tag, fresh)).length) card.zoomData = null;
+    }
   }
 
   return {
@@ -297,7 +387,8 @@ export function createScalarsView(ctx) {
       layout();
     },
     onState(changed) {
-      if (LAYOUT_KEYS.some((k) => changed.has(k))) layout();
+      const runsChanged = RUN_KEYS.some((k) => changed.has(k));
+      if (LAYOUT_KEYS.some((k) => changed.has(k)) || (runsChanged && JSON.stringify(tags()) !== laidOut)) layout();
       if (REDRAW_KEYS.some((k) => changed.has(k))) redrawAll();
     },
     onRuns() {
@@ -318,82 +409,4 @@ export function createScalarsView(ctx) {
     redrawKeys: REDRAW_KEYS,
     toolbar: settingsBar,
   };
-}
-
-function toolbar(ctx) {
-  const st = ctx.store.get();
-  const setLater = debounce((patch) => ctx.store.set(patch), 120);
-  const smoothingValue = el('input', {
-    type: 'number', min: 0, max: 0.999, step: 0.001, value: st.smoothing, class: 'smoothing-number',
-    'aria-label': 'smoothing value',
-  });
-  const slider = el('input', {
-    type: 'range', min: 0, max: 0.999, step: 0.001, value: st.smoothing, class: 'smoothing',
-    'aria-label': 'smoothing',
-  });
-  const setSmoothing = (value) => {
-    const v = Math.min(0.999, Math.max(0, Number(value) || 0));
-    slider.value = v;
-    smoothingValue.value = v;
-    setLater({ smoothing: v });
-  };
-  slider.addEventListener('input', () => setSmoothing(slider.value));
-  smoothingValue.addEventListener('change', () => setSmoothing(smoothingValue.value));
-  const select = (name, options, label) =>
-    el(
-      'label',
-      {},
-      `${label} `,
-      el(
-        'select',
-        { name, onchange: (e) => ctx.store.set({ [name]: e.target.value }) },
-        options.map(([value, text]) => el('option', { value, text, selected: st[name] === value })),
-      ),
-    );
-  const check = (name, label) =>
-    el('label', {}, el('input', { type: 'checkbox', name, checked: st[name], onchange: (e) => ctx.store.set({ [name]: e.target.checked }) }), ` ${label}`);
-  const bar = el(
-    'div',
-    { class: 'toolbar' },
-    el('label', {}, 'Smoothing ', slider, smoothingValue),
-    select('xAxis', [['step', 'step'], ['relative', 'relative'], ['wall', 'wall time']], 'X axis'),
-    check('logY', 'log y'),
-    check('logX', 'log x'),
-    check('ignoreOutliers', 'ignore outliers'),
-    select('tooltipSort', [['nearest', 'nearest'], ['value', 'value'], ['name', 'name']], 'Tooltip order'),
-  );
-  ctx.store.subscribe((changed, state) => {
-    if (changed.has('smoothing') && Number(slider.value) !== state.smoothing) {
-      slider.value = state.smoothing;
-      smoothingValue.value = state.smoothing;
-    }
-  });
-  return bar;
-}
-
-function downloadControl(ctx, tag) {
-  const runSelect = el('select', { class: 'download-run', 'aria-label': 'run to download' });
-  const links = ['csv', 'json'].map((format) =>
-    el('a', { class: `download ${format}`, text: format.toUpperCase(), download: '', title: `Download ${format.toUpperCase()} at full resolution` }),
-  );
-  const update = () => {
-    for (const [i, format] of ['csv', 'json'].entries()) {
-      if (runSelect.value) links[i].href = scalarsExportUrl(runSelect.value, tag, format);
-      else links[i].removeAttribute('href');
-    }
-  };
-  // Until the list is opened it holds only the first run: a hundred options per card would
-  // cost the first paint of a page of charts tens of milliseconds for nothing.
-  const fill = (limit = Infinity) => {
-    const runs = ctx.visibleRuns().filter((run) => ctx.runHasTag(run, 'scalars', tag)).slice(0, limit);
-    const current = runSelect.value;
-    runSelect.replaceChildren(...runs.map((run) => el('option', { value: run, text: run })));
-    if (runs.includes(current)) runSelect.value = current;
-    update();
-  };
-  runSelect.addEventListener('change', update);
-  runSelect.addEventListener('focus', () => fill());
-  const wrap = el('span', { class: 'download-control' }, '⤓ ', runSelect, ...links);
-  queueMicrotask(() => fill(1));
-  return wrap;
 }

@@ -121,15 +121,20 @@ export function paintLines(canvas, map, traces) {
     if (width > 0) {
       ctx.strokeStyle = trace.line.color;
       ctx.lineWidth = width;
+      ctx.setLineDash(DASHES[trace.line.dash] ?? []);
       ctx.beginPath();
       tracePath(ctx, map, trace.x, trace.y, false);
       ctx.stroke();
+      ctx.setLineDash([]);
       paintIsolated(ctx, map, trace.x, trace.y, Math.max(3, width * 2), trace.line.color);
     }
     previous = trace;
   }
   ctx.globalAlpha = 1;
 }
+
+// plotly's dash names, as canvas dash patterns (px)
+const DASHES = { dash: [6, 4], dot: [2, 3], dashdot: [6, 3, 2, 3], longdash: [10, 4] };
 
 function usable(map, x, y) {
   return Number.isFinite(x) && Number.isFinite(y) && !(map.x.log && x <= 0) && !(map.y.log && y <= 0);
@@ -185,17 +190,31 @@ function fillBetween(ctx, map, lower, upper) {
   }
 }
 
+/** The pointer event at `event`'s position in the plot area of `gd`, or null outside it. */
+function plotPoint(gd, event) {
+  if (!gd._fullLayout?._size) return null;
+  const map = chartMappings(gd);
+  const box = gd.getBoundingClientRect();
+  const px = event.clientX - box.left - map.size.l;
+  const py = event.clientY - box.top - map.size.t;
+  if (px < 0 || py < 0 || px > map.size.w || py > map.size.h) return null;
+  return { x: map.x.fromPixel(px), cursorY: py, yPixel: map.y.toPixel, clientX: event.clientX, clientY: event.clientY };
+}
+
 /**
  * Follow the pointer over the plot area of `gd`: `onPoint({x, cursorY, yPixel, clientX,
  * clientY})` with x in data units (ms on a date axis), or `onPoint(null)` when the pointer is
  * outside the plot area, has left the chart, or a zoom / pan drag is in progress. At most once
- * per frame.
+ * per frame. Returns `{refresh}`: report the pointer's last position again (the chart's data
+ * or axes changed under a pointer that did not move), if it is still over the chart.
  */
 export function trackPointer(gd, onPoint) {
   let pending = null;
   let scheduled = false;
+  let last = null;
   gd.addEventListener('mousemove', (event) => {
     pending = event;
+    last = event;
     if (!scheduled) {
       scheduled = true;
       requestAnimationFrame(report);
@@ -204,6 +223,7 @@ export function trackPointer(gd, onPoint) {
   // A move reported after the pointer left would show the tooltip again.
   gd.addEventListener('mouseleave', () => {
     pending = null;
+    last = null;
     onPoint(null);
   });
   function report() {
@@ -211,14 +231,32 @@ export function trackPointer(gd, onPoint) {
     const event = pending;
     pending = null;
     if (!event) return;
-    if (!gd._fullLayout?._size || event.buttons) return onPoint(null);
-    const map = chartMappings(gd);
-    const box = gd.getBoundingClientRect();
-    const px = event.clientX - box.left - map.size.l;
-    const py = event.clientY - box.top - map.size.t;
-    if (px < 0 || py < 0 || px > map.size.w || py > map.size.h) return onPoint(null);
-    onPoint({ x: map.x.fromPixel(px), cursorY: py, yPixel: map.y.toPixel, clientX: event.clientX, clientY: event.clientY });
+    if (event.buttons) return onPoint(null);
+    onPoint(plotPoint(gd, event));
   }
+  return {
+    refresh() {
+      if (last && !last.buttons) onPoint(plotPoint(gd, last));
+    },
+  };
+}
+
+/**
+ * Clicks on the plot area of `gd` that are not drags (a zoom box or a pan moves the pointer):
+ * `onClick(point, event)` with the point as `trackPointer` reports it.
+ */
+export function trackClicks(gd, onClick) {
+  // plotly covers the page while a button is down, so the button comes up on its cover, not
+  // on the chart: the release is caught on the window.
+  gd.addEventListener('mousedown', (down) => {
+    if (down.button !== 0) return;
+    const up = (event) => {
+      if (Math.abs(event.clientX - down.clientX) + Math.abs(event.clientY - down.clientY) > 3) return;
+      const point = plotPoint(gd, event);
+      if (point) onClick(point, event);
+    };
+    window.addEventListener('mouseup', up, { capture: true, once: true });
+  });
 }
 
 /**
