@@ -20,6 +20,7 @@ export function createLazySections(container, { cardOf, onToggle, emptyText }) {
   let mounted = 0;
   let grid = null; // the grid of the section being filled
   let observer = null;
+  let shown = null; // what the page shows: the sections' names and keys, and the collapsed ones
 
   function sectionNode(section) {
     const isCollapsed = collapsed.has(section.name);
@@ -81,6 +82,10 @@ export function createLazySections(container, { cardOf, onToggle, emptyText }) {
   return {
     /** Lay out `sections` again: as many cards as were mounted before (at least a slice). */
     show(sections, collapsedNames) {
+      // A run toggled on the charts usually leaves the cards as they are: nothing to move.
+      const next = JSON.stringify([sections, collapsedNames]);
+      if (next === shown && container.contains(sentinel)) return;
+      shown = next;
       const keep = Math.max(SLICE, mounted);
       plan = sections;
       collapsed = new Set(collapsedNames);
