@@ -2,7 +2,10 @@
 
 Measures, on one real `board` process:
 
-- first load: seconds from process start until `/api/status` says the first load is done;
+- first load: seconds from process start until `/api/status` says the first load is done,
+  and the CPU seconds the server spent until then (all threads: less sensitive than the wall
+  time to other work on a shared machine); `--profile` also prints where the first load's
+  own thread spends its time (cProfile of `Ingestor._initial_load`, in this process);
 - `/api/runs`: the median and worst latency over repeated requests (one persistent
   connection), and the size of the body;
 - idle CPU: the server process's user + system CPU time (all its threads, from
@@ -89,15 +92,38 @@ def status(port: int) -> dict:
         conn.close()
 
 
+def profile_first_load(root: str, top: int = 20) -> None:
+    """The first load's own thread under cProfile (the scan threads are not profiled; their
+    time shows as waits on futures), in this process: the functions that took the most."""
+    import cProfile
+    import pstats
+
+    from board.ingest import Ingestor, parse_logdir_spec
+    from board.store import Store
+
+    ingestor = Ingestor(Store(), parse_logdir_spec(root), reload_interval=0, progress=False)
+    profiler = cProfile.Profile()
+    wall, cpu = time.perf_counter(), time.process_time()
+    profiler.runcall(ingestor._initial_load)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"first load in this process: {wall:.2f} s, {cpu:.2f} CPU s (under cProfile)")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(top)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=5, help="scalar steps per run")
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--requests", type=int, default=30, help="/api/runs requests timed")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile one first load in this process too"
+    )
     args = parser.parse_args()
 
     root = write_logdir(args.runs, args.steps)
+    if args.profile:
+        profile_first_load(root)
     port = free_port()
     cmd = [sys.executable, "-m", "board", "--logdir", root, "--port", str(port), "--quiet"]
     started = time.perf_counter()
@@ -117,6 +143,7 @@ def main() -> None:
                 pass
             time.sleep(0.05)
         first_load = time.perf_counter() - started
+        first_load_cpu = cpu_seconds(proc.pid)
 
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         code, body = get(conn, "/api/runs")  # the first answer builds the full app
@@ -147,7 +174,7 @@ def main() -> None:
         return after_status[key] - before_status[key]
 
     print(f"{args.runs} runs x {args.steps} steps x 2 tags ({listed} listed)")
-    print(f"  first load            {first_load:.2f} s")
+    print(f"  first load            {first_load:.2f} s ({first_load_cpu:.2f} CPU s)")
     print(
         f"  /api/runs             median {statistics.median(latencies) * 1000:.1f} ms, "
         f"max {max(latencies) * 1000:.1f} ms, {len(body) / 1e6:.2f} MB"

@@ -60,6 +60,8 @@ AHEAD_BYTES = 64 << 20  # at most this much event-file data scanned ahead of the
 SLICE_BYTES = 128 << 20  # one native read covers at most this much of a file (huge image logs)
 SWEEP_SPACING = 40.0  # a full sweep every >= 40x its CPU time: <= 2.5% of a core in sweeps
 MAX_SWEEP_BACKOFF_S = 300.0  # failing sweeps (an unreachable bucket) wait 2x longer each time
+RUNS_PER_SCAN = 32  # runs per task of a scan thread during the first load
+CHUNK_BYTES = 16 << 20  # and at most about this much of their files
 FIRST_RECORD_BYTES = 4096  # read for a file's first event (file_version: a few dozen bytes)
 
 
@@ -248,9 +250,11 @@ class Ingestor:
                 leave=True,
             )
         started = time.perf_counter()
-        # Runs are scanned two at a time (the native scan releases the GIL) a few runs ahead of
-        # this thread, which alone writes the results into the store, in run order. A scan
-        # holds its files' bytes until applied, so the runs in flight are bounded in bytes too.
+        # Runs are scanned in chunks, two chunks at a time (the native scan releases the GIL),
+        # a few chunks ahead of this thread, which alone writes the results into the store, in
+        # run order. A scan holds its files' bytes until applied, so what is in flight is
+        # bounded in bytes too. Chunks, not single runs: with 10,000 small runs, handing each
+        # run to a thread and back cost more than scanning it.
         sizes = {
             name: sum(min(listed.get(p, 0), SLICE_BYTES) for p in paths)
             for name, (_, paths) in found.items()
@@ -258,16 +262,19 @@ class Ingestor:
         with ThreadPoolExecutor(self.scan_threads, thread_name_prefix="board-scan") as pool:
             ahead: deque = deque()
             in_flight = 0
-            depth = max(4, 2 * self.scan_threads)  # runs scanned ahead of the store writer
-            for name in sorted(found):
-                while ahead and (len(ahead) >= depth or in_flight + sizes[name] > AHEAD_BYTES):
-                    done = ahead.popleft()
-                    in_flight -= sizes[done[0]]
-                    self._apply_run(*done, found, bar)
-                ahead.append((name, pool.submit(_scan_run, found[name][1], listed)))
-                in_flight += sizes[name]
+            depth = max(4, 2 * self.scan_threads)  # chunks scanned ahead of the store writer
+            for chunk in _chunks(sorted(found), sizes):
+                weight = sum(sizes[name] for name in chunk)
+                while ahead and (len(ahead) >= depth or in_flight + weight > AHEAD_BYTES):
+                    done, future, done_weight = ahead.popleft()
+                    in_flight -= done_weight
+                    self._apply_chunk(done, future, found, bar)
+                paths = [found[name][1] for name in chunk]
+                ahead.append((chunk, pool.submit(_scan_runs, paths, listed), weight))
+                in_flight += weight
             while ahead:
-                self._apply_run(*ahead.popleft(), found, bar)
+                done, future, _ = ahead.popleft()
+                self._apply_chunk(done, future, found, bar)
         if bar is not None:
             bar.close()
         elapsed = time.perf_counter() - started
@@ -280,12 +287,16 @@ class Ingestor:
             rate,
         )
 
-    def _apply_run(self, name: str, future, found, bar) -> None:
-        state = self._state(name, found[name][0])
+    def _apply_chunk(self, names: list[str], future, found, bar) -> None:
         try:
             scans = future.result()
-        except Exception as err:  # noqa: BLE001 - the run's files are retried one by one
-            scans = [(path, err, None, False) for path in found[name][1]]
+        except Exception as err:  # noqa: BLE001 - the runs' files are retried one by one
+            scans = [[(path, err, None, False) for path in found[name][1]] for name in names]
+        for name, run_scans in zip(names, scans, strict=True):
+            self._apply_run(name, run_scans, found, bar)
+
+    def _apply_run(self, name: str, scans, found, bar) -> None:
+        state = self._state(name, found[name][0])
         for path, batch, first, whole in scans:
             self._file_runs[path] = name
             if isinstance(batch, BaseException):
@@ -446,6 +457,28 @@ def _sizes(paths) -> dict[str, int]:
         except OSError:
             continue
     return sizes
+
+
+def _chunks(names: list[str], sizes: dict[str, int]) -> list[list[str]]:
+    """`names` in order, cut into chunks of at most RUNS_PER_SCAN runs and about
+    CHUNK_BYTES (a larger run is a chunk of its own)."""
+    chunks: list[list[str]] = []
+    chunk: list[str] = []
+    weight = 0
+    for name in names:
+        if chunk and (len(chunk) >= RUNS_PER_SCAN or weight + sizes[name] > CHUNK_BYTES):
+            chunks.append(chunk)
+            chunk, weight = [], 0
+        chunk.append(name)
+        weight += sizes[name]
+    if chunk:
+        chunks.append(chunk)
+    return chunks
+
+
+def _scan_runs(runs: list[list[str]], listed: dict[str, int]) -> list[list[tuple]]:
+    """`_scan_run` of each run's event files, in order (one task for a scan thread)."""
+    return [_scan_run(paths, listed) for paths in runs]
 
 
 def _scan_run(
