@@ -162,7 +162,7 @@ def test_group_colours_differ_for_normal_and_colour_blind_vision(demo_board, pag
 def chip_colours(page) -> dict[str, str]:
     return page.evaluate(
         """() => Object.fromEntries([...document.querySelectorAll('.run-row')].map(
-            (row) => [row.dataset.run, row.querySelector('input.color-chip').value]))"""
+            (row) => [row.dataset.run, row.querySelector('.color-chip').dataset.color]))"""
     )
 
 
@@ -211,14 +211,25 @@ def test_a_picked_run_colour_is_drawn_and_remembered(tmp_path, page):
         wait_for_traces(page, "loss", "data.length === 2")
         magenta = "#ff00ff"
         assert page.evaluate(PIXELS_OF, ["loss", magenta, 40]) == 0
-        page.locator(".run-row[data-run='a'] input.color-chip").fill(magenta)
+        page.click(".run-row[data-run='a'] .color-chip")
+        page.locator(".color-picker-input").fill(magenta)
         page.wait_for_function(f"({PIXELS_OF})(['loss', '{magenta}', 40]) > 100", timeout=10_000)
         page.reload()
         page.wait_for_selector("body[data-ready='1']")
         wait_for_traces(page, "loss", "data.length === 2")
         page.wait_for_function(f"({PIXELS_OF})(['loss', '{magenta}', 40]) > 100", timeout=10_000)
-        assert page.locator(".run-row[data-run='a'] input.color-chip").input_value() == magenta
-        assert page.locator(".run-row[data-run='b'] input.color-chip").input_value() != magenta
+        chip = ".run-row[data-run='{}'] .color-chip"
+        assert page.get_attribute(chip.format("a"), "data-color") == magenta
+        assert page.get_attribute(chip.format("b"), "data-color") != magenta
+        # the chip shows it, and Alt+click gives the run its own colour back
+        assert (
+            page.evaluate(
+                f"getComputedStyle(document.querySelector({chip.format('a')!r})).backgroundColor"
+            )
+            == "rgb(255, 0, 255)"
+        )
+        page.click(chip.format("a"), modifiers=["Alt"])
+        page.wait_for_function(f"({PIXELS_OF})(['loss', '{magenta}', 40]) === 0", timeout=10_000)
         screenshot(page, "design-picked-colour")
 
 
@@ -366,8 +377,7 @@ def test_card_width_setting_relays_out_the_charts(tmp_path, page):
 TAB_IDS = "[...document.querySelectorAll('.tabs .tab')]"
 TABS_ROW = """() => {
     const header = document.querySelector('.topbar');
-    const tabs = [...document.querySelectorAll('.tabs .tab, .tabs .tab-more')]
-        .filter((t) => !t.hidden);
+    const tabs = [...document.querySelectorAll('.tabs .tab, .tab-more')].filter((t) => !t.hidden);
     const tops = new Set(tabs.map((t) => Math.round(t.getBoundingClientRect().top)));
     const right = Math.max(...[...header.children].map((c) => c.getBoundingClientRect().right));
     return {overflow: header.scrollWidth - header.clientWidth,
@@ -385,16 +395,30 @@ def test_the_header_fits_on_one_row(demo_board, page, width):
         assert fit["overflow"] <= 0 and fit["pageOverflow"] <= 0, fit
         assert fit["rows"] == 1 and fit["right"] <= width, fit
         assert page.get_attribute(f".tab[data-tab='{tab}']", "aria-selected") == "true"
-        assert page.is_visible(f".tab[data-tab='{tab}']")  # the open tab is never in the menu
+        assert tab not in out_of_view(page)  # the open tab is scrolled into view
         screenshot(page, f"design-header-{tab}-{width}")
-    # every tab stays reachable: the ones that do not fit are in the More menu
-    hidden = page.evaluate(f"() => {TAB_IDS}.filter((t) => t.hidden).map((t) => t.dataset.tab)")
-    assert hidden, "at this width some tabs should be in the menu"
+    # every tab stays reachable: the ones out of the row's view are in the More menu
+    hidden = out_of_view(page)
+    assert hidden, "at this width some tabs should be out of view"
     page.click(".tab-more")
+    assert page.locator(".tab-menu [role=menuitem]").all_text_contents() == [
+        page.text_content(f".tab[data-tab='{t}']") for t in hidden
+    ]
     page.click(f".tab-menu [data-tab='{hidden[-1]}']")
     page.wait_for_function(f"document.body.dataset.tab === '{hidden[-1]}'")
-    assert page.is_visible(f".tab[data-tab='{hidden[-1]}']")
+    page.wait_for_timeout(200)
+    assert hidden[-1] not in out_of_view(page)
     assert page.evaluate(TABS_ROW)["rows"] == 1
+
+
+def out_of_view(page) -> list[str]:
+    """The tabs not wholly inside the tab row's visible part."""
+    return page.evaluate(
+        f"""() => {{ const row = document.querySelector('.tabs').getBoundingClientRect();
+            return {TAB_IDS}.filter((t) => {{ const b = t.getBoundingClientRect();
+                return b.left < row.left - 1 || b.right > row.right + 1; }})
+                .map((t) => t.dataset.tab); }}"""
+    )
 
 
 def test_keyboard_focus_is_visible(demo_board, page):

@@ -1,13 +1,16 @@
-// The top bar's own widgets: the tab bar that keeps to one row (tabs that do not fit move into a
-// "More" menu), the light/dark toggle and the settings menu (theme, card width, run colours).
+// The top bar's own widgets: the tab bar that keeps to one row (it scrolls sideways, and a
+// "More" menu lists the tabs out of view), the light/dark toggle and the settings menu (theme,
+// card width, run colours).
 import { onColorChange, resetPickedColors } from '../colors.js';
 import { el } from '../dom.js';
 import { CARD_WIDTH } from '../state.js';
 import { applyTheme, effectiveTheme, onThemeChange } from '../theme.js';
 
-const SELECTED_SLACK = 1.06; // the open tab is set in a bolder weight, a little wider
 
-/** Keep the tab buttons in `nav` on one row; the ones that do not fit go into a menu. */
+/**
+ * Keep the tab buttons in `nav` on one row: the row scrolls sideways when the tabs do not fit,
+ * the open tab is scrolled into view, and a "More" menu after the row lists the tabs out of view.
+ */
 export function fitTabs(nav) {
   const tabs = [...nav.querySelectorAll('.tab')];
   const more = el('button', {
@@ -15,48 +18,50 @@ export function fitTabs(nav) {
     title: 'More tabs', text: 'More ▾',
   });
   const menu = el('div', { class: 'menu tab-menu', role: 'menu', hidden: true });
-  nav.append(more);
+  nav.after(more);
   document.body.append(menu);
 
-  // Widths are measured once, while the page is still empty (a forced layout later, under a
-  // page of charts, costs hundreds of milliseconds); the nav's width comes from the observer.
-  let widths = null;
-  let moreWidth = 0;
+  // Tab widths are measured once, while the page is still empty (a forced layout later, under a
+  // page of charts, costs hundreds of milliseconds); the row's width comes from the observer.
+  let edges = null; // [left, right] of each tab within the row
   let available = 0;
 
   function measure() {
-    for (const tab of tabs) tab.hidden = false;
-    more.hidden = false;
-    widths = tabs.map((tab) => tab.getBoundingClientRect().width * SELECTED_SLACK);
-    moreWidth = more.getBoundingClientRect().width;
+    const origin = nav.getBoundingClientRect().left - nav.scrollLeft;
+    edges = tabs.map((tab) => {
+      const box = tab.getBoundingClientRect();
+      return [box.left - origin, box.right - origin];
+    });
     available = nav.clientWidth;
   }
 
   function fit() {
-    if (!widths) measure();
-    const selected = Math.max(0, tabs.findIndex((tab) => tab.getAttribute('aria-selected') === 'true'));
-    const overflow = [];
-    if (widths.reduce((a, b) => a + b, 0) > available) {
-      let room = available - moreWidth - widths[selected];
-      for (const [i, tab] of tabs.entries()) {
-        if (i === selected) continue;
-        if (widths[i] <= room && !overflow.length) room -= widths[i];
-        else overflow.push(tab);
-      }
-    }
-    for (const tab of tabs) tab.hidden = overflow.includes(tab);
-    finish(overflow);
+    if (!edges) measure();
+    const overflowing = edges[edges.length - 1][1] > available + 1;
+    more.hidden = !overflowing;
+    if (!overflowing) closeMenu();
   }
 
-  function finish(overflow) {
-    more.hidden = !overflow.length;
-    more.hiddenTabs = overflow;
-    if (!overflow.length) closeMenu();
+  function showSelected() {
+    if (!edges) measure();
+    const i = tabs.findIndex((tab) => tab.getAttribute('aria-selected') === 'true');
+    if (i < 0) return;
+    const [left, right] = edges[i];
+    const scroll = nav.scrollLeft;
+    const margin = 12; // the open tab is bolder, a little wider than measured
+    if (left < scroll) nav.scrollLeft = left - margin;
+    else if (right + margin > scroll + available) nav.scrollLeft = right + margin - available;
+  }
+
+  // The tabs not wholly inside the row's scrolled window.
+  function outOfView() {
+    const scroll = nav.scrollLeft;
+    return tabs.filter((_, i) => edges[i][0] < scroll - 1 || edges[i][1] > scroll + available + 1);
   }
 
   function openMenu() {
     menu.replaceChildren(
-      ...more.hiddenTabs.map((tab) =>
+      ...outOfView().map((tab) =>
         el('button', {
           role: 'menuitem', type: 'button', text: tab.textContent, dataset: { tab: tab.dataset.tab },
           onclick: () => {
@@ -78,13 +83,19 @@ export function fitTabs(nav) {
   }
 
   more.addEventListener('click', () => (menu.hidden ? openMenu() : closeMenu()));
+  // a mouse wheel scrolls the row sideways
+  nav.addEventListener('wheel', (event) => {
+    if (more.hidden || Math.abs(event.deltaX) > Math.abs(event.deltaY)) return;
+    event.preventDefault();
+    nav.scrollLeft += event.deltaY;
+  }, { passive: false });
   menuKeys(menu, closeMenu, more);
   dismissOnOutsideClick(menu, more, closeMenu);
   new ResizeObserver((entries) => {
     available = entries[entries.length - 1].contentRect.width;
-    if (widths) fit();
+    if (edges) fit();
   }).observe(nav);
-  new MutationObserver(() => fit()).observe(nav, { subtree: true, attributeFilter: ['aria-selected'] });
+  new MutationObserver(showSelected).observe(nav, { subtree: true, attributeFilter: ['aria-selected'] });
   fit();
   return { fit };
 }

@@ -95,7 +95,8 @@ export function createSidebar(ctx) {
     el('div', { class: 'grouping' }, el('strong', { text: 'Group runs' }), groupSelect, groupRegex, band),
   );
   const resizer = resizeHandle(ctx, root);
-  root.append(resizer);
+  const picker = colorPicker();
+  root.append(resizer, picker.input);
 
   function makeRow(name) {
     const box = el('input', { type: 'checkbox', 'aria-label': `show run ${name}` });
@@ -105,12 +106,14 @@ export function createSidebar(ctx) {
       else current.add(name);
       ctx.store.set({ off: [...current] });
     });
-    const chip = el('input', { type: 'color', class: 'color-chip', 'aria-label': `colour of run ${name}`, title: 'Change this run’s colour (Alt+click: back to its own)' });
-    chip.addEventListener('input', () => setRunColor(name, chip.value));
+    const chip = el('button', {
+      type: 'button', class: 'color-chip', 'aria-label': `colour of run ${name}`,
+      title: 'Change this run’s colour (Alt+click: back to its own)',
+    });
     chip.addEventListener('click', (event) => {
-      if (!event.altKey) return;
-      event.preventDefault();
-      setRunColor(name, null);
+      event.preventDefault(); // not the label's checkbox
+      if (event.altKey) setRunColor(name, null);
+      else picker.open(name, chip);
     });
     const row = el('li', { class: 'run-row', dataset: { run: name } },
       el('label', { title: name }, box, chip, el('span', { class: 'run-name', text: name })));
@@ -122,7 +125,8 @@ export function createSidebar(ctx) {
 
   function paintChip(row, name) {
     const color = runColor(name);
-    if (row._chip.value !== color) row._chip.value = color;
+    row._chip.dataset.color = color;
+    row._chip.style.background = color;
     row._chip.classList.toggle('picked', isPicked(name));
   }
 
@@ -241,4 +245,26 @@ function resizeHandle(ctx, sidebar) {
   });
   handle.addEventListener('dblclick', () => setWidth(260));
   return handle;
+}
+
+// One native colour input for every row, opened over the chip that was clicked.
+function colorPicker() {
+  const input = el('input', { type: 'color', class: 'color-picker-input', 'aria-label': 'run colour', tabindex: '-1' });
+  input.addEventListener('input', () => {
+    if (input.dataset.run !== undefined) setRunColor(input.dataset.run, input.value);
+  });
+  return {
+    input,
+    open(name, chip) {
+      input.dataset.run = name;
+      input.value = runColor(name);
+      const box = chip.getBoundingClientRect();
+      Object.assign(input.style, { left: `${box.left}px`, top: `${box.top}px` });
+      try {
+        input.showPicker();
+      } catch {
+        input.click(); // browsers without showPicker
+      }
+    },
+  };
 }
