@@ -14,6 +14,7 @@ nearest neighbours, and the background jobs that run the slow ones off the reque
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,12 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-try:  # optional (the `test` extra installs it): t-SNE is offered only when present
-    from sklearn.manifold import TSNE
-except ImportError:  # pragma: no cover - depends on the environment
-    TSNE = None
-
-METHODS = ("pca", "tsne") if TSNE is not None else ("pca",)
+# scikit-learn is optional (the `test` extra installs it): t-SNE is offered only when present.
+# It is imported on first use, not here: importing sklearn.manifold (scipy, pandas) was most of
+# the `board` command's start-up, seconds before it listened, whatever the logdir.
+HAVE_SKLEARN = importlib.util.find_spec("sklearn") is not None
+METHODS = ("pca", "tsne") if HAVE_SKLEARN else ("pca",)
 INLINE_PCA_VALUES = 2_000_000  # PCA of fewer N*D values is answered inline
 
 
@@ -56,8 +56,10 @@ def pca(x: np.ndarray, dims: int) -> tuple[np.ndarray, list[float]]:
 
 
 def tsne(x: np.ndarray, dims: int, perplexity: float = 30.0, seed: int = 0) -> np.ndarray:
-    if TSNE is None:
+    if not HAVE_SKLEARN:
         raise ValueError("t-SNE needs scikit-learn, which is not installed")
+    from sklearn.manifold import TSNE  # see HAVE_SKLEARN
+
     n = len(x)
     if n < 3:
         raise ValueError(f"t-SNE needs at least 3 points, got {n}")
