@@ -35,7 +35,7 @@ const FIELDS = {
 };
 
 /** The fields remembered across visits. */
-export const SETTINGS = ['smoothing', 'xAxis', 'logY', 'logX', 'ignoreOutliers', 'tagFilter', 'runFilter', 'off', 'theme', 'cardWidth', 'sidebarWidth'];
+export const SETTINGS = ['smoothing', 'smoother', 'smoothWindow', 'xAxis', 'logY', 'logX', 'ignoreOutliers', 'tagFilter', 'runFilter', 'off', 'theme', 'cardWidth', 'sidebarWidth'];
 const SETTINGS_KEY = 'flowboard.settings.v1';
 export const CARD_WIDTH = { min: 280, max: 1200 };
 export const SIDEBAR_WIDTH = { min: 180, max: 720 };

@@ -171,7 +171,7 @@ export function cardTools(ctx, tag) {
   };
   sync();
   const button = el('button', {
-    class: 'icon card-tools-toggle', title: 'Tags on this chart and its y range', text: '⚙',
+    class: 'icon card-tools-toggle', title: 'Tags on this chart and its y range', text: '⋯',
     onclick: () => {
       open = !open;
       sync();
