@@ -232,10 +232,11 @@ class Ingestor:
     def _initial_load(self) -> None:
         started = time.thread_time()
         found = discover(self.roots)
-        # Until a sweep is timed, listing the logdir stands for its cost (most of a sweep).
-        cost = time.thread_time() - started
-        self._sweep_interval = max(self.reload_interval, SWEEP_SPACING * cost)
         listed = _sizes(path for _, paths in found.values() for path in paths)  # a stat each
+        # Until a sweep is timed, listing the logdir and a stat of each file stand for its cost
+        # (a sweep does both, and a second stat of each file).
+        cost = 2 * (time.thread_time() - started)
+        self._sweep_interval = max(self.reload_interval, SWEEP_SPACING * cost)
         total = sum(listed.values())
         bar = None
         if self.progress:
