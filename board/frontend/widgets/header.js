@@ -40,6 +40,15 @@ export function fitTabs(nav) {
     const overflowing = edges[edges.length - 1][1] > available + 1;
     more.hidden = !overflowing;
     if (!overflowing) closeMenu();
+    shade();
+  }
+
+  // A fade at each end of the row that has tabs beyond it.
+  function shade() {
+    const end = edges[edges.length - 1][1];
+    const scroll = nav.scrollLeft;
+    nav.classList.toggle('more-left', scroll > 1);
+    nav.classList.toggle('more-right', scroll + available < end - 1);
   }
 
   function showSelected() {
@@ -48,7 +57,7 @@ export function fitTabs(nav) {
     if (i < 0) return;
     const [left, right] = edges[i];
     const scroll = nav.scrollLeft;
-    const margin = 12; // the open tab is bolder, a little wider than measured
+    const margin = 36; // clear of the fade at the row's ends, and the open tab is set bolder
     if (left < scroll) nav.scrollLeft = left - margin;
     else if (right + margin > scroll + available) nav.scrollLeft = right + margin - available;
   }
@@ -83,6 +92,7 @@ export function fitTabs(nav) {
   }
 
   more.addEventListener('click', () => (menu.hidden ? openMenu() : closeMenu()));
+  nav.addEventListener('scroll', () => edges && shade(), { passive: true });
   // a mouse wheel scrolls the row sideways
   nav.addEventListener('wheel', (event) => {
     if (more.hidden || Math.abs(event.deltaX) > Math.abs(event.deltaY)) return;
