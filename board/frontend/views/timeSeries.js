@@ -104,6 +104,10 @@ export function createTimeSeriesView(ctx) {
     );
   }
 
+  // A histogram or image card here shows one run: the run selection only adds or removes cards.
+  const redrawKeys = (kind) =>
+    kind === 'scalars' ? sources.scalars.redrawKeys : sources[kind].redrawKeys.filter((k) => k !== 'off' && k !== 'runFilter');
+
   function redraw(kinds) {
     for (const kind of kinds) for (const card of sources[kind].cards.values()) card.redraw();
   }
@@ -121,7 +125,7 @@ export function createTimeSeriesView(ctx) {
     },
     onState(changed) {
       if (LAYOUT_KEYS.some((k) => changed.has(k))) layout();
-      redraw(KINDS.filter((kind) => sources[kind].redrawKeys.some((k) => changed.has(k))));
+      redraw(KINDS.filter((kind) => redrawKeys(kind).some((k) => changed.has(k))));
     },
     onRuns() {
       if (!root.isConnected) {
