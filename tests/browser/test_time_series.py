@@ -291,3 +291,22 @@ def test_a_logdir_without_scalars_opens_on_its_first_kind(tmp_path, page):
     with running_board(tmp_path) as url:
         open_board(page, url)
         assert page.evaluate("() => document.body.dataset.tab") == "histograms"
+
+
+def test_a_folded_section_keeps_its_title_and_builds_no_cards(board_url, page):
+    open_board(page, board_url)
+    page.locator(".ts-card[data-kind='histograms']").first.wait_for()
+    page.click(".timeseries-view .tag-section[data-group='weights'] .section-title")
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).getAll('fold').includes('weights')"
+    )
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    section = page.locator(".timeseries-view .tag-section[data-group='weights']")
+    section.wait_for()
+    assert section.locator(".count").text_content() == f" ({len(RUNS)})"
+    assert section.locator(".ts-card").count() == 0
+    assert {c["kind"] for c in page.evaluate(CARDS)} == {"scalars", "images"}
+    section.locator(".section-title").click()
+    page.locator(".ts-card[data-kind='histograms']").first.wait_for()
+    assert section.locator(".ts-card").count() == len(RUNS)
