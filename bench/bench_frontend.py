@@ -210,7 +210,7 @@ def flowboard_toggle(browser, url: str, runs: int, repeat: int) -> list[float]:
             Plotly.react = function (...args) { const out = react.apply(this, args);
                 window.__reactEnds.push(performance.now()); return out; }; }"""
     )
-    box = page.locator(".run-row").nth(5).locator("input")
+    box = page.locator(".run-row").nth(5).locator("input[type='checkbox']")
     quiet, redrawn = [], []
     for i in range(repeat):
         expected = runs - 1 if i % 2 == 0 else runs
