@@ -45,7 +45,10 @@ export function createHparamPlots(ctx, { onBrush }) {
   let current = { columns: [], rows: [] };
   let onScreen = false;
   summary.addEventListener('click', () => { userChose = true; });
-  root.addEventListener('toggle', () => drawSoon());
+  root.addEventListener('toggle', () => {
+    if (root.open) hint.textContent = '';
+    drawSoon();
+  });
   scaleSelect.addEventListener('change', () => show(current.columns, current.rows));
   metricSelect.addEventListener('change', () => ctx.store.set({ parallelMetric: metricSelect.value }));
   new IntersectionObserver((entries) => {
@@ -63,7 +66,7 @@ export function createHparamPlots(ctx, { onBrush }) {
     brushed.replaceChildren();
     const { axes, drawn } = renderParallel(parallelHost, columns, rows, metric, { scale: scaleSelect.value, onBrush });
     note.textContent = drawn.length < rows.length
-      ? `Drawn: ${formatCount(drawn.length)} of ${formatCount(rows.length)} runs, evenly spaced in the table's order; brushing an axis selects among all ${formatCount(rows.length)}.`
+      ? `Drawn: ${formatCount(drawn.length)} of ${formatCount(rows.length)} runs, evenly spaced in the table's sort order; brushing an axis selects among all ${formatCount(rows.length)}.`
       : '';
     renderScatterMatrix(matrixHost, axes, rows, metric, drawn);
   }, 150);
