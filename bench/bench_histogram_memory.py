@@ -109,16 +109,33 @@ def write_logdir(logdir: str, runs: int, tags: int, steps: int) -> None:
                     w.add_histogram(f"layer{t}/weights", rng.normal(0.01 * step, 1.0, 10_000), step)
 
 
-def peak_rss(pid: int) -> int:
-    """VmHWM (bytes) of `pid` plus that of each of its living children."""
-    total = 0
+def _with_children(pid: int) -> list[int]:
     pids = [pid]
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
             pids += [int(p) for p in f.read().split()]
     except OSError:
         pass
-    for p in pids:
+    return pids
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of `pid` and its living children (all threads), in seconds."""
+    ticks = 0
+    for p in _with_children(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss(pid: int) -> int:
+    """VmHWM (bytes) of `pid` plus that of each of its living children."""
+    total = 0
+    for p in _with_children(pid):
         try:
             with open(f"/proc/{p}/status") as f:
                 for line in f:
@@ -171,8 +188,9 @@ def serve_and_measure(
             # loads must not spend most of its time answering the benchmark's polls.
             time.sleep(max(0.5, 4 * (time.perf_counter() - asked)))
         loaded = time.perf_counter() - started
+        cpu = cpu_seconds(proc.pid)
         time.sleep(1.0)
-        return {"peak_rss": peak_rss(proc.pid), "loaded_s": loaded}
+        return {"peak_rss": peak_rss(proc.pid), "loaded_s": loaded, "cpu_s": cpu}
     finally:
         proc.terminate()
         try:
@@ -187,7 +205,7 @@ def _report(name: str, result: dict, board: dict | None) -> None:
     )
     print(
         f"  {name:30s} peak RSS {result['peak_rss'] / 1e6:8.0f} MB, all points served after "
-        f"{result['loaded_s']:6.1f} s{ratio}",
+        f"{result['loaded_s']:6.1f} s, {result['cpu_s']:6.1f} s of CPU{ratio}",
         flush=True,
     )
 
