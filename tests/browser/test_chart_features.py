@@ -412,4 +412,12 @@ def test_demo_screenshots_of_the_chart_features(page):
         page.keyboard.up("Shift")
         page.wait_for_selector(".scalar-card[data-key='train/accuracy'] table.data-table tbody tr")
         assert y_range(page, "train/accuracy") == [0, 1]
+        # the runs' shared prefix is left out of the table, so the part that differs shows
+        names = page.eval_on_selector_all(
+            ".scalar-card[data-key='train/accuracy'] table.data-table tbody td:nth-child(2)",
+            "els => els.map((e) => e.textContent)",
+        )
+        assert len(names) == 6 and len(set(names)) == 6
+        assert all(n.startswith("…seed") for n in names), names
+        assert sum("· validation/accuracy" in n for n in names) == 3
         screenshot(page, "chart-features-demo")

@@ -86,13 +86,26 @@ const RANGE_COLUMNS = [
   ['mean', (r) => formatNumber(r.mean)],
 ];
 
+// Length of the prefix every name shares, cut back to just after a separator ('/', '_', '-',
+// '.', ' '), so that long names that differ only at the end show the part that differs.
+function sharedPrefix(names) {
+  if (names.length < 2) return 0;
+  let n = 0;
+  const first = names[0];
+  while (n < first.length && names.every((name) => name[n] === first[n])) n++;
+  while (n > 0 && !'/_-. '.includes(first[n - 1])) n--;
+  return n > 3 ? n : 0;
+}
+
 /** Fill `box` with the table of `rows` (see selectionRows); `colorOf(run)` colours the chips. */
 export function renderDataTable(box, rows, selection, colorOf, onClear, describe) {
   const range = selection.start !== selection.end;
+  const cut = sharedPrefix(rows.map((row) => row.name));
+  rows = rows.map((row) => ({ ...row, name: cut ? `…${row.name.slice(cut)}` : row.name, fullName: row.name }));
   const columns = range ? RANGE_COLUMNS : STEP_COLUMNS;
   const head = el('tr', {}, el('th'), columns.map(([name]) => el('th', { text: name })));
   const body = rows.map((row) =>
-    el('tr', { dataset: { run: row.name }, title: range ? `${row.name}: steps ${row.startStep}–${row.endStep}, ${row.count} points` : row.name },
+    el('tr', { dataset: { run: row.fullName }, title: range ? `${row.fullName}: steps ${row.startStep}–${row.endStep}, ${row.count} points` : row.fullName },
       el('td', {}, el('span', { class: 'chip', style: { background: colorOf(row.run) } })),
       columns.map(([, cell]) => el('td', { text: cell(row) }))),
   );
