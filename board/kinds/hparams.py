@@ -40,9 +40,10 @@ def metric_summaries(store, run: str) -> dict[str, dict]:
 def routes(api, data) -> None:
     # The web stack is imported here, not at the top: the store imports this module before
     # FastAPI is loaded.
-    from fastapi import Request
+    from fastapi import Request, Response
 
-    from board.api.responses import JSON, store_of
+    from board.api.encoders import dumps
+    from board.api.responses import store_of
 
     @api.get("/hparams")
     def hparams(request: Request):
@@ -53,6 +54,13 @@ def routes(api, data) -> None:
         child run): they appear in the session's row, and `folded_runs` names those child
         runs, which the table leaves out."""
         store = store_of(request)
+        # The body while the store is unchanged: building it is a pass over every run's
+        # scalar tags (seconds at 10,000 runs), and the Runs tab asks for it on every open.
+        version_of = getattr(store, "version", None)
+        version = version_of() if version_of is not None else None  # read before the data
+        cached = getattr(request.app.state, "hparams_body", None)
+        if version is not None and cached is not None and cached[0] == version:
+            return Response(cached[1], media_type="application/json")
         config = store.hparams_config()
         groups = metric_groups(config)
         rows, folded = [], []
@@ -69,7 +77,10 @@ def routes(api, data) -> None:
                     child = metric_summaries(store, f"{name}/{group_name}")
                     metrics.update({t: v for t, v in child.items() if t not in metrics})
             rows.append({"run": name, "hparams": store.hparams(name), "metrics": metrics})
-        return JSON({"runs": rows, "hparams_config": config, "folded_runs": folded})
+        body = dumps({"runs": rows, "hparams_config": config, "folded_runs": folded})
+        if version is not None:
+            request.app.state.hparams_body = (version, body)
+        return Response(body, media_type="application/json")
 
 
 def metric_groups(config: dict | None) -> set[str]:
