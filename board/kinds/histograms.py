@@ -32,27 +32,34 @@ def _frozen(values, dtype=np.float64) -> np.ndarray:
 
 
 def _narrow_counts(counts: np.ndarray) -> np.ndarray:
-    """`counts` (float64) in the narrowest dtype that holds every value exactly."""
+    """`counts` (float64) in the narrowest dtype that holds every value exactly: a value that
+    does not fit (negative, too large, fractional, NaN) does not survive the round trip."""
     for dtype in (np.uint16, np.float32):
-        if dtype is np.uint16 and not (counts.size and counts.min() >= 0 and counts.max() < 65536):
-            continue
-        narrow = counts.astype(dtype)
-        if np.array_equal(narrow, counts):
-            return _frozen(narrow, dtype)
+        with np.errstate(invalid="ignore"):
+            narrow = counts.astype(dtype)
+        if (narrow == counts).all():
+            narrow.flags.writeable = False
+            return narrow
     return _frozen(counts)
 
 
 _TF_GRID = np.array(TENSORFLOW_BUCKET_LIMITS, np.float64)  # owns its data: views' `.base`
 _TF_GRID.flags.writeable = False
+_TF_AT = {float(v): i for i, v in enumerate(_TF_GRID)}  # limit -> its index in the grid
 
 
 def _run_in(grid: np.ndarray | None, inner: np.ndarray) -> np.ndarray | None:
     """The view of `grid` equal to `inner` (a run of consecutive values of it), or None."""
     if grid is None or not len(inner) or len(inner) > len(grid):
         return None
-    at = int(np.searchsorted(grid, inner[0]))
+    if grid is _TF_GRID:
+        at = _TF_AT.get(float(inner[0]))
+        if at is None:
+            return None
+    else:
+        at = int(np.searchsorted(grid, inner[0]))
     run = grid[at : at + len(inner)]
-    return run if np.array_equal(run, inner) else None
+    return run if len(run) == len(inner) and (run == inner).all() else None
 
 
 class HistogramPoint:
@@ -104,7 +111,7 @@ class HistogramPoint:
                 f"and {len(counts)} counts"
             )
         self._count = _narrow_counts(counts)
-        if len(left) and np.array_equal(left[1:], right[:-1]):
+        if len(left) and (left[1:] == right[:-1]).all():
             self._lo, self._hi = float(left[0]), float(right[-1])
             self._inner = _run_in(_TF_GRID, right[:-1])
             if self._inner is None:
