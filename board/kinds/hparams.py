@@ -11,13 +11,30 @@ from google.protobuf import json_format
 from board.kinds.base import Decoding, Origin, SummaryKind
 from summaries.types import Kind
 
+# Experiment config -> its dict, for the last few distinct configs. Writers such as
+# `add_hparams` put the same experiment into every run: converting it anew for each of 10,000
+# runs was a quarter of their first load.
+_CONFIGS: dict[bytes, dict] = {}
+_MAX_CONFIGS = 16
+
+
+def _experiment_config(experiment) -> dict:
+    key = experiment.SerializeToString(deterministic=True)
+    config = _CONFIGS.get(key)
+    if config is None:
+        if len(_CONFIGS) >= _MAX_CONFIGS:
+            _CONFIGS.clear()
+        config = _CONFIGS[key] = json_format.MessageToDict(experiment)
+    return config
+
 
 def decode(decoding: Decoding, tag: str, data, origin: Origin) -> None:
     if data.which == "session_start_info":
         decoding.store.set_hparams(decoding.run, dict(data.hparams), origin.wall_time)
     elif data.which == "experiment":
-        config = json_format.MessageToDict(data.plugin_data.experiment)
-        decoding.store.set_hparams_config(config)
+        config = _experiment_config(data.plugin_data.experiment)
+        if decoding.store.hparams_config() is not config:  # the same config again: no news
+            decoding.store.set_hparams_config(config)
 
 
 def metric_summaries(store, run: str) -> dict[str, dict]:
