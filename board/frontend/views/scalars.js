@@ -6,6 +6,7 @@
 import { runColor } from '../colors.js';
 import { el, formatNumber, formatTime, throttle } from '../dom.js';
 import { toggled } from '../state.js';
+import { chartTheme } from '../theme.js';
 import { createCard, layoutSections, renderTurn } from '../widgets/card.js';
 import { drawLines, extentTrace, followAxes, trackClicks, trackPointer } from '../widgets/lineLayer.js';
 import { Plotly, baseLayout, loadPlotly, plotConfig } from '../widgets/plots.js';
@@ -228,8 +229,9 @@ export function createScalarsView(ctx) {
     const sel = card.selection;
     if (!sel) return [];
     const common = { xref: 'x', yref: 'paper', y0: 0, y1: 1, layer: 'above' };
-    if (sel.start === sel.end) return [{ ...common, type: 'line', x0: sel.start, x1: sel.start, line: { color: '#333', width: 1, dash: 'dot' } }];
-    return [{ ...common, type: 'rect', x0: sel.start, x1: sel.end, fillcolor: 'rgba(60, 60, 60, 0.12)', line: { width: 0 } }];
+    const color = chartTheme().text; // dark on the light theme, light on the dark one
+    if (sel.start === sel.end) return [{ ...common, type: 'line', x0: sel.start, x1: sel.start, line: { color, width: 1, dash: 'dot' } }];
+    return [{ ...common, type: 'rect', x0: sel.start, x1: sel.end, fillcolor: color, opacity: 0.12, line: { width: 0 } }];
   }
 
   // `data-chart` says which axes the lines are drawn on: "quick" (ours, before plotly; no zoom
