@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -333,7 +334,17 @@ def test_step_selection_lists_each_runs_values(board, page):
     table = ".scalar-card[data-key='loss'] table.data-table"
     page.wait_for_selector(table)
     head = page.eval_on_selector_all(f"{table} th", "els => els.map((e) => e.textContent)")
-    assert head[1:] == ["run", "step", "value", "smoothed", "wall time", "relative"]
+    assert head[1:5] == ["run", "step", "value", "smoothed"] and head[6] == "relative"
+    walls = {
+        run: page.evaluate(
+            "async (run) => (await (await fetch(`api/scalars?tag=loss&run=${run}&max_points=0`))"
+            ".json()).series[0].wall_time[12]",
+            run,
+        )
+        for run in "ab"
+    }
+    day = datetime.fromtimestamp(walls["a"], timezone.utc).strftime("%Y-%m-%d")
+    assert head[5] == f"wall time ({day})"  # one day: the cells show the time of day
     rows = page.eval_on_selector_all(
         f"{table} tbody tr",
         "els => els.map((tr) => [...tr.cells].slice(1).map((td) => td.textContent))",
@@ -344,7 +355,7 @@ def test_step_selection_lists_each_runs_values(board, page):
         assert int(step) == 12
         assert float(value) == pytest.approx(written[12], rel=1e-3)
         assert float(smoothed) == pytest.approx(tensorboard_smoothing(written, 0.6)[12], rel=1e-3)
-        assert wall.startswith("20")
+        assert wall == datetime.fromtimestamp(walls[run], timezone.utc).strftime("%H:%M:%S")
     shapes = page.evaluate(
         "() => document.querySelector(\".scalar-card[data-key='loss'] .plot\").layout.shapes"
     )

@@ -75,10 +75,17 @@ export function selectionRows(entries, selection, settings, unit) {
   return rows;
 }
 
-const STEP_COLUMNS = [
-  ['run', (r) => r.name], ['step', (r) => String(r.step)], ['value', (r) => formatNumber(r.value)],
-  ['smoothed', (r) => formatNumber(r.smoothed)], ['wall time', (r) => formatTime(r.wall)], ['relative', (r) => formatDuration(r.relative)],
-];
+// Wall times of one day show as the time of day (the day is in the column's title).
+function stepColumns(rows) {
+  const day = (r) => formatTime(r.wall).slice(0, 10);
+  const oneDay = rows.length > 0 && rows.every((r) => day(r) === day(rows[0]));
+  return [
+    ['run', (r) => r.name], ['step', (r) => String(r.step)], ['value', (r) => formatNumber(r.value)],
+    ['smoothed', (r) => formatNumber(r.smoothed)],
+    [oneDay ? `wall time (${day(rows[0])})` : 'wall time', (r) => (oneDay ? formatTime(r.wall).slice(11) : formatTime(r.wall))],
+    ['relative', (r) => formatDuration(r.relative)],
+  ];
+}
 // A range's steps are in the caption, and each run's own first and last step in its row's title.
 const RANGE_COLUMNS = [
   ['run', (r) => r.name], ['start', (r) => formatNumber(r.startValue)], ['end', (r) => formatNumber(r.endValue)],
@@ -102,7 +109,7 @@ export function renderDataTable(box, rows, selection, colorOf, onClear, describe
   const range = selection.start !== selection.end;
   const cut = sharedPrefix(rows.map((row) => row.name));
   rows = rows.map((row) => ({ ...row, name: cut ? `…${row.name.slice(cut)}` : row.name, fullName: row.name }));
-  const columns = range ? RANGE_COLUMNS : STEP_COLUMNS;
+  const columns = range ? RANGE_COLUMNS : stepColumns(rows);
   const head = el('tr', {}, el('th'), columns.map(([name]) => el('th', { text: name })));
   const body = rows.map((row) =>
     el('tr', { dataset: { run: row.fullName }, title: range ? `${row.fullName}: steps ${row.startStep}–${row.endStep}, ${row.count} points` : row.fullName },
