@@ -209,6 +209,12 @@ def test_ten_thousand_runs_table_is_virtualised(page, many_runs):
         ".getBoundingClientRect(); return [a.bottom, w.bottom]; }",
     )
     assert last_box[0] <= last_box[1] + 1  # on screen, not hidden under a spacer
+    # another tab and back: the table is where it was left
+    page.evaluate("window.flowboard.store.set({ tab: 'text' }, { push: true })")
+    page.wait_for_function("() => !document.querySelector('.table-wrap')?.isConnected")
+    page.evaluate("window.flowboard.store.set({ tab: 'runs' }, { push: true })")
+    page.wait_for_selector(f"{TABLE_ROWS}[data-run='group099/run09999']", timeout=30_000)
+    assert page.eval_on_selector(".table-wrap", "w => w.scrollTop") > 100 * 21
 
     # sorting reaches every run: the smallest and largest loss are far from the first rows
     losses = {f"group{r // 100:03d}/run{r:05d}": _loss_of(r) for r in range(RUNS)}
