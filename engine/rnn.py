@@ -17,9 +17,10 @@ from .ops.array import cast, range_op, where
 from .ops.fills import fill
 from .ops.joins import concat, stack, unstack
 from .ops.math import add, less, multiply, subtract
+from .ops.rnn_sequence import lstm_block_sequence
 from .ops.shaping import expand_dims, reshape, shape, transpose
 from .ops.slicing import gather
-from .rnn_cell import LSTMStateTuple, _flatten
+from .rnn_cell import BasicLSTMCell, LSTMCell, LSTMStateTuple, _flatten
 from .variable_scope import variable_scope
 
 
@@ -169,8 +170,10 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
     ``inputs`` is [B, T, D] (``time_major``: [T, B, D]); outputs have the same layout with the
     cell's output size. With ``sequence_length`` [B], outputs past a row's length are zeros and
     its final state is the one at its last valid step. Variables live in scope ``rnn`` (TF1's
-    names: ``rnn/basic_lstm_cell/kernel``). Built on ``while_loop`` and ``TensorArray``;
-    ``parallel_iterations`` and ``swap_memory`` are accepted for compatibility.
+    names: ``rnn/basic_lstm_cell/kernel``). Built on ``while_loop`` and ``TensorArray``; a
+    ``BasicLSTMCell``/``LSTMCell`` whose steps are fused (tanh, no peepholes, clipping or
+    projection) runs the whole sequence as one ``LSTMBlockSequence`` op instead, with the same
+    results. ``parallel_iterations`` and ``swap_memory`` are accepted for compatibility.
     """
     from .control_flow import while_loop
     from .tensor_array import TensorArray
@@ -189,6 +192,8 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
             keep_cols = expand_dims(seq, 1)
         _build_outside_loop(cell, xt[0], state)
         varscope.reuse_variables()
+        if _fused_lstm(cell):
+            return _fused_dynamic_rnn(cell, xt, state, sequence_length, time_major)
         input_ta = TensorArray(x.dtype, size=steps, element_shape=xt.shape[1:], name="input_ta")
         input_ta = input_ta.unstack(xt)
         out_shape = TensorShape([xt.shape[1], cell.output_size])
@@ -214,6 +219,37 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
         if not time_major:
             outputs = _transpose_batch_time(outputs)
         return outputs, final_state
+
+
+def _fused_lstm(cell) -> bool:
+    """Whether ``cell`` is a TF LSTM cell whose steps are fused ``LSTMBlockCell`` ops (not a
+    subclass with its own step)."""
+    return (
+        isinstance(cell, BasicLSTMCell)
+        and type(cell).call in (BasicLSTMCell.call, LSTMCell.call)
+        and type(cell)._call_built is BasicLSTMCell._call_built
+        and cell._runs_fused()
+    )
+
+
+def _fused_dynamic_rnn(cell, xt, state, sequence_length, time_major):
+    """``dynamic_rnn`` of a fused LSTM cell as one ``LSTMBlockSequence`` op over the time-major
+    ``xt``: the same recurrence, sequence_length semantics and variables as the while loop, run
+    in one native kernel (and its gradient in another)."""
+    c0, h0 = cell._split_state(state)
+    seq = None
+    if sequence_length is not None:
+        seq = cast(convert_to_tensor(sequence_length), D.int32)
+        if seq.shape.ndims not in (None, 1):
+            raise ValueError(
+                f"sequence_length must be a vector of length batch_size, got {seq.shape}"
+            )
+    outputs, c, h = lstm_block_sequence(
+        xt, c0, h0, cell._kernel, cell._bias, cell._forget_bias, seq, name="lstm_sequence"
+    )
+    if not time_major:
+        outputs = _transpose_batch_time(outputs)
+    return outputs, cell._join_state(c, h)
 
 
 def _pack_like(structure, flat: list):

@@ -226,9 +226,14 @@ class BasicLSTMCell(RNNCell):
     def _join_state(self, c, h):
         return LSTMStateTuple(c, h) if self._state_is_tuple else concat([c, h], 1)
 
+    def _runs_fused(self) -> bool:
+        """Whether each step is one fused ``LSTMBlockCell`` op (so a whole sequence can be one
+        ``LSTMBlockSequence``)."""
+        return self._fused and self._activation is tanh
+
     def call(self, inputs, state):
         c, h = self._split_state(state)
-        if self._fused and self._activation is tanh:
+        if self._runs_fused():
             k, b = self._kernel, self._bias
             new_c, new_h = lstm_block_cell(inputs, c, h, k, b, self._forget_bias)
         else:
@@ -288,10 +293,13 @@ class LSTMCell(BasicLSTMCell):
         n, m = self._num_units, self.output_size
         return slice_op(state, [0, 0], [-1, n]), slice_op(state, [0, n], [-1, m])
 
+    def _runs_fused(self) -> bool:
+        plain = not (self._use_peepholes or self._cell_clip is not None or self._num_proj)
+        return plain and super()._runs_fused()
+
     def call(self, inputs, state):
         c_prev, m_prev = self._split_state(state)
-        plain = not (self._use_peepholes or self._cell_clip is not None or self._num_proj)
-        if plain and self._fused and self._activation is tanh:
+        if self._runs_fused():
             k, b = self._kernel, self._bias
             c, m = lstm_block_cell(inputs, c_prev, m_prev, k, b, self._forget_bias)
             return m, self._join_state(c, m)

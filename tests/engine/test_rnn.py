@@ -208,15 +208,19 @@ def test_dropout_wrapper_drops_h_not_c():
     assert (c != 0).all()
 
 
-def test_dynamic_rnn_is_a_while_loop_and_takes_unknown_lengths():
+@pytest.mark.parametrize("fused", [True, False])
+def test_dynamic_rnn_is_a_while_loop_and_takes_unknown_lengths(fused):
+    # A fused LSTM cell's loop is one LSTMBlockSequence op (test_rnn_sequence.py checks that it
+    # equals the while loop); other cells run in a While.
     g = eg.Graph()
     with g.as_default():
         x = eg.placeholder(eg.float32, [None, None, 3])
         cell = rnn_cell.BasicLSTMCell(4)
+        cell._fused = fused
         outs, st = eg.nn.dynamic_rnn(cell, x, dtype=eg.float32)
         assert outs.shape.as_list() == [None, None, 4]
         types = {op.type for op in g.get_operations()}
-        assert "While" in types or any("While" in t for t in types)
+        assert ("LSTMBlockSequence" if fused else "While") in types
         loss = eg.reduce_sum(outs) + eg.reduce_sum(st.c)
         grads = eg.gradients(loss, eg.trainable_variables())
         with eg.Session() as sess:
