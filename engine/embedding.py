@@ -7,25 +7,24 @@ update only the rows a step used."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import dtypes as D
 from .core import Tensor, TensorShape, convert_to_tensor, get_default_graph, register_op
 from .errors import InvalidArgumentError
 from .ops.array import cast, constant, range_op, stop_gradient, where
-from .ops.common import make_op, static_value
+from .ops.common import make_op, native, static_value
 from .ops.fills import ones_like, zeros_like
 from .ops.joins import concat
 from .ops.losses import sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits_v2
 from .ops.math import add, floordiv, floormod, greater, log, maximum, multiply, rsqrt, sqrt, square
 from .ops.matmul import matmul
-from .ops.random import _generator, get_seed
+from .ops.random import get_seed
 from .ops.reduce import reduce_sum
 from .ops.shaping import expand_dims, reshape, shape, size
 from .ops.slicing import gather, slice_op
 from .ops.sparse import dynamic_partition, dynamic_stitch
+from .registry import NativeKernel
 
 FLT_MAX = float(np.finfo(np.float32).max)
 
@@ -133,59 +132,6 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> Tensor:
 # ---- candidate sampling ------------------------------------------------------------------------
 
 
-def _log_uniform_probability(values: np.ndarray, range_max: int) -> np.ndarray:
-    # P(k) = log((k + 2) / (k + 1)) / log(range_max + 1), TF's LogUniformSampler.
-    return np.log((values + 2.0) / (values + 1.0)) / math.log1p(range_max)
-
-
-def _expected_count(p: np.ndarray, num_sampled: int, num_tries: int) -> np.ndarray:
-    # How often a class with probability p is expected in the batch (TF's ExpectedCountHelper).
-    if num_tries == num_sampled:
-        return p * num_sampled
-    return -np.expm1(num_tries * np.log1p(-p))
-
-
-def _draw_log_uniform(gen, count: int, range_max: int) -> np.ndarray:
-    u = gen.random(count)
-    return (np.exp(u * math.log1p(range_max)) - 1.0).astype(np.int64) % range_max
-
-
-def _sample_unique(gen, num_sampled: int, range_max: int):
-    """Draws until `num_sampled` distinct classes came up: (classes in draw order, draws made)."""
-    seen: dict = {}
-    tries = 0
-    while True:
-        for c in _draw_log_uniform(gen, num_sampled + 16, range_max).tolist():
-            tries += 1
-            seen.setdefault(c, None)
-            if len(seen) == num_sampled:
-                return np.fromiter(seen, dtype=np.int64, count=num_sampled), tries
-
-
-def _log_uniform_kernel(ctx, true_classes):
-    a = ctx.attrs
-    num_sampled, range_max, unique = a["num_sampled"], a["range_max"], a["unique"]
-    if true_classes.ndim != 2 or true_classes.shape[1] != a["num_true"]:
-        raise InvalidArgumentError(
-            None,
-            ctx.op,
-            f"true_classes must be a matrix with num_true = {a['num_true']} columns, got shape "
-            f"{list(true_classes.shape)}",
-        )
-    gen = _generator(ctx)
-    if unique:
-        sampled, tries = _sample_unique(gen, num_sampled, range_max)
-    else:
-        sampled, tries = _draw_log_uniform(gen, num_sampled, range_max), num_sampled
-    true_p = _log_uniform_probability(true_classes.astype(np.float64), range_max)
-    sampled_p = _log_uniform_probability(sampled.astype(np.float64), range_max)
-    return (
-        sampled,
-        _expected_count(true_p, num_sampled, tries).astype(np.float32),
-        _expected_count(sampled_p, num_sampled, tries).astype(np.float32),
-    )
-
-
 def _sampler_shape(op):
     tc = op.inputs[0]
     batch = tc.shape.dims[0] if tc.shape.ndims else None
@@ -197,11 +143,28 @@ def _sampler_shape(op):
     ]
 
 
+def _sampler_pack(op):
+    a = op.attrs
+    ints = [
+        a["num_true"],
+        a["num_sampled"],
+        int(a["unique"]),
+        a["range_max"],
+        a["seed"],
+        a["seed2"],
+    ]
+    return [int(v) for v in ints], []
+
+
+# Native (csrc/engine/kernels_sampling.cpp): TF's Philox stream and its per-run reservation, so
+# a seeded sampler draws the classes TensorFlow draws; the stream is per session.
 register_op(
     "LogUniformCandidateSampler",
     shape_fn=_sampler_shape,
-    python=_log_uniform_kernel,
+    cpu=NativeKernel("LogUniformCandidateSampler", frozenset({D.int64}), _sampler_pack, state=True),
     stateful=True,
+    fresh_outputs=True,
+    tf_attr_defaults={"seed": 0, "seed2": 0},
     doc="Samples classes with P(k) = log((k+2)/(k+1)) / log(range_max+1), with expected counts.",
 )
 
@@ -260,7 +223,9 @@ register_op(
         (D.int64, TensorShape([None])),
         (D.float32, TensorShape([None])),
     ],
+    cpu=native("ComputeAccidentalHits", {D.int64}, pack=lambda op: ([op.attrs["num_true"]], [])),
     python=_accidental_hits_kernel,
+    fresh_outputs=True,
     doc="(row, sampled position, -FLT_MAX) for every sampled class that is one of a row's labels.",
 )
 
@@ -275,16 +240,50 @@ def compute_accidental_hits(true_classes, sampled_candidates, num_true, seed=Non
     return tuple(make_op("ComputeAccidentalHits", [tc, sc], attrs, name).outputs)
 
 
+def _sparse_index_error(ctx, idx, dims, validate):
+    """TF's message for the first index row out of bounds, out of order or repeated."""
+    dims_s = "[" + ",".join(str(d) for d in dims) + "]"
+    previous = None
+    for n, row in enumerate(idx.tolist()):
+        row_s = "[" + ",".join(str(k) for k in row) + "]"
+        if any(k < 0 or k >= d for k, d in zip(row, dims, strict=True)):
+            if not validate:
+                return f"Indices are not valid (out of bounds).  Shape: {dims_s}"
+            return f"indices[{n}] = {row_s} is out of bounds: need 0 <= index < {dims_s}"
+        if validate and previous is not None and row <= previous:
+            if row == previous:
+                return f"indices[{n}] = {row_s} is repeated"
+            return (
+                f"indices[{n}] = {row_s} is out of order. Many sparse ops require sorted "
+                "indices.\n    Use `tf.sparse.reorder` to create a correctly ordered copy."
+            )
+        previous = row
+    return None
+
+
 def _sparse_to_dense_kernel(ctx, indices, output_shape, values, default):
+    # The native kernel's fallback for dtypes it does not cover (csrc/engine/kernels_sampling.cpp).
     dims = tuple(int(d) for d in output_shape.reshape(-1))
     res = np.full(dims, default, dtype=values.dtype)
     # A matrix of index rows, a vector of row indices into a 1-D output, or one scalar index.
     idx = indices if indices.ndim == 2 else indices.reshape(-1, 1)
+    if values.ndim and values.shape != (len(idx),):
+        raise InvalidArgumentError(
+            None,
+            ctx.op,
+            f"sparse_values has incorrect shape {list(values.shape)}, should be [] or [{len(idx)}]",
+        )
     if idx.size:
-        if idx.shape[1] != len(dims) or (idx < 0).any() or (idx >= dims).any():
+        if idx.shape[1] != len(dims):
             raise InvalidArgumentError(
-                None, ctx.op, f"SparseToDense: indices out of bounds for output shape {list(dims)}"
+                None,
+                ctx.op,
+                f"output_shape has incorrect number of elements: {len(dims)} should be: "
+                f"{idx.shape[1]}",
             )
+        message = _sparse_index_error(ctx, idx, dims, ctx.attrs.get("validate_indices", True))
+        if message:
+            raise InvalidArgumentError(None, ctx.op, message)
         res[tuple(idx.T)] = values
     return res
 
@@ -301,17 +300,29 @@ register_op(
             ),
         )
     ],
+    cpu=native(
+        "SparseToDense",
+        D.NUMERIC,
+        pack=lambda op: ([int(op.attrs.get("validate_indices", True))], []),
+        dtype_input=2,
+    ),
+    tf_attr_defaults={"validate_indices": True},
     python=_sparse_to_dense_kernel,
+    fresh_outputs=True,
 )
 
 
-def sparse_to_dense(sparse_indices, output_shape, sparse_values, default_value=0, name=None):
-    """A dense tensor of `output_shape` holding `sparse_values` at `sparse_indices`."""
+def sparse_to_dense(
+    sparse_indices, output_shape, sparse_values, default_value=0, validate_indices=True, name=None
+):
+    """A dense tensor of `output_shape` holding `sparse_values` at `sparse_indices` (index
+    rows, or indices into a 1-D output); with `validate_indices` the rows must be sorted and
+    distinct, as in TF."""
     i = convert_to_tensor(sparse_indices)
     s = convert_to_tensor(output_shape)
     v = convert_to_tensor(sparse_values)
     d = convert_to_tensor(default_value, dtype=v.dtype)
-    attrs = {"T": v.dtype, "Tindices": i.dtype, "validate_indices": False}
+    attrs = {"T": v.dtype, "Tindices": i.dtype, "validate_indices": bool(validate_indices)}
     return make_op("SparseToDense", [i, s, v, d], attrs, name).outputs[0]
 
 
@@ -369,9 +380,18 @@ def _compute_sampled_logits(
             sparse_indices = concat(
                 [reshape(hit_rows, [-1, 1]), reshape(cast(hit_ids, D.int32), [-1, 1])], 1
             )
-            logits_shape = concat([slice_op(shape(labels), [0], [1]), constant([num_sampled])], 0)
+            batch = labels.shape.dims[0] if labels.shape.ndims else None
+            if batch is not None:
+                logits_shape = constant(np.array([batch, num_sampled], dtype=np.int32))
+            else:
+                batch_t = slice_op(shape(labels), [0], [1])
+                logits_shape = concat([batch_t, constant([num_sampled])], 0)
             sampled_logits = sampled_logits + sparse_to_dense(
-                sparse_indices, logits_shape, cast(hit_weights, sampled_logits.dtype), 0.0
+                sparse_indices,
+                logits_shape,
+                cast(hit_weights, sampled_logits.dtype),
+                0.0,
+                validate_indices=False,
             )
         if subtract_log_q:
             true_logits = true_logits - log(true_expected)

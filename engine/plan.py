@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass, field
 
 from . import _executor
+from . import dtypes as D
 from . import placement as _placement
 from .core import CustomKernel, KernelContext, NativeKernel, Operation, Tensor
 from .errors import InvalidArgumentError, NotFoundError
@@ -467,7 +468,7 @@ def _add_step(session, plan, op, ins, outs, free, data_idx, feed_slots):
 
     cpu = opdef.kernels.get("cpu")
     if isinstance(cpu, NativeKernel) and cpu.state and cpu.supports(op):
-        vars_.append(session._kernel_state(op))
+        vars_.append(_kernel_state(session, op))
     if isinstance(cpu, NativeKernel) and cpu.supports(op):
         ints, floats = cpu.pack(op) if cpu.pack else ([], [])
         inplace = []
@@ -498,6 +499,15 @@ def _add_step(session, plan, op, ins, outs, free, data_idx, feed_slots):
         f"No registered kernel for op '{op.type}' (node {op.name}) with input dtypes [{dts}] on "
         f"CPU",
     )
+
+
+def _kernel_state(session, op):
+    """A stateful native kernel's state (e.g. a sampler's stream): one per op and session."""
+    state = session._kernel_context(op).state
+    v = state.get("native")
+    if v is None:
+        v = state["native"] = _executor.Variable(op.name, D.int64.code)
+    return v
 
 
 def _bind(fn, ctx):

@@ -51,7 +51,8 @@ def _check_element(ctx, flow, index, value):
             )
         seen.add(value.shape)
     if ctx.attrs["infer_shape"]:
-        other = flow[0] if len(flow) and flow[0] is not None else _first_written(flow)
+        other = flow[0].value if len(flow) and flow[0].value is not None else None
+        other = other if other is not None else _first_written(flow)
         if other is not None and other.shape != value.shape:
             raise _error(
                 ctx,
@@ -62,10 +63,32 @@ def _check_element(ctx, flow, index, value):
 
 
 def _first_written(flow):
-    for v in flow:
-        if v is not None:
-            return v
+    for cell in flow:
+        if cell.value is not None:
+            return cell.value
     return None
+
+
+class _Element:
+    """One index of a TensorArray flow. Flows made from one another share the cells of the
+    indices they have in common, so a read through any of them marks the element, as reads of
+    TF's one TensorArray resource do: with ``clear_after_read`` (TF's default) it may not be read
+    again, and either way it may not be written. A cleared value is kept for shapes and
+    gradients; flows live for one run, as TF's TensorArray resource does."""
+
+    __slots__ = ("value", "read", "cleared")
+
+    def __init__(self, value=None):
+        self.value = value
+        self.read = False
+        self.cleared = False
+
+
+def _new_flow(size: int) -> np.ndarray:
+    flow = np.empty(size, dtype=object)
+    for i in range(size):
+        flow[i] = _Element()
+    return flow
 
 
 def _grown(ctx, flow, size):
@@ -77,7 +100,7 @@ def _grown(ctx, flow, size):
             f"Tried to write to index {size - 1} but array is not resizeable and size is: "
             f"{len(flow)}",
         )
-    new = np.empty(size, dtype=object)
+    new = _new_flow(size)
     new[: len(flow)] = flow
     return new
 
@@ -85,37 +108,51 @@ def _grown(ctx, flow, size):
 def _put(ctx, new, index, value):
     if index < 0:
         raise _error(ctx, f"Tried to write to index {index} < 0")
-    if new[index] is not None:
+    if new[index].read:
+        raise _error(
+            ctx, f"Could not write to TensorArray index {index} because it has already been read."
+        )
+    if new[index].value is not None:
         raise _error(
             ctx,
             f"Could not write to TensorArray index {index} because it has already been written to.",
         )
     _check_element(ctx, new, index, value)
-    new[index] = value
+    new[index] = _Element(value)
 
 
 def _get(ctx, flow, index):
+    """Reads element `index` and marks it read; a cleared element cannot be read again."""
     if index < 0 or index >= len(flow):
         raise _error(ctx, f"Tried to read from index {index} but array size is: {len(flow)}")
-    v = flow[index]
+    cell = flow[index]
+    if cell.cleared:
+        raise _error(
+            ctx,
+            f"Could not read index {index} twice because it was cleared after a previous read "
+            "(perhaps try setting clear_after_read = false?).",
+        )
+    v = cell.value
     if v is None:
         # TF1 reads an unwritten index as zeros when the element shape is known.
         try:
-            return _element_zeros(ctx, flow)
+            v = _element_zeros(ctx, flow)
         except InvalidArgumentError:
             raise _error(
                 ctx,
                 f"Could not read from TensorArray index {index} because it has not yet been "
                 f"written to, and the element shape is not fully defined.",
             ) from None
+    cell.read = True
+    cell.cleared = bool(ctx.attrs.get("clear_after_read", True))
     return v
 
 
 def _element_zeros(ctx, flow):
     shape = ctx.attrs["element_shape"]
-    for v in flow:
-        if v is not None:
-            return np.zeros_like(v)
+    for cell in flow:
+        if cell.value is not None:
+            return np.zeros_like(cell.value)
     if not shape.is_fully_defined():
         raise _error(ctx, "the element shape is unknown and no element was written")
     return np.zeros(shape.as_list(), dtype=ctx.attrs["dtype"].np)
@@ -134,7 +171,7 @@ def _stack_values(ctx, flow, indices):
 
 
 def _create(ctx, size):
-    return np.empty(int(size), dtype=object)
+    return _new_flow(int(size))
 
 
 def _write(ctx, flow, index, value):
@@ -175,7 +212,7 @@ def _unstack(ctx, flow, value):
             ctx, f"Tried to unstack a value with first dimension {n} into a TensorArray of "
             f"size {len(flow)}",
         )  # fmt: skip
-    new = np.empty(max(n, len(flow)), dtype=object)
+    new = _new_flow(max(n, len(flow)))
     for i in range(n):
         _put(ctx, new, i, value[i])
     return new
@@ -249,8 +286,8 @@ def _stack_grad(ctx, flow, grad):
 def _concat_grad(ctx, flow, grad):
     out = np.empty(len(flow), dtype=object)
     start = 0
-    for i, v in enumerate(flow):
-        n = v.shape[0]
+    for i, cell in enumerate(flow):
+        n = cell.value.shape[0]
         out[i] = grad[start : start + n]
         start += n
     return out
@@ -403,8 +440,9 @@ class TensorArray:
     TensorArray (use the returned one, as in TF); ``read(i)``, ``gather(indices)``, ``stack()``,
     ``concat()`` and ``size()`` return tensors. Each index may be written once; writing past
     ``size`` needs ``dynamic_size=True``. With ``infer_shape`` every element must have the
-    shape of the first one written. ``clear_after_read`` is accepted; reads never clear (the
-    engine's arrays are values, so a second read gives the same element).
+    shape of the first one written. With ``clear_after_read`` (the default) an element may be
+    read once per run (``read``, ``gather``, ``stack`` and ``concat`` all read); a second read
+    raises TF's InvalidArgumentError. A read element may not be written again.
     """
 
     def __init__(

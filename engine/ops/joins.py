@@ -13,6 +13,7 @@ from .common import (
     as_tensors,
     contiguous,
     make_op,
+    native,
     out,
     static_value,
 )
@@ -85,16 +86,22 @@ def _concat_grad_kernel(ctx, g, ax, *sizes):
     return tuple(contiguous(p) for p in np.split(g, cuts, axis=a))
 
 
+# Native kernels (csrc/engine/kernels_concat.cpp) copy bytes: every dtype but strings.
+_COPYABLE = frozenset(d for d in D.ALL if d is not D.string)
 register_op(
     "ConcatV2",
     shape_fn=_concat_shape,
     gradient=_concat_grad,
+    cpu=native("ConcatV2", _COPYABLE),
     python=lambda ctx, *xs: np.concatenate(xs[:-1], axis=int(xs[-1])),
+    fresh_outputs=True,
 )
 register_op(
     "_ConcatGrad",
     shape_fn=lambda op: [(op.inputs[0].dtype, UNKNOWN)] * op.attrs["N"],
+    cpu=native("_ConcatGrad", _COPYABLE),
     python=_concat_grad_kernel,
+    fresh_outputs=True,
 )
 
 

@@ -236,7 +236,7 @@ def test_fetching_a_body_tensor_is_an_error():
 
 def test_tensor_array_ops_and_errors():
     x = eg.constant(np.arange(6, dtype=np.float32).reshape(3, 2))
-    ta = eg.TensorArray(eg.float32, size=3).unstack(x)
+    ta = eg.TensorArray(eg.float32, size=3, clear_after_read=False).unstack(x)
     dyn = eg.TensorArray(eg.float32, size=0, dynamic_size=True).write(2, x[0])
     assert ta.read(1).shape.as_list() == [2]
     assert ta.stack().shape.as_list() == [3, 2]
