@@ -1,6 +1,7 @@
 // Runs a compiled plan: one call, GIL released; Python kernels take the GIL only for themselves.
 #include "executor.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace fb {
@@ -242,6 +243,17 @@ void Plan::execute(std::vector<Tensor>& slots, bool trace) {
     } catch (...) {
       tls_failed_step = (int)i;  // a nested plan's run may have set it to its own step
       throw;
+    }
+    // A fetched read of a variable is its value when the read ran, as in TF: an update later
+    // in the same run (the optimizer's, the global step's increment) must not show through.
+    for (int o : s.outputs) {
+      Tensor& t = slots[o];
+      if (t.var_alias && t.buf && t.dtype != OBJ &&
+          std::find(fetch_slots_.begin(), fetch_slots_.end(), o) != fetch_slots_.end()) {
+        Tensor c = make_tensor(t.dtype, t.shape);
+        std::memcpy(c.buf->data, t.buf->data, t.nbytes());
+        t = std::move(c);
+      }
     }
     for (int f : s.free_after) slots[f] = Tensor();
   }

@@ -231,7 +231,14 @@ class ThreadPool {
       for (int t = 0; t < parts; ++t) task(t);
       return;
     }
-    std::lock_guard<std::mutex> serial(run_mutex_);
+    // The pool serves one task at a time. A second thread's task (a tf.data map running while
+    // the training step uses the pool) runs on its own thread instead of waiting: waiting made
+    // the two take turns, so a background map added its whole time to the step's.
+    std::unique_lock<std::mutex> serial(run_mutex_, std::try_to_lock);
+    if (!serial.owns_lock()) {
+      for (int t = 0; t < parts; ++t) task(t);
+      return;
+    }
     next_.store(0);
     {
       std::lock_guard<std::mutex> lock(m_);
