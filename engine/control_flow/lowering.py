@@ -23,8 +23,13 @@ are (a GraphDef holding them imports back into the engine only as an opaque op).
 
 from __future__ import annotations
 
-from ..core import Operation, Tensor
+import numpy as np
+
+from .. import dtypes as D
+from ..core import Operation, Tensor, TensorShape
 from .subgraph import OWNER, SPECS
+
+SCALAR = TensorShape([])
 
 
 def _input_name(t: Tensor) -> str:
@@ -39,9 +44,6 @@ class Lowering:
     """Writes the NodeDefs of a graph, lowering its ``If``/``While`` ops (see the module doc)."""
 
     def __init__(self, graph, node_def_of, attr_value, add_shapes: bool):
-        from .. import dtypes as D
-
-        self.D = D
         self.ops = graph.get_operations()
         self.node_def_of = node_def_of
         self.attr_value = attr_value
@@ -105,7 +107,7 @@ class Lowering:
             return self.structure[t.op]["outputs"][t.value_index]
         return _input_name(t)
 
-    def ref(self, t: Tensor, ctx, reader: Operation) -> str:
+    def ref(self, t: Tensor, ctx, reader: Operation, is_ref: bool = False) -> str:
         """The name under which ``reader`` (in frame ``ctx``) reads ``t``: ``t`` itself when it
         is of the same frame, else the Switch/Enter that brings it in (made on first use)."""
         if t.op in self.arg_of:
@@ -115,9 +117,9 @@ class Lowering:
         src = self.context(t.op) if t.op not in self.arg_of else (self.arg_of[t.op][0], "body")
         if src == ctx or ctx is None or src not in self.ancestors(ctx)[1:] + [None]:
             return self.own_name(t)
-        key = (ctx, t)
+        key = (ctx, t, is_ref)
         if key not in self.entries:
-            self.entries[key] = self.entry(t, ctx, reader)
+            self.entries[key] = self.entry(t, ctx, reader, is_ref)
         return self.entries[key]
 
     # ---- nodes ------------------------------------------------------------------------------
@@ -133,16 +135,20 @@ class Lowering:
         self.nodes.append(n)
         return n
 
-    def entry(self, t: Tensor, ctx, reader: Operation) -> str:
-        outer = self.ref(t, self.context(ctx[0]), reader)
+    def entry(self, t: Tensor, ctx, reader: Operation, is_ref: bool) -> str:
+        """A variable read as a ref input (an update inside the body) enters as TF1's
+        RefSwitch / RefEnter, so the update reaches the variable itself."""
+        outer = self.ref(t, self.context(ctx[0]), reader, is_ref)
         fop, part = ctx
+        kind = "Ref" if is_ref else ""
         if fop.type == "If":
             name = self.unique(f"{reader.name}/Switch")
             pred_id = self.structure[fop]["pred_id"]
-            self.add(name, "Switch", [outer, pred_id], {"T": t.dtype}, [t.shape, t.shape])
+            self.add(name, kind + "Switch", [outer, pred_id], {"T": t.dtype}, [t.shape, t.shape])
             return f"{name}:1" if part == 1 else name
         name = self.unique(f"{reader.name}/Enter")
-        self.add(name, "Enter", [outer], self.enter_attrs(fop, t, is_constant=True), [t.shape])
+        attrs = self.enter_attrs(fop, t, is_constant=True)
+        self.add(name, kind + "Enter", [outer], attrs, [t.shape])
         return name
 
     def enter_attrs(self, w: Operation, t: Tensor, is_constant: bool) -> dict:
@@ -205,7 +211,7 @@ class Lowering:
     def emit_if_header(self, op: Operation) -> None:
         st = self.structure[op]
         pred = self.ref(op.inputs[0], self.context(op), op)
-        bool_, scalar = self.D.bool_, op.inputs[0].shape
+        bool_, scalar = D.bool_, op.inputs[0].shape
         n = self.add(st["switch"], "Switch", [pred, pred], {"T": bool_}, [scalar, scalar])
         n.input.extend("^" + self.control_name(c) for c in op.control_inputs)
         self.add(st["switch_t"], "Identity", [st["switch"] + ":1"], {"T": bool_}, [scalar])
@@ -223,20 +229,15 @@ class Lowering:
                 "Merge",
                 [self.ref(false_out, (op, 0), op), self.ref(true_out, (op, 1), op)],
                 {"T": out.dtype, "N": 2},
-                [out.shape, self.scalar()],
+                [out.shape, SCALAR],
                 op.device,
             )
-
-    def scalar(self):
-        from ..core import TensorShape
-
-        return TensorShape([])
 
     def loop_values(self, op: Operation) -> list:
         spec = SPECS[op]
         values = [(a.dtype, sh) for a, sh in zip(spec.args, spec.shapes, strict=True)]
         if self.structure[op]["counted"]:
-            values.append((self.D.int32, self.scalar()))
+            values.append((D.int32, SCALAR))
         return values
 
     def emit_while_header(self, op: Operation) -> None:
@@ -259,23 +260,23 @@ class Lowering:
                 "Merge",
                 [st["enters"][k], st["nexts"][k]],
                 {"T": dtype, "N": 2},
-                [shape, self.scalar()],
+                [shape, SCALAR],
             )
 
     def emit_while(self, op: Operation) -> None:
         spec = SPECS[op]
         st = self.structure[op]
         n = len(spec.args)
-        int32 = self.D.int32
+        int32 = D.int32
         cond = self.ref(spec.cond.outputs[0], (op, "cond"), op)
         if st["counted"] and spec.has_max:
             limit = self.ref(op.inputs[n], (op, "cond"), op)
             less = self.unique(f"{_scope(op)}/Less")
             both = self.unique(f"{_scope(op)}/LogicalAnd")
-            self.add(less, "Less", [st["merges"][n], limit], {"T": int32}, [self.scalar()])
-            self.add(both, "LogicalAnd", [less, cond], {}, [self.scalar()])
+            self.add(less, "Less", [st["merges"][n], limit], {"T": int32}, [SCALAR])
+            self.add(both, "LogicalAnd", [less, cond], {}, [SCALAR])
             cond = both
-        self.add(st["loop_cond"], "LoopCond", [cond], {}, [self.scalar()])
+        self.add(st["loop_cond"], "LoopCond", [cond], {}, [SCALAR])
         for k, (dtype, shape) in enumerate(self.loop_values(op)):
             self.add(
                 st["switches"][k],
@@ -297,19 +298,29 @@ class Lowering:
             self.add(exit_, "Exit", [st["switches"][k]], {"T": dtype}, [shape], op.device)
 
     def const_attrs(self, value: int) -> dict:
-        import numpy as np
-
-        return {"value": np.array(value, np.int32), "dtype": self.D.int32}
+        return {"value": np.array(value, np.int32), "dtype": D.int32}
 
     def emit_op(self, op: Operation) -> None:
         ctx = self.context(op)
         n = self.node_def_of(op, self.add_shapes)
         del n.input[:]
-        n.input.extend(self.ref(t, ctx, op) for t in op.inputs)
+        refs = op.op_def.ref_inputs
+        n.input.extend(self.ref(t, ctx, op, i in refs) for i, t in enumerate(op.inputs))
         n.input.extend("^" + self.control_name(c) for c in op.control_inputs)
-        if not n.input and ctx is not None:
+        if ctx is not None and self.needs_pivot(op, ctx, n):
             n.input.append("^" + self.pivot(ctx))
         self.nodes.append(n)
+
+    def needs_pivot(self, op: Operation, ctx, node) -> bool:
+        """Whether ``op`` needs a control input on its frame's pivot to run once per branch
+        taken or per iteration, as TF1 adds one: an op with no inputs, and in a loop an op
+        that reads only loop invariants (constant Enters), which would otherwise run once."""
+        if not node.input:
+            return True
+        if ctx[0].type != "While" or op.control_inputs:
+            return False
+        invariant = {name for (c, _, _), name in self.entries.items() if c == ctx}
+        return all(i in invariant for i in node.input)
 
     def control_name(self, c: Operation) -> str:
         if self.lowered(c):

@@ -26,7 +26,9 @@ from __future__ import annotations
 from ..core import TensorShape
 from .subgraph import SPECS, SubGraph, make_arg, outer_control_inputs, own
 
-LOWERED_OPS = frozenset({"Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond"})
+LOWERED_OPS = frozenset(
+    {"Switch", "RefSwitch", "Merge", "Enter", "RefEnter", "Exit", "NextIteration", "LoopCond"}
+)
 
 
 def _parse(s: str):
@@ -181,7 +183,7 @@ class Raising:
             n = self.by_name.get(src)
             if n is None:
                 continue
-            if n.op == "Switch" and self._pred_root(n.input[1]) == root:
+            if n.op in ("Switch", "RefSwitch") and self._pred_root(n.input[1]) == root:
                 ports.add(max(idx, 0))
                 self.skip.add(n.name)
                 continue

@@ -105,6 +105,28 @@ def max_iterations(tf):
     return {"i": i, "a": a}, {"n": 4, "x": np.array([1.1, -0.9], np.float32)}
 
 
+def variable_updates(tf):
+    # Updates of a variable inside a branch and a loop body: RefSwitch / RefEnter, and the
+    # loop's update reads only invariants, so it needs the iteration pivot to run each time.
+    v = tf.Variable(np.float32([1.0, 2.0]), name="v")
+    x = tf.placeholder(tf.float32, [2], name="x")
+    p = tf.placeholder(tf.bool, [], name="p")
+    # "* 1.0": TF's Identity of a variable forwards its buffer, so a bare read would show the
+    # loop's later updates when fetched; the product is the value at the cond.
+    c = tf.cond(p, lambda: tf.identity(v.assign_add(x)), lambda: tf.identity(v)) * 1.0
+    with tf.control_dependencies([c]):
+        start = tf.identity(x)
+    _, w = tf.while_loop(
+        lambda i, a: i < 3,
+        # The update reads the loop variable (x + 0 * a), so in TF it waits for the previous
+        # iteration's sum and for the cond (through start) instead of racing them.
+        lambda i, a: (i + 1, a + tf.identity(v.assign_add(x + 0.0 * a))),
+        [tf.constant(0), start],
+        parallel_iterations=1,  # TF runs iterations concurrently otherwise: the reads race
+    )
+    return {"c": c, "w": w, "after": tf.identity(w) * 1.0}, {"x": _x(2, 9), "p": True}
+
+
 PROGRAMS = {
     f.__name__: f
     for f in [
@@ -118,6 +140,7 @@ PROGRAMS = {
         cond_in_while,
         while_in_cond,
         max_iterations,
+        variable_updates,
     ]
 }
 
@@ -130,10 +153,19 @@ def build(tf, name):
     return g, {k: t.name for k, t in fetches.items()}, {f"{k}:0": v for k, v in feeds.items()}
 
 
+def initializers(graph_def) -> list:
+    """The names of the variable initializers (``<variable>/Assign``) of a GraphDef."""
+    variables = {n.name for n in graph_def.node if n.op == "VariableV2"}
+    return [n.name for n in graph_def.node if n.op == "Assign" and n.input[0] in variables]
+
+
 def run_graph_def(tf, graph_def, fetch_names, feeds):
-    """Imports ``graph_def`` into a fresh graph and runs ``fetch_names`` (dict) with ``feeds``."""
+    """Imports ``graph_def`` into a fresh graph, runs its variables' initializers, then
+    ``fetch_names`` (dict) with ``feeds``."""
     g = tf.Graph()
     with g.as_default():
         tf.import_graph_def(graph_def, name="")
         with tf.Session() as sess:
+            for init in initializers(graph_def):
+                sess.run(init)
             return sess.run(dict(fetch_names), feeds)

@@ -42,16 +42,19 @@ def tf_graphs():
 
 def _engine_run(name):
     g, fetches, feeds = build(eg, name)
+    gd = g.as_graph_def()  # before the initializer op joins the graph
     with g.as_default(), eg.Session() as sess:
-        return g, fetches, feeds, sess.run(dict(fetches), feeds)
+        for v in eg.global_variables():
+            sess.run(v.initializer)
+        return gd, g, fetches, feeds, sess.run(dict(fetches), feeds)
 
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_export_is_the_graph_def_tensorflow_ran(name, tf_values):
     # The committed engine GraphDef is what TF imported and ran; today's export must equal it,
     # and TF's results on it must be the engine's own.
-    g, fetches, _, values = _engine_run(name)
-    assert g.as_graph_def() == _graph_def(f"engine_{name}.pb"), (
+    gd, _, fetches, _, values = _engine_run(name)
+    assert gd == _graph_def(f"engine_{name}.pb"), (
         "export changed: rerun make_tf_lowered_graph_fixtures.py (both steps)"
     )
     for k in fetches:
@@ -71,9 +74,9 @@ def test_tensorflow_graph_def_imports_and_runs(name, tf_values, tf_graphs):
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_round_trip_runs_the_same(name):
-    g, fetches, feeds, values = _engine_run(name)
+    gd, g, fetches, feeds, values = _engine_run(name)
     exported = {k: exported_tensor_name(g.get_tensor_by_name(t)) for k, t in fetches.items()}
-    got = run_graph_def(eg, g.as_graph_def(), exported, feeds)
+    got = run_graph_def(eg, gd, exported, feeds)
     for k in fetches:
         np.testing.assert_allclose(got[k], values[k], rtol=1e-6)
 
@@ -94,8 +97,8 @@ def _structure(gd):
 
 @pytest.mark.parametrize("name", ["cond_select", "cond_two_outputs", "while_pow", "nested_while"])
 def test_structure_nodes_are_named_as_tensorflow_names_them(name):
-    g, *_ = _engine_run(name)
-    assert _structure(g.as_graph_def()) == _structure(_graph_def(f"tf_{name}.pb"))
+    gd, *_ = _engine_run(name)
+    assert _structure(gd) == _structure(_graph_def(f"tf_{name}.pb"))
 
 
 def test_cond_and_while_nodes_as_tf1_writes_them():
