@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
 from board.api.events import router as events_router
+from board.api.fast import GZIP_MIN_BYTES
 from board.api.responses import JSON, store_of
 from board.api.runs_listing import RunsListing
 from board.api.tensorboard import tensorboard_router
@@ -73,7 +74,10 @@ def create_app(store, ingestor=None, window_title: str | None = None) -> FastAPI
         app.include_router(router)
     _mount_static(app, window_title)
     _mount_docs(app)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)  # skips text/event-stream
+    # Level 1, as the fast path compresses: Starlette's default level 9 took 0.76 s for the
+    # 1.9 MB `/api/runs` of 10,000 runs (level 1: 60 ms, a 12% larger body). Event streams
+    # are skipped.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=1)
     return app
 
 
