@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     # The hot reads are answered as soon as the server listens; the FastAPI app (a few tenths
     # of a second to import and build) is built by the first request that needs it, or in the
     # background once the first load is done and the server is idle (see board.api.fast).
-    front = FastPathApp(reader, build_app, build_after=ingestor.loaded)
+    front = FastPathApp(reader, build_app, build_after=ingestor.loaded, status=ingestor.status)
     loopback = is_loopback_bind(host)
     if not loopback:
         log.warning("serving on %s: anyone who can reach this address can read these logs", host)

@@ -144,17 +144,6 @@ def _api_router() -> APIRouter:
         ing = request.app.state.ingestor
         if ing is None:
             return JSON({"loaded": True, "events": 0, "crc_errors": 0, "runs": 0})
-        return JSON(
-            {
-                "loaded": ing.loaded.is_set(),
-                "events": ing.events_loaded,
-                "crc_errors": ing.crc_errors,
-                "runs": len(ing.runs),
-                "sweeps": ing.sweeps,
-                "failed_files": len(ing.failures),
-                "file_retries": ing.failures.retries,
-                "failures": ing.failures.snapshot(),
-            }
-        )
+        return JSON(ing.status())
 
     return router

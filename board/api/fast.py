@@ -2,7 +2,8 @@
 
 `FastPathApp(store, build_app)` is the ASGI app the `board` command serves. Dashboards and
 scripts poll a few reads over and over: TensorBoard's `/data/runs`,
-`/data/plugin/scalars/tags` and `/data/plugin/scalars/scalars`, and our `/api/scalars`. The
+`/data/plugin/scalars/tags` and `/data/plugin/scalars/scalars`, our `/api/scalars`, and
+`/api/status` (given `status`, the ingestor's `status()`). The
 front answers those itself, from the store, with the bytes and headers the FastAPI routes in
 `board.kinds.scalars` send (both call the same bodies, so they cannot drift apart).
 Everything else goes to the full app that `build_app()` returns, and so does any hot request
@@ -80,8 +81,10 @@ class FastPathApp:
         store: StoreReader,
         build_app: Callable[[], ASGIApp],
         build_after: threading.Event | None = None,
+        status: Callable[[], dict] | None = None,
     ) -> None:
         self.store = store
+        self._status = status
         self.delegated = 0  # requests handed to the full app
         self._build_app = build_app
         self._build_after = build_after
@@ -96,6 +99,8 @@ class FastPathApp:
             "/data/plugin/scalars/scalars": self._tb_scalars,
             "/api/scalars": self._api_scalars,
         }
+        if status is not None:  # polled while the first load runs, before the app is built
+            self._routes["/api/status"] = self._api_status
 
     def full_app(self) -> ASGIApp:
         """The full app, built on first use (from any thread, once)."""
@@ -164,6 +169,9 @@ class FastPathApp:
         if run is None or tag is None or len(params) != 2:
             return None
         return tb_scalars_json(self.store, run, tag)
+
+    def _api_status(self, params: dict[str, list[str]]) -> bytes | None:
+        return dumps(self._status()) if not params else None
 
     def _api_scalars(self, params: dict[str, list[str]]) -> bytes | None:
         tag, runs = _one(params, "tag"), params.get("run")

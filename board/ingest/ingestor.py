@@ -124,6 +124,19 @@ class Ingestor:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    def status(self) -> dict:
+        """What `/api/status` answers (see its route in `board.api.app`)."""
+        return {
+            "loaded": self.loaded.is_set(),
+            "events": self.events_loaded,
+            "crc_errors": self.crc_errors,
+            "runs": len(self.runs),
+            "sweeps": self.sweeps,
+            "failed_files": len(self.failures),
+            "file_retries": self.failures.retries,
+            "failures": self.failures.snapshot(),
+        }
+
     def wake(self, grown_file: str | None = None) -> None:
         """Ask the loader to look now: at one file that grew, or (no argument) everywhere."""
         with self._pending_lock:

@@ -188,3 +188,25 @@ def test_hot_reads_are_served_while_the_full_app_builds(monkeypatch):
     assert status == 200 and time.monotonic() - started < 1.0
     release.set()
     assert _get(front, "/api/runs")[0] == 200
+
+
+def test_status_is_answered_as_fastapi_answers_it_without_building_the_app(tmp_path):
+    from board.ingest.discovery import Root
+    from board.ingest.ingestor import Ingestor
+
+    store = _store()
+    ingestor = Ingestor(store, [Root(None, str(tmp_path))], reload_interval=0, progress=False)
+    built = []
+
+    def build():
+        built.append(1)
+        return create_app(store, ingestor)
+
+    front = FastPathApp(store, build, build_after=threading.Event(), status=ingestor.status)
+    got = _get(front, "/api/status")
+    assert got[0] == 200 and b'"loaded":false' in got[2] and built == []
+    ingestor.loaded.set()
+    got = _get(front, "/api/status")
+    assert b'"loaded":true' in got[2] and built == []
+    assert got == _get(create_app(store, ingestor), "/api/status")
+    assert _get(front, "/api/status", b"x=1")[0] == 200 and built == [1]  # not ours: delegated
