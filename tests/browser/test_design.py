@@ -454,7 +454,7 @@ def test_keyboard_focus_is_visible(demo_board, page):
 )
 def test_every_view_fits_in_both_themes(demo_board, page, theme, width, height):
     page.set_viewport_size({"width": width, "height": height})
-    open_board(page, demo_board, f"?tab=runs&theme={theme}")
+    open_board(page, demo_board, f"?tab=text&theme={theme}")
     tabs = page.evaluate(f"() => {TAB_IDS}.map((t) => t.dataset.tab)")
     for tab in tabs:
         page.goto(f"{demo_board}?tab={tab}&theme={theme}")
