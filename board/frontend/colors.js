@@ -17,6 +17,11 @@ const MAX_REMEMBERED = 5000; // names per namespace; the oldest are forgotten fi
 
 const memory = load();
 const listeners = new Set();
+// How many remembered runs hold each slot, kept up to date as runs are given slots (a new run
+// at 10,000 runs must not count them all again).
+const runCounts = slotCounts(memory.runs, memory.runs.keys());
+let saveTimer = null;
+window.addEventListener('pagehide', () => saveTimer !== null && save());
 
 function load() {
   const empty = { runs: new Map(), groups: new Map(), picked: new Map() };
@@ -32,7 +37,15 @@ function load() {
   return { runs: pairs(saved.runs, isSlot), groups: pairs(saved.groups, isSlot), picked: pairs(saved.picked, isHex) };
 }
 
+// Slots given while the page builds its views are written once, after the current task: at
+// 10,000 new runs, one write per run was most of the first render.
+function saveSoon() {
+  if (saveTimer === null) saveTimer = setTimeout(save, 0);
+}
+
 function save() {
+  if (saveTimer !== null) clearTimeout(saveTimer);
+  saveTimer = null;
   const trimmed = (map) => [...map].slice(-MAX_REMEMBERED);
   try {
     window.localStorage.setItem(STORAGE_KEY, JSON.stringify({ runs: trimmed(memory.runs), groups: trimmed(memory.groups), picked: trimmed(memory.picked) }));
@@ -54,21 +67,32 @@ export function palette() {
   return SLOTS[theme()];
 }
 
-// The slot used least often among `names`' assigned slots; ties go to the lowest slot.
-function leastUsed(slots, names) {
+// How many of `names` hold each slot in `slots`.
+function slotCounts(slots, names) {
   const counts = new Array(PALETTE_SIZE).fill(0);
   for (const name of names) {
     const slot = slots.get(name);
     if (slot !== undefined) counts[slot]++;
   }
+  return counts;
+}
+
+// The slot used least often; ties go to the lowest slot.
+function leastUsed(counts) {
   return counts.indexOf(Math.min(...counts));
 }
 
-function assign(slots, names) {
+// Give each new name among `names` the slot least used among `names` so far (one pass).
+function assign(slots, names, all = null) {
+  const list = [...names];
+  const counts = slotCounts(slots, list);
   let changed = false;
-  for (const name of names) {
+  for (const name of list) {
     if (slots.has(name)) continue;
-    slots.set(name, leastUsed(slots, names));
+    const slot = leastUsed(counts);
+    slots.set(name, slot);
+    counts[slot]++;
+    if (all) all[slot]++;
     changed = true;
   }
   return changed;
@@ -76,7 +100,7 @@ function assign(slots, names) {
 
 /** Give each new name among `names` (the runs now known, in display order) a slot. */
 export function assignRunColors(names) {
-  if (assign(memory.runs, names)) save();
+  if (assign(memory.runs, names, runCounts)) saveSoon();
 }
 
 /**
@@ -107,8 +131,10 @@ export function runColor(name) {
   const picked = memory.picked.get(key);
   if (picked) return picked;
   if (!memory.runs.has(key)) {
-    memory.runs.set(key, leastUsed(memory.runs, memory.runs.keys()));
-    save();
+    const slot = leastUsed(runCounts);
+    memory.runs.set(key, slot);
+    runCounts[slot]++;
+    saveSoon();
   }
   return palette()[memory.runs.get(key)];
 }
