@@ -152,9 +152,12 @@ void k_LogUniformCandidateSampler(KernelContext& ctx) {
     check_arg(classes[i] >= 0 && classes[i] < range_max,
               std::string(op) + ": `true_candidate` out of range [0, " + std::to_string(range_max) + "), received " +
                   std::to_string(classes[i]));
-  WordStream rnd(reserve_words(ctx.var(0), a[4], a[5], 2048 * num_sampled));
-  const double log_range = std::log1p((double)range_max);
+  // Allocated first: a num_sampled too large to hold fails here, before 2048 * num_sampled.
   Tensor& sampled = ctx.allocate(0, I64, {num_sampled});
+  Tensor& true_exp = ctx.allocate(1, F32, tc.shape);
+  Tensor& sampled_exp = ctx.allocate(2, F32, {num_sampled});
+  WordStream rnd(reserve_words(ctx.var(0), a[4], a[5], checked_mul(2048, num_sampled, "the sampler's stream")));
+  const double log_range = std::log1p((double)range_max);
   int64_t* out = sampled.data<int64_t>();
   int64_t tries = 0;
   auto draw = [&] { return (int64_t)std::exp(rnd.uniform_double() * log_range) - 1; };
@@ -169,8 +172,6 @@ void k_LogUniformCandidateSampler(KernelContext& ctx) {
     for (int64_t i = 0; i < num_sampled; ++i) out[i] = draw() % range_max;
     tries = num_sampled;
   }
-  Tensor& true_exp = ctx.allocate(1, F32, tc.shape);
-  Tensor& sampled_exp = ctx.allocate(2, F32, {num_sampled});
   float* te = true_exp.data<float>();
   float* se = sampled_exp.data<float>();
   for (int64_t i = 0; i < num_sampled; ++i)
