@@ -464,3 +464,27 @@ def test_every_view_fits_in_both_themes(demo_board, page, theme, width, height):
         assert fit["overflow"] <= 0 and fit["pageOverflow"] <= 0 and fit["rows"] == 1, (tab, fit)
         assert page.evaluate("document.documentElement.dataset.theme") == theme
         screenshot(page, f"view-{tab}-{theme}-{width}")
+
+
+def test_the_tag_filter_text_is_readable_in_the_top_bar(tmp_path, page):
+    write_scalars(tmp_path / "one", {"loss": [3.0, 2.0, 1.0]})
+    with running_board(tmp_path) as url:
+        for theme in ("light", "dark"):
+            open_board(page, url, f"?tab=scalars&tags=loss&theme={theme}")
+            colors = page.evaluate(
+                """() => {
+                  const input = document.querySelector('.tag-filter');
+                  const bar = document.querySelector('.topbar');
+                  return [getComputedStyle(input).color, getComputedStyle(input).backgroundColor,
+                          getComputedStyle(bar).backgroundColor];
+                }"""
+            )
+            text, over, bar = colors
+            # The input's background is a translucent tint over the bar: compose them.
+            alpha = float(re.findall(r"[\d.]+", over)[3]) if over.startswith("rgba") else 1.0
+            bg = tuple(
+                a * alpha + b * (1 - alpha)
+                for a, b in zip(parse_color(over), parse_color(bar), strict=True)
+            )
+            assert contrast(parse_color(text), bg) >= 4.5, (theme, colors)
+            assert page.input_value(".tag-filter") == "loss"
