@@ -202,6 +202,9 @@ export function createScalarsView(ctx) {
       uirevision: `${card.tag}|${xAxisMode}|${st.logX}|${st.logY}|${st.ignoreOutliers}|${JSON.stringify(limits)}`,
       xaxis: {
         ...baseLayout().xaxis,
+        // Fixed margins, as the axes drawn before plotly assume (widgets/quickAxes.js): with
+        // automargin plotly grows the bottom margin by a few pixels for the theme's font.
+        automargin: false,
         title: { text: xTitle, standoff: 4 },
         type: xAxisMode === 'wall' ? 'date' : st.logX ? 'log' : 'linear',
         // plotly labels a log axis' 2x and 5x ticks with a lone digit ("2, 1, 5, 2, 0.1");
