@@ -35,7 +35,12 @@ def test_sse_announces_new_runs_and_scalars(logdir, start_board, writers):
     stop, got = threading.Event(), []
     t = threading.Thread(target=_collect, args=(b.url, stop, got), daemon=True)
     t.start()
-    time.sleep(0.3)  # let the stream subscribe
+    # The stream subscribes before its headers are sent (and its first request may build the
+    # web app, which /api/status polling no longer does): wait for the headers.
+    subscribed = time.monotonic() + 30
+    while not got and time.monotonic() < subscribed:
+        time.sleep(0.02)
+    assert got, "the event stream never answered"
     writers.write_scalars(logdir / "old", steps=range(3, 9), filename_suffix=".2")
     writers.write_scalars(logdir / "fresh", tags=("acc",), steps=range(4))
     deadline = time.monotonic() + 10
