@@ -15,6 +15,7 @@ TensorFlow). Run: /tmp/tfvenv/bin/python tests/engine/make_tf_fetch_fixtures.py
 import collections
 import json
 import os
+import sys
 
 import numpy as np
 import tensorflow as tf
@@ -23,26 +24,9 @@ tf1 = tf.compat.v1
 tf1.disable_eager_execution()
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "fetches.json")
 REPEATS = 20
-Pair = collections.namedtuple("Pair", ["first", "second"])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def describe(v):
-    """A JSON description of a fetched structure: containers by type name, values as lists."""
-    if isinstance(v, collections.defaultdict):
-        return {
-            "type": "defaultdict",
-            "factory": v.default_factory.__name__,
-            "items": [[k, describe(x)] for k, x in v.items()],
-        }
-    if isinstance(v, dict):
-        return {"type": type(v).__name__, "items": [[k, describe(x)] for k, x in v.items()]}
-    if isinstance(v, tuple) and hasattr(v, "_fields"):
-        return {"type": type(v).__name__, "fields": list(v._fields), "items": describe(list(v))}
-    if isinstance(v, (list, tuple)):
-        return {"type": type(v).__name__, "items": [describe(x) for x in v]}
-    if v is None:
-        return None
-    return {"type": "value", "dtype": str(np.asarray(v).dtype), "value": np.asarray(v).tolist()}
+from fetch_describe import Pair, describe  # noqa: E402
 
 
 def structures():

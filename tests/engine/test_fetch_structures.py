@@ -13,29 +13,11 @@ import pytest
 
 import engine as tf
 
+from .fetch_describe import Pair, describe
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "fixtures", "fetches.json")) as f:
     FIX = json.load(f)
-Pair = collections.namedtuple("Pair", ["first", "second"])
-
-
-def describe(v):
-    """The fixture's description of a fetched structure (as make_tf_fetch_fixtures.py)."""
-    if isinstance(v, collections.defaultdict):
-        return {
-            "type": "defaultdict",
-            "factory": v.default_factory.__name__,
-            "items": [[k, describe(x)] for k, x in v.items()],
-        }
-    if isinstance(v, dict):
-        return {"type": type(v).__name__, "items": [[k, describe(x)] for k, x in v.items()]}
-    if isinstance(v, tuple) and hasattr(v, "_fields"):
-        return {"type": type(v).__name__, "fields": list(v._fields), "items": describe(list(v))}
-    if isinstance(v, (list, tuple)):
-        return {"type": type(v).__name__, "items": [describe(x) for x in v]}
-    if v is None:
-        return None
-    return {"type": "value", "dtype": str(np.asarray(v).dtype), "value": np.asarray(v).tolist()}
 
 
 def _cases():
