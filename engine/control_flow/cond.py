@@ -127,6 +127,31 @@ def _build_branch(graph, fn, label):
     return result, leaves, outs, ops
 
 
+def make_if(graph, pred, true_branch, false_branch, name: str):
+    """The `If` op choosing between two branches already built in `graph`, each given as
+    (its ops, its output tensors): the branches become subgraphs whose outside inputs are the
+    op's captures, and control inputs from outside either branch move onto the op. Used by
+    `cond` and by the importer raising TF1's Switch/Merge (`raising`)."""
+    (t_ops, t_outs), (f_ops, f_outs) = true_branch, false_branch
+    true_sg = SubGraph.build(t_ops, [], t_outs)
+    false_sg = SubGraph.build(f_ops, [], f_outs)
+    moved = outer_control_inputs(t_ops, true_sg.op_set)
+    moved += outer_control_inputs(f_ops, false_sg.op_set)
+    captures = list(dict.fromkeys(true_sg.captures + false_sg.captures))
+    attrs = {
+        "T": [t.dtype for t in t_outs],
+        "output_shapes": [
+            _merged_shape(a.shape, b.shape) for a, b in zip(t_outs, f_outs, strict=True)
+        ],
+    }
+    op = graph.create_op(
+        "If", [pred, *captures], attrs, name=name, control_inputs=list(dict.fromkeys(moved))
+    )
+    SPECS[op] = IfSpec((false_sg, true_sg), captures)
+    own(t_ops + f_ops, op)
+    return op
+
+
 def _merged_shape(a: TensorShape, b: TensorShape) -> TensorShape:
     if a.ndims is None or b.ndims is None or a.ndims != b.ndims:
         return TensorShape(None)
@@ -167,22 +192,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
                     f"Outputs of 'true_fn' and 'false_fn' must have the same type(s). Received "
                     f"{a.dtype.name} from 'true_fn' and {b.dtype.name} from 'false_fn'."
                 )
-        true_sg = SubGraph.build(t_ops, [], t_outs)
-        false_sg = SubGraph.build(f_ops, [], f_outs)
-        moved = outer_control_inputs(t_ops, true_sg.op_set)
-        moved += outer_control_inputs(f_ops, false_sg.op_set)
-        captures = list(dict.fromkeys(true_sg.captures + false_sg.captures))
-        attrs = {
-            "T": [t.dtype for t in t_outs],
-            "output_shapes": [
-                _merged_shape(a.shape, b.shape) for a, b in zip(t_outs, f_outs, strict=True)
-            ],
-        }
-        op = graph.create_op(
-            "If", [pred, *captures], attrs, name="Merge", control_inputs=list(dict.fromkeys(moved))
-        )
-        SPECS[op] = IfSpec((false_sg, true_sg), captures)
-        own(t_ops + f_ops, op)
+        op = make_if(graph, pred, (t_ops, t_outs), (f_ops, f_outs), "Merge")
     outs = [
         v._with_flow(t) if isinstance(v, TensorArray) else t
         for v, t in zip(t_leaves, op.outputs, strict=True)

@@ -307,7 +307,7 @@ class Raising:
 
     def _make_if(self, cond, resolve, created, graph, prefix):
         from ..ops.array import identity
-        from .cond import IfSpec, _merged_shape
+        from .cond import make_if
 
         pred = resolve(cond.pred)
         branches = []
@@ -327,26 +327,9 @@ class Raising:
                 outs.append(t)
             branches.append((ops, outs))
         (f_ops, f_outs), (t_ops, t_outs) = branches
-        true_sg = SubGraph.build(t_ops, [], t_outs)
-        false_sg = SubGraph.build(f_ops, [], f_outs)
-        moved = outer_control_inputs(t_ops, true_sg.op_set)
-        moved += outer_control_inputs(f_ops, false_sg.op_set)
-        captures = list(dict.fromkeys(true_sg.captures + false_sg.captures))
-        attrs = {
-            "T": [t.dtype for t in t_outs],
-            "output_shapes": [
-                _merged_shape(a.shape, b.shape) for a, b in zip(t_outs, f_outs, strict=True)
-            ],
-        }
-        op = graph.create_op(
-            "If",
-            [pred, *captures],
-            attrs,
-            name=prefix + cond.merges[0].name + "/",
-            control_inputs=list(dict.fromkeys(moved)),
+        op = make_if(
+            graph, pred, (t_ops, t_outs), (f_ops, f_outs), prefix + cond.merges[0].name + "/"
         )
-        SPECS[op] = IfSpec((false_sg, true_sg), captures)
-        own(t_ops + f_ops, op)
         cond.op = op
 
 
