@@ -188,4 +188,19 @@ def _aggregate(gs):
             )
         gs = [convert_to_tensor(g) if isinstance(g, IndexedSlices) else g for g in gs]
     combine = AGGREGATORS.get(gs[0].dtype.name)
-    return combine(gs) if combine is not None else add_n(gs)
+    return combine(gs) if combine is not None else add_n(_merge_by_producer(gs))
+
+
+def _merge_by_producer(gs):
+    """Contributions from ops whose registry entry has an ``aggregate`` rule, grouped by op type
+    and output index, each group summed by that rule (one op); the others unchanged."""
+    groups: dict = {}
+    rest = []
+    for g in gs:
+        rule = g.op.op_def.aggregate if isinstance(g, Tensor) else None
+        if rule is None:
+            rest.append(g)
+        else:
+            groups.setdefault((g.op.type, g.value_index), []).append(g)
+    merged = [g[0] if len(g) == 1 else g[0].op.op_def.aggregate(g) for g in groups.values()]
+    return merged + rest

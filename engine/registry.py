@@ -153,6 +153,10 @@ class OpDef:
     must_feed: bool = False
     # ... its value is its "value" attr, known when the graph is built (every device holds it).
     is_constant: bool = False
+    # Sums several of this op's outputs (one output index, the gradient contributions to one
+    # tensor) as one op: ``aggregate(tensors) -> Tensor``, used by gradients() instead of a
+    # chain of adds (the steps of a static RNN's kernel gradient become one op).
+    aggregate: Callable | None = None
 
 
 _registry: dict[str, OpDef] = {}
@@ -179,6 +183,7 @@ def register_op(
     is_variable: bool = False,
     must_feed: bool = False,
     is_constant: bool = False,
+    aggregate: Callable | None = None,
 ) -> OpDef:
     """Registers an op type; the same path serves built-in and custom ops.
 
@@ -195,6 +200,8 @@ def register_op(
     the native kernel lacks. ``is_variable`` (the output is a variable's storage),
     ``must_feed`` (the op's value must be fed) and ``is_constant`` (the value is the ``value``
     attr) are the properties the planner and the placer read instead of op type names.
+    ``aggregate(tensors)`` sums several outputs of this op type (same output index) into one
+    tensor, for gradients() to use instead of a chain of adds.
     """
     if cpu is None and python is None and gpu is None:
         raise ValueError(f"register_op({name!r}): give at least one kernel (cpu, python or gpu)")
@@ -215,6 +222,7 @@ def register_op(
         is_variable=is_variable,
         must_feed=must_feed,
         is_constant=is_constant,
+        aggregate=aggregate,
     )
     with _registry_lock:
         if name in _registry and not override:

@@ -135,9 +135,47 @@ void run_grad_rows(int64_t s, int64_t e, const double* cp, const double* c, cons
   lstm_grad_rows<double>(s, e, cp, c, act, dc, dh, H, dg, dcp);
 }
 
-// Rows per parallel part: a part is at least ~16k gate values, so a small batch stays on one
-// thread.
+// Rows per part of a row-wise pass run on its own (the sequence kernel's): a part is at least
+// ~16k gate values, so a small batch stays on one thread.
 int64_t row_grain(int64_t H) { return std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(4 * H, 1)); }
+
+// An LSTM step is independent per batch row: row r's gates are row r of [x, h_prev] times w,
+// and its cell update and gradient read only row r. So a step splits into one block of rows
+// per thread, each running the whole step for its rows (copy, one-thread GEMM, cell pass) with
+// no synchronisation inside the step: one pool task per step instead of one per stage. A
+// block holds at least kMinBlockWork multiply-adds of GEMM, so that small steps stay on one
+// thread (waking a worker costs about as much as 100k multiply-adds here).
+constexpr int64_t kMinBlockWork = int64_t(1) << 18;
+
+struct RowBlocks {
+  int64_t count, rows;  // count blocks of `rows` rows (the last may be shorter)
+};
+
+RowBlocks row_blocks(int64_t B, int64_t work_per_row) {
+  const int64_t threads = blas_per_thread_control() ? num_threads() : 1;
+  const int64_t min_rows = std::max<int64_t>(1, kMinBlockWork / std::max<int64_t>(work_per_row, 1));
+  const int64_t want = std::max<int64_t>(1, std::min(threads, B / min_rows));
+  const int64_t rows = std::max<int64_t>(1, (B + want - 1) / want);
+  return {B ? (B + rows - 1) / rows : 1, rows};
+}
+
+// fn(r0, r1) on each block of rows, one pool part per block; with one block, on this thread
+// with its GEMMs free to use the pool themselves.
+template <class Fn>
+void for_row_blocks(int64_t B, int64_t work_per_row, Fn&& fn) {
+  const RowBlocks rb = row_blocks(B, work_per_row);
+  if (rb.count <= 1) {
+    fn(int64_t(0), B);
+    return;
+  }
+  parallel_for(rb.count, 1, [&](int64_t b0, int64_t b1) {
+    SerialBlasScope serial;
+    for (int64_t blk = b0; blk < b1; ++blk) {
+      const int64_t r0 = blk * rb.rows, r1 = std::min(B, r0 + rb.rows);
+      if (r0 < r1) fn(r0, r1);
+    }
+  });
+}
 
 void check_2d(const Tensor& t, int64_t rows, int64_t cols, const char* what, const char* op) {
   check_arg(t.shape.size() == 2 && t.shape[0] == rows && t.shape[1] == cols,
@@ -168,28 +206,29 @@ void k_LSTMBlockCell(KernelContext& ctx) {
     check_arg(t->dtype == x.dtype, std::string(op) + ": input dtypes differ");
   FB_DISPATCH_FLOAT(x.dtype, op, {
     Tensor& xh = ctx.allocate(3, x.dtype, {B, D + H});
-    T* pxh = xh.data<T>();
-    const T* px = x.data<T>();
-    const T* ph = hp.data<T>();
-    for (int64_t r = 0; r < B; ++r) {
-      std::memcpy(pxh + r * (D + H), px + r * D, sizeof(T) * D);
-      std::memcpy(pxh + r * (D + H) + D, ph + r * H, sizeof(T) * H);
-    }
-    Tensor gates = make_tensor(x.dtype, {B, 4 * H});
-    gemm(false, false, B, 4 * H, D + H, T(1), pxh, D + H, w.data<T>(), 4 * H, T(0),
-         gates.data<T>(), 4 * H);
     Tensor& c = ctx.allocate(0, x.dtype, {B, H});
     Tensor& h = ctx.allocate(1, x.dtype, {B, H});
     Tensor& act = ctx.allocate(2, x.dtype, {B, 4 * H});
+    Tensor gates = make_tensor(x.dtype, {B, 4 * H});
+    T* pxh = xh.data<T>();
+    const T* px = x.data<T>();
+    const T* ph = hp.data<T>();
+    const T* pw = w.data<T>();
     const T fb = T(ctx.floats().at(0));
-    const T* pg = gates.data<T>();
+    T* pg = gates.data<T>();
     const T* pb = b.data<T>();
     const T* pc = cp.data<T>();
     T* oc = c.data<T>();
     T* oh = h.data<T>();
     T* oa = act.data<T>();
-    parallel_for(B, row_grain(H), [&](int64_t s, int64_t e) {
-      run_rows(s, e, pg, pb, pc, fb, H, oc, oh, oa);
+    for_row_blocks(B, (D + H) * 4 * H, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        std::memcpy(pxh + r * (D + H), px + r * D, sizeof(T) * D);
+        std::memcpy(pxh + r * (D + H) + D, ph + r * H, sizeof(T) * H);
+      }
+      gemm(false, false, r1 - r0, 4 * H, D + H, T(1), pxh + r0 * (D + H), D + H, pw, 4 * H, T(0),
+           pg + r0 * 4 * H, 4 * H);
+      run_rows(r0, r1, pg, pb, pc, fb, H, oc, oh, oa);
     });
   })
 }
@@ -233,13 +272,82 @@ void k_LSTMBlockCellGrad(KernelContext& ctx) {
     const T* pdh = dh.data<T>();
     T* odg = dg.data<T>();
     T* odc = dcp.data<T>();
-    parallel_for(B, row_grain(H), [&](int64_t s, int64_t e) {
-      run_grad_rows(s, e, pcp, pc, pa, pdc, pdh, H, odg, odc);
+    const T* pwh = wt.data<T>() + D;
+    T* odh = dhp.data<T>();
+    for_row_blocks(B, 4 * H * H, [&](int64_t r0, int64_t r1) {
+      run_grad_rows(r0, r1, pcp, pc, pa, pdc, pdh, H, odg, odc);
+      gemm(false, false, r1 - r0, H, 4 * H, T(1), odg + r0 * 4 * H, 4 * H, pwh, DH, T(0), odh + r0 * H, H);
     });
-    gemm(false, false, B, H, 4 * H, T(1), odg, 4 * H, wt.data<T>() + D, DH, T(0), dhp.data<T>(), H);
   })
 }
 FB_KERNEL("LSTMBlockCellGrad", k_LSTMBlockCellGrad);
+
+// LSTMBlockCellParamGrad(xh_1 .. xh_n, d_gates_1 .. d_gates_n) -> dw [D + H, 4H], db [4H]: the
+// kernel's and the bias's gradients summed over n steps, dw = sum_t xh_tᵀ · d_gates_t and db =
+// sum_t (column sums of d_gates_t), in the order given. gradients() merges the steps of a
+// static unroll into one such op instead of a chain of adds of [D + H, 4H] partial products
+// (see engine/ops/rnn.py). The 4H columns split into one block per thread, each summing its
+// columns over every step in the same order, so the result does not depend on the thread count.
+void k_LSTMBlockCellParamGrad(KernelContext& ctx) {
+  const char* op = "LSTMBlockCellParamGrad";
+  const int pairs = (int)ctx.in.size() / 2;
+  check_arg(pairs >= 1 && (int)ctx.in.size() == 2 * pairs,
+            std::string(op) + ": needs as many d_gates as xh inputs, got " + std::to_string(ctx.in.size()) +
+                " inputs");
+  const Tensor& xh0 = ctx.input(0);
+  const Tensor& dg0 = ctx.input(pairs);
+  check_arg(xh0.shape.size() == 2 && dg0.shape.size() == 2,
+            std::string(op) + ": xh and d_gates must be rank 2, got " + shape_str(xh0.shape) + " and " +
+                shape_str(dg0.shape));
+  const int64_t DH = xh0.shape[1], G = dg0.shape[1];
+  int64_t rows = 0;
+  for (int t = 0; t < pairs; ++t) {
+    const Tensor& xh = ctx.input(t);
+    const Tensor& dg = ctx.input(pairs + t);
+    check_arg(xh.shape.size() == 2 && dg.shape.size() == 2 && xh.shape[1] == DH && dg.shape[1] == G &&
+                  xh.shape[0] == dg.shape[0],
+              std::string(op) + ": step " + std::to_string(t) + ": xh " + shape_str(xh.shape) + " and d_gates " +
+                  shape_str(dg.shape) + " do not match [batch, " + std::to_string(DH) + "] and [batch, " +
+                  std::to_string(G) + "]");
+    check_arg(xh.dtype == xh0.dtype && dg.dtype == xh0.dtype, std::string(op) + ": input dtypes differ");
+    rows += xh.shape[0];
+  }
+  FB_DISPATCH_FLOAT(xh0.dtype, op, {
+    Tensor& dw = ctx.allocate(0, xh0.dtype, {DH, G});
+    Tensor& db = ctx.allocate(1, xh0.dtype, {G});
+    T* pdw = dw.data<T>();
+    T* pdb = db.data<T>();
+    auto columns = [&](int64_t c0, int64_t c1) {
+      std::fill(pdb + c0, pdb + c1, T(0));
+      for (int t = 0; t < pairs; ++t) {
+        const Tensor& xh = ctx.input(t);
+        const T* dg = ctx.input(pairs + t).data<T>();
+        const int64_t B = xh.shape[0];
+        gemm(true, false, DH, c1 - c0, B, T(1), xh.data<T>(), DH, dg + c0, G, t ? T(1) : T(0), pdw + c0, G);
+        for (int64_t r = 0; r < B; ++r)
+          for (int64_t k = c0; k < c1; ++k) pdb[k] += dg[r * G + k];
+      }
+    };
+    // Blocks of whole 16-column groups (one cache line of floats), each with enough work.
+    const int64_t threads = blas_per_thread_control() ? num_threads() : 1;
+    const int64_t groups = (G + 15) / 16;
+    const int64_t min_groups = std::max<int64_t>(1, kMinBlockWork / std::max<int64_t>(16 * rows * DH, 1));
+    const int64_t count = std::max<int64_t>(1, std::min(threads, groups / min_groups));
+    if (count <= 1) {
+      columns(0, G);
+    } else {
+      const int64_t per = (groups + count - 1) / count * 16;
+      parallel_for(count, 1, [&](int64_t b0, int64_t b1) {
+        SerialBlasScope serial;
+        for (int64_t blk = b0; blk < b1; ++blk) {
+          const int64_t c0 = blk * per, c1 = std::min(G, c0 + per);
+          if (c0 < c1) columns(c0, c1);
+        }
+      });
+    }
+  })
+}
+FB_KERNEL("LSTMBlockCellParamGrad", k_LSTMBlockCellParamGrad);
 
 }  // namespace
 }  // namespace fb

@@ -5,9 +5,11 @@ xh``: with ``xh = concat([x, h_prev], 1)`` and ``xh · w + b`` laid out i | j | 
 TensorFlow's LSTM cells lay them out, ``c = sigmoid(f + forget_bias) * c_prev + sigmoid(i) *
 tanh(j)`` and ``h = sigmoid(o) * tanh(c)``. ``act`` (the activated gates) and ``xh`` are kept
 for the gradient: ``LSTMBlockCellGrad`` gives the gradients of c_prev, h_prev and of the
-pre-activation, from which the kernel's gradient is one ``MatMul(xh, d_gates, transpose_a)``,
-the bias's a ``BiasAddGrad`` (so several steps' kernel gradients add up as any others do) and
-x's a ``MatMul`` with the input rows of w (pruned from plans that do not need it).
+pre-activation, from which ``LSTMBlockCellParamGrad(xh, d_gates)`` gives the kernel's gradient
+``xhᵀ · d_gates`` and the bias's (its column sums), and x's is a ``MatMul`` with the input rows
+of w (pruned from plans that do not need it). The kernel and bias of a static unroll get one
+contribution per step; gradients() sums them with the op's ``aggregate`` rule, one
+``LSTMBlockCellParamGrad`` over every step's (xh, d_gates) instead of 2 x (steps - 1) adds.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from .. import dtypes as D
 from ..core import Tensor, TensorShape, register_op
-from .common import as_tensors, make_op, native, out
+from .common import as_tensors, make_op, native
 from .joins import stack
 from .math import subtract
 from .matmul import matmul
@@ -104,9 +106,47 @@ def _cell_grad(op, dc, dh, _dact, _dxh):
     depth = _dim(x, 1) if _dim(x, 1) is not None else subtract(shape(w)[0], shape(c_prev)[1])
     w_x_t = slice_op(w_t, [0, 0], stack([-1, depth]) if isinstance(depth, Tensor) else [-1, depth])
     dx = matmul(dgates, w_x_t)
-    dw = matmul(xh, dgates, transpose_a=True)
-    db = out("BiasAddGrad", [dgates], {"T": x.dtype, "data_format": "NHWC"})
+    dw, db = make_op("LSTMBlockCellParamGrad", [xh, dgates], {"T": x.dtype, "N": 1}).outputs
     return [dx, dc_prev, dh_prev, dw, db]
+
+
+def _np_param_grad(ctx, *arrays):
+    n = len(arrays) // 2
+    xhs, dgs = arrays[:n], arrays[n:]
+    dw = np.zeros((xhs[0].shape[1], dgs[0].shape[1]), dgs[0].dtype)
+    db = np.zeros(dgs[0].shape[1], dgs[0].dtype)
+    for xh, dg in zip(xhs, dgs, strict=True):
+        dw += xh.T @ dg
+        db += dg.sum(axis=0)
+    return dw, db
+
+
+def _param_grad_shape(op):
+    n = op.attrs["N"]
+    if len(op.inputs) != 2 * n:
+        raise ValueError(f"LSTMBlockCellParamGrad '{op.name}': needs {2 * n} inputs (N = {n})")
+    xh, dg = op.inputs[0], op.inputs[n]
+    dt = xh.dtype
+    return [
+        (dt, TensorShape([_dim(xh, 1), _dim(dg, 1)])),
+        (dt, TensorShape([_dim(dg, 1)])),
+    ]
+
+
+def _param_grad_sum(grads):
+    """One LSTMBlockCellParamGrad over the steps of several (each step's kernel or bias
+    gradient): the kernel's and the bias's sums share it."""
+    ops = [g.op for g in grads]
+    graph = ops[0].graph
+    in_body = None in graph._control_stack  # a control-flow body's ops must not leak out of it
+    cache = {} if in_body else graph.__dict__.setdefault("_lstm_param_grad_sums", {})
+    key = tuple(op._id for op in ops)
+    if key not in cache:
+        xhs = [t for op in ops for t in op.inputs[: op.attrs["N"]]]
+        dgs = [t for op in ops for t in op.inputs[op.attrs["N"] :]]
+        attrs = {"T": ops[0].attrs["T"], "N": len(xhs)}
+        cache[key] = make_op("LSTMBlockCellParamGrad", xhs + dgs, attrs)
+    return cache[key].outputs[grads[0].value_index]
 
 
 def _cell_grad_shape(op):
@@ -129,6 +169,15 @@ register_op(
     cpu=native("LSTMBlockCellGrad", F),
     python=_np_cell_grad,
     doc="Gradient of LSTMBlockCell: dc_prev, dh_prev and the gate pre-activations'.",
+)
+register_op(
+    "LSTMBlockCellParamGrad",
+    shape_fn=_param_grad_shape,
+    cpu=native("LSTMBlockCellParamGrad", F),
+    python=_np_param_grad,
+    aggregate=_param_grad_sum,
+    doc="LSTM kernel and bias gradients summed over steps: sum of xh_tᵀ · d_gates_t, and of "
+    "d_gates_t's column sums.",
 )
 
 

@@ -89,13 +89,17 @@ def test_fused_step_uses_one_op_per_step():
         xs = [eg.placeholder(eg.float32, [2, 3]) for _ in range(5)]
         outs, _ = eg.nn.static_rnn(rnn_cell.BasicLSTMCell(4), xs, dtype=eg.float32)
         loss = eg.reduce_sum(outs[-1])
-        eg.gradients(loss, eg.trainable_variables())
+        dw, db = eg.gradients(loss, eg.trainable_variables())
         types = [op.type for op in g.get_operations()]
     assert types.count("LSTMBlockCell") == 5
     assert types.count("LSTMBlockCellGrad") == 5
-    assert types.count("MatMul") == 2 * 5  # per step: the kernel's gradient and the inputs'
+    assert types.count("MatMul") == 5  # per step: the inputs' gradient
     assert types.count("Transpose") == 1  # the kernel, once for every step's gradient
     assert not {"Sigmoid", "Tanh", "ConcatV2", "Split"} & set(types)
+    # The kernel's and the bias's gradients: one op summing over the five steps, no adds.
+    assert dw.op is db.op and dw.op.type == "LSTMBlockCellParamGrad" and dw.op.attrs["N"] == 5
+    assert (dw.value_index, db.value_index) == (0, 1)
+    assert not [op for op in g.get_operations() if op.type == "AddV2" and "gradients" in op.name]
 
 
 def _sigmoid(x):
