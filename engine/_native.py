@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import time
 
 import numpy as np
 
@@ -50,18 +51,39 @@ def init_blas() -> str:
 
 
 def default_num_threads() -> int:
-    """FLOWBOARD_NUM_THREADS if set; otherwise the cores not already busy (1-minute load
-    average), at least 1. Worker threads that find their core taken spin or wait and make
-    every step slower, so an oversubscribed machine gets one thread."""
+    """FLOWBOARD_NUM_THREADS if set; otherwise the cores not already busy (`busy_cores`), at
+    least 1. Worker threads that find their core taken spin or wait and make every step
+    slower, so an oversubscribed machine gets one thread."""
     env = os.environ.get("FLOWBOARD_NUM_THREADS", "")
     if env.strip():
         return max(1, int(env))
     cores = os.cpu_count() or 1
+    return max(1, min(cores, int(cores - busy_cores() + 0.5)))
+
+
+LOADAVG = "/proc/loadavg"  # "1m 5m 15m runnable/total lastpid" (Linux)
+
+
+def busy_cores(looks: int = 10, interval_s: float = 0.001) -> float:
+    """Cores other processes keep busy: the 1-minute load average, but no more than the tasks
+    runnable now (the mean of ``looks`` reads of /proc/loadavg, this one not counted). The
+    average alone trails by a minute: a benchmark or build that just ended (or this program's
+    own start-up) still counts as load on an idle machine, which then got one thread; what runs
+    now alone would miss a load that comes and goes."""
     try:
-        busy = os.getloadavg()[0]
+        load = os.getloadavg()[0]
     except (OSError, AttributeError):
-        busy = 0.0
-    return max(1, min(cores, int(cores - busy + 0.5)))
+        return 0.0
+    running = []
+    for i in range(looks):
+        try:
+            with open(LOADAVG) as f:
+                running.append(int(f.read().split()[3].split("/")[0]) - 1)
+        except (OSError, ValueError, IndexError):
+            return load  # no /proc (macOS): the average alone
+        if i + 1 < looks:
+            time.sleep(interval_s)
+    return min(load, sum(running) / len(running))
 
 
 BLAS_BACKEND = init_blas()
