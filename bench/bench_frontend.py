@@ -72,7 +72,7 @@ def wait_until(check, timeout: float, what: str) -> None:
 
 # Runs the board with its static UI served from another folder (an older checkout's frontend).
 WITH_FRONTEND = (
-    "import sys, board.api.app as api; api.FRONTEND = sys.argv.pop(1);"
+    "import sys; import board.api.static_assets as sa; sa.FRONTEND = sys.argv.pop(1);"
     " from board.__main__ import main; sys.argv[0] = 'board'; main()"
 )
 

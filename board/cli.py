@@ -224,17 +224,24 @@ def main(argv: list[str] | None = None) -> int:
 
     from board.api.fast import FastPathApp
     from board.api.prefix import PathPrefix
+    from board.api.static_assets import StaticAssets
     from board.http_guard import HostGuard, is_loopback_bind, server_config
+
+    assets = StaticAssets(window_title=args.window_title or None)  # the UI's files, shared
 
     def build_app():
         from board.api import create_app
 
-        return create_app(reader, ingestor, window_title=args.window_title or None)
+        app = create_app(reader, ingestor, window_title=args.window_title or None, assets=assets)
+        app.state.runs_listing = front.runs_listing  # one cache of the listing for both
+        return app
 
     # The hot reads are answered as soon as the server listens; the FastAPI app (a few tenths
     # of a second to import and build) is built by the first request that needs it, or in the
     # background once the first load is done and the server is idle (see board.api.fast).
-    front = FastPathApp(reader, build_app, build_after=ingestor.loaded, status=ingestor.status)
+    front = FastPathApp(
+        reader, build_app, build_after=ingestor.loaded, status=ingestor.status, assets=assets
+    )
     loopback = is_loopback_bind(host)
     if not loopback:
         log.warning("serving on %s: anyone who can reach this address can read these logs", host)

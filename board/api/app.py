@@ -11,23 +11,21 @@ the store, so no request can name a file; malformed values are answered with 4xx
 
 from __future__ import annotations
 
-import html
 import os
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from fastapi.staticfiles import StaticFiles
-from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
+from board.api.encoders import GZIP_MIN_BYTES, SCALARS_MEDIA_TYPE
 from board.api.events import router as events_router
-from board.api.fast import GZIP_MIN_BYTES
 from board.api.responses import JSON, store_of
 from board.api.runs_listing import RunsListing
+from board.api.static_assets import StaticAssets
 from board.api.tensorboard import tensorboard_router
 from board.kinds import REGISTRY
 
-FRONTEND = os.path.join(os.path.dirname(os.path.dirname(__file__)), "frontend")
 # The files of Swagger UI that /docs loads, from the swagger-ui-py package (never a CDN).
 SWAGGER_UI_FILES = {
     "swagger-ui-bundle.js": "text/javascript",
@@ -36,21 +34,18 @@ SWAGGER_UI_FILES = {
 }
 
 
-def plotly_js_path() -> str:
-    import plotly
-
-    return os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
-
-
 def swagger_ui_dir() -> str:
     import swagger_ui  # only when /docs is opened: it imports jinja2 and yaml
 
     return os.path.join(os.path.dirname(swagger_ui.__file__), "static")
 
 
-def create_app(store, ingestor=None, window_title: str | None = None) -> FastAPI:
+def create_app(
+    store, ingestor=None, window_title: str | None = None, assets: StaticAssets | None = None
+) -> FastAPI:
     """The app serving `store` (a `board.store.Store`); `ingestor` only feeds `/api/status`;
-    `window_title` replaces the page's title (`--window_title`). Responses are gzipped when
+    `window_title` replaces the page's title (`--window_title`); `assets` are the UI's files
+    when shared with the fast path (one copy in memory). Responses are gzipped when
     the client accepts it (plotly.min.js: 4.8 MB -> 1.5 MB), never the event stream."""
     app = FastAPI(
         title="Flowboard",
@@ -72,34 +67,49 @@ def create_app(store, ingestor=None, window_title: str | None = None) -> FastAPI
     app.include_router(data)
     for router in extra:
         app.include_router(router)
-    _mount_static(app, window_title)
+    _mount_static(app, assets or StaticAssets(window_title=window_title))
     _mount_docs(app)
     # Level 1, as the fast path compresses: Starlette's default level 9 took 0.76 s for the
     # 1.9 MB `/api/runs` of 10,000 runs (level 1: 60 ms, a 12% larger body). Event streams
-    # are skipped.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=1)
+    # are skipped, and so are binary scalars, which their route compresses for the client
+    # itself (`board.api.encoders.compress_for`), as the fast path does.
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=GZIP_MIN_BYTES,
+        compresslevel=1,
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, SCALARS_MEDIA_TYPE.decode()),
+    )
     return app
 
 
-def _mount_static(app: FastAPI, window_title: str | None = None) -> None:
+def _mount_static(app: FastAPI, assets: StaticAssets) -> None:
+    """The page, `/static/<path>` and plotly.js, from the same in-memory files (and with the
+    same bytes and headers) as the fast path (`board.api.static_assets`)."""
+    app.state.assets = assets
+
+    def serve(request: Request, path: str) -> Response:
+        answer = assets.respond(path, request.scope.get("headers", []))
+        if answer is None:
+            raise HTTPException(404, "Not Found")
+        status, headers, body = answer
+        if not any(name == b"content-encoding" for name, _ in headers):
+            # GZipMiddleware adds `Vary` to an uncompressed body of this size itself
+            headers = [(name, value) for name, value in headers if name != b"vary"]
+        response = Response(body, status_code=status)
+        response.raw_headers = headers  # the fast path's headers (length included)
+        return response
+
     @app.get("/", include_in_schema=False)
-    def index() -> Response:
-        path = os.path.join(FRONTEND, "index.html")
-        if not os.path.isfile(path):
-            return Response("Flowboard: the frontend is not installed.", media_type="text/plain")
-        if not window_title:
-            return FileResponse(path, media_type="text/html")
-        with open(path, encoding="utf-8") as f:
-            page = f.read()
-        title = f"<title>{html.escape(window_title)}</title>"
-        return Response(page.replace("<title>Flowboard</title>", title, 1), media_type="text/html")
+    def index(request: Request) -> Response:
+        return serve(request, "/")
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
-    def plotly_js() -> Response:
-        return FileResponse(plotly_js_path(), media_type="text/javascript")
+    def plotly_js(request: Request) -> Response:
+        return serve(request, "/vendor/plotly.min.js")
 
-    os.makedirs(FRONTEND, exist_ok=True)
-    app.mount("/static", StaticFiles(directory=FRONTEND), name="static")
+    @app.get("/static/{name:path}", include_in_schema=False)
+    def static(request: Request, name: str) -> Response:
+        return serve(request, "/static/" + name)
 
 
 def _mount_docs(app: FastAPI) -> None:

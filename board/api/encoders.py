@@ -4,10 +4,13 @@ scalar rows encoded straight from the store's columns."""
 
 from __future__ import annotations
 
+import gzip
 import math
 
 import numpy as np
 import orjson
+
+GZIP_MIN_BYTES = 1024  # smaller bodies gain nothing from compression
 
 
 def dumps(content) -> bytes:
@@ -83,3 +86,63 @@ def tb_scalar_rows(wall_time: np.ndarray, step: np.ndarray, value: np.ndarray) -
 def _tb_scalar_rows_slow(wall_time: np.ndarray, step: np.ndarray, value: np.ndarray) -> bytes:
     rows = zip(tb_floats(wall_time), step.tolist(), tb_floats(value), strict=False)
     return orjson.dumps(list(rows))
+
+
+# ---- the UI's binary form of /api/scalars --------------------------------------------------------
+
+SCALARS_MAGIC = b"FBS1"
+SCALARS_MEDIA_TYPE = b"application/x-flowboard-scalars"
+
+
+class BinaryScalars(bytes):
+    """The body of `/api/scalars?format=binary` (sent as SCALARS_MEDIA_TYPE, not as JSON)."""
+
+
+def scalar_series_binary(body: dict) -> BinaryScalars:
+    """`/api/scalars?format=binary`: the same series as the JSON body, as the UI reads them.
+    `FBS1`, a little-endian uint32 header length H, H bytes of JSON header (`{"tag",
+    "series": [{"run", "n", "total", "downsampled"}]}`, padded with spaces so the arrays start
+    on a multiple of 8 bytes), then per series n float64 steps, n float64 wall times and n
+    float64 values, little-endian. NaN and ±inf are kept as they are (JSON sends null). The
+    browser views the arrays in place (no parsing), and the server writes them without any
+    per-point work: for 40 runs x 1,000 points, 0.96 MB in ~1 ms against JSON's 1.5 MB."""
+    series = body["series"]
+    head = {
+        "tag": body["tag"],
+        "series": [
+            {
+                "run": s["run"],
+                "n": len(s["step"]),
+                "total": s["total"],
+                "downsampled": s["downsampled"],
+            }
+            for s in series
+        ],
+    }
+    header = orjson.dumps(head)
+    header += b" " * (-(8 + len(header)) % 8)
+    parts = [SCALARS_MAGIC, len(header).to_bytes(4, "little"), header]
+    for s in series:
+        for name in ("step", "wall_time", "value"):
+            parts.append(np.ascontiguousarray(s[name], "<f8").tobytes())
+    return BinaryScalars(b"".join(parts))
+
+
+def _is_loopback(host: str) -> bool:
+    return host == "::1" or host.startswith("127.") or host == "localhost"
+
+
+def compress_for(body: bytes, scope: dict) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """A binary body and its extra headers for the client of `scope`: gzip (level 1) when the
+    client accepts it and is not on this machine. Over loopback the bytes cost nothing and
+    compressing 1 MB of floats (to ~55%) costs ~30 ms of the core the browser needs too."""
+    if len(body) < GZIP_MIN_BYTES:
+        return body, []
+    client = scope.get("client") or ("", 0)
+    accepts = any(
+        name == b"accept-encoding" and b"gzip" in value.lower()
+        for name, value in scope.get("headers", ())
+    )
+    if not accepts or _is_loopback(str(client[0])):
+        return body, [(b"vary", b"Accept-Encoding")]
+    return gzip.compress(body, 1), [(b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding")]

@@ -60,7 +60,10 @@ def _format(event: str, run: str, tag: str | None, last_step: int | None) -> byt
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def events(request: Request):
-    """Server-Sent Events. `event: scalars` / `histograms` / `images` / `text` /
+    """Server-Sent Events. First `event: hello` with `data: {"version"}`: the store's version
+    when the stream started listening (`/api/runs` has the version it was built at; when they
+    differ, data arrived in between that the stream will not announce). Then `event: scalars` /
+    `histograms` / `images` / `text` /
     `run_metadata` with `data: {"run","tag","last_step"}` when new data for (run, tag) is
     ingested; `event: graph` / `hparams` with `data: {"run", "tag": null, ...}` when a run's
     graph or hparams arrive; `event: runs` with `data: {"run"}` when a run appears or
@@ -68,10 +71,16 @@ async def events(request: Request):
     store = request.app.state.store
     mailbox = _Mailbox(asyncio.get_running_loop())
     unsubscribe = store.subscribe(mailbox.post)
+    store_version = getattr(store, "version", None)
+    # Read after subscribing: whatever changes later is announced. A client whose `/api/runs`
+    # had another version missed some announcements while it was not listening, and catches up.
+    hello = {"version": store_version() if store_version is not None else None}
 
     async def stream():
         try:
-            yield b"retry: 1000\n: connected\n\n"
+            yield (
+                b"retry: 1000\n: connected\n\nevent: hello\ndata: " + orjson.dumps(hello) + b"\n\n"
+            )
             while True:
                 try:
                     await asyncio.wait_for(mailbox.ready.wait(), HEARTBEAT_S)

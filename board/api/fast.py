@@ -1,11 +1,13 @@
 """The hot read endpoints, answered without the web framework, in front of the FastAPI app.
 
 `FastPathApp(store, build_app)` is the ASGI app the `board` command serves. Dashboards and
-scripts poll a few reads over and over: TensorBoard's `/data/runs`,
+scripts poll a few reads over and over: our `/api/runs`, TensorBoard's `/data/runs`,
 `/data/plugin/scalars/tags` and `/data/plugin/scalars/scalars`, our `/api/scalars`, and
 `/api/status` (given `status`, the ingestor's `status()`). The
 front answers those itself, from the store, with the bytes and headers the FastAPI routes in
-`board.kinds.scalars` send (both call the same bodies, so they cannot drift apart).
+`board.kinds.scalars` send (both call the same bodies, so they cannot drift apart). It also
+serves the page and its files (`board.api.static_assets`, shared with the full app's routes),
+so a page opened while the full app is still being built loads and draws without waiting.
 Everything else goes to the full app that `build_app()` returns, and so does any hot request
 the full app would answer differently from a plain 200: a missing, repeated or unknown query
 parameter, a number that needs validating, a run or tag that is not there.
@@ -31,7 +33,17 @@ import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
-from board.api.encoders import dumps, tb_dumps
+from board.api.encoders import (
+    GZIP_MIN_BYTES,
+    SCALARS_MEDIA_TYPE,
+    BinaryScalars,
+    compress_for,
+    dumps,
+    scalar_series_binary,
+    tb_dumps,
+)
+from board.api.runs_listing import RunsListing
+from board.api.static_assets import StaticAssets
 from board.kinds import tag_index
 from board.kinds.scalars import MAX_POINTS_LIMIT, scalar_series, tb_scalars_json
 from board.store.types import INT64_MAX, INT64_MIN, StoreReader
@@ -39,7 +51,6 @@ from board.store.types import INT64_MAX, INT64_MIN, StoreReader
 log = logging.getLogger("board.api")
 
 IDLE_BEFORE_BUILD_S = 0.5  # the full app is built once the server has been idle this long
-GZIP_MIN_BYTES = 1024  # smaller bodies gain nothing from compression
 GZIP_IN_THREAD_BYTES = 256 << 10  # larger bodies are compressed off the event loop
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
@@ -82,8 +93,10 @@ class FastPathApp:
         build_app: Callable[[], ASGIApp],
         build_after: threading.Event | None = None,
         status: Callable[[], dict] | None = None,
+        assets: StaticAssets | None = None,
     ) -> None:
         self.store = store
+        self.assets = assets
         self._status = status
         self.delegated = 0  # requests handed to the full app
         self._build_app = build_app
@@ -93,7 +106,9 @@ class FastPathApp:
         self._start_lock = threading.Lock()
         self._builder: threading.Thread | None = None
         self._last_request = time.monotonic()
+        self.runs_listing = RunsListing(store)  # shared with the full app (`build_app`)
         self._routes: dict[str, Callable[[dict[str, list[str]]], bytes | None]] = {
+            "/api/runs": self._api_runs,
             "/data/runs": self._tb_runs,
             "/data/plugin/scalars/tags": self._tb_scalar_tags,
             "/data/plugin/scalars/scalars": self._tb_scalars,
@@ -137,6 +152,8 @@ class FastPathApp:
             self.full_app()
         except Exception:  # noqa: BLE001 - the next request that needs the app tries again
             log.exception("building the web app failed")
+        if self.assets is not None:  # plotly.js's gzip form, before a page asks for it
+            self.assets.warm()
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if self._app is None:
@@ -144,10 +161,20 @@ class FastPathApp:
             if self._builder is None:
                 self.build_in_background()
         if scope["type"] == "http" and scope["method"] == "GET":
-            answer = self._routes.get(_route_path(scope))
+            path = _route_path(scope)
+            answer = self._routes.get(path)
             body = answer(query_params(scope)) if answer is not None else None
+            if isinstance(body, BinaryScalars):
+                await _send_binary(send, body, scope)
+                return
             if body is not None:
                 await _send_json(send, body, _accepts_gzip(scope))
+                return
+            if (
+                self.assets is not None
+                and _is_asset_path(path)
+                and await self._send_asset(path, scope, send)
+            ):
                 return
         self.delegated += 1
         app = self._app
@@ -155,8 +182,26 @@ class FastPathApp:
             app = await asyncio.to_thread(self.full_app)
         await app(scope, receive, send)
 
+    async def _send_asset(self, path: str, scope: dict, send: Callable) -> bool:
+        """Answer a GET of one of the UI's files; False when it is not one (the full app
+        answers its 404). A file's first gzip form is made off the event loop."""
+        headers = scope.get("headers", [])
+        if self.assets.is_compressed(path):
+            answer = self.assets.respond(path, headers)
+        else:
+            answer = await asyncio.to_thread(self.assets.respond, path, headers)
+        if answer is None:
+            return False
+        status, out, body = answer
+        await send({"type": "http.response.start", "status": status, "headers": out})
+        await send({"type": "http.response.body", "body": body})
+        return True
+
     # Each answer gives the body of a 200 response, or None to leave the request to the full
     # app. Unknown query parameters are left to it as well, though it ignores them.
+
+    def _api_runs(self, params: dict[str, list[str]]) -> bytes | None:
+        return self.runs_listing.body() if not params else None
 
     def _tb_runs(self, params: dict[str, list[str]]) -> bytes | None:
         return tb_dumps(self.store.runs())
@@ -178,8 +223,14 @@ class FastPathApp:
         if tag is None or not runs:
             return None
         numbers: dict[str, int] = {}
+        binary = False
         for name, values in params.items():
             if name in ("tag", "run"):
+                continue
+            if name == "format":
+                if len(values) != 1 or values[0] not in ("json", "binary"):
+                    return None
+                binary = values[0] == "binary"
                 continue
             if name == "max_points":
                 lo, hi = 0, MAX_POINTS_LIMIT
@@ -191,7 +242,8 @@ class FastPathApp:
             if number is None:
                 return None
             numbers[name] = number
-        return dumps(scalar_series(self.store, tag, runs, **numbers))
+        body = scalar_series(self.store, tag, runs, **numbers)
+        return scalar_series_binary(body) if binary else dumps(body)
 
 
 def _route_path(scope: dict) -> str:
@@ -200,11 +252,27 @@ def _route_path(scope: dict) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
+def _is_asset_path(path: str) -> bool:
+    return path == "/" or path.startswith("/static/") or path == "/vendor/plotly.min.js"
+
+
 def _accepts_gzip(scope: dict) -> bool:
     for name, value in scope.get("headers", ()):
         if name == b"accept-encoding":
             return b"gzip" in value.lower()
     return False
+
+
+async def _send_binary(send: Callable, body: bytes, scope: dict) -> None:
+    """A 200 with a binary scalars body, compressed as `compress_for` decides."""
+    body, extra = compress_for(body, scope)
+    headers = [
+        (b"content-length", str(len(body)).encode("latin-1")),
+        (b"content-type", SCALARS_MEDIA_TYPE),
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _send_json(send: Callable, body: bytes, gzipped: bool = False) -> None:

@@ -25,7 +25,9 @@ def run_entry(info: RunInfo) -> dict:
 
 
 class RunsListing:
-    """`body()` is the JSON of `{"runs": [...], "hparams_config": ...}` for `store`: the last
+    """`body()` is the JSON of `{"version", "runs": [...], "hparams_config": ...}` for `store`
+    (`version`: the store's version read before the listing, which the event stream's `hello`
+    is compared with, or null for a store without one): the last
     body while `store.version()` is unchanged, else rebuilt reusing each run's entry while
     `store.run_version(run)` is unchanged (a store without these methods gets every entry
     built anew)."""
@@ -44,12 +46,12 @@ class RunsListing:
         if known_body is not None and version is not None and known_body[0] == version:
             return known_body[1]
         with self._lock:
-            body = self._build()
+            body = self._build(version)
         if version is not None:
             self._body = (version, body)
         return body
 
-    def _build(self) -> bytes:
+    def _build(self, listed_at: int | None) -> bytes:
         store = self._store
         version_of = getattr(store, "run_version", None)
         parts: list[bytes] = []
@@ -69,4 +71,5 @@ class RunsListing:
             parts.append(entry)
         self._entries = kept  # removed runs are dropped
         config = dumps(store.hparams_config())
-        return b'{"runs":[' + b",".join(parts) + b'],"hparams_config":' + config + b"}"
+        head = b'{"version":' + dumps(listed_at) + b',"runs":['
+        return head + b",".join(parts) + b'],"hparams_config":' + config + b"}"

@@ -111,9 +111,15 @@ store.subscribe((changed, state) => {
 });
 window.addEventListener('popstate', () => store.reload());
 
+// The store version the run list was read at (/api/runs), compared with the event stream's
+// `hello` to tell whether data arrived while the stream was not yet (or no longer) listening.
+let runsVersion = null;
+
 async function refreshRuns() {
   try {
-    index.update(await fetchRuns());
+    const body = await fetchRuns();
+    runsVersion = body.version ?? null;
+    index.update(body);
     ctx.setStatus('');
   } catch (err) {
     ctx.setStatus(`Could not load runs: ${err.message}`);
@@ -124,6 +130,20 @@ async function refreshRuns() {
 }
 
 const refreshRunsSoon = throttle(refreshRuns, 300);
+
+// Something was written while the stream was not listening (before it first connected, or
+// between a drop and its reconnection): re-read the run list, and let every view treat each of
+// its runs' tags as announced (scalars fetch only the steps after those they hold).
+async function catchUp() {
+  await refreshRuns();
+  for (const run of index.list) {
+    for (const kind of LIVE_KINDS) {
+      for (const tag of index.tagSets.get(run.name)?.[kind] ?? []) {
+        for (const view of views.values()) view.onEvent?.(kind, { run: run.name, tag, last_step: null });
+      }
+    }
+  }
+}
 
 function connectLive() {
   const source = openEvents();
@@ -141,6 +161,15 @@ function connectLive() {
     });
   }
   source.addEventListener('runs', refreshRunsSoon);
+  source.addEventListener('hello', (message) => {
+    let version = null;
+    try {
+      version = JSON.parse(message.data).version ?? null;
+    } catch {
+      // no version: catch up
+    }
+    if (version === null || version !== runsVersion) catchUp();
+  });
   source.addEventListener('open', () => document.body.setAttribute('data-live', 'open'));
   source.addEventListener('error', () => document.body.setAttribute('data-live', 'reconnecting'));
 }

@@ -14,7 +14,12 @@ import io
 
 import numpy as np
 
-from board.api.encoders import tb_scalar_rows
+from board.api.encoders import (
+    SCALARS_MEDIA_TYPE,
+    compress_for,
+    scalar_series_binary,
+    tb_scalar_rows,
+)
 from board.kinds.base import Decoding, Origin, Plugin, SummaryKind, has_tags, tag_index
 from board.store.scalars import ScalarSeries, downsample_indices, window
 from board.store.types import INT64_MAX, ScalarColumns, StoreReader
@@ -166,7 +171,10 @@ def routes(api, data) -> None:
         store_of,
     )
 
-    @api.get("/scalars")
+    @api.get(
+        "/scalars",
+        responses={200: {"content": {"application/json": {}, SCALARS_MEDIA_TYPE.decode(): {}}}},
+    )
     async def scalars(  # in-memory numpy work only: no thread hop
         request: Request,
         tag: Tag,
@@ -175,16 +183,24 @@ def routes(api, data) -> None:
         since_step: Step = None,
         min_step: Step = None,
         max_step: Step = None,
+        format: Literal["json", "binary"] = "json",
     ):
         """One tag for several runs. Each series holds the points with `min_step <= step <=
         max_step` and `step > since_step`; when more than `max_points` remain they are
         downsampled for display (per step bucket: first, last, min and max, plus the final
         point) and `downsampled` is true. `total` counts the points before downsampling.
         `max_points=0` returns full resolution. Runs without the tag are left out. NaN and
-        infinite values are sent as null."""
+        infinite values are sent as null. `format=binary` sends the same series as
+        little-endian float64 arrays behind a JSON header (the UI's form; see
+        docs/http-api.md), NaN and infinities kept."""
         body = scalar_series(
             store_of(request), tag, run, max_points, since_step, min_step, max_step
         )
+        if format == "binary":
+            data, extra = compress_for(scalar_series_binary(body), request.scope)
+            response = Response(data, media_type=SCALARS_MEDIA_TYPE.decode())
+            response.raw_headers += extra
+            return response
         return JSON(body)
 
     @api.get(

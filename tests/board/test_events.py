@@ -50,6 +50,8 @@ def test_sse_announces_new_runs_and_scalars(logdir, start_board, writers):
         for event, data in list(got):
             if event == "content-type":
                 assert data.startswith("text/event-stream")
+            elif event == "hello":
+                continue
             elif event == "runs":
                 seen.add(("runs", data["run"]))
             else:
@@ -57,3 +59,34 @@ def test_sse_announces_new_runs_and_scalars(logdir, start_board, writers):
         time.sleep(0.05)
     stop.set()
     assert want <= seen, seen
+
+
+def test_the_stream_says_hello_with_the_version_a_client_compares_with_its_run_list(
+    logdir, start_board, writers
+):
+    writers.write_scalars(logdir / "old", steps=range(3))
+    b = start_board(logdir, "--reload_interval", "0.2")
+    b.wait_loaded()
+
+    def hello() -> dict:
+        stop, got = threading.Event(), []
+        t = threading.Thread(target=_collect, args=(b.url, stop, got), daemon=True)
+        t.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            hellos = [data for event, data in got if event == "hello"]
+            if hellos:
+                stop.set()
+                return hellos[0]
+            time.sleep(0.02)
+        raise AssertionError(f"no hello in {got}")
+
+    listed = httpx.get(f"{b.url}/api/runs").json()["version"]
+    assert isinstance(listed, int)
+    assert hello() == {"version": listed}  # nothing was written in between: nothing missed
+    writers.write_scalars(logdir / "old", steps=range(3, 6), filename_suffix=".2")
+    deadline = time.monotonic() + 10
+    while httpx.get(f"{b.url}/api/runs").json()["runs"][0]["last_step"] != 5:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert hello()["version"] > listed  # points arrived after that run list was read
