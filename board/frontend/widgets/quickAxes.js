@@ -96,7 +96,7 @@ export function quickChart(gd, traces, layout, ranges) {
   holder.append(svg, canvas);
   removeQuickChart(gd);
   gd.append(holder);
-  paintLines(canvas, map, traces);
+  paintLines(canvas, map, traces, true); // plotly's chart replaces this one
   return true;
 }
 
