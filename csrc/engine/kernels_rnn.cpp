@@ -52,26 +52,6 @@ inline double sigmoid_v(double x) {
 inline double tanh_v(double x) { return std::tanh(x); }
 
 template <class T>
-FB_RNN_INLINE void lstm_row(const T* __restrict gates, const T* __restrict bias,
-                     const T* __restrict c_prev, T fb, int64_t H, T* __restrict c,
-                     T* __restrict h, T* __restrict act) {
-  for (int64_t k = 0; k < H; ++k) {
-    T ai = gates[k] + bias[k];
-    T aj = gates[H + k] + bias[H + k];
-    T af = gates[2 * H + k] + bias[2 * H + k] + fb;
-    T ao = gates[3 * H + k] + bias[3 * H + k];
-    T i = sigmoid_v(ai), j = tanh_v(aj), f = sigmoid_v(af), o = sigmoid_v(ao);
-    T cn = f * c_prev[k] + i * j;
-    c[k] = cn;
-    h[k] = o * tanh_v(cn);
-    act[k] = i;
-    act[H + k] = j;
-    act[2 * H + k] = f;
-    act[3 * H + k] = o;
-  }
-}
-
-template <class T>
 FB_RNN_INLINE void lstm_grad_row(const T* __restrict c_prev, const T* __restrict c,
                           const T* __restrict act, const T* __restrict dc,
                           const T* __restrict dh, int64_t H, T* __restrict dgates,
@@ -94,18 +74,6 @@ FB_RNN_INLINE void lstm_grad_row(const T* __restrict c_prev, const T* __restrict
 #define FB_RNN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 template <class T>
-FB_RNN_INLINE void lstm_rows(int64_t s, int64_t e, const T* g, const T* b, const T* cp, T fb, int64_t H, T* c,
-               T* h, T* act) {
-  for (int64_t r = s; r < e; ++r)
-    lstm_row<T>(g + r * 4 * H, b, cp + r * H, fb, H, c + r * H, h + r * H, act + r * 4 * H);
-}
-FB_RNN_CLONES void lstm_rows_f32(int64_t s, int64_t e, const float* g, const float* b,
-                                 const float* cp, float fb, int64_t H, float* c, float* h,
-                                 float* act) {
-  lstm_rows<float>(s, e, g, b, cp, fb, H, c, h, act);
-}
-
-template <class T>
 FB_RNN_INLINE void lstm_grad_rows(int64_t s, int64_t e, const T* cp, const T* c, const T* act, const T* dc,
                     const T* dh, int64_t H, T* dg, T* dcp) {
   for (int64_t r = s; r < e; ++r)
@@ -118,14 +86,11 @@ FB_RNN_CLONES void lstm_grad_rows_f32(int64_t s, int64_t e, const float* cp, con
   lstm_grad_rows<float>(s, e, cp, c, act, dc, dh, H, dg, dcp);
 }
 
-void run_rows(int64_t s, int64_t e, const float* g, const float* b, const float* cp, float fb,
-              int64_t H, float* c, float* h, float* act) {
-  lstm_rows_f32(s, e, g, b, cp, fb, H, c, h, act);
-}
-void run_rows(int64_t s, int64_t e, const double* g, const double* b, const double* cp,
-              double fb, int64_t H, double* c, double* h, double* act) {
-  lstm_rows<double>(s, e, g, b, cp, fb, H, c, h, act);
-}
+// The cell pass in place over a row's pre-activations (defined with the sequence kernel below).
+void run_seq_rows(int64_t s, int64_t e, float* g, const float* b, const float* cp, float fb,
+                  int64_t H, float* c, float* h);
+void run_seq_rows(int64_t s, int64_t e, double* g, const double* b, const double* cp, double fb,
+                  int64_t H, double* c, double* h);
 void run_grad_rows(int64_t s, int64_t e, const float* cp, const float* c, const float* act,
                    const float* dc, const float* dh, int64_t H, float* dg, float* dcp) {
   lstm_grad_rows_f32(s, e, cp, c, act, dc, dh, H, dg, dcp);
@@ -208,14 +173,12 @@ void k_LSTMBlockCell(KernelContext& ctx) {
     Tensor& xh = ctx.allocate(3, x.dtype, {B, D + H});
     Tensor& c = ctx.allocate(0, x.dtype, {B, H});
     Tensor& h = ctx.allocate(1, x.dtype, {B, H});
-    Tensor& act = ctx.allocate(2, x.dtype, {B, 4 * H});
-    Tensor gates = make_tensor(x.dtype, {B, 4 * H});
+    Tensor& act = ctx.allocate(2, x.dtype, {B, 4 * H});  // the GEMM's output, activated in place
     T* pxh = xh.data<T>();
     const T* px = x.data<T>();
     const T* ph = hp.data<T>();
     const T* pw = w.data<T>();
     const T fb = T(ctx.floats().at(0));
-    T* pg = gates.data<T>();
     const T* pb = b.data<T>();
     const T* pc = cp.data<T>();
     T* oc = c.data<T>();
@@ -227,8 +190,8 @@ void k_LSTMBlockCell(KernelContext& ctx) {
         std::memcpy(pxh + r * (D + H) + D, ph + r * H, sizeof(T) * H);
       }
       gemm(false, false, r1 - r0, 4 * H, D + H, T(1), pxh + r0 * (D + H), D + H, pw, 4 * H, T(0),
-           pg + r0 * 4 * H, 4 * H);
-      run_rows(r0, r1, pg, pb, pc, fb, H, oc, oh, oa);
+           oa + r0 * 4 * H, 4 * H);
+      run_seq_rows(r0, r1, oa, pb, pc, fb, H, oc, oh);
     });
   })
 }

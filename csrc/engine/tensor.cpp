@@ -248,6 +248,10 @@ class ThreadPool {
     }
     cv_.notify_all();
     claim_parts(task, parts);
+    // A worker's last part usually ends within microseconds of the caller's: watching for it
+    // (bounded as the workers' own spin) saves the caller's sleep and wake-up (20-100 us on a
+    // virtual machine) at the end of every task, e.g. twice per time step of an LSTM.
+    spin_until([this] { return active_.load(std::memory_order_acquire) == 0; });
     std::unique_lock<std::mutex> lock(m_);
     task_ = nullptr;  // workers waking from now on find nothing to do
     done_cv_.wait(lock, [this] { return active_ == 0; });
@@ -277,9 +281,17 @@ class ThreadPool {
   // with no spin, 113 us with 1 ms, 85 us with the worker always awake. Bounded, so an idle
   // pool costs nothing; on a loaded machine the default is one thread and no workers.
   void spin_for_work(uint64_t seen) const {
+    spin_until([&] {
+      return generation_.load(std::memory_order_acquire) != seen || stopping_.load(std::memory_order_relaxed);
+    });
+  }
+
+  // Busy-waits until done() or for kSpinMicros.
+  template <class Done>
+  static void spin_until(Done&& done) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
     for (int i = 1;; ++i) {
-      if (generation_.load(std::memory_order_acquire) != seen || stopping_.load(std::memory_order_relaxed)) return;
+      if (done()) return;
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
@@ -324,7 +336,7 @@ class ThreadPool {
   std::mutex m_, run_mutex_;
   std::condition_variable cv_, done_cv_;
   const std::function<void(int)>* task_ = nullptr;
-  int active_ = 0;  // workers inside claim_parts for the current task
+  std::atomic<int> active_{0};  // workers inside claim_parts for the current task (written under m_)
   int parts_ = 0;   // of the current task
   std::mutex error_mutex_;
   std::exception_ptr error_;
