@@ -1,4 +1,4 @@
-// ConcatV2 and its gradient's split (_ConcatGrad): both are row-block copies. Along axis a,
+// ConcatV2, its gradient's split (_ConcatGrad) and Unpack: all are row-block copies. Along axis a,
 // every tensor is `outer` blocks (the product of the dimensions before a), and block i of the
 // output is block i of each input in turn.
 #include <cstring>
@@ -102,6 +102,29 @@ void k_ConcatGrad(KernelContext& ctx) {
   }
 }
 FB_KERNEL("_ConcatGrad", k_ConcatGrad);
+
+// Unpack(x) along ints[0] (normalised): output k is slice k of that dimension, each a copy of
+// `outer` blocks of `inner` elements (as _ConcatGrad with equal sizes). Not for strings.
+void k_Unpack(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const int64_t rank = (int64_t)x.shape.size();
+  const int64_t a = ctx.ints().at(0);
+  check_arg(a >= 0 && a < rank, "Unpack: axis " + std::to_string(a) + " out of range for shape " + shape_str(x.shape));
+  const int64_t num = x.shape[a];
+  check_arg(num == (int64_t)ctx.step.outputs.size(), "Unpack: dimension " + std::to_string(a) + " of " +
+                                                         shape_str(x.shape) + " is not num=" +
+                                                         std::to_string(ctx.step.outputs.size()));
+  const int64_t outer = product(x.shape, 0, a), inner = product(x.shape, a + 1, x.shape.size());
+  Shape os = x.shape;
+  os.erase(os.begin() + a);
+  const size_t es = dtype_size(x.dtype), block = es * (size_t)inner;
+  const char* src = static_cast<const char*>(x.buf->data);
+  for (int64_t k = 0; k < num; ++k) {
+    char* dst = static_cast<char*>(ctx.allocate((int)k, x.dtype, os).buf->data);
+    for (int64_t i = 0; i < outer; ++i) std::memcpy(dst + i * block, src + (i * num + k) * block, block);
+  }
+}
+FB_KERNEL("Unpack", k_Unpack);
 
 }  // namespace
 }  // namespace fb

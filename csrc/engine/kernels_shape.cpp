@@ -92,9 +92,24 @@ void k_Fill(KernelContext& ctx) {
   check_arg(v.numel() == 1, "Fill: value must be a scalar, got shape " + shape_str(v.shape));
   for (auto d : dims) check_arg(d >= 0, "Fill: dims must be non-negative, got " + shape_str(dims));
   Tensor& o = ctx.allocate(0, v.dtype, dims);
-  size_t es = dtype_size(v.dtype);
-  char* d = static_cast<char*>(o.buf->data);
-  for (int64_t i = 0; i < o.numel(); ++i) std::memcpy(d + i * es, v.buf->data, es);
+  const size_t es = dtype_size(v.dtype);
+  const int64_t n = o.numel();
+  void* d = o.buf->data;
+  // The value's bytes, copied as one integer of its size (a memcpy per element took 100 us
+  // for LSTM zero states of [128, 128]).
+  auto fill_as = [&](auto word) {
+    using W = decltype(word);
+    std::memcpy(&word, v.buf->data, sizeof(W));
+    std::fill_n(static_cast<W*>(d), n, word);
+  };
+  switch (es) {
+    case 1: fill_as(uint8_t{}); break;
+    case 2: fill_as(uint16_t{}); break;
+    case 4: fill_as(uint32_t{}); break;
+    case 8: fill_as(uint64_t{}); break;
+    default:
+      for (int64_t i = 0; i < n; ++i) std::memcpy(static_cast<char*>(d) + i * es, v.buf->data, es);
+  }
 }
 FB_KERNEL("Fill", k_Fill);
 

@@ -173,6 +173,15 @@ def _unpack_shape(op):
     return [(x.dtype, TensorShape(dims))] * n
 
 
+def _unpack_axis(op):
+    a = op.attrs["axis"]
+    return a + op.inputs[0].shape.ndims if a < 0 else a
+
+
+# dtypes whose values are plain bytes (the native copy kernels' dtypes; not strings).
+_COPYABLE = frozenset(D.ALL) - {D.string}
+
+
 def _unpack_grad(op, *grads):
     gs = [g if g is not None else zeros_like(o) for g, o in zip(grads, op.outputs, strict=False)]
     return [stack(gs, axis=op.attrs["axis"])]
@@ -183,6 +192,12 @@ register_op(
     tf_attr_defaults={"axis": 0},
     shape_fn=_unpack_shape,
     gradient=_unpack_grad,
+    cpu=native(
+        "Unpack",
+        _COPYABLE,
+        pack=lambda op: ([_unpack_axis(op)], []),
+        when=lambda op: op.attrs["axis"] >= 0 or op.inputs[0].shape.ndims is not None,
+    ),
     python=lambda ctx, x: tuple(contiguous(p) for p in np.moveaxis(x, ctx.attrs["axis"], 0)),
 )
 
