@@ -113,6 +113,64 @@ void k_Fill(KernelContext& ctx) {
 }
 FB_KERNEL("Fill", k_Fill);
 
+// Output dimension d of Transpose is x's dimension perm[d]: the output is written in order, its
+// last dimension innermost, reading x with that dimension's stride; the other dimensions step
+// the source offset like an odometer.
+template <class W>
+void transpose_words(const W* src, W* dst, const Shape& os, const std::vector<int64_t>& strides, int64_t n) {
+  const int64_t r = (int64_t)os.size();
+  if (r == 0) {
+    dst[0] = src[0];
+    return;
+  }
+  const int64_t inner = os[r - 1], step = strides[r - 1];
+  std::vector<int64_t> idx((size_t)r, 0);
+  int64_t off = 0;
+  for (int64_t done = 0; done < n; done += inner) {
+    const W* s = src + off;
+    for (int64_t k = 0; k < inner; ++k) dst[k] = s[k * step];
+    dst += inner;
+    for (int64_t d = r - 2; d >= 0; --d) {
+      off += strides[d];
+      if (++idx[d] < os[d]) break;
+      off -= strides[d] * os[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+void k_Transpose(KernelContext& ctx) {
+  const Tensor& x = ctx.input(0);
+  const std::vector<int64_t> perm = read_int_vector(ctx.input(1));
+  const int64_t r = (int64_t)x.shape.size();
+  std::vector<bool> seen((size_t)r, false);
+  bool ok = (int64_t)perm.size() == r;
+  for (int64_t p : perm) {
+    ok = ok && p >= 0 && p < r && !seen[(size_t)p];
+    if (ok) seen[(size_t)p] = true;
+  }
+  check_arg(ok, "Transpose: perm must be a permutation of the " + std::to_string(r) + " dimensions of " +
+                    shape_str(x.shape) + ", got " + shape_str(perm));
+  std::vector<int64_t> xstride((size_t)r, 1), strides((size_t)r);
+  for (int64_t d = r - 2; d >= 0; --d) xstride[d] = xstride[d + 1] * x.shape[d + 1];
+  Shape os((size_t)r);
+  for (int64_t d = 0; d < r; ++d) {
+    os[d] = x.shape[perm[d]];
+    strides[d] = xstride[perm[d]];
+  }
+  Tensor& o = ctx.allocate(0, x.dtype, os);
+  const int64_t n = x.numel();
+  if (n == 0) return;
+  switch (dtype_size(x.dtype)) {
+    case 1: transpose_words(x.data<uint8_t>(), o.data<uint8_t>(), os, strides, n); break;
+    case 2: transpose_words(x.data<uint16_t>(), o.data<uint16_t>(), os, strides, n); break;
+    case 4: transpose_words(x.data<uint32_t>(), o.data<uint32_t>(), os, strides, n); break;
+    case 8: transpose_words(x.data<uint64_t>(), o.data<uint64_t>(), os, strides, n); break;
+    default: throw KernelError(INVALID_ARGUMENT, std::string("Transpose: no CPU kernel for dtype ") + dtype_name(x.dtype));
+  }
+}
+FB_KERNEL("Transpose", k_Transpose);
+
 void k_Shape(KernelContext& ctx) {
   Tensor a = ctx.input(0);
   int out = ctx.ints().empty() ? I32 : (int)ctx.ints()[0];

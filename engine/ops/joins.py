@@ -178,10 +178,6 @@ def _unpack_axis(op):
     return a + op.inputs[0].shape.ndims if a < 0 else a
 
 
-# dtypes whose values are plain bytes (the native copy kernels' dtypes; not strings).
-_COPYABLE = frozenset(D.ALL) - {D.string}
-
-
 def _unpack_grad(op, *grads):
     gs = [g if g is not None else zeros_like(o) for g, o in zip(grads, op.outputs, strict=False)]
     return [stack(gs, axis=op.attrs["axis"])]

@@ -251,6 +251,7 @@ register_op(
     "Transpose",
     shape_fn=_transpose_shape,
     gradient=_transpose_grad,
+    cpu=native("Transpose", frozenset(d for d in D.ALL if d is not D.string)),
     python=np_kernel(lambda x, p: contiguous(np.transpose(x, [int(i) for i in p]))),
 )
 register_op(

@@ -49,3 +49,36 @@ def test_fill_equals_numpy(dtype):
         got = _run(eg.fill([3, 129], eg.constant(value)))
     assert got.dtype == value.dtype
     np.testing.assert_array_equal(got, np.full((3, 129), value))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8, np.float16, bool])
+def test_transpose_equals_numpy_for_every_permutation(dtype):
+    import itertools
+
+    r = np.random.default_rng(4)
+    cases = [((), ())] + [
+        (shape, perm)
+        for shape in [(5,), (3, 7), (2, 3, 4), (2, 1, 3, 5), (2, 3, 1, 2, 3)]
+        for perm in itertools.permutations(range(len(shape)))
+    ]
+    with eg.Graph().as_default():
+        xs, outs = [], []
+        for shape, perm in cases:
+            x = (r.normal(0, 9, shape) if shape else np.array(2.5)).astype(dtype)
+            xs.append((x, perm))
+            outs.append(eg.transpose(eg.constant(x), list(perm)))
+        assert outs[1].op.op_def.kernels["cpu"].supports(outs[1].op)
+        got = _run(outs)
+    for (x, perm), g in zip(xs, got, strict=True):
+        np.testing.assert_array_equal(g, np.transpose(x, perm))
+        assert g.dtype == x.dtype
+
+
+def test_transpose_checks_its_permutation():
+    with eg.Graph().as_default():
+        perm = eg.placeholder(eg.int32, [2])
+        t = eg.transpose(eg.zeros([2, 3]), perm)
+        with eg.Session() as sess:
+            with pytest.raises(eg.InvalidArgumentError, match="permutation"):
+                sess.run(t, {perm: [0, 0]})
+            np.testing.assert_array_equal(sess.run(t, {perm: [1, 0]}), np.zeros((3, 2)))
