@@ -178,5 +178,9 @@ applyFrameState(store.get());
 await refreshRuns();
 landing = landingTab();
 await showTab(store.get().tab);
-connectLive();
+// The stream connects once the first view has drawn (its first request builds the server's
+// web app, a few tenths of a second of its CPU, which the first charts' data should not wait
+// behind); what arrives before it listens is caught up on its `hello`.
+if (window.requestIdleCallback) window.requestIdleCallback(connectLive, { timeout: 2000 });
+else setTimeout(connectLive, 0);
 document.body.dataset.ready = '1';

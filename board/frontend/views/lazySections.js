@@ -10,9 +10,12 @@ const AHEAD_PX = 900;
 /**
  * Keep `container` showing `sections` ([{name, keys}], in order), mounting cards in slices.
  * Options: cardOf(key) → card (created on demand), onToggle(name) (a section title clicked),
- * emptyText (shown when there is no section).
+ * emptyText (shown when there is no section), prefetch(key) and firstScreen: when the
+ * sections change, prefetch is called for the first `firstScreen` cards of the page (the top
+ * of the page is on screen: their data can be asked for before the browser reports them
+ * visible).
  */
-export function createLazySections(container, { cardOf, onToggle, emptyText }) {
+export function createLazySections(container, { cardOf, onToggle, emptyText, prefetch, firstScreen = 0 }) {
   const sentinel = el('div', { class: 'lazy-sentinel', 'aria-hidden': 'true' });
   let plan = [];
   let collapsed = new Set();
@@ -93,6 +96,11 @@ export function createLazySections(container, { cardOf, onToggle, emptyText }) {
       mounted = 0;
       container.replaceChildren(sentinel);
       if (!sections.length) sentinel.before(el('p', { class: 'empty', text: emptyText }));
+      if (prefetch) {
+        // first, so that the requests are out while the cards are built
+        const open = sections.filter((section) => !collapsed.has(section.name));
+        for (const key of open.flatMap((section) => section.keys).slice(0, firstScreen)) prefetch(key);
+      }
       watch();
       mountMore(keep);
     },

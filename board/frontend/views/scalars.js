@@ -24,6 +24,8 @@ const LAYOUT_KEYS = ['tagFilter', 'pinned', 'collapsed'];
 // A changed run selection can leave a tag without any shown run: its card goes.
 const RUN_KEYS = ['runFilter', 'off'];
 const LIVE_FLUSH_MS = 250;
+// Cards whose data is asked for as soon as they are laid out (a first screen at 1280x800 holds 2-6).
+export const FIRST_SCREEN_CARDS = 6;
 // A double click goes back to the ranges the chart was drawn with (a card's own y range
 // included), not to plotly's autorange of the data.
 const chartConfig = { ...plotConfig, doubleClick: 'reset' };
@@ -61,6 +63,16 @@ export function createScalarsView(ctx) {
       onToggle: (name) => ctx.store.set({ collapsed: toggled(st.collapsed, name) }),
       make: makeCard,
     });
+    const first = [...container.querySelectorAll('.scalar-card')].slice(0, FIRST_SCREEN_CARDS);
+    for (const root of first) prefetch(root._card);
+  }
+
+  // Ask for a card's data before it is on screen: the cards at the top of a page being laid
+  // out are, and their data then arrives while the page is still being laid out and painted
+  // (a card draws only once the browser has reported it visible, ~0.4 s later on a first load).
+  function prefetch(card) {
+    if (!card) return;
+    for (const [tag, runs] of runsByTag(card)) cache.ensure(tag, runs).catch(() => {}); // drawing reports errors
   }
 
   function makeCard(tag) {
@@ -407,6 +419,7 @@ export function createScalarsView(ctx) {
     },
     cards,
     cache,
+    prefetch,
     // For the time-series page (timeSeries.js), which lays out this view's cards itself: it
     // creates them with makeCard, keeps them in `cards` (so live points reach them), redraws
     // them when one of `redrawKeys` changes, and shows this view's toolbar.

@@ -10,7 +10,7 @@ import { createHistogramsView } from './histograms.js';
 import { createImagesView } from './images.js';
 import { createLazySections } from './lazySections.js';
 import { cardKey } from './runTagView.js';
-import { createScalarsView } from './scalars.js';
+import { FIRST_SCREEN_CARDS, createScalarsView } from './scalars.js';
 
 // In this order within a tag: one scalar chart across runs, then per run histograms and images.
 const KINDS = ['scalars', 'histograms', 'images'];
@@ -29,6 +29,8 @@ export function createTimeSeriesView(ctx) {
   const root = el('div', { class: 'view timeseries-view' }, toolbar(ctx, sources.scalars.toolbar), container);
   const sections = createLazySections(container, {
     cardOf,
+    prefetch: (id) => sources[id.slice(0, id.indexOf(ITEM_SEPARATOR))].prefetch?.(cardOf(id)),
+    firstScreen: FIRST_SCREEN_CARDS,
     onToggle: (name) => ctx.store.set({ collapsed: toggled(ctx.store.get().collapsed, name) }),
     emptyText: 'No scalars, histograms or images for the selected runs and tag filter.',
   });
