@@ -50,7 +50,9 @@ from board.store.types import INT64_MAX, INT64_MIN, StoreReader
 
 log = logging.getLogger("board.api")
 
-IDLE_BEFORE_BUILD_S = 0.5  # the full app is built once the server has been idle this long
+IDLE_BEFORE_BUILD_S = 2.0  # the full app is built once the server has been idle this long:
+# long enough that a page opened right after the first load (answered by the fast path alone)
+# is not slowed by the build, which takes the CPU its charts need
 GZIP_IN_THREAD_BYTES = 256 << 10  # larger bodies are compressed off the event loop
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]

@@ -115,14 +115,18 @@ export function paintLines(canvas, map, traces, once = false) {
   }
   Object.assign(canvas.style, { left: `${size.l}px`, top: `${size.t}px`, width: `${size.w}px`, height: `${size.h}px` });
   const ctx = canvas.getContext('2d');
-  if (once || traces.length < LAYERED_FROM) {
+  const layers = once || traces.length < LAYERED_FROM ? null : layersOf(traces);
+  // A chart whose layers would take more than a third of the budget is painted directly, so
+  // that a few such charts (large, or on a high-density screen) never evict each other's
+  // layers on every repaint.
+  if (!layers || layers.length * width * height > LAYER_PIXEL_BUDGET / 3) {
     dropLayers(canvas);
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, size.w, size.h);
     drawTraces(ctx, map, traces);
     return;
   }
-  paintLayered(canvas, ctx, map, traces, ratio);
+  paintLayered(canvas, ctx, map, layers, ratio);
 }
 
 // Line layers. Rasterizing anti-aliased strokes is most of a redraw (~80 ms for 400 traces of
@@ -182,7 +186,7 @@ function layersOf(traces) {
   return out;
 }
 
-function paintLayered(canvas, ctx, map, traces, ratio) {
+function paintLayered(canvas, ctx, map, layers, ratio) {
   const view = `${canvas.width}x${canvas.height}@${ratio}|${map.x.key}|${map.y.key}`;
   let entry = layered.get(canvas);
   if (entry) layered.delete(canvas); // re-inserted below: most recently painted last
@@ -194,7 +198,7 @@ function paintLayered(canvas, ctx, map, traces, ratio) {
   const area = canvas.width * canvas.height;
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  for (const { traces: members, signature } of layersOf(traces)) {
+  for (const { traces: members, signature } of layers) {
     let bitmap = entry.layers.get(signature) ?? kept.get(signature);
     if (!bitmap) {
       bitmap = document.createElement('canvas');
