@@ -157,6 +157,10 @@ class OpDef:
     # tensor) as one op: ``aggregate(tensors) -> Tensor``, used by gradients() instead of a
     # chain of adds (the steps of a static RNN's kernel gradient become one op).
     aggregate: Callable | None = None
+    # Constant folding for shape inference (see `register_op`): the op's value, or the shape a
+    # 1-D shape tensor it outputs describes, as far as they are known while the graph is built.
+    static_value: Callable | None = None
+    static_shape: Callable | None = None
 
 
 _registry: dict[str, OpDef] = {}
@@ -184,6 +188,8 @@ def register_op(
     must_feed: bool = False,
     is_constant: bool = False,
     aggregate: Callable | None = None,
+    static_value: Callable | None = None,
+    static_shape: Callable | None = None,
 ) -> OpDef:
     """Registers an op type; the same path serves built-in and custom ops.
 
@@ -202,6 +208,11 @@ def register_op(
     attr) are the properties the planner and the placer read instead of op type names.
     ``aggregate(tensors)`` sums several outputs of this op type (same output index) into one
     tensor, for gradients() to use instead of a chain of adds.
+    ``static_value(op, value_of)`` folds the op while the graph is built: its (first) output's
+    value as a numpy array when the attrs, input shapes and ``value_of(input)`` (the inputs'
+    static values, None when unknown) determine it, else None; shape functions use it for
+    shapes given as tensors, as TF's ``constant_value`` does. ``static_shape(op)`` gives the
+    TensorShape a 1-D shape tensor output describes when only part of it is known, or None.
     """
     if cpu is None and python is None and gpu is None:
         raise ValueError(f"register_op({name!r}): give at least one kernel (cpu, python or gpu)")
@@ -223,6 +234,8 @@ def register_op(
         must_feed=must_feed,
         is_constant=is_constant,
         aggregate=aggregate,
+        static_value=static_value,
+        static_shape=static_shape,
     )
     with _registry_lock:
         if name in _registry and not override:

@@ -28,6 +28,7 @@ from .common import (
     native,
     np_kernel,
     out,
+    passes_value,
     same_as_input,
     static_shape_from_tensor,
     static_value,
@@ -51,6 +52,7 @@ def _const_kernel(ctx):
 register_op(
     "Const",
     is_constant=True,
+    static_value=lambda op, value_of: op.attrs["value"],
     shape_fn=lambda op: [(op.attrs["dtype"], TensorShape(op.attrs["value"].shape))],
     python=_const_kernel,
 )
@@ -160,6 +162,7 @@ def placeholder_with_default(input, shape, name=None) -> Tensor:
 register_op(
     "Identity",
     shape_fn=same_as_input(0),
+    static_value=passes_value,
     gradient=lambda op, g: [g],
     cpu=native("Identity", None),
     python=np_kernel(lambda x: x),
@@ -168,6 +171,7 @@ register_op(
 register_op(
     "StopGradient",
     shape_fn=same_as_input(0),
+    static_value=passes_value,
     gradient=lambda op, g: [None],
     cpu=native("StopGradient", None),
     python=np_kernel(lambda x: x),
@@ -250,9 +254,15 @@ def _cast_grad(op, g):
     return [None]
 
 
+def _cast_value(op, value_of):
+    v = value_of(op.inputs[0])
+    return None if v is None else v.astype(op.attrs["DstT"].np)
+
+
 register_op(
     "Cast",
     shape_fn=lambda op: [(op.attrs["DstT"], op.inputs[0].shape)],
+    static_value=_cast_value,
     gradient=_cast_grad,
     cpu=NativeKernel(
         "Cast", ALL_NATIVE, lambda op: ([op.attrs["DstT"].code], []), check_outputs=True

@@ -133,27 +133,13 @@ def compare_shape_fn(op):
 
 
 def static_value(t: Tensor):
-    """The value of ``t`` when known at graph-build time (Const, Shape of a known shape, ...)."""
+    """The value of ``t`` when known at graph-build time (Const, Shape of a known shape, ...):
+    its op's ``static_value`` (see `register_op`), for an op's first output."""
     op = t.op
-    if op.type == "Const":
-        return op.attrs["value"]
-    if op.type == "Shape" and op.inputs[0].shape.is_fully_defined():
-        return np.array(op.inputs[0].shape.as_list(), dtype=op.attrs["out_type"].np)
-    if op.type == "Size" and op.inputs[0].shape.is_fully_defined():
-        return np.array(op.inputs[0].shape.num_elements(), dtype=op.attrs["out_type"].np)
-    if op.type == "Rank" and op.inputs[0].shape.ndims is not None:
-        return np.array(op.inputs[0].shape.ndims, dtype=np.int32)
-    if op.type in ("Identity", "StopGradient"):
-        return static_value(op.inputs[0])
-    if op.type == "Cast":
-        v = static_value(op.inputs[0])
-        return None if v is None else v.astype(op.attrs["DstT"].np)
-    if op.type == "Pack":
-        vals = [static_value(x) for x in op.inputs]
-        if any(v is None for v in vals):
-            return None
-        return np.stack(vals, axis=op.attrs.get("axis", 0))
-    return None
+    fold = getattr(op.op_def, "static_value", None)
+    if fold is None or t.value_index != 0:
+        return None
+    return fold(op, static_value)
 
 
 def static_shape_from_tensor(t: Tensor) -> TensorShape:
@@ -161,17 +147,18 @@ def static_shape_from_tensor(t: Tensor) -> TensorShape:
     v = static_value(t)
     if v is not None:
         return TensorShape([int(x) if x >= 0 else None for x in np.asarray(v).reshape(-1)])
-    if t.op.type == "Shape":
-        return t.op.inputs[0].shape
-    if t.op.type == "Pack":
-        dims = []
-        for x in t.op.inputs:
-            xv = static_value(x)
-            dims.append(None if xv is None else int(xv))
-        return TensorShape(dims)
+    partial = getattr(t.op.op_def, "static_shape", None)
+    known = partial(t.op) if partial is not None and t.value_index == 0 else None
+    if known is not None:
+        return known
     if t.shape.ndims == 1 and t.shape[0] is not None:
         return TensorShape([None] * t.shape[0])
     return UNKNOWN
+
+
+def passes_value(op, value_of):
+    """`static_value` of an op whose output is its first input (Identity, StopGradient)."""
+    return value_of(op.inputs[0])
 
 
 # ---- registration shortcuts -------------------------------------------------------------------

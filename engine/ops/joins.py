@@ -142,10 +142,28 @@ def _pack_shape(op):
     return [(dt, TensorShape(dims))]
 
 
+def _pack_value(op, value_of):
+    values = [value_of(x) for x in op.inputs]
+    if any(v is None for v in values):
+        return None
+    return np.stack(values, axis=op.attrs.get("axis", 0))
+
+
+def _pack_dims(op):
+    """A shape packed from scalars, some of them unknown (`tf.stack([batch, 28, 28])`)."""
+    dims = []
+    for x in op.inputs:
+        v = static_value(x)
+        dims.append(None if v is None else int(v))
+    return TensorShape(dims)
+
+
 register_op(
     "Pack",
     tf_attr_defaults={"axis": 0},
     shape_fn=_pack_shape,
+    static_value=_pack_value,
+    static_shape=_pack_dims,
     gradient=lambda op, g: unstack(g, num=len(op.inputs), axis=op.attrs["axis"]),
     python=lambda ctx, *xs: np.stack(xs, axis=ctx.attrs["axis"]),
 )

@@ -34,10 +34,27 @@ def _shape_fn(op):
     return [(op.attrs["out_type"], TensorShape([x.ndims]))]
 
 
+def _known_shape(op, value_of):
+    x = op.inputs[0].shape
+    return np.array(x.as_list(), op.attrs["out_type"].np) if x.is_fully_defined() else None
+
+
+def _known_size(op, value_of):
+    x = op.inputs[0].shape
+    return np.array(x.num_elements(), op.attrs["out_type"].np) if x.is_fully_defined() else None
+
+
+def _known_rank(op, value_of):
+    x = op.inputs[0].shape
+    return np.array(x.ndims, np.int32) if x.ndims is not None else None
+
+
 register_op(
     "Shape",
     tf_attr_defaults={"out_type": D.int32},
     shape_fn=_shape_fn,
+    static_value=_known_shape,
+    static_shape=lambda op: op.inputs[0].shape,
     cpu=native("Shape", None, pack=lambda op: ([op.attrs["out_type"].code], [])),
     python=lambda ctx, x: np.array(x.shape, dtype=ctx.attrs["out_type"].np),
 )
@@ -45,12 +62,14 @@ register_op(
     "Size",
     tf_attr_defaults={"out_type": D.int32},
     shape_fn=lambda op: [(op.attrs["out_type"], TensorShape([]))],
+    static_value=_known_size,
     cpu=native("Size", None, pack=lambda op: ([op.attrs["out_type"].code], [])),
     python=lambda ctx, x: np.array(x.size, dtype=ctx.attrs["out_type"].np),
 )
 register_op(
     "Rank",
     shape_fn=lambda op: [(D.int32, TensorShape([]))],
+    static_value=_known_rank,
     python=np_kernel(lambda x: np.array(x.ndim, dtype=np.int32)),
 )
 

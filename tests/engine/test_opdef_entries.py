@@ -187,3 +187,45 @@ def test_a_custom_variable_op_is_held_by_the_executor():
             sess.run(init)
             sess.run(step)
             np.testing.assert_array_equal(sess.run(v), [11.0, 12.0])
+
+
+def test_constant_folding_is_an_op_property():
+    # Shape inference folds a shape given as a tensor through each op's `static_value` (and
+    # `static_shape` for partly known shapes), never through op type names.
+    for name in ("Const", "Shape", "Size", "Rank", "Identity", "StopGradient", "Cast", "Pack"):
+        assert get_op_def(name).static_value is not None, name
+    assert get_op_def("Shape").static_shape is not None
+    assert get_op_def("Pack").static_shape is not None
+    assert get_op_def("Placeholder").static_value is None
+
+    eg.register_op(
+        "TestDoubleShape",  # [2 * d for d in x.shape], known when x's shape is
+        shape_fn=lambda op: [(eg.int32, eg.TensorShape([op.inputs[0].shape.ndims]))],
+        python=lambda ctx, x: np.array(x.shape, np.int32) * 2,
+        static_value=lambda op, value_of: (
+            np.array(op.inputs[0].shape.as_list(), np.int32) * 2
+            if op.inputs[0].shape.is_fully_defined()
+            else None
+        ),
+        override=True,
+    )
+    eg.register_op(
+        "TestOpaqueShape",  # the same value, but nothing known before it runs
+        shape_fn=lambda op: [(eg.int32, eg.TensorShape([op.inputs[0].shape.ndims]))],
+        python=lambda ctx, x: np.array(x.shape, np.int32) * 2,
+        override=True,
+    )
+    with eg.Graph().as_default():
+        g = eg.get_default_graph()
+        x = eg.zeros([2, 3])
+        folded = g.create_op("TestDoubleShape", [x], {}).outputs[0]
+        opaque = g.create_op("TestOpaqueShape", [x], {}).outputs[0]
+        a = eg.zeros(eg.identity(folded))
+        b = eg.zeros(opaque)
+        assert a.shape.as_list() == [4, 6]  # folded through the custom op and Identity
+        assert b.shape.as_list() == [None, None]
+        n = eg.placeholder(eg.int32, [])
+        c = eg.reshape(eg.zeros([24]), eg.stack([eg.constant(4), n, 3]))
+        assert c.shape.as_list() == [4, None, 3]  # Pack's partly known shape
+        with eg.Session() as sess:
+            assert sess.run(a).shape == (4, 6) == sess.run(b).shape
