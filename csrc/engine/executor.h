@@ -66,10 +66,18 @@ class Plan {
   std::vector<Tensor> run_native(std::vector<Tensor>& feeds);
   void run_step(Step& s, std::vector<Tensor>& slots);
 
+  // Whether this run's pool tasks run on the caller alone (see choose_inline in executor.cpp),
+  // and the record of how long runs took each way.
+  bool choose_inline();
+  void record_run(bool inlined, double us);
+
   int num_slots_;
   std::vector<int> feed_slots_, fetch_slots_;
   std::vector<Step> steps_;
   std::mutex run_mutex_;  // one run of a plan at a time (kernels may keep per-op state)
+  uint64_t runs_ = 0;                 // under run_mutex_, as the two below
+  double mean_us_[2] = {0.0, 0.0};    // [on the pool, inline]: recent run times (moving average)
+  int samples_[2] = {0, 0};
 };
 
 Tensor tensor_from_numpy(py::handle obj);

@@ -227,7 +227,7 @@ class ThreadPool {
   // busy with another process) only takes fewer parts, and never makes the call much slower
   // than running every part on the caller. A part nested inside another runs its parts inline.
   void run(int parts, const std::function<void(int)>& task) {
-    if (workers_.empty() || in_task_) {
+    if (workers_.empty() || in_task_ || inline_only_) {
       for (int t = 0; t < parts; ++t) task(t);
       return;
     }
@@ -342,12 +342,16 @@ class ThreadPool {
   std::exception_ptr error_;
   std::atomic<int> next_{0};
   static thread_local bool in_task_;
+
+ public:
+  static thread_local bool inline_only_;  // set by InlinePoolScope
   std::atomic<uint64_t> generation_{0};  // written under m_, read without it while spinning
   static constexpr int kSpinMicros = 1000;
   std::atomic<bool> stopping_{false};  // written under m_, read without it while spinning
 };
 
 thread_local bool ThreadPool::in_task_ = false;
+thread_local bool ThreadPool::inline_only_ = false;
 
 int default_threads() {
   unsigned n = std::thread::hardware_concurrency();
@@ -372,6 +376,9 @@ void set_num_threads(int n) {
   pool().resize(n);
   blas_set_threads(n);
 }
+
+InlinePoolScope::InlinePoolScope(bool on) : prev_(ThreadPool::inline_only_) { ThreadPool::inline_only_ = on || prev_; }
+InlinePoolScope::~InlinePoolScope() { ThreadPool::inline_only_ = prev_; }
 
 void parallel_for(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn) {
   int threads = num_threads();

@@ -146,6 +146,18 @@ int num_threads();
 void set_num_threads(int n);
 // Runs fn(begin, end) over [0, n) split across the pool when n is large enough.
 void parallel_for(int64_t n, int64_t min_chunk, const std::function<void(int64_t, int64_t)>& fn);
+// While alive, the pool runs every part of this thread's tasks on this thread: work splits as
+// for num_threads() (the same parts, so the same results), only no worker takes a part.
+class InlinePoolScope {
+ public:
+  explicit InlinePoolScope(bool on);
+  ~InlinePoolScope();
+  InlinePoolScope(const InlinePoolScope&) = delete;
+  InlinePoolScope& operator=(const InlinePoolScope&) = delete;
+
+ private:
+  bool prev_;
+};
 
 // BLAS (numpy's OpenBLAS, dlopened; a blocked fallback gemm otherwise).
 bool blas_init(const std::string& path);
