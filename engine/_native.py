@@ -51,14 +51,16 @@ def init_blas() -> str:
 
 
 def default_num_threads() -> int:
-    """FLOWBOARD_NUM_THREADS if set; otherwise the cores not already busy (`busy_cores`), at
-    least 1. Worker threads that find their core taken spin or wait and make every step
-    slower, so an oversubscribed machine gets one thread."""
+    """FLOWBOARD_NUM_THREADS if set; otherwise one more than the cores other processes leave
+    idle (`busy_cores`, rounded), at most every core and at least 1. The extra thread is safe:
+    a plan whose runs do not gain from the pool (its workers find their cores taken) runs its
+    parts on the caller alone (the executor times both ways); with every core busy, one thread.
+    """
     env = os.environ.get("FLOWBOARD_NUM_THREADS", "")
     if env.strip():
         return max(1, int(env))
     cores = os.cpu_count() or 1
-    return max(1, min(cores, int(cores - busy_cores() + 0.5)))
+    return max(1, min(cores, round(cores - busy_cores() + 1)))
 
 
 LOADAVG = "/proc/loadavg"  # "1m 5m 15m runnable/total lastpid" (Linux)

@@ -1,5 +1,5 @@
-"""The default thread count: the cores other processes keep busy, judged by the 1-minute load
-average capped by what is runnable now (engine/_native.py)."""
+"""The default thread count: one more than the cores other processes leave idle, judged by the
+1-minute load average capped by what is runnable now (engine/_native.py)."""
 
 from __future__ import annotations
 
@@ -37,18 +37,24 @@ def test_quiet_average_is_not_raised_by_a_burst(machine):
     assert _native.default_num_threads() == 2
 
 
+def test_one_core_taken_still_gets_both(machine):
+    machine(1.2, 2)  # one other process running: runs that do not gain go inline (executor)
+    assert _native.busy_cores() == pytest.approx(1.0)
+    assert _native.default_num_threads() == 2
+
+
 def test_busy_machine_gets_one_thread(machine):
     machine(2.6, 3)  # two other processes running (and this one), for the last minute too
     assert _native.busy_cores() == pytest.approx(2.0)
     assert _native.default_num_threads() == 1
-    machine(1.2, 2)  # one core taken by another process
+    machine(1.7, 3)
     assert _native.default_num_threads() == 1
 
 
 def test_without_proc_the_average_alone(machine, monkeypatch, tmp_path):
-    monkeypatch.setattr(os, "getloadavg", lambda: (1.6, 1.0, 1.0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.7, 1.0, 1.0))
     monkeypatch.setattr(_native, "LOADAVG", str(tmp_path / "missing"))
-    assert _native.busy_cores() == pytest.approx(1.6)
+    assert _native.busy_cores() == pytest.approx(1.7)
     assert _native.default_num_threads() == 1
 
 
