@@ -100,10 +100,6 @@ void run_grad_rows(int64_t s, int64_t e, const double* cp, const double* c, cons
   lstm_grad_rows<double>(s, e, cp, c, act, dc, dh, H, dg, dcp);
 }
 
-// Rows per part of a row-wise pass run on its own (the sequence kernel's): a part is at least
-// ~16k gate values, so a small batch stays on one thread.
-int64_t row_grain(int64_t H) { return std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(4 * H, 1)); }
-
 // An LSTM step is independent per batch row: row r's gates are row r of [x, h_prev] times w,
 // and its cell update and gradient read only row r. So a step splits into one block of rows
 // per thread, each running the whole step for its rows (copy, one-thread GEMM, cell pass) with
@@ -382,8 +378,6 @@ struct Lengths {
   std::vector<int64_t> len;
   int64_t max = 0;
   bool valid(int64_t t, int64_t r) const { return t < len[r]; }
-  bool all_valid(int64_t t) const { return t < min; }
-  int64_t min = 0;
 };
 
 Lengths read_lengths(const KernelContext& ctx, int index, int64_t steps, int64_t B, const char* op) {
@@ -399,7 +393,6 @@ Lengths read_lengths(const KernelContext& ctx, int index, int64_t steps, int64_t
     for (int64_t r = 0; r < B; ++r) L.len[r] = std::min<int64_t>(steps, std::max<int64_t>(0, p[r]));
   }
   L.max = B ? *std::max_element(L.len.begin(), L.len.end()) : 0;
-  L.min = B ? *std::min_element(L.len.begin(), L.len.end()) : 0;
   return L;
 }
 
@@ -448,44 +441,43 @@ void k_LSTMBlockSequence(KernelContext& ctx) {
     const int64_t BH = B * H, G = 4 * H, DH = D + H;
     const T* px = x.data<T>();
     T* pxh = xh.data<T>();
-    for (int64_t t = 0; t < NT; ++t) {
-      const T* cp = t ? pcs + (t - 1) * BH : c0.data<T>();
-      const T* hp = t ? phs + (t - 1) * BH : h0.data<T>();
-      T* ct = pcs + t * BH;
-      T* ht = phs + t * BH;
-      T* at = pa + t * B * G;
-      T* xht = pxh + t * B * DH;
-      if (t >= L.max) {  // every row is past its length: the state carries over
-        copy_rows(cp, ct, B, H);
-        copy_rows(hp, ht, B, H);
-        std::fill(at, at + B * G, T(0));
-        std::fill(xht, xht + B * DH, T(0));
-        std::fill(po + t * BH, po + (t + 1) * BH, T(0));
-        continue;
-      }
-      for (int64_t r = 0; r < B; ++r) {
-        std::memcpy(xht + r * DH, px + (t * B + r) * D, sizeof(T) * D);
-        std::memcpy(xht + r * DH + D, hp + r * H, sizeof(T) * H);
-      }
-      gemm(false, false, B, G, DH, T(1), xht, DH, pw, G, T(0), at, G);
-      parallel_for(B, row_grain(H), [&](int64_t s, int64_t e) {
-        run_seq_rows(s, e, at, pb, cp, fb, H, ct, ht);
-      });
-      T* ot = po + t * BH;
-      if (L.all_valid(t)) {
-        copy_rows(ht, ot, B, H);
-        continue;
-      }
-      for (int64_t r = 0; r < B; ++r) {
-        if (L.valid(t, r)) {
-          std::memcpy(ot + r * H, ht + r * H, sizeof(T) * H);
-        } else {
-          std::memcpy(ct + r * H, cp + r * H, sizeof(T) * H);
-          std::memcpy(ht + r * H, hp + r * H, sizeof(T) * H);
-          std::fill(ot + r * H, ot + (r + 1) * H, T(0));
+    // Rows are independent through the whole sequence: each block of rows runs every step on
+    // its own (one pool task for the sequence, not one per step).
+    for_row_blocks(B, DH * G, [&](int64_t r0, int64_t r1) {
+      const int64_t nr = r1 - r0;
+      for (int64_t t = 0; t < NT; ++t) {
+        const T* cp = t ? pcs + (t - 1) * BH : c0.data<T>();
+        const T* hp = t ? phs + (t - 1) * BH : h0.data<T>();
+        T* ct = pcs + t * BH;
+        T* ht = phs + t * BH;
+        T* at = pa + t * B * G;
+        T* xht = pxh + t * B * DH;
+        T* ot = po + t * BH;
+        if (t >= L.max) {  // every row is past its length: the state carries over
+          copy_rows(cp + r0 * H, ct + r0 * H, nr, H);
+          copy_rows(hp + r0 * H, ht + r0 * H, nr, H);
+          std::fill(at + r0 * G, at + r1 * G, T(0));
+          std::fill(xht + r0 * DH, xht + r1 * DH, T(0));
+          std::fill(ot + r0 * H, ot + r1 * H, T(0));
+          continue;
+        }
+        for (int64_t r = r0; r < r1; ++r) {
+          std::memcpy(xht + r * DH, px + (t * B + r) * D, sizeof(T) * D);
+          std::memcpy(xht + r * DH + D, hp + r * H, sizeof(T) * H);
+        }
+        gemm(false, false, nr, G, DH, T(1), xht + r0 * DH, DH, pw, G, T(0), at + r0 * G, G);
+        run_seq_rows(r0, r1, at, pb, cp, fb, H, ct, ht);
+        for (int64_t r = r0; r < r1; ++r) {
+          if (L.valid(t, r)) {
+            std::memcpy(ot + r * H, ht + r * H, sizeof(T) * H);
+          } else {
+            std::memcpy(ct + r * H, cp + r * H, sizeof(T) * H);
+            std::memcpy(ht + r * H, hp + r * H, sizeof(T) * H);
+            std::fill(ot + r * H, ot + (r + 1) * H, T(0));
+          }
         }
       }
-    }
+    });
     copy_rows(NT ? pcs + (NT - 1) * BH : c0.data<T>(), cf.data<T>(), B, H);
     copy_rows(NT ? phs + (NT - 1) * BH : h0.data<T>(), hf.data<T>(), B, H);
   })
@@ -549,36 +541,36 @@ void k_LSTMBlockSequenceGrad(KernelContext& ctx) {
     T* dcn = dht + BH;             // d c_{t-1} being formed
     copy_rows(dcf.data<T>(), dc, B, H);
     copy_rows(dhf.data<T>(), dh, B, H);
-    for (int64_t t = NT - 1; t >= 0; --t) {
-      T* dgt = pdg + t * B * G;
-      if (t >= L.max) {  // no row ran this step: state and its gradient pass through
-        std::fill(dgt, dgt + B * G, T(0));
-        continue;
-      }
-      const T* cp = t ? pcs + (t - 1) * BH : c0.data<T>();
-      const T* dot = pdo + t * BH;
-      for (int64_t k = 0; k < BH; ++k) dht[k] = dh[k] + dot[k];
-      if (!L.all_valid(t))  // a finished row's output is a constant zero: no gradient from it
-        for (int64_t r = 0; r < B; ++r)
+    // Row blocks again walk every step on their own (their rows of the carried gradients).
+    for_row_blocks(B, G * H, [&](int64_t r0, int64_t r1) {
+      T* bdc = dc;  // this block's rows of d c_t and d c_{t-1} swap buffers each step
+      T* bdcn = dcn;
+      for (int64_t t = NT - 1; t >= 0; --t) {
+        T* dgt = pdg + t * B * G;
+        if (t >= L.max) {  // no row ran this step: state and its gradient pass through
+          std::fill(dgt + r0 * G, dgt + r1 * G, T(0));
+          continue;
+        }
+        const T* cp = t ? pcs + (t - 1) * BH : c0.data<T>();
+        const T* dot = pdo + t * BH;
+        for (int64_t k = r0 * H; k < r1 * H; ++k) dht[k] = dh[k] + dot[k];
+        for (int64_t r = r0; r < r1; ++r)  // a finished row's output is a constant zero
           if (!L.valid(t, r)) std::memcpy(dht + r * H, dh + r * H, sizeof(T) * H);
-      const T* ct = pcs + t * BH;
-      const T* at = pa + t * B * G;
-      parallel_for(B, row_grain(H), [&](int64_t s, int64_t e) {
-        run_grad_rows(s, e, cp, ct, at, dc, dht, H, dgt, dcn);
-      });
-      if (!L.all_valid(t))
-        for (int64_t r = 0; r < B; ++r)
+        const T* ct = pcs + t * BH;
+        const T* at = pa + t * B * G;
+        run_grad_rows(r0, r1, cp, ct, at, bdc, dht, H, dgt, bdcn);
+        for (int64_t r = r0; r < r1; ++r)
           if (!L.valid(t, r)) {
             std::fill(dgt + r * G, dgt + (r + 1) * G, T(0));
-            std::memcpy(dcn + r * H, dc + r * H, sizeof(T) * H);
+            std::memcpy(bdcn + r * H, bdc + r * H, sizeof(T) * H);
           }
-      gemm(false, false, B, H, G, T(1), dgt, G, pwht, H, T(0), dh, H);
-      if (!L.all_valid(t))
-        for (int64_t r = 0; r < B; ++r)
+        gemm(false, false, r1 - r0, H, G, T(1), dgt + r0 * G, G, pwht, H, T(0), dh + r0 * H, H);
+        for (int64_t r = r0; r < r1; ++r)
           if (!L.valid(t, r)) std::memcpy(dh + r * H, dht + r * H, sizeof(T) * H);
-      std::swap(dc, dcn);
-    }
-    copy_rows(dc, dc0.data<T>(), B, H);
+        std::swap(bdc, bdcn);
+      }
+      copy_rows(bdc + r0 * H, dc0.data<T>() + r0 * H, r1 - r0, H);
+    });
     copy_rows(dh, dh0.data<T>(), B, H);
     // Over all steps at once: dw = xhᵀ · dg (steps from the longest length on add nothing).
     T* pdw = dw.data<T>();

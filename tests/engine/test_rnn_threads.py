@@ -159,3 +159,31 @@ def test_runs_inline_or_on_the_pool_give_the_same_bits(restore_threads):
     for _ in range(10):
         for a, b in zip(first, run(2), strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("with_lengths", [False, True])
+@pytest.mark.parametrize("shape", [(101, 13, 61, 6), (1, 5, 7, 3), (130, 28, 128, 4)])
+def test_dynamic_lstm_sequence_kernel_on_1_2_3_threads(shape, with_lengths, restore_threads):
+    """dynamic_rnn's fused sequence kernel splits the batch rows into blocks that each run the
+    whole sequence (forward and backward); sequence_length masking works per row in a block."""
+    batch, depth, units, steps = shape
+    r = np.random.default_rng(9)
+    g = eg.Graph()
+    with g.as_default():
+        eg.set_random_seed(9)
+        x = eg.constant(r.normal(0, 1, (batch, steps, depth)).astype(np.float32))
+        lens = r.integers(0, steps + 1, batch).astype(np.int32) if with_lengths else None
+        cell = rnn_cell.BasicLSTMCell(units)
+        outs, state = eg.nn.dynamic_rnn(cell, x, sequence_length=lens, dtype=eg.float32)
+        assert "LSTMBlockSequence" in {op.type for op in g.get_operations()}
+        loss = eg.reduce_sum(outs * outs) + eg.reduce_sum(state.c * state.h)
+        grads = eg.gradients(loss, eg.trainable_variables() + [x])
+        sess = eg.Session(graph=g)
+        sess.run(eg.global_variables_initializer())
+    fetches = [outs, state.c, state.h] + grads
+
+    def run(threads):
+        eg.set_num_threads(threads)
+        return sess.run(fetches)
+
+    _assert_same_on_1_2_3_threads(run)
