@@ -14,6 +14,7 @@ What it records, on fixed inputs:
 """
 
 import os
+import sys
 
 import numpy as np
 
@@ -23,6 +24,14 @@ import tensorflow as tf  # noqa: E402
 tf1 = tf.compat.v1
 tf1.disable_eager_execution()
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from sampling_programs import (  # noqa: E402
+    TENSOR_ARRAY_CASES,
+    TENSOR_ARRAY_VALUE,
+    concat_program,
+)
+
 rng = np.random.default_rng(1414)
 OUT: dict = {}
 
@@ -106,16 +115,7 @@ def small_ops():
             "broadcast": tf1.sparse_to_dense([[0, 2], [1, 0]], [2, 3], 9.0),
             "unsorted": tf1.sparse_to_dense([[1, 0], [0, 2]], [2, 3], 9.0, validate_indices=False),
         }
-        a, b = tf.constant(CONCAT_A), tf.constant(CONCAT_B[:, :, :2])
-        cat = {
-            "axis0": tf.concat([tf.constant(CONCAT_A), tf.constant(CONCAT_B)], 0),
-            "axis1": tf.concat([tf.constant(CONCAT_A), tf.constant(CONCAT_B[:, :1])], 1),
-            "axis_neg1": tf.concat([a, b], -1),
-            "ints": tf.concat([tf.constant([[1, 2]]), tf.constant([[3, 4], [5, 6]])], 0),
-            "bools": tf.concat([tf.constant([True]), tf.constant([False, True])], 0),
-        }
-        weight = tf.constant(np.arange(2 * 3 * 6, dtype=np.float32).reshape(2, 3, 6))
-        grads = tf.gradients(tf.reduce_sum(tf.sin(cat["axis_neg1"]) * weight), [a, b])
+        cat, grads = concat_program(tf, CONCAT_A, CONCAT_B)
         with tf1.Session() as s:
             OUT["hits_rows"], OUT["hits_ids"], OUT["hits_weights"] = s.run(hits)
             for k, v in s.run(s2d).items():
@@ -162,22 +162,12 @@ def sparse_errors():
 def tensor_array_errors():
     """TF1 (control flow v1) TensorArrays: what a second read of an element does."""
     tf1.disable_control_flow_v2()
-    value = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
-    # Each case: the first read, then (built under a control dependency on it) the rest.
-    cases = {
-        "read_read": (lambda ta: ta.read(0), lambda ta: [ta.read(0)]),
-        "read_other": (lambda ta: ta.read(0), lambda ta: [ta.read(1)]),
-        "read_stack": (lambda ta: ta.read(1), lambda ta: [ta.stack()]),
-        "stack_stack": (lambda ta: ta.stack(), lambda ta: [ta.stack()]),
-        "concat_concat": (lambda ta: ta.concat(), lambda ta: [ta.concat()]),
-        "gather_repeat": (lambda ta: ta.gather([0, 0]), lambda ta: []),
-        "write_after_read": (lambda ta: ta.read(0), lambda ta: [ta.write(0, value[1]).read(0)]),
-    }
     for clear in (True, False):
-        for key, (build_first, build_rest) in cases.items():
+        for key, (build_first, build_rest) in TENSOR_ARRAY_CASES.items():
             g = tf1.Graph()
             with g.as_default():
-                ta = tf1.TensorArray(tf.float32, 2, clear_after_read=clear).unstack(value)
+                ta = tf1.TensorArray(tf.float32, 2, clear_after_read=clear)
+                ta = ta.unstack(TENSOR_ARRAY_VALUE)
                 first = build_first(ta)
                 with tf1.control_dependencies([first]):
                     rest = build_rest(ta)

@@ -11,6 +11,8 @@ import pytest
 
 import engine as eg
 
+from .sampling_programs import concat_program
+
 FIX = np.load(os.path.join(os.path.dirname(__file__), "fixtures", "sampling.npz"))
 
 SAMPLERS = [
@@ -155,16 +157,7 @@ def test_sparse_to_dense_errors_are_tf_messages(key, values_dtype):
 def test_concat_and_its_gradient_match_tf():
     a0, b0 = FIX["concat_a"], FIX["concat_b"]
     with eg.Graph().as_default():
-        a, b = eg.constant(a0), eg.constant(b0[:, :, :2])
-        cat = {
-            "axis0": eg.concat([eg.constant(a0), eg.constant(b0)], 0),
-            "axis1": eg.concat([eg.constant(a0), eg.constant(b0[:, :1])], 1),
-            "axis_neg1": eg.concat([a, b], -1),
-            "ints": eg.concat([eg.constant([[1, 2]]), eg.constant([[3, 4], [5, 6]])], 0),
-            "bools": eg.concat([eg.constant([True]), eg.constant([False, True])], 0),
-        }
-        weight = eg.constant(np.arange(2 * 3 * 6, dtype=np.float32).reshape(2, 3, 6))
-        grads = eg.gradients(eg.reduce_sum(eg.sin(cat["axis_neg1"]) * weight), [a, b])
+        cat, grads = concat_program(eg, a0, b0)
         with eg.Session() as sess:
             got, (ga, gb) = sess.run([cat, grads])
             kinds = _kinds(sess)

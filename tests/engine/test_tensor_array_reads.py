@@ -10,18 +10,11 @@ import pytest
 
 import engine as eg
 
+from .sampling_programs import TENSOR_ARRAY_CASES, TENSOR_ARRAY_VALUE
+
 FIX = np.load(os.path.join(os.path.dirname(__file__), "fixtures", "sampling.npz"))
-VALUE = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
-# The first read, then (under a control dependency on it) the rest, as the generator builds.
-CASES = {
-    "read_read": (lambda ta: ta.read(0), lambda ta: [ta.read(0)]),
-    "read_other": (lambda ta: ta.read(0), lambda ta: [ta.read(1)]),
-    "read_stack": (lambda ta: ta.read(1), lambda ta: [ta.stack()]),
-    "stack_stack": (lambda ta: ta.stack(), lambda ta: [ta.stack()]),
-    "concat_concat": (lambda ta: ta.concat(), lambda ta: [ta.concat()]),
-    "gather_repeat": (lambda ta: ta.gather([0, 0]), lambda ta: []),
-    "write_after_read": (lambda ta: ta.read(0), lambda ta: [ta.write(0, VALUE[1]).read(0)]),
-}
+VALUE = TENSOR_ARRAY_VALUE
+CASES = TENSOR_ARRAY_CASES  # the first read, then (under a control dependency on it) the rest
 
 
 @pytest.mark.parametrize("clear", [True, False], ids=["clear", "keep"])
