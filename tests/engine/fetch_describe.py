@@ -1,5 +1,6 @@
-"""What the fetch-structure fixtures record of a fetched value, shared by
-make_tf_fetch_fixtures.py (run with TensorFlow) and test_fetch_structures.py (the engine)."""
+"""What the fetch-structure fixtures record of a fetched value, and the hook that records the
+global step, shared by make_tf_fetch_fixtures.py (run with TensorFlow) and
+test_fetch_structures.py (the engine)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,20 @@ def describe(v):
     if v is None:
         return None
     return {"type": "value", "dtype": str(np.asarray(v).dtype), "value": np.asarray(v).tolist()}
+
+
+def step_recorder(tf):
+    """A SessionRunHook (of module `tf`: TF1's compat.v1 or the engine) recording the global step
+    each run hands to after_run."""
+
+    class StepRecorder(tf.train.SessionRunHook):
+        def __init__(self):
+            self.seen = []
+
+        def before_run(self, run_context):
+            return tf.train.SessionRunArgs(tf.train.get_global_step())
+
+        def after_run(self, run_context, run_values):
+            self.seen.append(int(run_values.results))
+
+    return StepRecorder()

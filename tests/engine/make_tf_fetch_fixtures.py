@@ -26,7 +26,7 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "fetc
 REPEATS = 20
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from fetch_describe import Pair, describe  # noqa: E402
+from fetch_describe import Pair, describe, step_recorder  # noqa: E402
 
 
 def structures():
@@ -93,17 +93,6 @@ def global_step():
     return out
 
 
-class _Recorder(tf1.train.SessionRunHook):
-    def __init__(self):
-        self.seen = []
-
-    def before_run(self, run_context):
-        return tf1.train.SessionRunArgs(tf1.train.get_global_step())
-
-    def after_run(self, run_context, run_values):
-        self.seen.append(int(run_values.results))
-
-
 def hooks():
     counts = collections.Counter()
     lengths = set()
@@ -113,7 +102,7 @@ def hooks():
             w = tf1.Variable(np.float32(1.0), name="w")
             gs = tf1.train.get_or_create_global_step()
             train = tf1.train.GradientDescentOptimizer(0.1).minimize(w * w, global_step=gs)
-            rec = _Recorder()
+            rec = step_recorder(tf1)
             stop = tf1.train.StopAtStepHook(last_step=4)
             with tf1.train.MonitoredTrainingSession(hooks=[rec, stop]) as sess:
                 while not sess.should_stop():

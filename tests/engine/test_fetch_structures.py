@@ -13,7 +13,7 @@ import pytest
 
 import engine as tf
 
-from .fetch_describe import Pair, describe
+from .fetch_describe import Pair, describe, step_recorder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "fixtures", "fetches.json")) as f:
@@ -144,21 +144,10 @@ def test_a_read_ordered_after_the_update_sees_the_new_value():
             assert int(sess.run(gs.assign_add(5))) == 8  # an update's own output is its result
 
 
-class _Recorder(tf.train.SessionRunHook):
-    def __init__(self):
-        self.seen = []
-
-    def before_run(self, run_context):
-        return tf.train.SessionRunArgs(tf.train.get_global_step())
-
-    def after_run(self, run_context, run_values):
-        self.seen.append(int(run_values.results))
-
-
 def test_hooks_receive_the_step_before_the_increment_and_stop_at_the_last_step():
     with tf.Graph().as_default():
         _, _, train = _train_program()
-        rec = _Recorder()
+        rec = step_recorder(tf)
         stop = tf.train.StopAtStepHook(last_step=4)
         with tf.train.MonitoredTrainingSession(hooks=[rec, stop]) as sess:
             while not sess.should_stop():
