@@ -35,7 +35,11 @@ def _static_lstm_step(batch, depth, units, steps, seq_lens=None, seed=0):
         grads = eg.gradients(loss, params + xs)
         sess = eg.Session(graph=g)
         sess.run(eg.global_variables_initializer())
-    fetches = [loss, state.c, state.h] + grads
+    return _on_threads(sess, [loss, state.c, state.h] + grads)
+
+
+def _on_threads(sess, fetches):
+    """run(threads): `fetches`' values with the engine on that many threads."""
 
     def run(threads):
         eg.set_num_threads(threads)
@@ -180,10 +184,4 @@ def test_dynamic_lstm_sequence_kernel_on_1_2_3_threads(shape, with_lengths, rest
         grads = eg.gradients(loss, eg.trainable_variables() + [x])
         sess = eg.Session(graph=g)
         sess.run(eg.global_variables_initializer())
-    fetches = [outs, state.c, state.h] + grads
-
-    def run(threads):
-        eg.set_num_threads(threads)
-        return sess.run(fetches)
-
-    _assert_same_on_1_2_3_threads(run)
+    _assert_same_on_1_2_3_threads(_on_threads(sess, [outs, state.c, state.h] + grads))
