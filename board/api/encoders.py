@@ -128,21 +128,34 @@ def scalar_series_binary(body: dict) -> BinaryScalars:
     return BinaryScalars(b"".join(parts))
 
 
+def accepts_gzip(headers) -> bool:
+    """Whether request `headers` (ASGI pairs, lower-case names) accept a gzip body."""
+    for name, value in headers:
+        if name == b"accept-encoding":
+            return b"gzip" in value.lower()
+    return False
+
+
 def _is_loopback(host: str) -> bool:
     return host == "::1" or host.startswith("127.") or host == "localhost"
 
 
+def gzip_wanted(scope: dict, size: int, raw_over_loopback: bool = False) -> bool:
+    """Whether a body of `size` bytes is sent gzipped to the client of `scope`: large enough to
+    gain, accepted, and (for `raw_over_loopback` bodies: binary floats, which shrink only to
+    ~55%) not to a client on this machine, where the bytes cost nothing and compressing 1 MB
+    costs ~30 ms of the core the browser needs too."""
+    if size < GZIP_MIN_BYTES or not accepts_gzip(scope.get("headers", ())):
+        return False
+    client = scope.get("client") or ("", 0)
+    return not (raw_over_loopback and _is_loopback(str(client[0])))
+
+
 def compress_for(body: bytes, scope: dict) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-    """A binary body and its extra headers for the client of `scope`: gzip (level 1) when the
-    client accepts it and is not on this machine. Over loopback the bytes cost nothing and
-    compressing 1 MB of floats (to ~55%) costs ~30 ms of the core the browser needs too."""
+    """A binary body and its extra headers for the client of `scope` (see `gzip_wanted`)."""
     if len(body) < GZIP_MIN_BYTES:
         return body, []
-    client = scope.get("client") or ("", 0)
-    accepts = any(
-        name == b"accept-encoding" and b"gzip" in value.lower()
-        for name, value in scope.get("headers", ())
-    )
-    if not accepts or _is_loopback(str(client[0])):
-        return body, [(b"vary", b"Accept-Encoding")]
-    return gzip.compress(body, 1), [(b"content-encoding", b"gzip"), (b"vary", b"Accept-Encoding")]
+    vary = (b"vary", b"Accept-Encoding")
+    if not gzip_wanted(scope, len(body), raw_over_loopback=True):
+        return body, [vary]
+    return gzip.compress(body, 1), [(b"content-encoding", b"gzip"), vary]

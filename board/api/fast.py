@@ -37,8 +37,8 @@ from board.api.encoders import (
     GZIP_MIN_BYTES,
     SCALARS_MEDIA_TYPE,
     BinaryScalars,
-    compress_for,
     dumps,
+    gzip_wanted,
     scalar_series_binary,
     tb_dumps,
 )
@@ -167,10 +167,10 @@ class FastPathApp:
             answer = self._routes.get(path)
             body = answer(query_params(scope)) if answer is not None else None
             if isinstance(body, BinaryScalars):
-                await _send_binary(send, body, scope)
+                await _send_json(send, body, scope, SCALARS_MEDIA_TYPE, raw_over_loopback=True)
                 return
             if body is not None:
-                await _send_json(send, body, _accepts_gzip(scope))
+                await _send_json(send, body, scope)
                 return
             if (
                 self.assets is not None
@@ -258,32 +258,19 @@ def _is_asset_path(path: str) -> bool:
     return path == "/" or path.startswith("/static/") or path == "/vendor/plotly.min.js"
 
 
-def _accepts_gzip(scope: dict) -> bool:
-    for name, value in scope.get("headers", ()):
-        if name == b"accept-encoding":
-            return b"gzip" in value.lower()
-    return False
-
-
-async def _send_binary(send: Callable, body: bytes, scope: dict) -> None:
-    """A 200 with a binary scalars body, compressed as `compress_for` decides."""
-    body, extra = compress_for(body, scope)
-    headers = [
-        (b"content-length", str(len(body)).encode("latin-1")),
-        (b"content-type", SCALARS_MEDIA_TYPE),
-        *extra,
-    ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-async def _send_json(send: Callable, body: bytes, gzipped: bool = False) -> None:
-    """A 200 with the headers Starlette's `Response` sends for `application/json`, the body
-    gzip-compressed (level 1: JSON numbers shrink 3-4x at well over 100 MB/s) when the client
-    accepts it and the body is large enough to gain."""
+async def _send_json(
+    send: Callable,
+    body: bytes,
+    scope: dict,
+    media_type: bytes = b"application/json",
+    raw_over_loopback: bool = False,
+) -> None:
+    """A 200 with the headers Starlette's `Response` sends for `media_type`, the body
+    gzip-compressed (level 1: JSON numbers shrink 3-4x at well over 100 MB/s) as `gzip_wanted`
+    decides, large bodies off the event loop."""
     extra = []
     if len(body) >= GZIP_MIN_BYTES:  # as Starlette's GZipMiddleware on the full app
-        if gzipped:
+        if gzip_wanted(scope, len(body), raw_over_loopback):
             if len(body) >= GZIP_IN_THREAD_BYTES:
                 body = await asyncio.to_thread(gzip.compress, body, 1)
             else:
@@ -292,7 +279,7 @@ async def _send_json(send: Callable, body: bytes, gzipped: bool = False) -> None
         extra.append((b"vary", b"Accept-Encoding"))
     headers = [
         (b"content-length", str(len(body)).encode("latin-1")),
-        (b"content-type", b"application/json"),
+        (b"content-type", media_type),
         *extra,
     ]
     await send({"type": "http.response.start", "status": 200, "headers": headers})

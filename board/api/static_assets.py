@@ -27,7 +27,7 @@ import stat
 import threading
 from dataclasses import dataclass, field
 
-from board.api.encoders import GZIP_MIN_BYTES
+from board.api.encoders import GZIP_MIN_BYTES, accepts_gzip
 
 FRONTEND = os.path.join(os.path.dirname(os.path.dirname(__file__)), "frontend")
 GZIP_LEVEL = 6  # once per file and process: plotly.js 4.8 MB -> 1.4 MB
@@ -128,19 +128,14 @@ class StaticAssets:
             if path != "/":
                 return None
             return 200, [(b"content-type", b"text/plain; charset=utf-8")], NOT_INSTALLED
-        accept, match = b"", None
-        for name, value in headers:
-            if name == b"accept-encoding":
-                accept = value.lower()
-            elif name == b"if-none-match":
-                match = value
+        match = next((value for name, value in headers if name == b"if-none-match"), None)
         common = [(b"etag", asset.etag), (b"cache-control", b"no-cache")]
         if match is not None and asset.etag in (m.strip() for m in match.split(b",")):
             return 304, common, b""
         body = asset.body
         out = [(b"content-type", asset.media_type.encode("latin-1")), *common]
         large = len(body) >= GZIP_MIN_BYTES
-        if large and b"gzip" in accept:
+        if large and accepts_gzip(headers):
             body = asset.gzipped()
             out.append((b"content-encoding", b"gzip"))
         out.append((b"content-length", str(len(body)).encode("latin-1")))
