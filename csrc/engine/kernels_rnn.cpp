@@ -86,11 +86,44 @@ FB_RNN_CLONES void lstm_grad_rows_f32(int64_t s, int64_t e, const float* cp, con
   lstm_grad_rows<float>(s, e, cp, c, act, dc, dh, H, dg, dcp);
 }
 
-// The cell pass in place over a row's pre-activations (defined with the sequence kernel below).
+// In place: g holds a row's pre-activations (i | j | f | o) and receives the activated gates.
+template <class T>
+FB_RNN_INLINE void lstm_row_inplace(T* g, const T* __restrict bias, const T* __restrict c_prev,
+                                    T fb, int64_t H, T* __restrict c, T* __restrict h) {
+  for (int64_t k = 0; k < H; ++k) {
+    T ai = g[k] + bias[k];
+    T aj = g[H + k] + bias[H + k];
+    T af = g[2 * H + k] + bias[2 * H + k] + fb;
+    T ao = g[3 * H + k] + bias[3 * H + k];
+    T i = sigmoid_v(ai), j = tanh_v(aj), f = sigmoid_v(af), o = sigmoid_v(ao);
+    T cn = f * c_prev[k] + i * j;
+    c[k] = cn;
+    h[k] = o * tanh_v(cn);
+    g[k] = i;
+    g[H + k] = j;
+    g[2 * H + k] = f;
+    g[3 * H + k] = o;
+  }
+}
+
+template <class T>
+FB_RNN_INLINE void seq_rows(int64_t s, int64_t e, T* g, const T* b, const T* cp, T fb, int64_t H,
+                            T* c, T* h) {
+  for (int64_t r = s; r < e; ++r)
+    lstm_row_inplace<T>(g + r * 4 * H, b, cp + r * H, fb, H, c + r * H, h + r * H);
+}
+FB_RNN_CLONES void seq_rows_f32(int64_t s, int64_t e, float* g, const float* b, const float* cp,
+                                float fb, int64_t H, float* c, float* h) {
+  seq_rows<float>(s, e, g, b, cp, fb, H, c, h);
+}
 void run_seq_rows(int64_t s, int64_t e, float* g, const float* b, const float* cp, float fb,
-                  int64_t H, float* c, float* h);
+                  int64_t H, float* c, float* h) {
+  seq_rows_f32(s, e, g, b, cp, fb, H, c, h);
+}
 void run_seq_rows(int64_t s, int64_t e, double* g, const double* b, const double* cp, double fb,
-                  int64_t H, double* c, double* h);
+                  int64_t H, double* c, double* h) {
+  seq_rows<double>(s, e, g, b, cp, fb, H, c, h);
+}
 void run_grad_rows(int64_t s, int64_t e, const float* cp, const float* c, const float* act,
                    const float* dc, const float* dh, int64_t H, float* dg, float* dcp) {
   lstm_grad_rows_f32(s, e, cp, c, act, dc, dh, H, dg, dcp);
@@ -324,44 +357,6 @@ FB_KERNEL("LSTMBlockCellParamGrad", k_LSTMBlockCellParamGrad);
 namespace fb {
 namespace {
 
-// In place: g holds a row's pre-activations (i | j | f | o) and receives the activated gates.
-template <class T>
-FB_RNN_INLINE void lstm_row_inplace(T* g, const T* __restrict bias, const T* __restrict c_prev,
-                                    T fb, int64_t H, T* __restrict c, T* __restrict h) {
-  for (int64_t k = 0; k < H; ++k) {
-    T ai = g[k] + bias[k];
-    T aj = g[H + k] + bias[H + k];
-    T af = g[2 * H + k] + bias[2 * H + k] + fb;
-    T ao = g[3 * H + k] + bias[3 * H + k];
-    T i = sigmoid_v(ai), j = tanh_v(aj), f = sigmoid_v(af), o = sigmoid_v(ao);
-    T cn = f * c_prev[k] + i * j;
-    c[k] = cn;
-    h[k] = o * tanh_v(cn);
-    g[k] = i;
-    g[H + k] = j;
-    g[2 * H + k] = f;
-    g[3 * H + k] = o;
-  }
-}
-
-template <class T>
-FB_RNN_INLINE void seq_rows(int64_t s, int64_t e, T* g, const T* b, const T* cp, T fb, int64_t H,
-                            T* c, T* h) {
-  for (int64_t r = s; r < e; ++r)
-    lstm_row_inplace<T>(g + r * 4 * H, b, cp + r * H, fb, H, c + r * H, h + r * H);
-}
-FB_RNN_CLONES void seq_rows_f32(int64_t s, int64_t e, float* g, const float* b, const float* cp,
-                                float fb, int64_t H, float* c, float* h) {
-  seq_rows<float>(s, e, g, b, cp, fb, H, c, h);
-}
-void run_seq_rows(int64_t s, int64_t e, float* g, const float* b, const float* cp, float fb,
-                  int64_t H, float* c, float* h) {
-  seq_rows_f32(s, e, g, b, cp, fb, H, c, h);
-}
-void run_seq_rows(int64_t s, int64_t e, double* g, const double* b, const double* cp, double fb,
-                  int64_t H, double* c, double* h) {
-  seq_rows<double>(s, e, g, b, cp, fb, H, c, h);
-}
 
 // dst[cols, rows] = src[rows, cols]ᵀ (src rows ld apart).
 template <class T>
