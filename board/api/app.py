@@ -22,7 +22,7 @@ from board.api.encoders import GZIP_MIN_BYTES, SCALARS_MEDIA_TYPE
 from board.api.events import router as events_router
 from board.api.responses import JSON, store_of
 from board.api.runs_listing import RunsListing
-from board.api.static_assets import StaticAssets
+from board.api.static_assets import PLOTLY_PATH, StaticAssets
 from board.api.tensorboard import tensorboard_router
 from board.kinds import REGISTRY
 
@@ -103,9 +103,9 @@ def _mount_static(app: FastAPI, assets: StaticAssets) -> None:
     def index(request: Request) -> Response:
         return serve(request, "/")
 
-    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    @app.get(PLOTLY_PATH, include_in_schema=False)
     def plotly_js(request: Request) -> Response:
-        return serve(request, "/vendor/plotly.min.js")
+        return serve(request, PLOTLY_PATH)
 
     @app.get("/static/{name:path}", include_in_schema=False)
     def static(request: Request, name: str) -> Response:

@@ -174,7 +174,7 @@ class FastPathApp:
                 return
             if (
                 self.assets is not None
-                and _is_asset_path(path)
+                and self.assets.names(path)
                 and await self._send_asset(path, scope, send)
             ):
                 return
@@ -252,10 +252,6 @@ def _route_path(scope: dict) -> str:
     """The path below the ASGI `root_path` (`--path_prefix`), as Starlette routes it."""
     path, root = scope["path"], scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root) else path
-
-
-def _is_asset_path(path: str) -> bool:
-    return path == "/" or path.startswith("/static/") or path == "/vendor/plotly.min.js"
 
 
 async def _send_json(

@@ -33,6 +33,7 @@ FRONTEND = os.path.join(os.path.dirname(os.path.dirname(__file__)), "frontend")
 GZIP_LEVEL = 6  # once per file and process: plotly.js 4.8 MB -> 1.4 MB
 _TITLE = "<title>Flowboard</title>"
 NOT_INSTALLED = b"Flowboard: the frontend is not installed."
+PLOTLY_PATH = "/vendor/plotly.min.js"
 
 
 def plotly_js_path() -> str:
@@ -67,12 +68,17 @@ class StaticAssets:
         self.window_title = window_title
         self._cache: dict[str, _Asset] = {}
 
+    @staticmethod
+    def names(path: str) -> bool:
+        """Whether `path` is one of the paths served here (the file may still be missing)."""
+        return path == "/" or path == PLOTLY_PATH or path.startswith("/static/")
+
     def file_of(self, path: str) -> str | None:
         """The file a request path names, or None: only regular files below the root (no
         `..`, no hidden names, no symlink out of it)."""
         if path == "/":
             return os.path.join(self.root, "index.html")
-        if path == "/vendor/plotly.min.js":
+        if path == PLOTLY_PATH:
             return plotly_js_path()
         if not path.startswith("/static/"):
             return None
@@ -146,7 +152,7 @@ class StaticAssets:
     def warm(self) -> None:
         """Read the page and plotly.js and make their gzip forms now (plotly.js: ~0.3 s of
         CPU), so the first page load does not wait for it."""
-        for path in ("/", "/vendor/plotly.min.js"):
+        for path in ("/", PLOTLY_PATH):
             asset = self.asset(path)
             if asset is not None and len(asset.body) >= GZIP_MIN_BYTES:
                 asset.gzipped()
