@@ -70,13 +70,15 @@ class Plan {
   // and the record of how long runs took each way.
   bool choose_inline();
   void record_run(bool inlined, double us);
+  double recent_best_us(int way) const;
 
   int num_slots_;
   std::vector<int> feed_slots_, fetch_slots_;
   std::vector<Step> steps_;
   std::mutex run_mutex_;  // one run of a plan at a time (kernels may keep per-op state)
-  uint64_t runs_ = 0;                 // under run_mutex_, as the two below
-  double mean_us_[2] = {0.0, 0.0};    // [on the pool, inline]: recent run times (moving average)
+  static constexpr int kWindow = 4;
+  uint64_t runs_ = 0;                   // under run_mutex_, as the two below
+  double recent_us_[2][kWindow] = {};   // [on the pool, inline]: the last kWindow run times
   int samples_[2] = {0, 0};
 };
 
