@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include "direct_kernels.h"
@@ -49,6 +50,18 @@ void choose_threads(int64_t m, int64_t n, int64_t k) {
   local_threads = want;
 }
 std::string backend = "blocked C++ gemm (no BLAS loaded)";
+// Whether the loaded BLAS's sgemm kernels are AVX-512: set by blas_init from OpenBLAS's kernel
+// family for this CPU ("Haswell", "SkylakeX", ...; Zen 4 runs the Cooperlake ones). A BLAS that
+// does not say is taken to have them; our blocked fallback has none.
+bool core_avx512 = false;
+
+bool avx512_core(std::string name) {
+  if (name.empty()) return true;
+  for (char& ch : name) ch = (char)std::tolower((unsigned char)ch);
+  for (const char* t : {"skylakex", "cooperlake", "sapphirerapids"})
+    if (name == t) return true;
+  return false;
+}
 
 template <class T>
 void blocked_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
@@ -84,6 +97,16 @@ bool blas_init(const std::string& path) {
   void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!h) return false;
   auto sym = [&](const char* name) { return dlsym(h, name); };
+  using corename_fn = const char* (*)();
+  std::string core;
+  for (const char* name : {"scipy_openblas_get_corename64_", "openblas_get_corename64_", "openblas_get_corename"})
+    if (auto f = (corename_fn)sym(name)) {
+      const char* c = f();
+      core = c ? c : "";
+      break;
+    }
+  core_avx512 = avx512_core(core);
+  const std::string core_note = core.empty() ? "" : ", " + core + " kernels";
   const char* prefixes[][3] = {{"scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_",
                                 "scipy_openblas_set_num_threads64_"},
                                {"cblas_sgemm64_", "cblas_dgemm64_", "openblas_set_num_threads64_"}};
@@ -93,7 +116,7 @@ bool blas_init(const std::string& path) {
       d64 = (dgemm_fn)sym(p[1]);
       set_threads = (set_threads_fn)sym(p[2]);
       set_local = (set_local_fn)sym("openblas_set_num_threads_local");
-      backend = path + " (" + p[0] + ")";
+      backend = path + " (" + p[0] + core_note + ")";
       return true;
     }
   }
@@ -102,14 +125,17 @@ bool blas_init(const std::string& path) {
     d32 = (dgemm32_fn)sym("cblas_dgemm");
     set_threads = (set_threads_fn)sym("openblas_set_num_threads");
     set_local = (set_local_fn)sym("openblas_set_num_threads_local");
-    backend = path + " (cblas_sgemm, LP64)";
+    backend = path + " (cblas_sgemm, LP64" + core_note + ")";
     return true;
   }
+  core_avx512 = false;
   dlclose(h);
   return false;
 }
 
 std::string blas_backend() { return backend; }
+
+bool blas_kernels_avx512() { return core_avx512; }
 
 bool blas_per_thread_control() { return set_local != nullptr || (!s64 && !s32); }
 

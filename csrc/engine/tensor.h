@@ -162,6 +162,9 @@ class InlinePoolScope {
 // BLAS (numpy's OpenBLAS, dlopened; a blocked fallback gemm otherwise).
 bool blas_init(const std::string& path);
 std::string blas_backend();
+// Whether the loaded BLAS's float gemm runs AVX-512 kernels (false for OpenBLAS's AVX2 ones,
+// which it also picks on AVX-512 CPUs it does not know, and for the blocked fallback).
+bool blas_kernels_avx512();
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const double* a,

@@ -1,7 +1,9 @@
-"""MatMul against numpy in float64, over the shapes that take the AVX-512 narrow-gemm tiles
-(n <= 128 columns: full 64-column tiles, tails in a masked zmm or ymm, partial row tiles, rows
-split across the pool, transposed b copied first, several reduction blocks of aᵀ·b) and the ones
-that fall back to BLAS (wider, deep k, transposed b with few rows), on one and two threads."""
+"""MatMul against numpy in float64, over the shapes that take the AVX-512 gemm tiles (n <= 128
+columns, or any n where the BLAS's own kernels are AVX2: full 64-column tiles, tails in a masked
+zmm or ymm, partial row tiles, rows split across the pool, columns split for a short, wide
+product, transposed b copied first, several reduction blocks of aᵀ·b) and the ones that fall
+back to BLAS (deep k without a transposed a, transposed b with few rows or many columns; wide
+products where the BLAS has AVX-512 kernels), on one and two threads."""
 
 import numpy as np
 import pytest
@@ -19,9 +21,11 @@ SHAPES = [
     (45, 260, 57),  # last vector 9 columns: masked zmm
     (29, 64, 40),  # last vector 8 columns: a full ymm
     (64, 3500, 16),  # deep k: BLAS
-    (20, 30, 200),  # wide: BLAS
-    (300, 200, 256),  # large and wide: BLAS, rows split over the pool on 2 threads
-    (40, 500, 600),  # large, wide and short: BLAS, columns split over the pool
+    (20, 30, 200),  # wide: tiles unless the BLAS has AVX-512 kernels (then BLAS, as below)
+    (300, 200, 256),  # large and wide: rows split over the pool on 2 threads
+    (40, 500, 600),  # large, wide and short: columns split over the pool
+    (128, 156, 512),  # an LSTM step's four gates
+    (156, 3300, 520),  # deep k and wide: aᵀ·b in reduction blocks, a·b on BLAS
 ]
 
 
