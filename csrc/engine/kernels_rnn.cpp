@@ -177,6 +177,47 @@ void check_2d(const Tensor& t, int64_t rows, int64_t cols, const char* what, con
                 std::to_string(cols) + "], got " + shape_str(t.shape));
 }
 
+// The kernel's and the bias's gradients over a sequence of steps: dw [DH, G] = sum_t xh_tᵀ ·
+// d_gates_t and db [G] = sum_t (column sums of d_gates_t), in step order, where step(t) gives
+// {xh_t [rows, DH], d_gates_t [rows, G], rows}. The G columns split into one block per thread,
+// each summing its columns over every step in the same order, so the result does not depend on
+// the thread count. total_rows (the steps' rows together) sizes the work.
+template <class T>
+struct GradStep {
+  const T* xh;
+  const T* dg;
+  int64_t rows;
+};
+
+template <class T, class Step>
+void param_grad(int64_t steps, int64_t total_rows, int64_t DH, int64_t G, Step&& step, T* pdw, T* pdb) {
+  auto columns = [&](int64_t c0, int64_t c1) {
+    std::fill(pdb + c0, pdb + c1, T(0));
+    if (steps == 0)
+      for (int64_t r = 0; r < DH; ++r) std::fill(pdw + r * G + c0, pdw + r * G + c1, T(0));
+    for (int64_t t = 0; t < steps; ++t) {
+      const GradStep<T> st = step(t);
+      gemm(true, false, DH, c1 - c0, st.rows, T(1), st.xh, DH, st.dg + c0, G, t ? T(1) : T(0), pdw + c0, G);
+      for (int64_t r = 0; r < st.rows; ++r)
+        for (int64_t k = c0; k < c1; ++k) pdb[k] += st.dg[r * G + k];
+    }
+  };
+  // Blocks of whole 16-column groups (one cache line of floats), each with enough work.
+  const int64_t threads = blas_per_thread_control() ? num_threads() : 1;
+  const int64_t groups = (G + 15) / 16;
+  const int64_t min_groups = std::max<int64_t>(1, kMinBlockWork / std::max<int64_t>(16 * total_rows * DH, 1));
+  const int64_t count = std::max<int64_t>(1, std::min(threads, groups / min_groups));
+  if (count <= 1) return columns(0, G);
+  const int64_t per = (groups + count - 1) / count * 16;
+  parallel_for(count, 1, [&](int64_t b0, int64_t b1) {
+    SerialBlasScope serial;
+    for (int64_t blk = b0; blk < b1; ++blk) {
+      const int64_t c0 = blk * per, c1 = std::min(G, c0 + per);
+      if (c0 < c1) columns(c0, c1);
+    }
+  });
+}
+
 // LSTMBlockCell(x [B, D], c_prev [B, H], h_prev [B, H], w [D + H, 4H], b [4H]) -> c [B, H],
 // h [B, H], act [B, 4H] (the activated i, j, f, o), xh [B, D + H] (concat([x, h_prev], 1), for
 // the kernel's gradient). One GEMM xh · w for all four gates, then one pass for the rest.
@@ -278,8 +319,7 @@ FB_KERNEL("LSTMBlockCellGrad", k_LSTMBlockCellGrad);
 // kernel's and the bias's gradients summed over n steps, dw = sum_t xh_tᵀ · d_gates_t and db =
 // sum_t (column sums of d_gates_t), in the order given. gradients() merges the steps of a
 // static unroll into one such op instead of a chain of adds of [D + H, 4H] partial products
-// (see engine/ops/rnn.py). The 4H columns split into one block per thread, each summing its
-// columns over every step in the same order, so the result does not depend on the thread count.
+// (see engine/ops/rnn.py); param_grad does the sums.
 void k_LSTMBlockCellParamGrad(KernelContext& ctx) {
   const char* op = "LSTMBlockCellParamGrad";
   const int pairs = (int)ctx.in.size() / 2;
@@ -307,36 +347,12 @@ void k_LSTMBlockCellParamGrad(KernelContext& ctx) {
   FB_DISPATCH_FLOAT(xh0.dtype, op, {
     Tensor& dw = ctx.allocate(0, xh0.dtype, {DH, G});
     Tensor& db = ctx.allocate(1, xh0.dtype, {G});
-    T* pdw = dw.data<T>();
-    T* pdb = db.data<T>();
-    auto columns = [&](int64_t c0, int64_t c1) {
-      std::fill(pdb + c0, pdb + c1, T(0));
-      for (int t = 0; t < pairs; ++t) {
-        const Tensor& xh = ctx.input(t);
-        const T* dg = ctx.input(pairs + t).data<T>();
-        const int64_t B = xh.shape[0];
-        gemm(true, false, DH, c1 - c0, B, T(1), xh.data<T>(), DH, dg + c0, G, t ? T(1) : T(0), pdw + c0, G);
-        for (int64_t r = 0; r < B; ++r)
-          for (int64_t k = c0; k < c1; ++k) pdb[k] += dg[r * G + k];
-      }
-    };
-    // Blocks of whole 16-column groups (one cache line of floats), each with enough work.
-    const int64_t threads = blas_per_thread_control() ? num_threads() : 1;
-    const int64_t groups = (G + 15) / 16;
-    const int64_t min_groups = std::max<int64_t>(1, kMinBlockWork / std::max<int64_t>(16 * rows * DH, 1));
-    const int64_t count = std::max<int64_t>(1, std::min(threads, groups / min_groups));
-    if (count <= 1) {
-      columns(0, G);
-    } else {
-      const int64_t per = (groups + count - 1) / count * 16;
-      parallel_for(count, 1, [&](int64_t b0, int64_t b1) {
-        SerialBlasScope serial;
-        for (int64_t blk = b0; blk < b1; ++blk) {
-          const int64_t c0 = blk * per, c1 = std::min(G, c0 + per);
-          if (c0 < c1) columns(c0, c1);
-        }
-      });
-    }
+    param_grad<T>(pairs, rows, DH, G,
+                  [&](int64_t t) {
+                    const Tensor& xh = ctx.input((int)t);
+                    return GradStep<T>{xh.data<T>(), ctx.input(pairs + (int)t).data<T>(), xh.shape[0]};
+                  },
+                  dw.data<T>(), db.data<T>());
   })
 }
 FB_KERNEL("LSTMBlockCellParamGrad", k_LSTMBlockCellParamGrad);
@@ -352,8 +368,8 @@ FB_KERNEL("LSTMBlockCellParamGrad", k_LSTMBlockCellParamGrad);
 // [x_t, h_prev] · w (kept: a GEMM x[T*B, D] · w[:D] for all steps first, then h_prev · w[D:] per
 // step, was slower here: with K = D = 28 the big product is bound by writing its output) and
 // the cell pass in place. The gradient walks the steps backwards with one recurrent GEMM per
-// step and, after the loop, computes the kernel's, the bias's and the inputs' gradients over all
-// steps at once (one GEMM each, no per-step partial sums to add up).
+// step and, after the loop, computes the kernel's and the bias's gradients as the static
+// unroll's LSTMBlockCellParamGrad does (param_grad), and the inputs' over all steps at once.
 namespace fb {
 namespace {
 
@@ -567,19 +583,12 @@ void k_LSTMBlockSequenceGrad(KernelContext& ctx) {
       copy_rows(bdc + r0 * H, dc0.data<T>() + r0 * H, r1 - r0, H);
     });
     copy_rows(dh, dh0.data<T>(), B, H);
-    // Over all steps at once: dw = xhᵀ · dg (steps from the longest length on add nothing).
-    T* pdw = dw.data<T>();
-    T* pdb = db.data<T>();
+    // The steps from the longest length on add nothing.
     const int64_t steps = L.max;
-    if (steps == 0)
-      std::fill(pdw, pdw + (D + H) * G, T(0));
-    else
-      gemm(true, false, D + H, G, steps * B, T(1), xh.data<T>(), D + H, pdg, G, T(0), pdw, G);
-    std::fill(pdb, pdb + G, T(0));
-    for (int64_t r = 0; r < steps * B; ++r) {
-      const T* row = pdg + r * G;
-      for (int64_t k = 0; k < G; ++k) pdb[k] += row[k];
-    }
+    const T* pxh = xh.data<T>();
+    param_grad<T>(steps, steps * B, D + H, G,
+                  [&](int64_t t) { return GradStep<T>{pxh + t * B * (D + H), pdg + t * B * G, B}; }, dw.data<T>(),
+                  db.data<T>());
     T* pdx = dx.data<T>();
     if (want_dx && steps > 0) {
       Tensor wxt = make_tensor(x.dtype, {G, D});
