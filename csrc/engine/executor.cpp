@@ -270,7 +270,7 @@ void Plan::execute(std::vector<Tensor>& slots, bool trace) {
 // ran on one thread (an LSTM step at 9.8 ms instead of 5.3).
 namespace {
 constexpr uint64_t kExplore = 16;
-constexpr int kWarm = 3;  // runs timed each way before choosing (after the first run)
+constexpr int kWarm = 3;  // runs on the pool before any alone (after the first run)
 }  // namespace
 
 double Plan::recent_best_us(int way) const {
@@ -282,7 +282,7 @@ bool Plan::choose_inline() {
   if (num_threads() <= 1) return false;
   ++runs_;
   if (runs_ == 1 || samples_[0] < kWarm) return false;
-  if (samples_[1] < kWarm) return true;
+  if (samples_[1] == 0) return runs_ % kExplore == 0;  // the first try alone waits as any other
   const double pool = recent_best_us(0), alone = recent_best_us(1);
   const bool best = alone < pool;
   // A way that lost by half again is tried a quarter as often (each try costs that much more).

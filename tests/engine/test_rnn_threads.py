@@ -157,10 +157,10 @@ def test_merged_kernel_gradient_equals_the_per_step_sum():
 
 def test_runs_inline_or_on_the_pool_give_the_same_bits(restore_threads):
     """A plan times its runs on the pool and inline (the pool's parts all on the caller) and
-    takes the faster; its first ten runs go both ways, and every one gives the same bits."""
+    takes the faster; its first inline run is its 16th, and every run gives the same bits."""
     run = _static_lstm_step(101, 13, 61, 5, seed=3)
     first = run(2)
-    for _ in range(10):
+    for _ in range(40):
         for a, b in zip(first, run(2), strict=True):
             np.testing.assert_array_equal(a, b)
 
