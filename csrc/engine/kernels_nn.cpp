@@ -115,12 +115,7 @@ void softmax_rows(const T* x, T* y, int64_t rows, int64_t c, bool log) {
       T* yr = y + r * c;
       T mx = xr[0];
       for (int64_t j = 1; j < c; ++j) mx = std::max(mx, xr[j]);
-      T sum = 0;
-      for (int64_t j = 0; j < c; ++j) {
-        T ev = std::exp(xr[j] - mx);
-        if (!log) yr[j] = ev;
-        sum += ev;
-      }
+      const T sum = exp_shifted(xr, mx, yr, c);  // yr holds exp(x - max) until the last pass
       if (log) {
         T ls = std::log(sum);
         for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] - mx - ls;
@@ -169,8 +164,7 @@ void k_SoftmaxXent(KernelContext& ctx) {
         T mx = c ? xr[0] : T(0);
         for (int64_t j = 1; j < c; ++j) mx = std::max(mx, xr[j]);
         // One exp per logit: br holds exp(x - max) until the last pass.
-        T sum = 0;
-        for (int64_t j = 0; j < c; ++j) sum += br[j] = std::exp(xr[j] - mx);
+        const T sum = exp_shifted(xr, mx, br, c);
         T lse = std::log(sum), total = 0, lsum = 0;
         for (int64_t j = 0; j < c; ++j) {
           total -= lr[j] * (xr[j] - mx - lse);
@@ -204,10 +198,9 @@ void sparse_xent(KernelContext& ctx) {
     T* br = back.data<T>() + r * c;
     T mx = xr[0];
     for (int64_t j = 1; j < c; ++j) mx = std::max(mx, xr[j]);
-    T sum = 0;
-    for (int64_t j = 0; j < c; ++j) sum += std::exp(xr[j] - mx);
-    T lse = std::log(sum);
-    for (int64_t j = 0; j < c; ++j) br[j] = std::exp(xr[j] - mx - lse);
+    const T sum = exp_shifted(xr, mx, br, c);
+    const T lse = std::log(sum), inv = T(1) / sum;
+    for (int64_t j = 0; j < c; ++j) br[j] *= inv;
     br[pl[r]] -= T(1);
     loss.data<T>()[r] = -(xr[pl[r]] - mx - lse);
   }

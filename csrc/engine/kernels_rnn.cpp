@@ -18,32 +18,10 @@ namespace {
 
 #define FB_RNN_INLINE inline __attribute__((always_inline))
 
-// exp for float written so that the compiler vectorises it: range reduction x = n ln2 + r with
-// |r| <= ln2/2, a degree-6 polynomial for exp(r) (the classic Cephes expf coefficients), and
-// 2^n built in the exponent bits. Relative error about 2 ulp over the clamped range.
-FB_RNN_INLINE float exp_f(float x) {
-  x = std::min(88.3762626647949f, std::max(-87.3365447504f, x));
-  // Round to nearest by adding and subtracting 1.5 * 2^23 (vectorises without SSE4.1's roundps).
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = x - n * 0.693359375f;
-  r = r + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  int32_t bits = ((int32_t)n + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
-
-FB_RNN_INLINE float sigmoid_v(float x) { return 1.0f / (1.0f + exp_f(-x)); }
+FB_RNN_INLINE float sigmoid_v(float x) { return 1.0f / (1.0f + vexp(-x)); }
 // tanh(|x|) = 1 - 2 / (exp(2|x|) + 1): no overflow, absolute error about 1e-7.
 FB_RNN_INLINE float tanh_v(float x) {
-  float t = 1.0f - 2.0f / (exp_f(2.0f * std::fabs(x)) + 1.0f);
+  float t = 1.0f - 2.0f / (vexp(2.0f * std::fabs(x)) + 1.0f);
   return std::copysign(t, x);
 }
 inline double sigmoid_v(double x) {
