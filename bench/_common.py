@@ -73,6 +73,14 @@ def cached_scalar_logdir(
     return root
 
 
+def settle(seconds: float | None = None) -> None:
+    """Waits before a program's turn in interleaved rounds ($BENCH_SETTLE_S, default 0.1 s), so
+    that the threads of the one before it have stopped spinning: TF's and torch's thread pools
+    spin for a while after their work ends, and on 2 cores whichever program ran next shared its
+    cores with them (an embedding step measured 0.18 ms or 0.28 ms depending on it)."""
+    time.sleep(float(os.environ.get("BENCH_SETTLE_S", "0.1")) if seconds is None else seconds)
+
+
 def interleaved(
     steps: dict, n: int, warmup: int, remote: dict | None = None, rounds: int | None = None
 ) -> tuple[dict, dict]:
@@ -89,12 +97,14 @@ def interleaved(
     cpu = {k: [] for k in samples}
     for _ in range(rounds or int(os.environ.get("BENCH_ROUNDS", "5"))):
         for k, s in steps.items():
+            settle()
             for _ in range(n):
                 t, c = time.perf_counter(), time.process_time()
                 s()
                 samples[k].append(time.perf_counter() - t)
                 cpu[k].append(time.process_time() - c)
         for k, r in remote.items():
+            settle()
             ts, cs = r.steps(n)
             samples[k].extend(ts)
             cpu[k].extend(cs)
