@@ -346,8 +346,10 @@ FB_KERNEL("LSTMBlockCellParamGrad", k_LSTMBlockCellParamGrad);
 // [x_t, h_prev] · w (kept: a GEMM x[T*B, D] · w[:D] for all steps first, then h_prev · w[D:] per
 // step, was slower here: with K = D = 28 the big product is bound by writing its output) and
 // the cell pass in place. The gradient walks the steps backwards with one recurrent GEMM per
-// step and, after the loop, computes the kernel's and the bias's gradients as the static
-// unroll's LSTMBlockCellParamGrad does (param_grad), and the inputs' over all steps at once.
+// step, adding each step's share of the kernel's and bias's gradients as it goes (its rows of
+// xh and d_gates still in cache; per row block, summed in block order at the end: measured
+// 3.3 ms against 3.6-4.0 for a separate pass over all steps afterwards), and computes the
+// inputs' gradient over all steps at once after the loop.
 namespace fb {
 namespace {
 
@@ -530,8 +532,22 @@ void k_LSTMBlockSequenceGrad(KernelContext& ctx) {
     T* dcn = dht + BH;             // d c_{t-1} being formed
     copy_rows(dcf.data<T>(), dc, B, H);
     copy_rows(dhf.data<T>(), dh, B, H);
-    // Row blocks again walk every step on their own (their rows of the carried gradients).
+    // Row blocks again walk every step on their own (their rows of the carried gradients), and
+    // add each step's share of the kernel's and bias's gradients while its rows of xh and
+    // d_gates are in cache: block 0 into dw and db, the others into their own partial sums,
+    // added in block order after the walk.
+    const RowBlocks rb = row_blocks(B, G * H);
+    const int64_t DH = D + H;
+    T* pdw = dw.data<T>();
+    T* pdb = db.data<T>();
+    const T* pxh = xh.data<T>();
+    Tensor partial = make_tensor(x.dtype, {std::max<int64_t>(rb.count - 1, 0), DH * G + G});
     for_row_blocks(B, G * H, [&](int64_t r0, int64_t r1) {
+      const int64_t blk = rb.count > 1 ? r0 / rb.rows : 0;
+      T* bdw = blk ? partial.data<T>() + (blk - 1) * (DH * G + G) : pdw;
+      T* bdb = blk ? bdw + DH * G : pdb;
+      std::fill(bdw, bdw + DH * G, T(0));
+      std::fill(bdb, bdb + G, T(0));
       T* bdc = dc;  // this block's rows of d c_t and d c_{t-1} swap buffers each step
       T* bdcn = dcn;
       for (int64_t t = NT - 1; t >= 0; --t) {
@@ -554,6 +570,9 @@ void k_LSTMBlockSequenceGrad(KernelContext& ctx) {
             std::memcpy(bdcn + r * H, bdc + r * H, sizeof(T) * H);
           }
         gemm(false, false, r1 - r0, H, G, T(1), dgt + r0 * G, G, pwht, H, T(0), dh + r0 * H, H);
+        gemm(true, false, DH, G, r1 - r0, T(1), pxh + (t * B + r0) * DH, DH, dgt + r0 * G, G, T(1), bdw, G);
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t k = 0; k < G; ++k) bdb[k] += dgt[r * G + k];
         for (int64_t r = r0; r < r1; ++r)
           if (!L.valid(t, r)) std::memcpy(dh + r * H, dht + r * H, sizeof(T) * H);
         std::swap(bdc, bdcn);
@@ -561,12 +580,12 @@ void k_LSTMBlockSequenceGrad(KernelContext& ctx) {
       copy_rows(bdc + r0 * H, dc0.data<T>() + r0 * H, r1 - r0, H);
     });
     copy_rows(dh, dh0.data<T>(), B, H);
-    // The steps from the longest length on add nothing.
+    for (int64_t blk = 1; blk < rb.count; ++blk) {
+      const T* part = partial.data<T>() + (blk - 1) * (DH * G + G);
+      for (int64_t k = 0; k < DH * G; ++k) pdw[k] += part[k];
+      for (int64_t k = 0; k < G; ++k) pdb[k] += part[DH * G + k];
+    }
     const int64_t steps = L.max;
-    const T* pxh = xh.data<T>();
-    param_grad<T>(steps, steps * B, D + H, G,
-                  [&](int64_t t) { return GradStep<T>{pxh + t * B * (D + H), pdg + t * B * G, B}; }, dw.data<T>(),
-                  db.data<T>());
     T* pdx = dx.data<T>();
     if (want_dx && steps > 0) {
       Tensor wxt = make_tensor(x.dtype, {G, D});
