@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "executor.h"
 #include "kernels_util.h"
@@ -134,8 +135,7 @@ RowBlocks row_blocks(int64_t B, int64_t work_per_row) {
 // fn(r0, r1) on each block of rows, one pool part per block; with one block, on this thread
 // with its GEMMs free to use the pool themselves.
 template <class Fn>
-void for_row_blocks(int64_t B, int64_t work_per_row, Fn&& fn) {
-  const RowBlocks rb = row_blocks(B, work_per_row);
+void for_row_blocks(const RowBlocks& rb, int64_t B, Fn&& fn) {
   if (rb.count <= 1) {
     fn(int64_t(0), B);
     return;
@@ -148,52 +148,15 @@ void for_row_blocks(int64_t B, int64_t work_per_row, Fn&& fn) {
     }
   });
 }
+template <class Fn>
+void for_row_blocks(int64_t B, int64_t work_per_row, Fn&& fn) {
+  for_row_blocks(row_blocks(B, work_per_row), B, std::forward<Fn>(fn));
+}
 
 void check_2d(const Tensor& t, int64_t rows, int64_t cols, const char* what, const char* op) {
   check_arg(t.shape.size() == 2 && t.shape[0] == rows && t.shape[1] == cols,
             std::string(op) + ": " + what + " must have shape [" + std::to_string(rows) + ", " +
                 std::to_string(cols) + "], got " + shape_str(t.shape));
-}
-
-// The kernel's and the bias's gradients over a sequence of steps: dw [DH, G] = sum_t xh_tᵀ ·
-// d_gates_t and db [G] = sum_t (column sums of d_gates_t), in step order, where step(t) gives
-// {xh_t [rows, DH], d_gates_t [rows, G], rows}. The G columns split into one block per thread,
-// each summing its columns over every step in the same order, so the result does not depend on
-// the thread count. total_rows (the steps' rows together) sizes the work.
-template <class T>
-struct GradStep {
-  const T* xh;
-  const T* dg;
-  int64_t rows;
-};
-
-template <class T, class Step>
-void param_grad(int64_t steps, int64_t total_rows, int64_t DH, int64_t G, Step&& step, T* pdw, T* pdb) {
-  auto columns = [&](int64_t c0, int64_t c1) {
-    std::fill(pdb + c0, pdb + c1, T(0));
-    if (steps == 0)
-      for (int64_t r = 0; r < DH; ++r) std::fill(pdw + r * G + c0, pdw + r * G + c1, T(0));
-    for (int64_t t = 0; t < steps; ++t) {
-      const GradStep<T> st = step(t);
-      gemm(true, false, DH, c1 - c0, st.rows, T(1), st.xh, DH, st.dg + c0, G, t ? T(1) : T(0), pdw + c0, G);
-      for (int64_t r = 0; r < st.rows; ++r)
-        for (int64_t k = c0; k < c1; ++k) pdb[k] += st.dg[r * G + k];
-    }
-  };
-  // Blocks of whole 16-column groups (one cache line of floats), each with enough work.
-  const int64_t threads = blas_per_thread_control() ? num_threads() : 1;
-  const int64_t groups = (G + 15) / 16;
-  const int64_t min_groups = std::max<int64_t>(1, kMinBlockWork / std::max<int64_t>(16 * total_rows * DH, 1));
-  const int64_t count = std::max<int64_t>(1, std::min(threads, groups / min_groups));
-  if (count <= 1) return columns(0, G);
-  const int64_t per = (groups + count - 1) / count * 16;
-  parallel_for(count, 1, [&](int64_t b0, int64_t b1) {
-    SerialBlasScope serial;
-    for (int64_t blk = b0; blk < b1; ++blk) {
-      const int64_t c0 = blk * per, c1 = std::min(G, c0 + per);
-      if (c0 < c1) columns(c0, c1);
-    }
-  });
 }
 
 // LSTMBlockCell(x [B, D], c_prev [B, H], h_prev [B, H], w [D + H, 4H], b [4H]) -> c [B, H],
@@ -297,7 +260,8 @@ FB_KERNEL("LSTMBlockCellGrad", k_LSTMBlockCellGrad);
 // kernel's and the bias's gradients summed over n steps, dw = sum_t xh_tᵀ · d_gates_t and db =
 // sum_t (column sums of d_gates_t), in the order given. gradients() merges the steps of a
 // static unroll into one such op instead of a chain of adds of [D + H, 4H] partial products
-// (see engine/ops/rnn.py); param_grad does the sums.
+// (see engine/ops/rnn.py). The 4H columns split into one block per thread, each summing its
+// columns over every step in the same order, so the result does not depend on the thread count.
 void k_LSTMBlockCellParamGrad(KernelContext& ctx) {
   const char* op = "LSTMBlockCellParamGrad";
   const int pairs = (int)ctx.in.size() / 2;
@@ -325,12 +289,36 @@ void k_LSTMBlockCellParamGrad(KernelContext& ctx) {
   FB_DISPATCH_FLOAT(xh0.dtype, op, {
     Tensor& dw = ctx.allocate(0, xh0.dtype, {DH, G});
     Tensor& db = ctx.allocate(1, xh0.dtype, {G});
-    param_grad<T>(pairs, rows, DH, G,
-                  [&](int64_t t) {
-                    const Tensor& xh = ctx.input((int)t);
-                    return GradStep<T>{xh.data<T>(), ctx.input(pairs + (int)t).data<T>(), xh.shape[0]};
-                  },
-                  dw.data<T>(), db.data<T>());
+    T* pdw = dw.data<T>();
+    T* pdb = db.data<T>();
+    auto columns = [&](int64_t c0, int64_t c1) {
+      std::fill(pdb + c0, pdb + c1, T(0));
+      for (int t = 0; t < pairs; ++t) {
+        const Tensor& xh = ctx.input(t);
+        const T* dg = ctx.input(pairs + t).data<T>();
+        const int64_t B = xh.shape[0];
+        gemm(true, false, DH, c1 - c0, B, T(1), xh.data<T>(), DH, dg + c0, G, t ? T(1) : T(0), pdw + c0, G);
+        for (int64_t r = 0; r < B; ++r)
+          for (int64_t k = c0; k < c1; ++k) pdb[k] += dg[r * G + k];
+      }
+    };
+    // Blocks of whole 16-column groups (one cache line of floats), each with enough work.
+    const int64_t threads = blas_per_thread_control() ? num_threads() : 1;
+    const int64_t groups = (G + 15) / 16;
+    const int64_t min_groups = std::max<int64_t>(1, kMinBlockWork / std::max<int64_t>(16 * rows * DH, 1));
+    const int64_t count = std::max<int64_t>(1, std::min(threads, groups / min_groups));
+    if (count <= 1) {
+      columns(0, G);
+    } else {
+      const int64_t per = (groups + count - 1) / count * 16;
+      parallel_for(count, 1, [&](int64_t b0, int64_t b1) {
+        SerialBlasScope serial;
+        for (int64_t blk = b0; blk < b1; ++blk) {
+          const int64_t c0 = blk * per, c1 = std::min(G, c0 + per);
+          if (c0 < c1) columns(c0, c1);
+        }
+      });
+    }
   })
 }
 FB_KERNEL("LSTMBlockCellParamGrad", k_LSTMBlockCellParamGrad);
@@ -542,7 +530,7 @@ void k_LSTMBlockSequenceGrad(KernelContext& ctx) {
     T* pdb = db.data<T>();
     const T* pxh = xh.data<T>();
     Tensor partial = make_tensor(x.dtype, {std::max<int64_t>(rb.count - 1, 0), DH * G + G});
-    for_row_blocks(B, G * H, [&](int64_t r0, int64_t r1) {
+    for_row_blocks(rb, B, [&](int64_t r0, int64_t r1) {
       const int64_t blk = rb.count > 1 ? r0 / rb.rows : 0;
       T* bdw = blk ? partial.data<T>() + (blk - 1) * (DH * G + G) : pdw;
       T* bdb = blk ? bdw + DH * G : pdb;
