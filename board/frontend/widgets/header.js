@@ -26,17 +26,21 @@ export function fitTabs(nav) {
   let edges = null; // [left, right] of each tab within the row
   let available = 0;
 
+  // False while the row has no width (not laid out yet, or hidden): tabs measured then would all
+  // sit at 0, and the open tab would be scrolled far past the end.
   function measure() {
+    if (nav.clientWidth <= 0) return false;
     const origin = nav.getBoundingClientRect().left - nav.scrollLeft;
     edges = tabs.map((tab) => {
       const box = tab.getBoundingClientRect();
       return [box.left - origin, box.right - origin];
     });
     available = nav.clientWidth;
+    return true;
   }
 
   function fit() {
-    if (!edges) measure();
+    if (!edges && !measure()) return;
     const overflowing = edges[edges.length - 1][1] > available + 1;
     more.hidden = !overflowing;
     if (!overflowing) closeMenu();
@@ -52,7 +56,7 @@ export function fitTabs(nav) {
   }
 
   function showSelected() {
-    if (!edges) measure();
+    if ((!edges && !measure()) || available <= 0) return;
     const i = tabs.findIndex((tab) => tab.getAttribute('aria-selected') === 'true');
     if (i < 0) return;
     const [left, right] = edges[i];
@@ -103,7 +107,11 @@ export function fitTabs(nav) {
   dismissOnOutsideClick(menu, more, closeMenu);
   new ResizeObserver((entries) => {
     available = entries[entries.length - 1].contentRect.width;
-    if (edges) fit();
+    if (available <= 0 || (!edges && !measure())) return;
+    fit();
+    // the open tab stays in view when the row's width changes (the status text and the tools
+    // beside it take their width once the runs are known)
+    showSelected();
   }).observe(nav);
   new MutationObserver(showSelected).observe(nav, { subtree: true, attributeFilter: ['aria-selected'] });
   fit();
