@@ -158,4 +158,4 @@ def compress_for(body: bytes, scope: dict) -> tuple[bytes, list[tuple[bytes, byt
     vary = (b"vary", b"Accept-Encoding")
     if not gzip_wanted(scope, len(body), raw_over_loopback=True):
         return body, [vary]
-    return gzip.compress(body, 1), [(b"content-encoding", b"gzip"), vary]
+    return gzip.compress(body, 1, mtime=0), [(b"content-encoding", b"gzip"), vary]
