@@ -34,12 +34,22 @@ Isa isa() {
   return chosen;
 }
 
-// Narrow gemms only while the BLAS has AVX-512 kernels of its own: wider products are its
-// ground. Against OpenBLAS's AVX2 kernels (which it runs on CPUs it does not know, such as AMD
-// Zen 5) the tiles take wide products too: on Zen 5 they run at twice its speed, from a
-// 64 x 512 x 156 LSTM step to 2048 x 2048 x 1024 (bench/README.md).
+// Which products the tiles take (bench/README.md has the measurements):
+// - Against OpenBLAS's AVX2 kernels (which it runs on CPUs it does not know, such as AMD Zen 5),
+//   every width: on Zen 5 they run at twice its speed, from a 64 x 512 x 156 LSTM step to
+//   2048 x 2048 x 1024.
+// - Against its AVX-512 kernels on an AMD CPU (Zen 4: OpenBLAS's SkylakeX family), a wide
+//   product on one thread (1.04-1.12x OpenBLAS from 64 x 512 x 156 to 1024 x 1024 x 1024) or
+//   with at most kMaxWideRows rows (two threads: 1.11-1.22x; from 512 rows up OpenBLAS's
+//   threading wins, the tiles ran at 0.94-0.97x).
+// - Otherwise (Intel CPUs with AVX-512, not measured here) narrow products only.
 constexpr int64_t kMaxNarrowColumns = 128;
-int64_t max_columns() { return blas_kernels_avx512() ? kMaxNarrowColumns : INT64_MAX; }
+constexpr int64_t kMaxWideRows = 128;
+bool wide_on_tiles(int64_t m, bool parallel) {
+  if (!blas_kernels_avx512()) return true;
+  static const bool amd = __builtin_cpu_is("amd");
+  return amd && (!parallel || num_threads() <= 1 || m <= kMaxWideRows);
+}
 // A transposed b is copied untransposed first: worth it once every row of b serves a few rows of
 // c, and while the copy stays in cache (512x512 floats measured slower than OpenBLAS's own
 // transposed product).
@@ -140,7 +150,8 @@ bool direct_sgemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
                   const float* b, int64_t ldb, float beta, float* c, int64_t ldc, bool parallel) {
   // AVX2 CPUs keep OpenBLAS here (see direct_avx2.cpp).
   // a·b streams a k-row panel of b per chunk; aᵀ·b takes k in blocks of kReductionBlock rows.
-  if (isa() != Isa::AVX512 || n > max_columns() || (!ta && k * 64 * (int64_t)sizeof(float) > kMaxPanelBytes))
+  if (isa() != Isa::AVX512 || (n > kMaxNarrowColumns && !wide_on_tiles(m, parallel)) ||
+      (!ta && k * 64 * (int64_t)sizeof(float) > kMaxPanelBytes))
     return false;
   if (beta != 0.0f && !(beta == 1.0f && (!ta || k <= kReductionBlock))) return false;
   if (tb && (m < kMinRowsForTransposedB || n * k > kMaxTransposedB)) return false;

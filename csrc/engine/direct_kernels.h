@@ -27,8 +27,9 @@ bool direct_conv_forward(const float* x, const ConvGeom& g, const float* filter,
 // df[kh, kw, c, oc] = sum over output pixels of the input window times dy.
 bool direct_conv_filter_grad(const float* x, const ConvGeom& g, const float* dy, float* df);
 
-// Row-major c[m, n] = alpha·op(a)·op(b) + beta·c for beta 0 or 1 and n <= 128 (any n when the
-// BLAS's own kernels are not AVX-512: blas_kernels_avx512()), with op(x) = x or xᵀ (a
+// Row-major c[m, n] = alpha·op(a)·op(b) + beta·c for beta 0 or 1 and n <= 128 (wider products
+// where they measured faster than the BLAS: see wide_on_tiles in direct_kernels.cpp), with
+// op(x) = x or xᵀ (a
 // transposed b is copied untransposed first, so only when m is not tiny; beta 1 with a
 // transposed a only when k fits one reduction block). alpha·sum is rounded before c is added,
 // so beta 1 with alpha -lr is exactly `c -= lr * (a·b)`. Splits rows of c (columns, when there

@@ -21,11 +21,17 @@ namespace {
 
 #define FB_RNN_INLINE inline __attribute__((always_inline))
 
-FB_RNN_INLINE float sigmoid_v(float x) { return 1.0f / (1.0f + vexp(-x)); }
-// tanh(|x|) = 1 - 2 / (exp(2|x|) + 1): no overflow, absolute error about 1e-7.
+// The cell's sigmoid and tanh clamp exp's argument into its range, so they need none of vexp's
+// checks at the ends (a fifth fewer vector instructions in the cell pass): a sigmoid below
+// -88.4 gives a denormal instead of 0; tanh(|x|) = 1 - 2 / (exp(2|x|) + 1) with 2|x| <= 20,
+// where it is 1 in float (absolute error about 1e-7). NaN stays NaN.
+FB_RNN_INLINE float sigmoid_v(float x) {
+  const float s = 1.0f / (1.0f + vexp_in_range(std::min(kExpHi, std::max(kExpLo, -x))));
+  return x != x ? x : s;
+}
 FB_RNN_INLINE float tanh_v(float x) {
-  float t = 1.0f - 2.0f / (vexp(2.0f * std::fabs(x)) + 1.0f);
-  return std::copysign(t, x);
+  const float t = 1.0f - 2.0f / (vexp_in_range(std::min(20.0f, 2.0f * std::fabs(x))) + 1.0f);
+  return x != x ? x : std::copysign(t, x);
 }
 inline double sigmoid_v(double x) {
   return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));

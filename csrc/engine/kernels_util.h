@@ -100,10 +100,10 @@ void parallel_partial_sums(int64_t n, int64_t min_chunk, int64_t len, T* out, Fn
 // exp for float written so that loops of it vectorise (std::exp does not): range reduction
 // x = n ln2 + r with |r| <= ln2/2, a degree-6 polynomial for exp(r) (the classic Cephes expf
 // coefficients) and 2^n built in the exponent bits; about 2 ulp. Below -87.34 it gives 0 (no
-// denormals), above 88.38 infinity, and NaN stays NaN. Doubles take std::exp.
-inline __attribute__((always_inline)) float vexp(float x) {
-  const float lo = -87.3365447504f, hi = 88.3762626647949f;
-  const float v = std::min(hi, std::max(lo, x));
+// denormals), above 88.38 infinity, and NaN stays NaN. Doubles take std::exp. vexp_in_range is
+// its core, for v already within [kExpLo, kExpHi]: callers that clamp need none of the checks.
+constexpr float kExpLo = -87.3365447504f, kExpHi = 88.3762626647949f;
+inline __attribute__((always_inline)) float vexp_in_range(float v) {
   // Round to nearest by adding and subtracting 1.5 * 2^23 (vectorises without SSE4.1's roundps).
   const float n = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = v - n * 0.693359375f;
@@ -118,10 +118,11 @@ inline __attribute__((always_inline)) float vexp(float x) {
   const int32_t bits = ((int32_t)n + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof scale);
-  float e = p * scale;
-  e = x < lo ? 0.0f : e;
-  e = x > hi ? HUGE_VALF : e;
-  return x != x ? x : e;
+  return p * scale;
+}
+inline __attribute__((always_inline)) float vexp(float x) {
+  const float e = vexp_in_range(std::min(kExpHi, std::max(kExpLo, x)));
+  return x != x ? x : x < kExpLo ? 0.0f : x > kExpHi ? HUGE_VALF : e;
 }
 inline double vexp(double x) { return std::exp(x); }
 
