@@ -58,7 +58,17 @@ def test_transpose_equals_numpy_for_every_permutation(dtype):
     r = np.random.default_rng(4)
     cases = [((), ())] + [
         (shape, perm)
-        for shape in [(5,), (3, 7), (2, 3, 4), (2, 1, 3, 5), (2, 3, 1, 2, 3)]
+        # the last two sizes over the kernel's 32 x 32 blocks, with a partial block
+        for shape in [
+            (5,),
+            (3, 7),
+            (2, 3, 4),
+            (2, 1, 3, 5),
+            (2, 3, 1, 2, 3),
+            (33, 70),
+            (2, 40, 35),
+            (40, 1, 3, 33),
+        ]
         for perm in itertools.permutations(range(len(shape)))
     ]
     with eg.Graph().as_default():
