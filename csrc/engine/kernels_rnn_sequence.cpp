@@ -20,16 +20,6 @@ namespace fb {
 namespace {
 using namespace lstm;
 
-// dst[cols, rows] = src[rows, cols]ᵀ (src rows ld apart).
-template <class T>
-void transpose_into(const T* src, int64_t rows, int64_t cols, int64_t ld, T* dst) {
-  constexpr int64_t kBlock = 32;
-  for (int64_t r0 = 0; r0 < rows; r0 += kBlock)
-    for (int64_t c0 = 0; c0 < cols; c0 += kBlock)
-      for (int64_t r = r0; r < std::min(rows, r0 + kBlock); ++r)
-        for (int64_t c = c0; c < std::min(cols, c0 + kBlock); ++c) dst[c * rows + r] = src[r * ld + c];
-}
-
 // Per-row lengths (clamped to [0, T]) and their maximum; all T without a sequence_length.
 struct Lengths {
   std::vector<int64_t> len;

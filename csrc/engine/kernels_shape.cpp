@@ -116,9 +116,8 @@ FB_KERNEL("Fill", k_Fill);
 // Output dimension d of Transpose is x's dimension perm[d]. The output is written in order, the
 // dimensions before the last one (or two) stepping the source offset like an odometer. A last
 // pair that swaps x's innermost dimension with another (a matrix transpose, batched or not)
-// goes in 32 x 32 blocks, so that both sides move a cache line at a time (one element at a
-// time, a [156, 512] float transpose took 160 us, 75 us blocked); any other last dimension is
-// read with its stride.
+// goes through transpose_into's blocks (one element at a time, a [156, 512] float transpose
+// took 160 us, 75 us blocked); any other last dimension is read with its stride.
 template <class W>
 void transpose_words(const W* src, W* dst, const Shape& os, const std::vector<int64_t>& strides, int64_t n) {
   const int64_t r = (int64_t)os.size();
@@ -129,16 +128,12 @@ void transpose_words(const W* src, W* dst, const Shape& os, const std::vector<in
   const bool matrix = r >= 2 && strides[r - 2] == 1 && strides[r - 1] != 1 && os[r - 2] > 1 && os[r - 1] > 1;
   const int64_t rows = matrix ? os[r - 2] : 1, cols = os[r - 1], step = strides[r - 1];
   const int64_t inner = rows * cols, outer = matrix ? r - 2 : r - 1;
-  constexpr int64_t kBlock = 32;
   std::vector<int64_t> idx((size_t)r, 0);
   int64_t off = 0;
   for (int64_t done = 0; done < n; done += inner) {
     const W* s = src + off;
-    if (matrix) {
-      for (int64_t i0 = 0; i0 < rows; i0 += kBlock)
-        for (int64_t j0 = 0; j0 < cols; j0 += kBlock)
-          for (int64_t i = i0; i < std::min(rows, i0 + kBlock); ++i)
-            for (int64_t j = j0; j < std::min(cols, j0 + kBlock); ++j) dst[i * cols + j] = s[i + j * step];
+    if (matrix) {  // dst[rows, cols] from x's [cols, rows] block, its rows step apart
+      transpose_into(s, cols, rows, step, dst);
     } else {
       for (int64_t k = 0; k < inner; ++k) dst[k] = s[k * step];
     }

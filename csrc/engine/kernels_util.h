@@ -126,6 +126,17 @@ inline __attribute__((always_inline)) float vexp(float x) {
 }
 inline double vexp(double x) { return std::exp(x); }
 
+// dst[cols, rows] = src[rows, cols]ᵀ (src rows ld apart), in 32 x 32 blocks so that both sides
+// move a cache line at a time.
+template <class T>
+void transpose_into(const T* src, int64_t rows, int64_t cols, int64_t ld, T* dst) {
+  constexpr int64_t kBlock = 32;
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlock)
+    for (int64_t c0 = 0; c0 < cols; c0 += kBlock)
+      for (int64_t r = r0; r < std::min(rows, r0 + kBlock); ++r)
+        for (int64_t c = c0; c < std::min(cols, c0 + kBlock); ++c) dst[c * rows + r] = src[r * ld + c];
+}
+
 // out[j] = exp(x[j] - shift) for j < n; returns their sum (added in order).
 template <class T>
 inline T exp_shifted(const T* x, T shift, T* out, int64_t n) {

@@ -107,7 +107,7 @@ export function fitTabs(nav) {
   dismissOnOutsideClick(menu, more, closeMenu);
   new ResizeObserver((entries) => {
     available = entries[entries.length - 1].contentRect.width;
-    if (available <= 0 || (!edges && !measure())) return;
+    if (available <= 0) return;
     fit();
     // the open tab stays in view when the row's width changes (the status text and the tools
     // beside it take their width once the runs are known)
