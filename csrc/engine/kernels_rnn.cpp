@@ -134,9 +134,9 @@ RowBlocks row_blocks(int64_t B, int64_t work_per_row) {
 }
 
 void check_2d(const Tensor& t, int64_t rows, int64_t cols, const char* what, const char* op) {
-  check_arg(t.shape.size() == 2 && t.shape[0] == rows && t.shape[1] == cols,
-            std::string(op) + ": " + what + " must have shape [" + std::to_string(rows) + ", " +
-                std::to_string(cols) + "], got " + shape_str(t.shape));
+  FB_CHECK_ARG(t.shape.size() == 2 && t.shape[0] == rows && t.shape[1] == cols,
+               std::string(op) + ": " + what + " must have shape [" + std::to_string(rows) + ", " +
+                   std::to_string(cols) + "], got " + shape_str(t.shape));
 }
 
 }  // namespace lstm
@@ -155,16 +155,16 @@ void k_LSTMBlockCell(KernelContext& ctx) {
   const Tensor& hp = ctx.input(2);
   const Tensor& w = ctx.input(3);
   const Tensor& b = ctx.input(4);
-  check_arg(x.shape.size() == 2, std::string(op) + ": x must be rank 2, got " + shape_str(x.shape));
-  check_arg(cp.shape.size() == 2, std::string(op) + ": c_prev must be rank 2, got " + shape_str(cp.shape));
+  FB_CHECK_ARG(x.shape.size() == 2, std::string(op) + ": x must be rank 2, got " + shape_str(x.shape));
+  FB_CHECK_ARG(cp.shape.size() == 2, std::string(op) + ": c_prev must be rank 2, got " + shape_str(cp.shape));
   const int64_t B = x.shape[0], D = x.shape[1], H = cp.shape[1];
   check_2d(cp, B, H, "c_prev", op);
   check_2d(hp, B, H, "h_prev", op);
   check_2d(w, D + H, 4 * H, "w", op);
-  check_arg(b.shape.size() == 1 && b.shape[0] == 4 * H,
-            std::string(op) + ": b must have shape [" + std::to_string(4 * H) + "], got " + shape_str(b.shape));
+  FB_CHECK_ARG(b.shape.size() == 1 && b.shape[0] == 4 * H,
+               std::string(op) + ": b must have shape [" + std::to_string(4 * H) + "], got " + shape_str(b.shape));
   for (const Tensor* t : {&cp, &hp, &w, &b})
-    check_arg(t->dtype == x.dtype, std::string(op) + ": input dtypes differ");
+    FB_CHECK_ARG(t->dtype == x.dtype, std::string(op) + ": input dtypes differ");
   FB_DISPATCH_FLOAT(x.dtype, op, {
     Tensor& xh = ctx.allocate(3, x.dtype, {B, D + H});
     Tensor& c = ctx.allocate(0, x.dtype, {B, H});
@@ -207,19 +207,19 @@ void k_LSTMBlockCellGrad(KernelContext& ctx) {
   const Tensor& act = ctx.input(3);
   const Tensor& dc = ctx.input(4);
   const Tensor& dh = ctx.input(5);
-  check_arg(act.shape.size() == 2 && act.shape[1] % 4 == 0,
-            std::string(op) + ": act must be [batch, 4 * units], got " + shape_str(act.shape));
+  FB_CHECK_ARG(act.shape.size() == 2 && act.shape[1] % 4 == 0,
+               std::string(op) + ": act must be [batch, 4 * units], got " + shape_str(act.shape));
   const int64_t B = act.shape[0], H = act.shape[1] / 4;
-  check_arg(wt.shape.size() == 2 && wt.shape[0] == 4 * H && wt.shape[1] >= H,
-            std::string(op) + ": w_t must be [" + std::to_string(4 * H) + ", depth + " +
-                std::to_string(H) + "], got " + shape_str(wt.shape));
+  FB_CHECK_ARG(wt.shape.size() == 2 && wt.shape[0] == 4 * H && wt.shape[1] >= H,
+               std::string(op) + ": w_t must be [" + std::to_string(4 * H) + ", depth + " +
+                   std::to_string(H) + "], got " + shape_str(wt.shape));
   const int64_t DH = wt.shape[1], D = DH - H;
   check_2d(cp, B, H, "c_prev", op);
   check_2d(c, B, H, "c", op);
   check_2d(dc, B, H, "dc", op);
   check_2d(dh, B, H, "dh", op);
   for (const Tensor* t : {&cp, &c, &act, &dc, &dh})
-    check_arg(t->dtype == wt.dtype, std::string(op) + ": input dtypes differ");
+    FB_CHECK_ARG(t->dtype == wt.dtype, std::string(op) + ": input dtypes differ");
   FB_DISPATCH_FLOAT(wt.dtype, op, {
     Tensor& dcp = ctx.allocate(0, wt.dtype, {B, H});
     Tensor& dhp = ctx.allocate(1, wt.dtype, {B, H});
@@ -246,29 +246,31 @@ FB_KERNEL("LSTMBlockCellGrad", k_LSTMBlockCellGrad);
 // sum_t (column sums of d_gates_t), in the order given. gradients() merges the steps of a
 // static unroll into one such op instead of a chain of adds of [D + H, 4H] partial products
 // (see engine/ops/rnn.py). The 4H columns split into one block per thread, each summing its
-// columns over every step in the same order, so the result does not depend on the thread count.
+// columns over every step in the same order: on the engine's AVX-512 tiles the result does not
+// depend on the thread count; OpenBLAS (CPUs without AVX-512) may round a block's last columns
+// differently in its edge kernels.
 void k_LSTMBlockCellParamGrad(KernelContext& ctx) {
   const char* op = "LSTMBlockCellParamGrad";
   const int pairs = (int)ctx.in.size() / 2;
-  check_arg(pairs >= 1 && (int)ctx.in.size() == 2 * pairs,
-            std::string(op) + ": needs as many d_gates as xh inputs, got " + std::to_string(ctx.in.size()) +
-                " inputs");
+  FB_CHECK_ARG(pairs >= 1 && (int)ctx.in.size() == 2 * pairs,
+               std::string(op) + ": needs as many d_gates as xh inputs, got " + std::to_string(ctx.in.size()) +
+                   " inputs");
   const Tensor& xh0 = ctx.input(0);
   const Tensor& dg0 = ctx.input(pairs);
-  check_arg(xh0.shape.size() == 2 && dg0.shape.size() == 2,
-            std::string(op) + ": xh and d_gates must be rank 2, got " + shape_str(xh0.shape) + " and " +
-                shape_str(dg0.shape));
+  FB_CHECK_ARG(xh0.shape.size() == 2 && dg0.shape.size() == 2,
+               std::string(op) + ": xh and d_gates must be rank 2, got " + shape_str(xh0.shape) + " and " +
+                   shape_str(dg0.shape));
   const int64_t DH = xh0.shape[1], G = dg0.shape[1];
   int64_t rows = 0;
   for (int t = 0; t < pairs; ++t) {
     const Tensor& xh = ctx.input(t);
     const Tensor& dg = ctx.input(pairs + t);
-    check_arg(xh.shape.size() == 2 && dg.shape.size() == 2 && xh.shape[1] == DH && dg.shape[1] == G &&
-                  xh.shape[0] == dg.shape[0],
-              std::string(op) + ": step " + std::to_string(t) + ": xh " + shape_str(xh.shape) + " and d_gates " +
-                  shape_str(dg.shape) + " do not match [batch, " + std::to_string(DH) + "] and [batch, " +
-                  std::to_string(G) + "]");
-    check_arg(xh.dtype == xh0.dtype && dg.dtype == xh0.dtype, std::string(op) + ": input dtypes differ");
+    FB_CHECK_ARG(xh.shape.size() == 2 && dg.shape.size() == 2 && xh.shape[1] == DH && dg.shape[1] == G &&
+                     xh.shape[0] == dg.shape[0],
+                 std::string(op) + ": step " + std::to_string(t) + ": xh " + shape_str(xh.shape) + " and d_gates " +
+                     shape_str(dg.shape) + " do not match [batch, " + std::to_string(DH) + "] and [batch, " +
+                     std::to_string(G) + "]");
+    FB_CHECK_ARG(xh.dtype == xh0.dtype && dg.dtype == xh0.dtype, std::string(op) + ": input dtypes differ");
     rows += xh.shape[0];
   }
   FB_DISPATCH_FLOAT(xh0.dtype, op, {

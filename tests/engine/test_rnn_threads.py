@@ -9,6 +9,7 @@ import pytest
 
 import engine as eg
 from engine import rnn_cell
+from engine._native import DIRECT_KERNELS
 
 
 @pytest.fixture
@@ -65,9 +66,13 @@ def _assert_same_on_1_2_3_threads(run):
         got = run(threads)
         # Each row's (and column's) sums keep their order whatever the split, but OpenBLAS picks
         # its kernel by the product's size (a small-matrix kernel for a block of rows may round
-        # differently), so a split step agrees to rounding; a repeated run agrees bitwise.
+        # differently) and the bias's gradient adds the row blocks' partial sums, so a split
+        # step agrees to rounding: relative to the array's largest value, since an entry near
+        # zero is a sum with cancellation (on a Zen 3, OpenBLAS's AVX2 kernels put a bias
+        # gradient's -0.0778 3.8e-6 away, beside entries of 8.6); a repeated run agrees bitwise.
         for a, b in zip(one, got, strict=True):
-            np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+            scale = max(1.0, float(np.abs(a).max())) if a.size else 1.0
+            np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6 * scale)
         for a, b in zip(got, run(threads), strict=True):
             np.testing.assert_array_equal(a, b)
 
@@ -110,9 +115,15 @@ def test_param_grad_sums_the_steps(dtype, restore_threads):
         tol = 1e-4 if dtype == np.float32 else 1e-12
         np.testing.assert_allclose(got[threads][0], want_w, rtol=tol, atol=tol)
         np.testing.assert_allclose(got[threads][1], want_b, rtol=tol, atol=tol)
+    # Each column's sum keeps its order whatever the split. On the engine's AVX-512 tiles that
+    # gives the same bits; OpenBLAS (which takes these products on CPUs without AVX-512) runs a
+    # block's last columns through its edge kernels, which may round differently.
     for threads in (2, 3):
         for a, b in zip(got[1], got[threads], strict=True):
-            np.testing.assert_array_equal(a, b)
+            if DIRECT_KERNELS == "avx512":
+                np.testing.assert_array_equal(a, b)
+            else:
+                np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
     from engine.ops.rnn import _np_param_grad
 
