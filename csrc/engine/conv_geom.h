@@ -20,12 +20,12 @@ struct ConvGeom {
 // sizes are computed with checked_mul, so no product wraps.
 inline void out_size(int64_t in, int64_t k, int64_t s, int64_t d, bool same, int64_t& out, int64_t& pad_before) {
   int64_t keff = checked_mul(k - 1, d, "window size times dilation");
-  check_arg(keff < INT64_MAX / 4, "window size times dilation is too large: " + std::to_string(keff));
+  FB_CHECK_ARG(keff < INT64_MAX / 4, "window size times dilation is too large: " + std::to_string(keff));
   keff += 1;
   if (same) {
     out = in / s + (in % s != 0);
     int64_t span = checked_mul(std::max<int64_t>(out - 1, 0), s, "output size times stride");
-    check_arg(span < INT64_MAX / 4, "output size times stride is too large: " + std::to_string(span));
+    FB_CHECK_ARG(span < INT64_MAX / 4, "output size times stride is too large: " + std::to_string(span));
     int64_t total = std::max<int64_t>(span + keff - in, 0);
     pad_before = total / 2;
   } else {

@@ -15,14 +15,14 @@ namespace fb {
 namespace {
 
 ConvGeom conv_geom(const Shape& x, const Shape& f, const std::vector<int64_t>& ints, const char* name) {
-  check_arg(x.size() == 4, std::string(name) + ": input must be 4-dimensional NHWC, got " + shape_str(x));
-  check_arg(f.size() == 4, std::string(name) + ": filter must be 4-dimensional, got " + shape_str(f));
-  check_arg(x[3] == f[2], std::string(name) + ": input depth must equal filter in_channels: input " +
-                              shape_str(x) + " filter " + shape_str(f));
+  FB_CHECK_ARG(x.size() == 4, std::string(name) + ": input must be 4-dimensional NHWC, got " + shape_str(x));
+  FB_CHECK_ARG(f.size() == 4, std::string(name) + ": filter must be 4-dimensional, got " + shape_str(f));
+  FB_CHECK_ARG(x[3] == f[2], std::string(name) + ": input depth must equal filter in_channels: input " +
+                                 shape_str(x) + " filter " + shape_str(f));
   ConvGeom g{x[0], x[1], x[2], x[3], f[0], f[1], f[3], ints.at(0), ints.at(1), ints.at(3), ints.at(4), 0, 0, 0, 0};
-  check_arg(g.sh >= 1 && g.sw >= 1 && g.dh >= 1 && g.dw >= 1,
-            std::string(name) + ": strides and dilations must be >= 1");
-  check_arg(g.kh >= 1 && g.kw >= 1, std::string(name) + ": filter must be non-empty, got " + shape_str(f));
+  FB_CHECK_ARG(g.sh >= 1 && g.sw >= 1 && g.dh >= 1 && g.dw >= 1,
+               std::string(name) + ": strides and dilations must be >= 1");
+  FB_CHECK_ARG(g.kh >= 1 && g.kw >= 1, std::string(name) + ": filter must be non-empty, got " + shape_str(f));
   bool same = ints.at(2) != 0;
   out_size(g.h, g.kh, g.sh, g.dh, same, g.oh, g.pt);
   out_size(g.w, g.kw, g.sw, g.dw, same, g.ow, g.pl);
@@ -174,9 +174,9 @@ void k_Conv2DBackpropInput(KernelContext& ctx) {
   const Tensor& f = ctx.input(1);
   const Tensor& dy = ctx.input(2);
   ConvGeom g = conv_geom(xs, f.shape, ctx.ints(), "Conv2DBackpropInput");
-  check_arg(dy.shape == Shape({g.n, g.oh, g.ow, g.oc}),
-            "Conv2DBackpropInput: out_backprop shape " + shape_str(dy.shape) + " does not match " +
-                shape_str({g.n, g.oh, g.ow, g.oc}));
+  FB_CHECK_ARG(dy.shape == Shape({g.n, g.oh, g.ow, g.oc}),
+               "Conv2DBackpropInput: out_backprop shape " + shape_str(dy.shape) + " does not match " +
+                   shape_str({g.n, g.oh, g.ow, g.oc}));
   FB_DISPATCH_FLOAT(dy.dtype, "Conv2DBackpropInput", {
     Tensor& dx = ctx.allocate(0, dy.dtype, xs);
     int64_t rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c;
@@ -218,9 +218,9 @@ void k_Conv2DBackpropFilter(KernelContext& ctx) {
   Shape fs = read_int_vector(ctx.input(1));
   const Tensor& dy = ctx.input(2);
   ConvGeom g = conv_geom(x.shape, fs, ctx.ints(), "Conv2DBackpropFilter");
-  check_arg(dy.shape == Shape({g.n, g.oh, g.ow, g.oc}),
-            "Conv2DBackpropFilter: out_backprop shape " + shape_str(dy.shape) + " does not match " +
-                shape_str({g.n, g.oh, g.ow, g.oc}));
+  FB_CHECK_ARG(dy.shape == Shape({g.n, g.oh, g.ow, g.oc}),
+               "Conv2DBackpropFilter: out_backprop shape " + shape_str(dy.shape) + " does not match " +
+                   shape_str({g.n, g.oh, g.ow, g.oc}));
   FB_DISPATCH_FLOAT(x.dtype, "Conv2DBackpropFilter", {
     Tensor& df = ctx.allocate(0, x.dtype, fs);
     int64_t rows = g.n * g.oh * g.ow, K = g.kh * g.kw * g.c;

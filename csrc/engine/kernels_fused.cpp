@@ -95,9 +95,9 @@ void fused_run(KernelContext& ctx) {
     int64_t side = code.at(2 + 3 * k);
     if (side >= 0) {
       const Tensor& st = ctx.input((int)side);
-      check_arg(st.numel() == 1 && st.dtype == x.dtype,
-                "FusedElementwise: operand " + std::to_string(side) + " must be a scalar of the chain's dtype, got " +
-                    shape_str(st.shape));
+      FB_CHECK_ARG(st.numel() == 1 && st.dtype == x.dtype,
+                   "FusedElementwise: operand " + std::to_string(side) + " must be a scalar of the chain's dtype, got " +
+                       shape_str(st.shape));
       scalars[k] = st.data<T>()[0];
     }
   }

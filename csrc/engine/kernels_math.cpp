@@ -241,7 +241,7 @@ void k_BroadcastTo(KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
   Shape target = read_int_vector(ctx.input(1));
   Shape os = broadcast_shapes(x.shape, target, "BroadcastTo");
-  check_arg(os == target, "BroadcastTo: cannot broadcast " + shape_str(x.shape) + " to " + shape_str(target));
+  FB_CHECK_ARG(os == target, "BroadcastTo: cannot broadcast " + shape_str(x.shape) + " to " + shape_str(target));
   if (x.shape == target) {
     ctx.set_output(0, x);
     return;

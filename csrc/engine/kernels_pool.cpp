@@ -16,10 +16,10 @@ namespace {
 // ---- pooling: ints = [kh, kw, sh, sw, same] ---------------------------------------------------
 
 ConvGeom pool_geom(const Shape& x, const std::vector<int64_t>& ints, const char* name) {
-  check_arg(x.size() == 4, std::string(name) + ": input must be 4-dimensional NHWC, got " + shape_str(x));
+  FB_CHECK_ARG(x.size() == 4, std::string(name) + ": input must be 4-dimensional NHWC, got " + shape_str(x));
   ConvGeom g{x[0], x[1], x[2], x[3], ints.at(0), ints.at(1), x[3], ints.at(2), ints.at(3), 1, 1, 0, 0, 0, 0};
-  check_arg(g.kh >= 1 && g.kw >= 1 && g.sh >= 1 && g.sw >= 1,
-            std::string(name) + ": ksize and strides must be >= 1");
+  FB_CHECK_ARG(g.kh >= 1 && g.kw >= 1 && g.sh >= 1 && g.sw >= 1,
+               std::string(name) + ": ksize and strides must be >= 1");
   bool same = ints.at(4) != 0;
   out_size(g.h, g.kh, g.sh, 1, same, g.oh, g.pt);
   out_size(g.w, g.kw, g.sw, 1, same, g.ow, g.pl);
@@ -95,9 +95,9 @@ void k_MaxPoolGrad(KernelContext& ctx) {
   const Tensor& dy = ctx.input(2);
   ConvGeom g = pool_geom(x.shape, ctx.ints(), "MaxPoolGrad");
   const Shape ys{g.n, g.oh, g.ow, g.c};
-  check_arg(y.shape == ys && dy.shape == ys && y.dtype == x.dtype && dy.dtype == x.dtype,
-            "MaxPoolGrad: orig_output " + shape_str(y.shape) + " and grad " + shape_str(dy.shape) +
-                " must both have shape " + shape_str(ys) + " and the input's dtype");
+  FB_CHECK_ARG(y.shape == ys && dy.shape == ys && y.dtype == x.dtype && dy.dtype == x.dtype,
+               "MaxPoolGrad: orig_output " + shape_str(y.shape) + " and grad " + shape_str(dy.shape) +
+                   " must both have shape " + shape_str(ys) + " and the input's dtype");
   FB_DISPATCH_FLOAT(x.dtype, "MaxPoolGrad", {
     Tensor& dx = ctx.allocate(0, x.dtype, x.shape);
     const T* px = x.data<T>();
@@ -146,9 +146,9 @@ void k_AvgPoolGrad(KernelContext& ctx) {
   const Tensor& dy = ctx.input(1);
   ConvGeom g = pool_geom(xs, ctx.ints(), "AvgPoolGrad");
   checked_num_elements(xs, "AvgPoolGrad");
-  check_arg(dy.shape == Shape({g.n, g.oh, g.ow, g.c}),
-            "AvgPoolGrad: grad shape " + shape_str(dy.shape) + " does not match " +
-                shape_str({g.n, g.oh, g.ow, g.c}));
+  FB_CHECK_ARG(dy.shape == Shape({g.n, g.oh, g.ow, g.c}),
+               "AvgPoolGrad: grad shape " + shape_str(dy.shape) + " does not match " +
+                   shape_str({g.n, g.oh, g.ow, g.c}));
   FB_DISPATCH_FLOAT(dy.dtype, "AvgPoolGrad", {
     Tensor& dx = ctx.allocate(0, dy.dtype, xs);
     const T* pd = dy.data<T>();

@@ -71,9 +71,9 @@ void reduce_kernel(KernelContext& ctx, int kind, const char* name) {
   int64_t rank = (int64_t)x.shape.size();
   std::vector<bool> reduce(rank, false);
   for (auto a : axes) {
-    check_arg(a >= -rank && a < std::max<int64_t>(rank, 1),
-              std::string(name) + ": Invalid reduction dimension " + std::to_string(a) +
-                  " for input with " + std::to_string(rank) + " dimensions.");
+    FB_CHECK_ARG(a >= -rank && a < std::max<int64_t>(rank, 1),
+                 std::string(name) + ": Invalid reduction dimension " + std::to_string(a) +
+                     " for input with " + std::to_string(rank) + " dimensions.");
     if (rank) reduce[a < 0 ? a + rank : a] = true;
   }
   Shape out_shape, kept_shape;
@@ -160,13 +160,13 @@ template <class T>
 void arg_kernel(KernelContext& ctx, bool is_max) {
   const Tensor& x = ctx.input(0);
   std::vector<int64_t> av = read_int_vector(ctx.input(1));
-  check_arg(av.size() == 1, "ArgMax/ArgMin: axis must be a scalar");
+  FB_CHECK_ARG(av.size() == 1, "ArgMax/ArgMin: axis must be a scalar");
   int64_t rank = (int64_t)x.shape.size(), axis = av[0];
-  check_arg(axis >= -rank && axis < rank, "ArgMax/ArgMin: Expected dimension in the range [" +
-                                              std::to_string(-rank) + ", " + std::to_string(rank) +
-                                              "), but got " + std::to_string(axis));
+  FB_CHECK_ARG(axis >= -rank && axis < rank, "ArgMax/ArgMin: Expected dimension in the range [" +
+                                                 std::to_string(-rank) + ", " + std::to_string(rank) +
+                                                 "), but got " + std::to_string(axis));
   if (axis < 0) axis += rank;
-  check_arg(x.shape[axis] > 0, "ArgMax/ArgMin: Reduction axis " + std::to_string(axis) + " is empty in shape " + shape_str(x.shape));
+  FB_CHECK_ARG(x.shape[axis] > 0, "ArgMax/ArgMin: Reduction axis " + std::to_string(axis) + " is empty in shape " + shape_str(x.shape));
   Shape os;
   int64_t outer = 1, inner = 1, red = x.shape[axis];
   for (int64_t d = 0; d < rank; ++d) {

@@ -32,10 +32,10 @@ Lengths read_lengths(const KernelContext& ctx, int index, int64_t steps, int64_t
   L.len.assign((size_t)B, steps);
   if ((int)ctx.in.size() > index) {
     const Tensor& s = ctx.input(index);
-    check_arg(s.shape.size() == 1 && s.shape[0] == B,
-              std::string(op) + ": sequence_length must have shape [" + std::to_string(B) + "], got " +
-                  shape_str(s.shape));
-    check_arg(s.dtype == I32, std::string(op) + ": sequence_length must be int32");
+    FB_CHECK_ARG(s.shape.size() == 1 && s.shape[0] == B,
+                 std::string(op) + ": sequence_length must have shape [" + std::to_string(B) + "], got " +
+                     shape_str(s.shape));
+    FB_CHECK_ARG(s.dtype == I32, std::string(op) + ": sequence_length must be int32");
     const int32_t* p = s.data<int32_t>();
     for (int64_t r = 0; r < B; ++r) L.len[r] = std::min<int64_t>(steps, std::max<int64_t>(0, p[r]));
   }
@@ -59,16 +59,16 @@ void k_LSTMBlockSequence(KernelContext& ctx) {
   const Tensor& h0 = ctx.input(2);
   const Tensor& w = ctx.input(3);
   const Tensor& b = ctx.input(4);
-  check_arg(x.shape.size() == 3, std::string(op) + ": x must be [time, batch, depth], got " + shape_str(x.shape));
-  check_arg(c0.shape.size() == 2, std::string(op) + ": c0 must be rank 2, got " + shape_str(c0.shape));
+  FB_CHECK_ARG(x.shape.size() == 3, std::string(op) + ": x must be [time, batch, depth], got " + shape_str(x.shape));
+  FB_CHECK_ARG(c0.shape.size() == 2, std::string(op) + ": c0 must be rank 2, got " + shape_str(c0.shape));
   const int64_t NT = x.shape[0], B = x.shape[1], D = x.shape[2], H = c0.shape[1];
   check_2d(c0, B, H, "c0", op);
   check_2d(h0, B, H, "h0", op);
   check_2d(w, D + H, 4 * H, "w", op);
-  check_arg(b.shape.size() == 1 && b.shape[0] == 4 * H,
-            std::string(op) + ": b must have shape [" + std::to_string(4 * H) + "], got " + shape_str(b.shape));
+  FB_CHECK_ARG(b.shape.size() == 1 && b.shape[0] == 4 * H,
+               std::string(op) + ": b must have shape [" + std::to_string(4 * H) + "], got " + shape_str(b.shape));
   for (const Tensor* t : {&c0, &h0, &w, &b})
-    check_arg(t->dtype == x.dtype, std::string(op) + ": input dtypes differ");
+    FB_CHECK_ARG(t->dtype == x.dtype, std::string(op) + ": input dtypes differ");
   const Lengths L = read_lengths(ctx, 5, NT, B, op);
   FB_DISPATCH_FLOAT(x.dtype, op, {
     Tensor& out = ctx.allocate(0, x.dtype, {NT, B, H});
@@ -145,24 +145,24 @@ void k_LSTMBlockSequenceGrad(KernelContext& ctx) {
   const Tensor& dout = ctx.input(7);
   const Tensor& dcf = ctx.input(8);
   const Tensor& dhf = ctx.input(9);
-  check_arg(x.shape.size() == 3 && c0.shape.size() == 2,
-            std::string(op) + ": x must be [time, batch, depth] and c0 [batch, units], got " +
-                shape_str(x.shape) + " and " + shape_str(c0.shape));
+  FB_CHECK_ARG(x.shape.size() == 3 && c0.shape.size() == 2,
+               std::string(op) + ": x must be [time, batch, depth] and c0 [batch, units], got " +
+                   shape_str(x.shape) + " and " + shape_str(c0.shape));
   const int64_t NT = x.shape[0], B = x.shape[1], D = x.shape[2], H = c0.shape[1], G = 4 * H;
   check_2d(h0, B, H, "h0", op);
   check_2d(w, D + H, G, "w", op);
   check_2d(dcf, B, H, "d_c", op);
   check_2d(dhf, B, H, "d_h", op);
   for (const Tensor* t : {&cs, &dout})
-    check_arg(t->shape == Shape({NT, B, H}), std::string(op) + ": per-step states must be [" +
-                                                std::to_string(NT) + ", " + std::to_string(B) + ", " +
-                                                std::to_string(H) + "], got " + shape_str(t->shape));
-  check_arg(act.shape == Shape({NT, B, G}), std::string(op) + ": act must be [time, batch, 4 * units], got " +
-                                               shape_str(act.shape));
-  check_arg(xh.shape == Shape({NT, B, D + H}), std::string(op) + ": xh must be [time, batch, depth + units], got " +
-                                                  shape_str(xh.shape));
+    FB_CHECK_ARG(t->shape == Shape({NT, B, H}), std::string(op) + ": per-step states must be [" +
+                                                   std::to_string(NT) + ", " + std::to_string(B) + ", " +
+                                                   std::to_string(H) + "], got " + shape_str(t->shape));
+  FB_CHECK_ARG(act.shape == Shape({NT, B, G}), std::string(op) + ": act must be [time, batch, 4 * units], got " +
+                                                  shape_str(act.shape));
+  FB_CHECK_ARG(xh.shape == Shape({NT, B, D + H}), std::string(op) + ": xh must be [time, batch, depth + units], got " +
+                                                     shape_str(xh.shape));
   for (const Tensor* t : {&c0, &h0, &w, &cs, &xh, &act, &dout, &dcf, &dhf})
-    check_arg(t->dtype == x.dtype, std::string(op) + ": input dtypes differ");
+    FB_CHECK_ARG(t->dtype == x.dtype, std::string(op) + ": input dtypes differ");
   const Lengths L = read_lengths(ctx, 10, NT, B, op);
   const bool want_dx = !ctx.ints().empty() && ctx.ints()[0] != 0;
   FB_DISPATCH_FLOAT(x.dtype, op, {

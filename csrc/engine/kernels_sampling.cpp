@@ -141,17 +141,17 @@ void k_LogUniformCandidateSampler(KernelContext& ctx) {
   const int64_t num_true = a[0], num_sampled = a[1], range_max = a[3];
   const bool unique = a[2] != 0;
   const Tensor& tc = ctx.input(0);
-  check_arg(tc.dtype == I64, std::string(op) + ": true_classes must be int64, got " + dtype_name(tc.dtype));
-  check_arg(tc.shape.size() == 2 && tc.shape[1] == num_true,
-            std::string(op) + ": true_classes must be a matrix with num_true = " + std::to_string(num_true) +
-                " columns, got shape " + shape_str(tc.shape));
-  check_arg(num_sampled >= 1 && range_max >= 1, std::string(op) + ": num_sampled and range_max must be positive");
-  check_arg(!unique || num_sampled <= range_max, std::string(op) + ": Sampler's range is too small.");
+  FB_CHECK_ARG(tc.dtype == I64, std::string(op) + ": true_classes must be int64, got " + dtype_name(tc.dtype));
+  FB_CHECK_ARG(tc.shape.size() == 2 && tc.shape[1] == num_true,
+               std::string(op) + ": true_classes must be a matrix with num_true = " + std::to_string(num_true) +
+                   " columns, got shape " + shape_str(tc.shape));
+  FB_CHECK_ARG(num_sampled >= 1 && range_max >= 1, std::string(op) + ": num_sampled and range_max must be positive");
+  FB_CHECK_ARG(!unique || num_sampled <= range_max, std::string(op) + ": Sampler's range is too small.");
   const int64_t* classes = tc.data<int64_t>();
   for (int64_t i = 0; i < tc.numel(); ++i)
-    check_arg(classes[i] >= 0 && classes[i] < range_max,
-              std::string(op) + ": `true_candidate` out of range [0, " + std::to_string(range_max) + "), received " +
-                  std::to_string(classes[i]));
+    FB_CHECK_ARG(classes[i] >= 0 && classes[i] < range_max,
+                 std::string(op) + ": `true_candidate` out of range [0, " + std::to_string(range_max) + "), received " +
+                     std::to_string(classes[i]));
   // Allocated first: a num_sampled too large to hold fails here, before 2048 * num_sampled.
   Tensor& sampled = ctx.allocate(0, I64, {num_sampled});
   Tensor& true_exp = ctx.allocate(1, F32, tc.shape);
@@ -189,13 +189,13 @@ void k_ComputeAccidentalHits(KernelContext& ctx) {
   const int64_t num_true = ctx.ints()[0];
   const Tensor& tc = ctx.input(0);
   const Tensor& sc = ctx.input(1);
-  check_arg(tc.dtype == I64 && sc.dtype == I64, std::string(op) + ": true_classes and sampled_candidates must be int64");
-  check_arg(tc.shape.size() == 2 && tc.shape[1] == num_true,
-            std::string(op) + ": true_candidates must be a batch_size * num_true matrix, got shape " +
-                shape_str(tc.shape));
-  check_arg(sc.shape.size() == 1, std::string(op) +
-                                      ": sampled_candidates must be a vector, which is typically an output from "
-                                      "CandidateSampler, got shape " + shape_str(sc.shape));
+  FB_CHECK_ARG(tc.dtype == I64 && sc.dtype == I64, std::string(op) + ": true_classes and sampled_candidates must be int64");
+  FB_CHECK_ARG(tc.shape.size() == 2 && tc.shape[1] == num_true,
+               std::string(op) + ": true_candidates must be a batch_size * num_true matrix, got shape " +
+                   shape_str(tc.shape));
+  FB_CHECK_ARG(sc.shape.size() == 1, std::string(op) +
+                                         ": sampled_candidates must be a vector, which is typically an output from "
+                                         "CandidateSampler, got shape " + shape_str(sc.shape));
   std::unordered_map<int64_t, int64_t> position((size_t)sc.numel() * 2);
   const int64_t* s = sc.data<int64_t>();
   for (int64_t k = 0; k < sc.numel(); ++k) position[s[k]] = k;
@@ -249,22 +249,22 @@ void k_SparseToDense(KernelContext& ctx) {
   const Tensor& values = ctx.input(2);
   const Tensor& dflt = ctx.input(3);
   const bool validate = !ctx.ints().empty() && ctx.ints()[0];
-  check_arg(idx.dtype == I32 || idx.dtype == I64, std::string(op) + ": indices must be int32 or int64");
-  check_arg(idx.shape.size() <= 2, std::string(op) + ": sparse_indices should be a scalar, vector, or matrix, got shape " +
-                                       shape_str(idx.shape));
-  check_arg(shape_t.shape.size() <= 1, std::string(op) + ": output_shape should be a scalar or vector, got shape " +
-                                           shape_str(shape_t.shape));
+  FB_CHECK_ARG(idx.dtype == I32 || idx.dtype == I64, std::string(op) + ": indices must be int32 or int64");
+  FB_CHECK_ARG(idx.shape.size() <= 2, std::string(op) + ": sparse_indices should be a scalar, vector, or matrix, got shape " +
+                                          shape_str(idx.shape));
+  FB_CHECK_ARG(shape_t.shape.size() <= 1, std::string(op) + ": output_shape should be a scalar or vector, got shape " +
+                                              shape_str(shape_t.shape));
   const Shape dims = read_int_vector(shape_t);
   const int64_t rank = (int64_t)dims.size();
   const int64_t n = idx.shape.empty() ? 1 : idx.shape[0];
   const int64_t per = idx.shape.size() == 2 ? idx.shape[1] : 1;
-  check_arg(values.shape.empty() || (values.shape.size() == 1 && values.shape[0] == n),
-            "sparse_values has incorrect shape " + shape_str(values.shape) + ", should be [] or [" + std::to_string(n) +
-                "]");
-  check_arg(dflt.numel() == 1 && dflt.dtype == values.dtype,
-            std::string(op) + ": default_value should be a scalar of the values' dtype");
-  check_arg(n == 0 || per == rank, "output_shape has incorrect number of elements: " + std::to_string(rank) +
-                                       " should be: " + std::to_string(per));
+  FB_CHECK_ARG(values.shape.empty() || (values.shape.size() == 1 && values.shape[0] == n),
+               "sparse_values has incorrect shape " + shape_str(values.shape) + ", should be [] or [" + std::to_string(n) +
+                   "]");
+  FB_CHECK_ARG(dflt.numel() == 1 && dflt.dtype == values.dtype,
+               std::string(op) + ": default_value should be a scalar of the values' dtype");
+  FB_CHECK_ARG(n == 0 || per == rank, "output_shape has incorrect number of elements: " + std::to_string(rank) +
+                                          " should be: " + std::to_string(per));
   std::vector<int64_t> flat((size_t)n);
   for (int64_t i = 0; i < n; ++i) {
     int64_t off = 0;

@@ -89,8 +89,8 @@ FB_KERNEL("OnesLike", k_OnesLike);
 void k_Fill(KernelContext& ctx) {
   Shape dims = read_int_vector(ctx.input(0));
   Tensor v = ctx.input(1);
-  check_arg(v.numel() == 1, "Fill: value must be a scalar, got shape " + shape_str(v.shape));
-  for (auto d : dims) check_arg(d >= 0, "Fill: dims must be non-negative, got " + shape_str(dims));
+  FB_CHECK_ARG(v.numel() == 1, "Fill: value must be a scalar, got shape " + shape_str(v.shape));
+  for (auto d : dims) FB_CHECK_ARG(d >= 0, "Fill: dims must be non-negative, got " + shape_str(dims));
   Tensor& o = ctx.allocate(0, v.dtype, dims);
   const size_t es = dtype_size(v.dtype);
   const int64_t n = o.numel();
@@ -157,8 +157,8 @@ void k_Transpose(KernelContext& ctx) {
     ok = ok && p >= 0 && p < r && !seen[(size_t)p];
     if (ok) seen[(size_t)p] = true;
   }
-  check_arg(ok, "Transpose: perm must be a permutation of the " + std::to_string(r) + " dimensions of " +
-                    shape_str(x.shape) + ", got " + shape_str(perm));
+  FB_CHECK_ARG(ok, "Transpose: perm must be a permutation of the " + std::to_string(r) + " dimensions of " +
+                       shape_str(x.shape) + ", got " + shape_str(perm));
   std::vector<int64_t> xstride((size_t)r, 1), strides((size_t)r);
   for (int64_t d = r - 2; d >= 0; --d) xstride[d] = xstride[d + 1] * x.shape[d + 1];
   Shape os((size_t)r);
@@ -211,25 +211,25 @@ void k_Reshape(KernelContext& ctx) {
   int64_t known = 1, unknown = -1;
   for (size_t i = 0; i < want.size(); ++i) {
     if (want[i] == -1) {
-      check_arg(unknown < 0, "Reshape: only one input size may be -1, not both " +
-                                 std::to_string(unknown) + " and " + std::to_string(i));
+      FB_CHECK_ARG(unknown < 0, "Reshape: only one input size may be -1, not both " +
+                                    std::to_string(unknown) + " and " + std::to_string(i));
       unknown = (int64_t)i;
     } else {
-      check_arg(want[i] >= 0, "Reshape: Size " + std::to_string(i) + " must be non-negative, not " +
-                                  std::to_string(want[i]));
-      check_arg(!__builtin_mul_overflow(known, want[i], &known),
-                "Reshape: Shape " + shape_str(want) + " has too many elements");
+      FB_CHECK_ARG(want[i] >= 0, "Reshape: Size " + std::to_string(i) + " must be non-negative, not " +
+                                     std::to_string(want[i]));
+      FB_CHECK_ARG(!__builtin_mul_overflow(known, want[i], &known),
+                   "Reshape: Shape " + shape_str(want) + " has too many elements");
     }
   }
   if (unknown >= 0) {
-    check_arg(known > 0 && a.numel() % known == 0,
-              "Reshape: Input to reshape is a tensor with " + std::to_string(a.numel()) +
-                  " values, but the requested shape requires a multiple of " + std::to_string(known));
+    FB_CHECK_ARG(known > 0 && a.numel() % known == 0,
+                 "Reshape: Input to reshape is a tensor with " + std::to_string(a.numel()) +
+                     " values, but the requested shape requires a multiple of " + std::to_string(known));
     want[unknown] = a.numel() / known;
   } else {
-    check_arg(known == a.numel(), "Reshape: Input to reshape is a tensor with " +
-                                      std::to_string(a.numel()) +
-                                      " values, but the requested shape has " + std::to_string(known));
+    FB_CHECK_ARG(known == a.numel(), "Reshape: Input to reshape is a tensor with " +
+                                         std::to_string(a.numel()) +
+                                         " values, but the requested shape has " + std::to_string(known));
   }
   a.shape = want;
   ctx.set_output(0, a);
@@ -280,7 +280,7 @@ void k_SumToShapeOf(KernelContext& ctx) {
     ctx.set_output(0, g);
     return;
   }
-  check_arg(target.size() <= g.shape.size(), "SumToShapeOf: target rank larger than gradient");
+  FB_CHECK_ARG(target.size() <= g.shape.size(), "SumToShapeOf: target rank larger than gradient");
   if (num_elements(target) == g.numel()) {
     g.shape = target;
     ctx.set_output(0, g);
@@ -300,10 +300,10 @@ FB_KERNEL("NoOp", k_NoOp);
 void k_ExpandDims(KernelContext& ctx) {
   Tensor a = ctx.input(0);
   std::vector<int64_t> av = read_int_vector(ctx.input(1));
-  check_arg(av.size() == 1, "ExpandDims: axis must be a scalar");
+  FB_CHECK_ARG(av.size() == 1, "ExpandDims: axis must be a scalar");
   int64_t r = (int64_t)a.shape.size(), axis = av[0];
-  check_arg(axis >= -r - 1 && axis <= r, "ExpandDims: Tried to expand dim index " + std::to_string(axis) +
-                                             " for tensor with " + std::to_string(r) + " dimensions.");
+  FB_CHECK_ARG(axis >= -r - 1 && axis <= r, "ExpandDims: Tried to expand dim index " + std::to_string(axis) +
+                                                " for tensor with " + std::to_string(r) + " dimensions.");
   if (axis < 0) axis += r + 1;
   a.shape.insert(a.shape.begin() + axis, 1);
   ctx.set_output(0, a);
@@ -320,9 +320,9 @@ void k_Squeeze(KernelContext& ctx) {
   } else {
     for (auto d : ctx.ints()) {
       int64_t i = d < 0 ? d + r : d;
-      check_arg(i >= 0 && i < r, "Squeeze: dimension " + std::to_string(d) + " out of range for rank " + std::to_string(r));
-      check_arg(a.shape[i] == 1, "Squeeze: Can not squeeze dim[" + std::to_string(i) +
-                                     "], expected a dimension of 1, got " + std::to_string(a.shape[i]));
+      FB_CHECK_ARG(i >= 0 && i < r, "Squeeze: dimension " + std::to_string(d) + " out of range for rank " + std::to_string(r));
+      FB_CHECK_ARG(a.shape[i] == 1, "Squeeze: Can not squeeze dim[" + std::to_string(i) +
+                                        "], expected a dimension of 1, got " + std::to_string(a.shape[i]));
       drop[i] = true;
     }
   }

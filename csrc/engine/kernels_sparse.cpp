@@ -21,7 +21,7 @@ Tensor alias_of(Variable& v) {
 }
 
 double scalar_of(const Tensor& t, const char* op, const char* what) {
-  check_arg(t.numel() == 1, std::string(op) + ": " + what + " is not a scalar: " + shape_str(t.shape));
+  FB_CHECK_ARG(t.numel() == 1, std::string(op) + ": " + what + " is not a scalar: " + shape_str(t.shape));
   switch (t.dtype) {
     case F32: return t.data<float>()[0];
     case F64: return t.data<double>()[0];
@@ -38,8 +38,8 @@ Variable& writable(Variable& v) {
 
 // Indices as int64, each checked to lie in [0, rows): TF's message names the position.
 std::vector<int64_t> checked_rows(const Tensor& idx, int64_t rows, const char* op) {
-  check_arg(idx.dtype == I32 || idx.dtype == I64,
-            std::string(op) + ": indices must be int32 or int64, got " + dtype_name(idx.dtype));
+  FB_CHECK_ARG(idx.dtype == I32 || idx.dtype == I64,
+               std::string(op) + ": indices must be int32 or int64, got " + dtype_name(idx.dtype));
   std::vector<int64_t> r((size_t)idx.numel());
   for (int64_t i = 0; i < idx.numel(); ++i) {
     int64_t k = idx.dtype == I32 ? (int64_t)idx.data<int32_t>()[i] : idx.data<int64_t>()[i];
@@ -53,13 +53,13 @@ std::vector<int64_t> checked_rows(const Tensor& idx, int64_t rows, const char* o
 
 // The width of one row of `var` and a check that `updates` is indices.shape + var.shape[1:].
 int64_t row_width(const Tensor& var, const Tensor& idx, const Tensor& updates, const char* op) {
-  check_arg(!var.shape.empty(), std::string(op) + ": variable must be at least 1-D, got shape " + shape_str(var.shape));
+  FB_CHECK_ARG(!var.shape.empty(), std::string(op) + ": variable must be at least 1-D, got shape " + shape_str(var.shape));
   Shape want = idx.shape;
   want.insert(want.end(), var.shape.begin() + 1, var.shape.end());
-  check_arg(updates.shape == want, std::string(op) + ": updates must have shape indices.shape + var.shape[1:] = " +
-                                       shape_str(want) + ", got " + shape_str(updates.shape));
-  check_arg(updates.dtype == var.dtype, std::string(op) + ": updates dtype " + dtype_name(updates.dtype) +
-                                            " does not match variable dtype " + dtype_name(var.dtype));
+  FB_CHECK_ARG(updates.shape == want, std::string(op) + ": updates must have shape indices.shape + var.shape[1:] = " +
+                                          shape_str(want) + ", got " + shape_str(updates.shape));
+  FB_CHECK_ARG(updates.dtype == var.dtype, std::string(op) + ": updates dtype " + dtype_name(updates.dtype) +
+                                               " does not match variable dtype " + dtype_name(var.dtype));
   int64_t w = 1;
   for (size_t d = 1; d < var.shape.size(); ++d) w *= var.shape[d];
   return w;
@@ -93,8 +93,8 @@ FB_KERNEL("ScatterAdd", k_ScatterAdd);
 FB_KERNEL("ScatterSub", k_ScatterSub);
 
 void check_slot(const Variable& v, const Variable& slot, const char* op) {
-  check_arg(slot.value.shape == v.value.shape, std::string(op) + ": var and accum do not have the same shape" +
-                                                   shape_str(v.value.shape) + " " + shape_str(slot.value.shape));
+  FB_CHECK_ARG(slot.value.shape == v.value.shape, std::string(op) + ": var and accum do not have the same shape" +
+                                                      shape_str(v.value.shape) + " " + shape_str(slot.value.shape));
 }
 
 // SparseApplyMomentum(var, accum, lr, grad, indices, momentum) ints=[use_nesterov]: for each
@@ -107,7 +107,7 @@ void k_SparseApplyMomentum(KernelContext& ctx) {
   check_slot(v, acc, op);
   const Tensor& g = ctx.input(1);
   const Tensor& idx = ctx.input(2);
-  check_arg(idx.shape.size() == 1, std::string(op) + ": indices must be 1-D, got " + shape_str(idx.shape));
+  FB_CHECK_ARG(idx.shape.size() == 1, std::string(op) + ": indices must be 1-D, got " + shape_str(idx.shape));
   const int64_t w = row_width(v.value, idx, g, op);
   const auto rows = checked_rows(idx, v.value.shape[0], op);
   const double lr = scalar_of(ctx.input(0), op, "lr");
@@ -138,7 +138,7 @@ void k_SparseApplyAdagrad(KernelContext& ctx) {
   check_slot(v, acc, op);
   const Tensor& g = ctx.input(1);
   const Tensor& idx = ctx.input(2);
-  check_arg(idx.shape.size() == 1, std::string(op) + ": indices must be 1-D, got " + shape_str(idx.shape));
+  FB_CHECK_ARG(idx.shape.size() == 1, std::string(op) + ": indices must be 1-D, got " + shape_str(idx.shape));
   const int64_t w = row_width(v.value, idx, g, op);
   const auto rows = checked_rows(idx, v.value.shape[0], op);
   const double lr = scalar_of(ctx.input(0), op, "lr");
@@ -171,7 +171,7 @@ void sparse_rmsprop(KernelContext& ctx, const char* op) {
   }
   const Tensor& g = ctx.input(4);
   const Tensor& idx = ctx.input(5);
-  check_arg(idx.shape.size() == 1, std::string(op) + ": indices must be 1-D, got " + shape_str(idx.shape));
+  FB_CHECK_ARG(idx.shape.size() == 1, std::string(op) + ": indices must be 1-D, got " + shape_str(idx.shape));
   const int64_t w = row_width(v.value, idx, g, op);
   const auto rows = checked_rows(idx, v.value.shape[0], op);
   const double lr = scalar_of(ctx.input(0), op, "lr");
@@ -210,7 +210,7 @@ FB_KERNEL("SparseApplyCenteredRMSProp", k_SparseApplyCenteredRMSProp);
 void k_GatherRows(KernelContext& ctx) {
   const Tensor& p = ctx.input(0);
   const Tensor& idx = ctx.input(1);
-  check_arg(!p.shape.empty(), "GatherV2: params must be at least 1-D, got shape " + shape_str(p.shape));
+  FB_CHECK_ARG(!p.shape.empty(), "GatherV2: params must be at least 1-D, got shape " + shape_str(p.shape));
   const auto rows = checked_rows(idx, p.shape[0], "GatherV2");
   Shape out_shape = idx.shape;
   out_shape.insert(out_shape.end(), p.shape.begin() + 1, p.shape.end());
@@ -229,13 +229,13 @@ void k_UnsortedSegmentSum(KernelContext& ctx) {
   const Tensor& data = ctx.input(0);
   const Tensor& ids = ctx.input(1);
   const Tensor& n_t = ctx.input(2);
-  check_arg(n_t.numel() == 1 && (n_t.dtype == I32 || n_t.dtype == I64), std::string(op) + ": num_segments must be an int scalar");
+  FB_CHECK_ARG(n_t.numel() == 1 && (n_t.dtype == I32 || n_t.dtype == I64), std::string(op) + ": num_segments must be an int scalar");
   const int64_t n = n_t.dtype == I32 ? (int64_t)n_t.data<int32_t>()[0] : n_t.data<int64_t>()[0];
-  check_arg(n >= 0, std::string(op) + ": num_segments must be non-negative, got " + std::to_string(n));
-  check_arg(ids.shape.size() <= data.shape.size() && std::equal(ids.shape.begin(), ids.shape.end(), data.shape.begin()),
-            std::string(op) + ": data.shape = " + shape_str(data.shape) + " does not start with segment_ids.shape = " +
-                shape_str(ids.shape));
-  check_arg(ids.dtype == I32 || ids.dtype == I64, std::string(op) + ": segment_ids must be int32 or int64");
+  FB_CHECK_ARG(n >= 0, std::string(op) + ": num_segments must be non-negative, got " + std::to_string(n));
+  FB_CHECK_ARG(ids.shape.size() <= data.shape.size() && std::equal(ids.shape.begin(), ids.shape.end(), data.shape.begin()),
+               std::string(op) + ": data.shape = " + shape_str(data.shape) + " does not start with segment_ids.shape = " +
+                   shape_str(ids.shape));
+  FB_CHECK_ARG(ids.dtype == I32 || ids.dtype == I64, std::string(op) + ": segment_ids must be int32 or int64");
   Shape out_shape{n};
   out_shape.insert(out_shape.end(), data.shape.begin() + ids.shape.size(), data.shape.end());
   Tensor& o = ctx.allocate(0, data.dtype, out_shape);

@@ -18,7 +18,7 @@ Tensor alias_of(Variable& v) {
 }
 
 double scalar_of(const Tensor& t, const char* op, const char* what) {
-  check_arg(t.numel() == 1, std::string(op) + ": " + what + " is not a scalar: " + shape_str(t.shape));
+  FB_CHECK_ARG(t.numel() == 1, std::string(op) + ": " + what + " is not a scalar: " + shape_str(t.shape));
   switch (t.dtype) {
     case F32: return t.data<float>()[0];
     case F64: return t.data<double>()[0];
@@ -29,10 +29,10 @@ double scalar_of(const Tensor& t, const char* op, const char* what) {
 }
 
 void check_same(const Variable& v, const Shape& shape, int dtype, const char* op, const char* what) {
-  check_arg(v.value.shape == shape, std::string(op) + ": var and " + what + " do not have the same shape" +
-                                        shape_str(v.value.shape) + " " + shape_str(shape));
-  check_arg(v.value.dtype == dtype, std::string(op) + ": var and " + what + " dtypes differ: " +
-                                        dtype_name(v.value.dtype) + " vs " + dtype_name(dtype));
+  FB_CHECK_ARG(v.value.shape == shape, std::string(op) + ": var and " + what + " do not have the same shape" +
+                                           shape_str(v.value.shape) + " " + shape_str(shape));
+  FB_CHECK_ARG(v.value.dtype == dtype, std::string(op) + ": var and " + what + " dtypes differ: " +
+                                           dtype_name(v.value.dtype) + " vs " + dtype_name(dtype));
 }
 void check_same(const Variable& v, const Tensor& t, const char* op, const char* what) {
   check_same(v, t.shape, t.dtype, op, what);
@@ -52,10 +52,10 @@ void k_Assign(KernelContext& ctx) {
   const Tensor& val = ctx.input(0);
   bool validate = ctx.ints().empty() || ctx.ints()[0];
   if (validate && v.initialized)
-    check_arg(v.value.shape == val.shape, "Assign: Assign requires shapes of both tensors to match. lhs shape= " +
-                                              shape_str(v.value.shape) + " rhs shape= " + shape_str(val.shape));
-  check_arg(val.dtype == v.dtype, std::string("Assign: dtype mismatch: variable ") + dtype_name(v.dtype) +
-                                      " value " + dtype_name(val.dtype));
+    FB_CHECK_ARG(v.value.shape == val.shape, "Assign: Assign requires shapes of both tensors to match. lhs shape= " +
+                                                 shape_str(v.value.shape) + " rhs shape= " + shape_str(val.shape));
+  FB_CHECK_ARG(val.dtype == v.dtype, std::string("Assign: dtype mismatch: variable ") + dtype_name(v.dtype) +
+                                         " value " + dtype_name(val.dtype));
   v.assign(val, true);
   ctx.set_output(0, alias_of(v));
 }
