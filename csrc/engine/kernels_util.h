@@ -138,9 +138,9 @@ void transpose_into(const T* src, int64_t rows, int64_t cols, int64_t ld, T* dst
 }
 
 // Reductions of x[0, n) in kLanes independent lanes, combined in a fixed order (the same bits
-// every run): an in-order float loop is one dependency chain that compilers do not vectorise,
-// and a SoftmaxCrossEntropyWithLogits over [128, 65] spent 60-80 us in its three such loops
-// (max, sum of exps, the labels' sums).
+// every run): an in-order float loop is one dependency chain that compilers do not vectorise.
+// A SoftmaxCrossEntropyWithLogits over [128, 65], with three such loops per row (max, sum of
+// exps, the labels' sums), took 60-80 us in its kernel; 46-50 us on lanes.
 constexpr int kLanes = 16;
 
 // The largest of x[0, n), n >= 1 (as std::max in order: a NaN makes the exps below NaN anyway).
